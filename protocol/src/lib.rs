@@ -1,0 +1,36 @@
+//! `datanet-protocol`: the objects every datanet node, validator and light client speaks.
+//!
+//! Pure and synchronous: ids and domain-separated BLAKE3 hashing, the canonical byte
+//! encoding, Merkle trees, the 2D Reed-Solomon extended square with its DA root and share
+//! proofs, reconstruction, bad-encoding fraud proofs, sampling math, and ed25519-signed
+//! manifests, attestations and quorum certificates. `docs/protocol.md` describes every
+//! encoding byte by byte.
+//!
+//! ```
+//! use datanet_protocol::{CodecId, ExtendedSquare};
+//!
+//! let square = ExtendedSquare::encode(b"hello datanet", CodecId::RsLeopard).unwrap();
+//! let proof = square.share_proof(3, 1).unwrap();
+//! let share = square.share(3, 1).unwrap();
+//! proof.verify(&square.da_root(), 3, 1, share).unwrap();
+//! ```
+
+pub mod chunking;
+pub mod codec;
+pub mod encoding;
+pub mod fraud;
+pub mod hash;
+pub mod ids;
+pub mod merkle;
+pub mod sampling;
+pub mod square;
+
+pub use codec::{CodecError, CodecId, ErasureCode};
+pub use encoding::{Decode, DecodeError, Encode};
+pub use fraud::{BadEncodingProof, FraudError};
+pub use hash::{Domain, Hash};
+pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
+pub use square::{
+    Axis, ExtendedSquare, Line, PartialSquare, ProofError, ShareProof, SquareError, SquareHeader,
+    SquareParams, SHARE_SIZE,
+};
