@@ -10,9 +10,9 @@
 //! use datanet_protocol::{CodecId, ExtendedSquare};
 //!
 //! let square = ExtendedSquare::encode(b"hello datanet", CodecId::RsLeopard).unwrap();
-//! let proof = square.share_proof(3, 1).unwrap();
-//! let share = square.share(3, 1).unwrap();
-//! proof.verify(&square.da_root(), 3, 1, share).unwrap();
+//! let proof = square.share_proof(1, 1).unwrap();
+//! let share = square.share(1, 1).unwrap();
+//! proof.verify(&square.da_root(), 1, 1, share).unwrap();
 //! ```
 
 pub mod chunking;
@@ -23,6 +23,7 @@ pub mod hash;
 pub mod ids;
 pub mod merkle;
 pub mod sampling;
+pub mod signed;
 pub mod square;
 
 pub use codec::{CodecError, CodecId, ErasureCode};
@@ -30,6 +31,10 @@ pub use encoding::{Decode, DecodeError, Encode};
 pub use fraud::{BadEncodingProof, FraudError};
 pub use hash::{Domain, Hash};
 pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
+pub use signed::{
+    Attestation, AttestationBody, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey,
+    Signature, ValidatorSet,
+};
 pub use square::{
     Axis, ExtendedSquare, Line, PartialSquare, ProofError, ShareProof, SquareError, SquareHeader,
     SquareParams, SHARE_SIZE,
