@@ -122,7 +122,9 @@ impl BadEncodingProof {
         let (k, w) = (self.params.k(), self.params.width());
         let index = usize::from(self.index);
         if index >= w {
-            return Err(FraudError::Malformed(format!("line {index} outside width {w}")));
+            return Err(FraudError::Malformed(format!(
+                "line {index} outside width {w}"
+            )));
         }
         if self.witnesses.len() != k {
             return Err(FraudError::Malformed(format!(
@@ -161,7 +163,10 @@ impl BadEncodingProof {
             present[pos] = true;
         }
         let mut shards: Vec<&mut [u8]> = line.chunks_mut(SHARE_SIZE).collect();
-        self.params.codec.code().reconstruct(&mut shards, &present)?;
+        self.params
+            .codec
+            .code()
+            .reconstruct(&mut shards, &present)?;
         let leaves: Vec<Hash> = line.chunks(SHARE_SIZE).map(share_leaf).collect();
         if merkle::root(&leaves) == self.line_root {
             Err(FraudError::NotFraud)

@@ -199,7 +199,10 @@ mod tests {
         let h = hash(Domain::Chunk, b"x");
         assert_eq!(h.to_string().parse::<Hash>(), Ok(h));
         assert_eq!("ab".parse::<Hash>(), Err(ParseHashError::Length(2)));
-        assert!(matches!("z".repeat(64).parse::<Hash>(), Err(ParseHashError::NotHex(_))));
+        assert!(matches!(
+            "z".repeat(64).parse::<Hash>(),
+            Err(ParseHashError::NotHex(_))
+        ));
     }
 
     #[test]

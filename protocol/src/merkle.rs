@@ -122,7 +122,11 @@ pub fn root_from_proof(
     while n > 1 {
         if i ^ 1 < n {
             if let Some(s) = next.next() {
-                acc = if i % 2 == 0 { node(&acc, s) } else { node(s, &acc) };
+                acc = if i % 2 == 0 {
+                    node(&acc, s)
+                } else {
+                    node(s, &acc)
+                };
             }
         }
         i /= 2;

@@ -74,7 +74,9 @@ mod tests {
     fn formula(k: u32, s: u32) -> f64 {
         let n = 4.0 * f64::from(k).powi(2);
         let w = (f64::from(k) + 1.0).powi(2);
-        1.0 - (0..s).map(|i| 1.0 - w / (n - f64::from(i))).product::<f64>()
+        1.0 - (0..s)
+            .map(|i| 1.0 - w / (n - f64::from(i)))
+            .product::<f64>()
     }
 
     #[test]
@@ -82,7 +84,10 @@ mod tests {
         for k in [1u32, 2, 4, 16, 64, 128, 512] {
             for s in [0u32, 1, 2, 8, 16, 30] {
                 if f64::from(s) < 4.0 * f64::from(k * k) - f64::from((k + 1) * (k + 1)) {
-                    assert!((detection_probability(k, s) - formula(k, s)).abs() < 1e-9, "k={k} s={s}");
+                    assert!(
+                        (detection_probability(k, s) - formula(k, s)).abs() < 1e-9,
+                        "k={k} s={s}"
+                    );
                 }
             }
         }

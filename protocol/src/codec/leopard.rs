@@ -61,7 +61,9 @@ impl ErasureCode for Leopard {
                     if i < k {
                         decoder.add_original_shard(i, &**shard).map_err(layout)?;
                     } else {
-                        decoder.add_recovery_shard(i - k, &**shard).map_err(layout)?;
+                        decoder
+                            .add_recovery_shard(i - k, &**shard)
+                            .map_err(layout)?;
                     }
                 }
                 let result = decoder.decode().map_err(layout)?;

@@ -14,11 +14,16 @@ const MAX_K: usize = 128;
 
 /// One codec per `k`, built once: building one inverts a matrix.
 fn code_for(k: usize) -> Result<&'static ReedSolomon, CodecError> {
-    static CODES: [OnceLock<Option<ReedSolomon>>; MAX_K + 1] = [const { OnceLock::new() }; MAX_K + 1];
+    static CODES: [OnceLock<Option<ReedSolomon>>; MAX_K + 1] =
+        [const { OnceLock::new() }; MAX_K + 1];
     CODES
         .get(k)
         .and_then(|slot| slot.get_or_init(|| ReedSolomon::new(k, k).ok()).as_ref())
-        .ok_or_else(|| CodecError::Layout(format!("rs-vandermonde supports 1..={MAX_K} original shards, not {k}")))
+        .ok_or_else(|| {
+            CodecError::Layout(format!(
+                "rs-vandermonde supports 1..={MAX_K} original shards, not {k}"
+            ))
+        })
 }
 
 fn layout(e: reed_solomon_erasure::Error) -> CodecError {

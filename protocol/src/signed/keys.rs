@@ -75,7 +75,7 @@ impl SecretKey {
 
     /// The matching public key.
     pub fn public(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key())
+        PublicKey(self.0.verifying_key().to_bytes())
     }
 
     /// The 32-byte seed (for handing to libp2p, which derives the same key from it).
@@ -113,7 +113,9 @@ impl SecretKey {
         std::fs::hard_link(&tmp, path).map_err(io)?;
         std::fs::remove_file(&tmp).map_err(io)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
         }
         Ok(())
     }
@@ -141,19 +143,21 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// An ed25519 public key; always a valid curve point.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PublicKey(VerifyingKey);
+/// An ed25519 public key, kept compressed; always a valid curve point.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
     /// The 32-byte compressed key.
     pub fn to_bytes(&self) -> [u8; 32] {
-        self.0.to_bytes()
+        self.0
     }
 
     /// The key for these bytes, if they are a valid point.
     pub fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
-        VerifyingKey::from_bytes(bytes).ok().map(PublicKey)
+        VerifyingKey::from_bytes(bytes)
+            .ok()
+            .map(|_| PublicKey(*bytes))
     }
 
     /// Checks `signature` over `message` by this key.
@@ -162,31 +166,20 @@ impl PublicKey {
     /// [`SignatureError::Invalid`].
     pub fn verify(&self, message: &Hash, signature: &Signature) -> Result<(), SignatureError> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.0
-            .verify_strict(&message.0, &sig)
-            .map_err(|_| SignatureError::Invalid(*self))
+        self.verifying_key()
+            .and_then(|key| key.verify_strict(&message.0, &sig).ok())
+            .ok_or(SignatureError::Invalid(*self))
     }
 
-    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
-        &self.0
-    }
-}
-
-impl PartialOrd for PublicKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PublicKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.as_bytes().cmp(other.0.as_bytes())
+    /// The decompressed key; `None` cannot happen for a value built by this type.
+    fn verifying_key(&self) -> Option<VerifyingKey> {
+        VerifyingKey::from_bytes(&self.0).ok()
     }
 }
 
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0.as_bytes()))
+        f.write_str(&hex::encode(self.0))
     }
 }
 
@@ -213,7 +206,7 @@ impl FromStr for PublicKey {
 
 impl Encode for PublicKey {
     fn encode_to(&self, out: &mut Writer) {
-        out.raw(self.0.as_bytes());
+        out.raw(&self.0);
     }
 }
 
@@ -257,7 +250,11 @@ pub fn verify_batch(items: &[(Hash, Signature, PublicKey)]) -> Result<(), Signat
         .iter()
         .map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0))
         .collect();
-    let keys: Vec<VerifyingKey> = items.iter().map(|(_, _, k)| *k.verifying_key()).collect();
+    let keys: Vec<VerifyingKey> = items
+        .iter()
+        .map(|(_, _, k)| k.verifying_key())
+        .collect::<Option<_>>()
+        .ok_or(SignatureError::Batch(items.len()))?;
     ed25519_dalek::verify_batch(&messages, &signatures, &keys)
         .map_err(|_| SignatureError::Batch(items.len()))
 }
@@ -282,9 +279,15 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(SecretKey::generate().save(&path), Err(KeyError::Exists { .. })));
+        assert!(matches!(
+            SecretKey::generate().save(&path),
+            Err(KeyError::Exists { .. })
+        ));
         std::fs::write(&path, "nonsense").unwrap();
-        assert!(matches!(SecretKey::load(&path), Err(KeyError::Format { .. })));
+        assert!(matches!(
+            SecretKey::load(&path),
+            Err(KeyError::Format { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -294,8 +297,14 @@ mod tests {
         let msg = hash(Domain::Manifest, b"m");
         let sig = key.sign(&msg);
         assert!(key.public().verify(&msg, &sig).is_ok());
-        assert!(key.public().verify(&hash(Domain::Manifest, b"n"), &sig).is_err());
-        assert!(SecretKey::from_seed([2; 32]).public().verify(&msg, &sig).is_err());
+        assert!(key
+            .public()
+            .verify(&hash(Domain::Manifest, b"n"), &sig)
+            .is_err());
+        assert!(SecretKey::from_seed([2; 32])
+            .public()
+            .verify(&msg, &sig)
+            .is_err());
     }
 
     #[test]

@@ -167,9 +167,10 @@ impl ValidatorSet {
 
     /// The validators in ascending key order.
     pub fn validators(&self) -> impl Iterator<Item = Validator> + '_ {
-        self.validators
-            .iter()
-            .map(|(key, stake)| Validator { key: *key, stake: *stake })
+        self.validators.iter().map(|(key, stake)| Validator {
+            key: *key,
+            stake: *stake,
+        })
     }
 
     fn check_stake(&self, have: u128) -> Result<(), QuorumError> {
@@ -254,7 +255,11 @@ impl QuorumCertificate {
                 counted.insert(body.validator, *a.signature());
             }
         }
-        let have = counted.keys().filter_map(|k| set.stake(k)).map(u128::from).sum();
+        let have = counted
+            .keys()
+            .filter_map(|k| set.stake(k))
+            .map(u128::from)
+            .sum();
         set.check_stake(have)?;
         Ok(QuorumCertificate {
             contribution,

@@ -15,13 +15,20 @@ fn keys(n: u8) -> Vec<SecretKey> {
 fn equal_set(keys: &[SecretKey]) -> ValidatorSet {
     let validators = keys
         .iter()
-        .map(|k| Validator { key: k.public(), stake: 10 })
+        .map(|k| Validator {
+            key: k.public(),
+            stake: 10,
+        })
         .collect();
     ValidatorSet::new(validators, Threshold::TWO_THIRDS).unwrap()
 }
 
 fn accept(key: &SecretKey, contribution: ContributionId, epoch: u64) -> Attestation {
-    Attestation::sign(AttestationBody::accept(contribution, key.public(), epoch), key).unwrap()
+    Attestation::sign(
+        AttestationBody::accept(contribution, key.public(), epoch),
+        key,
+    )
+    .unwrap()
 }
 
 fn contribution() -> ContributionId {
@@ -41,7 +48,11 @@ fn three_of_four_equal_validators_form_a_qc_and_two_do_not() {
 
     assert!(matches!(
         QuorumCertificate::form(&set, c, 1, &three[..2]),
-        Err(QuorumError::InsufficientStake { have: 20, total: 40, .. })
+        Err(QuorumError::InsufficientStake {
+            have: 20,
+            total: 40,
+            ..
+        })
     ));
 }
 
@@ -66,13 +77,23 @@ fn duplicated_and_foreign_signatures_do_not_count() {
         &set,
         c,
         1,
-        &[accept(&k[0], c, 1), accept(&k[1], c, 1), accept(&k[2], c, 1)],
+        &[
+            accept(&k[0], c, 1),
+            accept(&k[1], c, 1),
+            accept(&k[2], c, 1),
+        ],
     )
     .unwrap();
     let mut with_outsider = forged.clone();
-    with_outsider.signatures[2] = (outsider.public(), accept(&outsider, c, 1).signature().to_owned());
+    with_outsider.signatures[2] = (
+        outsider.public(),
+        accept(&outsider, c, 1).signature().to_owned(),
+    );
     with_outsider.signatures.sort_by_key(|(key, _)| *key);
-    assert!(matches!(with_outsider.verify(&set), Err(QuorumError::Foreign(_))));
+    assert!(matches!(
+        with_outsider.verify(&set),
+        Err(QuorumError::Foreign(_))
+    ));
 
     let mut repeated = forged.clone();
     repeated.signatures[2] = repeated.signatures[1];
@@ -80,7 +101,10 @@ fn duplicated_and_foreign_signatures_do_not_count() {
     assert!(QuorumCertificate::from_bytes(&repeated.to_bytes()).is_err());
 
     forged.signatures[0].1 .0[5] ^= 1;
-    assert!(matches!(forged.verify(&set), Err(QuorumError::Signature(_))));
+    assert!(matches!(
+        forged.verify(&set),
+        Err(QuorumError::Signature(_))
+    ));
 }
 
 #[test]
@@ -100,7 +124,13 @@ fn rejections_and_other_contributions_or_epochs_do_not_count() {
         &k[2],
     )
     .unwrap();
-    let attestations = vec![accept(&k[0], c, 1), accept(&k[1], c, 1), reject, accept(&k[3], other, 1), accept(&k[3], c, 2)];
+    let attestations = vec![
+        accept(&k[0], c, 1),
+        accept(&k[1], c, 1),
+        reject,
+        accept(&k[3], other, 1),
+        accept(&k[3], c, 2),
+    ];
     assert!(QuorumCertificate::form(&set, c, 1, &attestations).is_err());
 }
 
@@ -108,9 +138,18 @@ fn rejections_and_other_contributions_or_epochs_do_not_count() {
 fn stake_weighted_threshold_decides_whether_one_big_validator_suffices() {
     let k = keys(3);
     let validators = vec![
-        Validator { key: k[0].public(), stake: 70 },
-        Validator { key: k[1].public(), stake: 20 },
-        Validator { key: k[2].public(), stake: 10 },
+        Validator {
+            key: k[0].public(),
+            stake: 70,
+        },
+        Validator {
+            key: k[1].public(),
+            stake: 20,
+        },
+        Validator {
+            key: k[2].public(),
+            stake: 10,
+        },
     ];
     let c = contribution();
     let alone = [accept(&k[0], c, 1)];
@@ -119,20 +158,40 @@ fn stake_weighted_threshold_decides_whether_one_big_validator_suffices() {
         .unwrap()
         .verify(&two_thirds)
         .unwrap();
-    let three_quarters = ValidatorSet::new(validators, Threshold { numerator: 3, denominator: 4 }).unwrap();
+    let three_quarters = ValidatorSet::new(
+        validators,
+        Threshold {
+            numerator: 3,
+            denominator: 4,
+        },
+    )
+    .unwrap();
     assert!(QuorumCertificate::form(&three_quarters, c, 1, &alone).is_err());
     let qc = QuorumCertificate::form(&two_thirds, c, 1, &alone).unwrap();
-    assert!(matches!(qc.verify(&three_quarters), Err(QuorumError::WrongSet { .. })));
+    assert!(matches!(
+        qc.verify(&three_quarters),
+        Err(QuorumError::WrongSet { .. })
+    ));
 }
 
 #[test]
 fn validator_sets_refuse_bad_shapes() {
     let k = keys(2);
-    let v = |i: usize, stake| Validator { key: k[i].public(), stake };
+    let v = |i: usize, stake| Validator {
+        key: k[i].public(),
+        stake,
+    };
     assert!(ValidatorSet::new(vec![], Threshold::TWO_THIRDS).is_err());
     assert!(ValidatorSet::new(vec![v(0, 0)], Threshold::TWO_THIRDS).is_err());
     assert!(ValidatorSet::new(vec![v(0, 1), v(0, 2)], Threshold::TWO_THIRDS).is_err());
-    assert!(ValidatorSet::new(vec![v(0, 1)], Threshold { numerator: 4, denominator: 3 }).is_err());
+    assert!(ValidatorSet::new(
+        vec![v(0, 1)],
+        Threshold {
+            numerator: 4,
+            denominator: 3
+        }
+    )
+    .is_err());
     let set = ValidatorSet::new(vec![v(1, 5), v(0, 7)], Threshold::TWO_THIRDS).unwrap();
     assert_eq!(ValidatorSet::from_bytes(&set.to_bytes()).unwrap(), set);
 }
@@ -146,7 +205,9 @@ fn attestation_round_trips_and_binds_its_verdict() {
     assert_eq!(decoded, a);
     let mut body = a.body().clone();
     body.epoch = 10;
-    assert!(Attestation::from_parts(body, *a.signature()).verify().is_err());
+    assert!(Attestation::from_parts(body, *a.signature())
+        .verify()
+        .is_err());
     let mut bytes = a.to_bytes();
     bytes[1 + 32 + 32] = 2;
     assert!(matches!(
@@ -179,7 +240,10 @@ fn manifest_for(payload: &[u8], key: &SecretKey) -> Manifest {
         media_type: "text/plain".into(),
         codec: CodecId::RsLeopard,
         chunks,
-        metadata: vec![("license".into(), "CC-BY-4.0".into()), ("source".into(), "test".into())],
+        metadata: vec![
+            ("license".into(), "CC-BY-4.0".into()),
+            ("source".into(), "test".into()),
+        ],
         timestamp_ms: 1_700_000_000_000,
         nonce: 42,
     };
@@ -216,7 +280,13 @@ fn manifests_breaking_rules_do_not_decode() {
         resign(&|b| b.chunks[0].k = 2),
         resign(&|b| b.metadata.reverse()),
         resign(&|b| b.media_type.clear()),
-        resign(&|b| b.chunks.push(ChunkEntry { id: ChunkId::of(b""), k: 1, da_root: b.chunks[0].da_root })),
+        resign(&|b| {
+            b.chunks.push(ChunkEntry {
+                id: ChunkId::of(b""),
+                k: 1,
+                da_root: b.chunks[0].da_root,
+            })
+        }),
     ] {
         assert!(Manifest::from_bytes(&bad).is_err());
     }

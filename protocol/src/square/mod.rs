@@ -29,8 +29,8 @@ pub use header::SquareHeader;
 pub use line::Line;
 pub use params::{Axis, ParamsError, SquareParams};
 pub use partial::PartialSquare;
-pub use proof::{ProofError, ShareProof};
 pub(crate) use proof::verify_line_root;
+pub use proof::{ProofError, ShareProof};
 
 /// Bytes in one share.
 pub const SHARE_SIZE: usize = 512;
@@ -403,8 +403,10 @@ fn extend(params: &SquareParams, data: &mut [u8]) -> Result<(), SquareError> {
         code.encode(&orig, &mut rec)
     })?;
     let half = line / 2;
-    let (mut left_rec, mut right_rec): (Vec<&mut [u8]>, Vec<&mut [u8]>) =
-        bottom.chunks_mut(line).map(|r| r.split_at_mut(half)).unzip();
+    let (mut left_rec, mut right_rec): (Vec<&mut [u8]>, Vec<&mut [u8]>) = bottom
+        .chunks_mut(line)
+        .map(|r| r.split_at_mut(half))
+        .unzip();
     let left_orig: Vec<&[u8]> = top.chunks(line).map(|r| &r[..half]).collect();
     let right_orig: Vec<&[u8]> = top.chunks(line).map(|r| &r[half..]).collect();
     let (a, b) = rayon::join(

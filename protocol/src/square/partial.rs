@@ -89,7 +89,9 @@ impl PartialSquare {
             let mut progress = false;
             for axis in [Axis::Row, Axis::Col] {
                 for index in 0..w {
-                    let have = (0..w).filter(|p| self.known[self.cell(axis, index, *p)]).count();
+                    let have = (0..w)
+                        .filter(|p| self.known[self.cell(axis, index, *p)])
+                        .count();
                     if have >= k && have < w {
                         self.decode_line(axis, index)?;
                         progress = true;
@@ -125,7 +127,10 @@ impl PartialSquare {
             .copied()
             .collect();
         let mut shards: Vec<&mut [u8]> = line.chunks_mut(SHARE_SIZE).collect();
-        self.params.codec.code().reconstruct(&mut shards, &present)?;
+        self.params
+            .codec
+            .code()
+            .reconstruct(&mut shards, &present)?;
         for (pos, c) in cells.iter().enumerate() {
             if !self.known[*c] {
                 self.data[c * SHARE_SIZE..][..SHARE_SIZE]

@@ -60,7 +60,13 @@ impl ShareProof {
     ///
     /// # Errors
     /// Any [`ProofError`].
-    pub fn verify(&self, da_root: &DaRoot, row: usize, col: usize, share: &[u8]) -> Result<(), ProofError> {
+    pub fn verify(
+        &self,
+        da_root: &DaRoot,
+        row: usize,
+        col: usize,
+        share: &[u8],
+    ) -> Result<(), ProofError> {
         self.params.validate()?;
         let w = self.params.width();
         for index in [row, col] {
@@ -84,7 +90,14 @@ impl ShareProof {
             w as u64,
             &self.share_path,
         )?;
-        verify_line_root(&self.params, self.axis, line, &line_root, &self.axis_path, da_root)
+        verify_line_root(
+            &self.params,
+            self.axis,
+            line,
+            &line_root,
+            &self.axis_path,
+            da_root,
+        )
     }
 }
 

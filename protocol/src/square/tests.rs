@@ -18,7 +18,11 @@ fn random_chunk(rng: &mut StdRng, len: usize) -> Vec<u8> {
 /// A chunk length whose square has width `k`.
 fn len_for_k(rng: &mut StdRng, k: usize) -> usize {
     let max = k * k * SHARE_SIZE;
-    let min = if k == 1 { 0 } else { (k / 2) * (k / 2) * SHARE_SIZE + 1 };
+    let min = if k == 1 {
+        0
+    } else {
+        (k / 2) * (k / 2) * SHARE_SIZE + 1
+    };
     rng.gen_range(min..=max)
 }
 
@@ -32,7 +36,10 @@ fn chunk_for_k(rng: &mut StdRng, k: usize) -> Vec<u8> {
 fn assert_all_lines_are_codewords(square: &ExtendedSquare) {
     for axis in [Axis::Row, Axis::Col] {
         for i in 0..square.params().width() {
-            assert!(square.line(axis, i).unwrap().is_codeword().unwrap(), "{axis:?} {i}");
+            assert!(
+                square.line(axis, i).unwrap().is_codeword().unwrap(),
+                "{axis:?} {i}"
+            );
         }
     }
 }
@@ -59,7 +66,11 @@ fn kept_cells(rng: &mut StdRng, k: usize, pattern: Pattern) -> Vec<bool> {
             lines.shuffle(rng);
             for &l in &lines[..k] {
                 for p in 0..w {
-                    let cell = if matches!(pattern, Pattern::KRows) { l * w + p } else { p * w + l };
+                    let cell = if matches!(pattern, Pattern::KRows) {
+                        l * w + p
+                    } else {
+                        p * w + l
+                    };
                     keep[cell] = true;
                 }
             }
@@ -70,7 +81,11 @@ fn kept_cells(rng: &mut StdRng, k: usize, pattern: Pattern) -> Vec<bool> {
                 pos.shuffle(rng);
                 let kept = rng.gen_range(k..=w);
                 for &p in &pos[..kept] {
-                    let cell = if matches!(pattern, Pattern::RowsHalfFull) { l * w + p } else { p * w + l };
+                    let cell = if matches!(pattern, Pattern::RowsHalfFull) {
+                        l * w + p
+                    } else {
+                        p * w + l
+                    };
                     keep[cell] = true;
                 }
             }
@@ -175,7 +190,9 @@ fn codec_is_part_of_the_commitment() {
 #[test]
 fn shares_proven_at_another_position_fail() {
     let mut rng = StdRng::seed_from_u64(9);
-    let square = ExtendedSquare::encode(&random_chunk(&mut rng, 16 * SHARE_SIZE), CodecId::RsLeopard).unwrap();
+    let square =
+        ExtendedSquare::encode(&random_chunk(&mut rng, 16 * SHARE_SIZE), CodecId::RsLeopard)
+            .unwrap();
     let root = square.da_root();
     let proof = square.share_proof(1, 2).unwrap();
     let share = square.share(1, 2).unwrap();
@@ -230,7 +247,10 @@ fn header_round_trips_and_gives_the_da_root() {
     let square = ExtendedSquare::encode(&[1u8; 9000], CodecId::RsVandermonde).unwrap();
     let header = square.header();
     assert_eq!(header.da_root(), square.da_root());
-    assert_eq!(SquareHeader::from_bytes(&header.to_bytes()).unwrap(), header);
+    assert_eq!(
+        SquareHeader::from_bytes(&header.to_bytes()).unwrap(),
+        header
+    );
     let mut short = header.clone();
     short.row_roots.pop();
     assert!(SquareHeader::from_bytes(&short.to_bytes()).is_err());
@@ -244,7 +264,9 @@ fn reconstruct_from_k_columns_and_refuse_fewer() {
         let square = ExtendedSquare::encode(&chunk, codec).unwrap();
         let header = square.header();
         let k = square.params().k();
-        let columns: Vec<Line> = (k / 2..k / 2 + k).map(|c| square.column(c).unwrap()).collect();
+        let columns: Vec<Line> = (k / 2..k / 2 + k)
+            .map(|c| square.column(c).unwrap())
+            .collect();
         let rebuilt = ExtendedSquare::reconstruct(&header, &columns).unwrap();
         assert_eq!(rebuilt.chunk_bytes(), chunk);
         assert!(matches!(
@@ -262,12 +284,17 @@ fn withholding_k_plus_one_squared_shares_prevents_reconstruction() {
     for row in 0..w {
         for col in 0..w {
             if !(row <= k && col <= k) {
-                partial.insert(row, col, square.share(row, col).unwrap()).unwrap();
+                partial
+                    .insert(row, col, square.share(row, col).unwrap())
+                    .unwrap();
             }
         }
     }
     assert_eq!(partial.known(), w * w - (k + 1) * (k + 1));
-    assert!(matches!(partial.solve(), Err(SquareError::NotEnoughShares { .. })));
+    assert!(matches!(
+        partial.solve(),
+        Err(SquareError::NotEnoughShares { .. })
+    ));
 }
 
 #[test]
@@ -282,7 +309,12 @@ fn a_line_from_another_square_is_refused() {
 }
 
 /// A square whose share `(row, col)` was changed after extension, then committed as is.
-fn mis_encoded(codec: CodecId, len: usize, row: usize, col: usize) -> (ExtendedSquare, ExtendedSquare) {
+fn mis_encoded(
+    codec: CodecId,
+    len: usize,
+    row: usize,
+    col: usize,
+) -> (ExtendedSquare, ExtendedSquare) {
     let mut rng = StdRng::seed_from_u64(len as u64);
     let chunk = random_chunk(&mut rng, len);
     let good = ExtendedSquare::encode(&chunk, codec).unwrap();
@@ -296,7 +328,11 @@ fn mis_encoded(codec: CodecId, len: usize, row: usize, col: usize) -> (ExtendedS
 #[test]
 fn mis_encoded_square_yields_a_verifying_fraud_proof() {
     for codec in CodecId::ALL {
-        for (len, row, col) in [(100_000usize, 3usize, 20usize), (3000, 0, 3), (600_000, 40, 40)] {
+        for (len, row, col) in [
+            (100_000usize, 3usize, 20usize),
+            (3000, 0, 3),
+            (600_000, 40, 40),
+        ] {
             let (_, bad) = mis_encoded(codec, len, row, col);
             let header = bad.header();
             let k = bad.params().k();
@@ -336,15 +372,24 @@ fn no_fraud_proof_verifies_against_a_correct_square() {
 
             let mut wrong_root = honest.clone();
             wrong_root.line_root.0[0] ^= 1;
-            assert!(matches!(wrong_root.verify(&root), Err(FraudError::Proof(_))));
+            assert!(matches!(
+                wrong_root.verify(&root),
+                Err(FraudError::Proof(_))
+            ));
 
             let mut wrong_share = honest.clone();
             wrong_share.witnesses[0].share[0] ^= 1;
-            assert!(matches!(wrong_share.verify(&root), Err(FraudError::Proof(_))));
+            assert!(matches!(
+                wrong_share.verify(&root),
+                Err(FraudError::Proof(_))
+            ));
 
             let mut repeated = honest.clone();
             repeated.witnesses[1] = repeated.witnesses[0].clone();
-            assert!(matches!(repeated.verify(&root), Err(FraudError::Malformed(_))));
+            assert!(matches!(
+                repeated.verify(&root),
+                Err(FraudError::Malformed(_))
+            ));
 
             let mut short = honest.clone();
             short.witnesses.pop();
@@ -352,9 +397,16 @@ fn no_fraud_proof_verifies_against_a_correct_square() {
 
             let mut same_axis = honest.clone();
             same_axis.witnesses[0].proof = square
-                .share_proof_via(axis, same_axis.witnesses[0].proof_row(axis, index), same_axis.witnesses[0].proof_col(axis, index))
+                .share_proof_via(
+                    axis,
+                    same_axis.witnesses[0].proof_row(axis, index),
+                    same_axis.witnesses[0].proof_col(axis, index),
+                )
                 .unwrap();
-            assert!(matches!(same_axis.verify(&root), Err(FraudError::Malformed(_))));
+            assert!(matches!(
+                same_axis.verify(&root),
+                Err(FraudError::Malformed(_))
+            ));
         }
     }
 }
