@@ -5,7 +5,7 @@
 //! last node unchanged to the next level, so any leaf count has one tree and power-of-two counts
 //! give the familiar perfect tree. The empty tree's root is the node domain's hash of no bytes.
 
-use crate::hash::{hash, node, Domain, Hash};
+use crate::hash::{hash, hash_many, node, Domain, Hash, HASH_LEN};
 
 /// The most siblings any proof can have: enough for 2^32 leaves.
 pub const MAX_PROOF_DEPTH: usize = 32;
@@ -49,15 +49,24 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// The level above `level`: pairs hashed side by side in SIMD lanes, an odd last node promoted.
 fn next_level(level: &[Hash]) -> Vec<Hash> {
-    level
-        .chunks(2)
-        .map(|pair| match pair {
-            [l, r] => node(l, r),
-            [only] => *only,
-            _ => unreachable!("chunks(2) yields one or two items"),
+    let blocks: Vec<[u8; 2 * HASH_LEN]> = level
+        .chunks_exact(2)
+        .map(|pair| {
+            let mut block = [0u8; 2 * HASH_LEN];
+            block[..HASH_LEN].copy_from_slice(&pair[0].0);
+            block[HASH_LEN..].copy_from_slice(&pair[1].0);
+            block
         })
-        .collect()
+        .collect();
+    let refs: Vec<&[u8; 2 * HASH_LEN]> = blocks.iter().collect();
+    let mut out = vec![Hash::default(); blocks.len() + level.len() % 2];
+    hash_many(Domain::Node, &refs, &mut out[..blocks.len()]);
+    if let (Some(last), Some(promoted)) = (out.last_mut(), level.chunks_exact(2).remainder().first()) {
+        *last = *promoted;
+    }
+    out
 }
 
 /// The siblings proving leaf `index` of the tree over `leaves`, bottom first.

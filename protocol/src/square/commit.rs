@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use crate::encoding::{Encode, Writer, ENCODING_VERSION};
-use crate::hash::{hash, Domain, Hash};
+use crate::hash::{hash, hash_many, Domain, Hash};
 use crate::ids::DaRoot;
 use crate::merkle::{self, MerkleError};
 
@@ -18,13 +18,22 @@ pub fn share_leaf(share: &[u8]) -> Hash {
     hash(Domain::ShareLeaf, share)
 }
 
-/// The leaf hashes of consecutive shares, hashed on every core.
+/// Shares hashed per parallel task: enough to fill every SIMD lane many times over.
+const LEAF_BATCH: usize = 256;
+
+/// The leaf hashes of consecutive shares, hashed in SIMD lanes on every core.
 pub(crate) fn share_leaves(shares: &[u8]) -> Vec<Hash> {
-    let mut leaves = Vec::with_capacity(shares.len() / SHARE_SIZE);
-    shares
-        .par_chunks(SHARE_SIZE)
-        .map(share_leaf)
-        .collect_into_vec(&mut leaves);
+    let mut leaves = vec![Hash::default(); shares.len() / SHARE_SIZE];
+    leaves
+        .par_chunks_mut(LEAF_BATCH)
+        .zip(shares.par_chunks(LEAF_BATCH * SHARE_SIZE))
+        .for_each(|(out, batch)| {
+            let refs: Vec<&[u8; SHARE_SIZE]> = batch
+                .chunks_exact(SHARE_SIZE)
+                .filter_map(|s| s.try_into().ok())
+                .collect();
+            hash_many(Domain::ShareLeaf, &refs, out);
+        });
     leaves
 }
 
