@@ -63,7 +63,9 @@ fn next_level(level: &[Hash]) -> Vec<Hash> {
     let refs: Vec<&[u8; 2 * HASH_LEN]> = blocks.iter().collect();
     let mut out = vec![Hash::default(); blocks.len() + level.len() % 2];
     hash_many(Domain::Node, &refs, &mut out[..blocks.len()]);
-    if let (Some(last), Some(promoted)) = (out.last_mut(), level.chunks_exact(2).remainder().first()) {
+    if let (Some(last), Some(promoted)) =
+        (out.last_mut(), level.chunks_exact(2).remainder().first())
+    {
         *last = *promoted;
     }
     out

@@ -67,7 +67,8 @@ fn seeds() -> Vec<Vec<u8>> {
         Threshold::TWO_THIRDS,
     )
     .unwrap();
-    let qc = QuorumCertificate::form(&set, contribution, 5, std::slice::from_ref(&attestation)).unwrap();
+    let qc =
+        QuorumCertificate::form(&set, contribution, 5, std::slice::from_ref(&attestation)).unwrap();
     let manifest = Manifest::sign(
         ManifestBody {
             datanet: Default::default(),
