@@ -32,7 +32,7 @@ pub use fraud::{BadEncodingProof, FraudError};
 pub use hash::{Domain, Hash};
 pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
 pub use signed::{
-    Attestation, AttestationBody, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey,
+    Attestation, AttestationBody, Datanet, DatanetBody, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey,
     Signature, ValidatorSet,
 };
 pub use square::{

@@ -30,6 +30,7 @@ fn check_all(bytes: &[u8]) -> Result<(), TestCaseError> {
     check::<Attestation>(bytes)?;
     check::<QuorumCertificate>(bytes)?;
     check::<ValidatorSet>(bytes)?;
+    check::<datanet_protocol::Datanet>(bytes)?;
     Ok(())
 }
 
@@ -88,7 +89,21 @@ fn seeds() -> Vec<Vec<u8>> {
         &key,
     )
     .unwrap();
+    let datanet = datanet_protocol::Datanet::sign(
+        datanet_protocol::DatanetBody {
+            name: "n".into(),
+            description: "d".into(),
+            owner: key.public(),
+            policy: Default::default(),
+            validator_set: set.id(),
+            created_ms: 1,
+            nonce: 1,
+        },
+        &key,
+    )
+    .unwrap();
     vec![
+        datanet.to_bytes(),
         fraud_proof().to_bytes(),
         square.share_proof(1, 2).unwrap().to_bytes(),
         square.column(3).unwrap().to_bytes(),
@@ -134,14 +149,15 @@ fn every_seed_decodes_to_itself() {
         check_all(&seed).unwrap();
     }
     let seeds = seeds();
-    assert!(BadEncodingProof::from_bytes(&seeds[0]).is_ok());
-    assert!(ShareProof::from_bytes(&seeds[1]).is_ok());
-    assert!(Line::from_bytes(&seeds[2]).is_ok());
-    assert!(SquareHeader::from_bytes(&seeds[3]).is_ok());
-    assert!(Manifest::from_bytes(&seeds[4]).is_ok());
-    assert!(Attestation::from_bytes(&seeds[5]).is_ok());
-    assert!(QuorumCertificate::from_bytes(&seeds[6]).is_ok());
-    assert!(ValidatorSet::from_bytes(&seeds[7]).is_ok());
+    assert!(datanet_protocol::Datanet::from_bytes(&seeds[0]).is_ok());
+    assert!(BadEncodingProof::from_bytes(&seeds[1]).is_ok());
+    assert!(ShareProof::from_bytes(&seeds[2]).is_ok());
+    assert!(Line::from_bytes(&seeds[3]).is_ok());
+    assert!(SquareHeader::from_bytes(&seeds[4]).is_ok());
+    assert!(Manifest::from_bytes(&seeds[5]).is_ok());
+    assert!(Attestation::from_bytes(&seeds[6]).is_ok());
+    assert!(QuorumCertificate::from_bytes(&seeds[7]).is_ok());
+    assert!(ValidatorSet::from_bytes(&seeds[8]).is_ok());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! signature: call [`Signed::verify`] (or verify a batch) before trusting or forwarding it.
 
 mod attestation;
+mod datanet;
 mod keys;
 mod manifest;
 mod quorum;
@@ -12,6 +13,10 @@ mod quorum;
 mod tests;
 
 pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict};
+pub use datanet::{
+    Datanet, DatanetBody, DuplicateRule, Policy, MAX_DESCRIPTION, MAX_MEDIA_TYPES, MAX_NAME,
+    MAX_SCHEMA,
+};
 pub use keys::{
     verify_batch, KeyError, ParsePublicKeyError, PublicKey, SecretKey, Signature, SignatureError,
 };

@@ -291,3 +291,28 @@ fn manifests_breaking_rules_do_not_decode() {
         assert!(Manifest::from_bytes(&bad).is_err());
     }
 }
+
+#[test]
+fn datanet_record_round_trips_and_its_id_is_its_hash() {
+    let owner = SecretKey::from_seed([8; 32]);
+    let body = DatanetBody {
+        name: "medical-qa".into(),
+        description: "question and answer pairs".into(),
+        owner: owner.public(),
+        policy: Policy {
+            media_types: vec!["application/jsonl".into()],
+            ..Policy::default()
+        },
+        validator_set: hash(Domain::ValidatorSet, b"set"),
+        created_ms: 1,
+        nonce: 2,
+    };
+    let datanet = Datanet::sign(body.clone(), &owner).unwrap();
+    datanet.verify().unwrap();
+    let decoded = Datanet::from_bytes(&datanet.to_bytes()).unwrap();
+    assert_eq!(decoded.id(), datanet.id());
+    let mut nameless = body;
+    nameless.name.clear();
+    let unsigned = Datanet::from_parts(nameless, *datanet.signature());
+    assert!(Datanet::from_bytes(&unsigned.to_bytes()).is_err());
+}
