@@ -32,8 +32,8 @@ pub use fraud::{BadEncodingProof, FraudError};
 pub use hash::{Domain, Hash};
 pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
 pub use signed::{
-    Attestation, AttestationBody, Datanet, DatanetBody, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey,
-    Signature, ValidatorSet,
+    Attestation, AttestationBody, Datanet, DatanetBody, Manifest, ManifestBody, PublicKey,
+    QuorumCertificate, SecretKey, Signature, ValidatorSet,
 };
 pub use square::{
     Axis, ExtendedSquare, Line, PartialSquare, ProofError, ShareProof, SquareError, SquareHeader,

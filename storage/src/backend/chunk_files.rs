@@ -1,0 +1,109 @@
+//! The content-addressed chunk file store: `<root>/ab/cdef…` for a chunk whose id in hex is
+//! `abcdef…`.
+//!
+//! A write goes to a fresh file in `<root>/tmp/`, is fsynced, renamed over its final name and
+//! the directory fsynced, so a reader sees the old file, the new file, or nothing, never part
+//! of one. Leftover temporary files from a crash are removed when the store opens.
+
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datanet_protocol::ChunkId;
+
+use crate::StoreError;
+
+/// Chunk files under one root folder.
+#[derive(Debug)]
+pub(crate) struct ChunkFiles {
+    root: PathBuf,
+    next_tmp: AtomicU64,
+}
+
+impl ChunkFiles {
+    /// Opens (creating if needed) the store under `root` and clears temporary leftovers.
+    pub(crate) fn open(root: &Path) -> Result<Self, StoreError> {
+        let tmp = root.join("tmp");
+        fs::create_dir_all(&tmp)
+            .map_err(|e| StoreError::io(format!("creating {}", tmp.display()), e))?;
+        for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io("listing tmp", e))? {
+            let path = entry.map_err(|e| StoreError::io("listing tmp", e))?.path();
+            fs::remove_file(&path)
+                .map_err(|e| StoreError::io(format!("removing {}", path.display()), e))?;
+        }
+        Ok(ChunkFiles {
+            root: root.to_path_buf(),
+            next_tmp: AtomicU64::new(0),
+        })
+    }
+
+    /// Where the chunk `id` lives.
+    pub(crate) fn path(&self, id: &ChunkId) -> PathBuf {
+        let hex = id.to_string();
+        self.root.join(&hex[..2]).join(&hex[2..])
+    }
+
+    pub(crate) fn put(&self, id: &ChunkId, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.path(id);
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        let context = |what: &str| format!("{what} chunk {id}");
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(context("creating folder for"), e))?;
+        let n = self.next_tmp.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!("{id}.{}.{n}", std::process::id()));
+        let written = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&dir)?.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::io(context("writing"), e));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, id: &ChunkId) -> Result<Option<Vec<u8>>, StoreError> {
+        match fs::read(self.path(id)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(format!("reading chunk {id}"), e)),
+        }
+    }
+
+    pub(crate) fn remove(&self, id: &ChunkId) -> Result<(), StoreError> {
+        match fs::remove_file(self.path(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io(format!("removing chunk {id}"), e)),
+        }
+    }
+
+    pub(crate) fn ids(&self) -> Result<Vec<ChunkId>, StoreError> {
+        let list = |dir: &Path| {
+            fs::read_dir(dir).map_err(|e| StoreError::io(format!("listing {}", dir.display()), e))
+        };
+        let mut ids = Vec::new();
+        for prefix in list(&self.root)? {
+            let prefix = prefix.map_err(|e| StoreError::io("listing chunks", e))?;
+            let head = prefix.file_name().to_string_lossy().into_owned();
+            if head.len() != 2 || !prefix.path().is_dir() {
+                continue;
+            }
+            for file in list(&prefix.path())? {
+                let file = file.map_err(|e| StoreError::io("listing chunks", e))?;
+                let name = format!("{head}{}", file.file_name().to_string_lossy());
+                if let Ok(id) = name.parse::<ChunkId>() {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}

@@ -1,0 +1,74 @@
+//! The in-memory engine: a sorted map and a blob map under one lock. For tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use datanet_protocol::ChunkId;
+
+use super::{Backend, Entry, Op};
+use crate::StoreError;
+
+/// Keeps everything in memory; nothing survives the process.
+#[derive(Debug, Default)]
+pub struct MemoryBackend {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    kv: BTreeMap<Vec<u8>, Vec<u8>>,
+    blobs: BTreeMap<ChunkId, Vec<u8>>,
+}
+
+impl MemoryBackend {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state().kv.get(key).cloned())
+    }
+
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        Ok(self
+            .state()
+            .kv
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let mut state = self.state();
+        for op in ops {
+            match op {
+                Op::Put(k, v) => state.kv.insert(k, v),
+                Op::Delete(k) => state.kv.remove(&k),
+            };
+        }
+        Ok(())
+    }
+
+    fn put_blob(&self, id: &ChunkId, bytes: &[u8]) -> Result<(), StoreError> {
+        self.state().blobs.insert(*id, bytes.to_vec());
+        Ok(())
+    }
+
+    fn get_blob(&self, id: &ChunkId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state().blobs.get(id).cloned())
+    }
+
+    fn remove_blob(&self, id: &ChunkId) -> Result<(), StoreError> {
+        self.state().blobs.remove(id);
+        Ok(())
+    }
+
+    fn blob_ids(&self) -> Result<Vec<ChunkId>, StoreError> {
+        Ok(self.state().blobs.keys().copied().collect())
+    }
+}

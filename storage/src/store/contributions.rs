@@ -1,0 +1,135 @@
+//! Contributions: the signed manifest, its square headers and any custodied columns, stored
+//! together in one atomic batch, with a retention pin.
+
+use datanet_protocol::encoding::Encode;
+use datanet_protocol::{ContributionId, DaRoot, Line, Manifest, SquareHeader};
+
+use super::columns::StoredColumn;
+use crate::backend::Op;
+use crate::keys::{key, Kind};
+use crate::{Store, StoreError};
+
+impl Store {
+    /// Stores a contribution atomically: the manifest, the header of every chunk (in manifest
+    /// order) and the given columns `(DA root, column)`, pinned for retention. Chunks the
+    /// manifest lists stop being merely staged.
+    ///
+    /// Everything is verified first, and nothing is written unless all of it verifies: the
+    /// manifest's signature, each header against its chunk's DA root and parameters, each
+    /// column against its DA root and as a codeword.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] naming the first check that failed, or an engine error; in
+    /// both cases nothing is stored.
+    pub fn put_contribution(
+        &self,
+        manifest: &Manifest,
+        headers: &[SquareHeader],
+        columns: &[(DaRoot, Line)],
+    ) -> Result<ContributionId, StoreError> {
+        let body = manifest.body();
+        body.validate()
+            .map_err(|e| StoreError::Invalid(format!("manifest: {e}")))?;
+        manifest
+            .verify()
+            .map_err(|e| StoreError::Invalid(format!("manifest: {e}")))?;
+        if headers.len() != body.chunks.len() {
+            return Err(StoreError::Invalid(format!(
+                "{} headers for {} chunks",
+                headers.len(),
+                body.chunks.len()
+            )));
+        }
+        let id = manifest.id();
+        let mut ops = vec![
+            Op::Put(key(Kind::Manifest, &[&id.0 .0]), manifest.to_bytes()),
+            Op::Put(key(Kind::Pin, &[&id.0 .0]), Vec::new()),
+        ];
+        for (i, (chunk, header)) in body.chunks.iter().zip(headers).enumerate() {
+            if header.da_root() != chunk.da_root || Some(header.params) != body.chunk_params(i) {
+                return Err(StoreError::Invalid(format!(
+                    "header {i} does not match chunk {}",
+                    chunk.id
+                )));
+            }
+            ops.push(Op::Put(
+                key(Kind::Header, &[&chunk.da_root.0 .0]),
+                header.to_bytes(),
+            ));
+            ops.push(Op::Delete(key(Kind::Staged, &[&chunk.id.0 .0])));
+        }
+        for (root, line) in columns {
+            if !body.chunks.iter().any(|c| c.da_root == *root) {
+                return Err(StoreError::Invalid(format!(
+                    "column for DA root {root} of no chunk of this contribution"
+                )));
+            }
+            ops.push(StoredColumn::verified(root, line)?.op(root));
+        }
+        self.commit(ops)?;
+        Ok(id)
+    }
+
+    /// The signed manifest of contribution `id`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupted`] if the stored manifest does not hash to `id`, or an engine
+    /// error.
+    pub fn manifest(&self, id: &ContributionId) -> Result<Option<Manifest>, StoreError> {
+        let found: Option<Manifest> = self.get(&key(Kind::Manifest, &[&id.0 .0]), || {
+            format!("manifest {id}")
+        })?;
+        match found {
+            Some(m) if m.id() != *id => Err(StoreError::Corrupted {
+                what: format!("manifest {id}"),
+            }),
+            found => Ok(found),
+        }
+    }
+
+    /// The ids of every stored contribution, in id order.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn contributions(&self) -> Result<Vec<ContributionId>, StoreError> {
+        Ok(self
+            .scan::<Manifest>(Kind::Manifest, &[], "manifest")?
+            .into_iter()
+            .map(|(_, m)| m.id())
+            .collect())
+    }
+
+    /// Whether contribution `id` is pinned for retention.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn is_pinned(&self, id: &ContributionId) -> Result<bool, StoreError> {
+        Ok(self.backend.get(&key(Kind::Pin, &[&id.0 .0]))?.is_some())
+    }
+
+    /// Releases contribution `id` from retention: the next garbage collection removes it and
+    /// whatever only it referenced.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn unpin(&self, id: &ContributionId) -> Result<(), StoreError> {
+        self.commit(vec![Op::Delete(key(Kind::Pin, &[&id.0 .0]))])
+    }
+
+    /// The square header committed by `da_root`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupted`] if the stored header does not hash to `da_root`, or an
+    /// engine error.
+    pub fn header(&self, da_root: &DaRoot) -> Result<Option<SquareHeader>, StoreError> {
+        let found: Option<SquareHeader> = self.get(&key(Kind::Header, &[&da_root.0 .0]), || {
+            format!("header {da_root}")
+        })?;
+        match found {
+            Some(h) if h.da_root() != *da_root => Err(StoreError::Corrupted {
+                what: format!("header {da_root}"),
+            }),
+            found => Ok(found),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The store format version, the refusal to open a newer one, and the migration hook that
+//! upgrades an older one step by step.
+
+use crate::backend::{Backend, Op};
+use crate::keys::{key, Kind};
+use crate::{Store, StoreError};
+
+/// The format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One upgrade step from format `from` to `from + 1`, applied before the store is used.
+#[derive(Clone, Copy)]
+pub struct Migration {
+    /// The version this step upgrades from.
+    pub from: u32,
+    /// The step: returns the ops to commit atomically with the new version number.
+    pub run: fn(&dyn Backend) -> Result<Vec<Op>, StoreError>,
+}
+
+/// The migrations of this build: none yet, format 1 is the first.
+pub(crate) const MIGRATIONS: &[Migration] = &[];
+
+fn version_key() -> Vec<u8> {
+    key(Kind::Format, &[])
+}
+
+/// Checks the stored version: writes it into an empty store, refuses a newer one, and runs
+/// `migrations` in order on an older one, each atomically with its version bump.
+pub(crate) fn open_format(store: &Store, migrations: &[Migration]) -> Result<(), StoreError> {
+    let backend = store.backend.as_ref();
+    let found = match backend.get(&version_key())? {
+        Some(bytes) => {
+            let raw: [u8; 4] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::NotAStore)?;
+            u32::from_be_bytes(raw)
+        }
+        None if backend.scan(&[])?.is_empty() && backend.blob_ids()?.is_empty() => {
+            return backend.commit(vec![Op::Put(
+                version_key(),
+                FORMAT_VERSION.to_be_bytes().to_vec(),
+            )]);
+        }
+        None => return Err(StoreError::NotAStore),
+    };
+    if found > FORMAT_VERSION {
+        return Err(StoreError::NewerFormat {
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    for version in found..FORMAT_VERSION {
+        let step = migrations
+            .iter()
+            .find(|m| m.from == version)
+            .ok_or_else(|| StoreError::Engine(format!("no migration from format {version}")))?;
+        let mut ops = (step.run)(backend)?;
+        ops.push(Op::Put(version_key(), (version + 1).to_be_bytes().to_vec()));
+        backend.commit(ops)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,422 @@
+//! Store behaviour, run against both engines: the in-memory one and sled with chunk files.
+
+use std::sync::Arc;
+
+use datanet_protocol::chunking;
+use datanet_protocol::hash::{hash, Domain};
+use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::{
+    CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, ManifestBody, SecretKey,
+    SquareHeader,
+};
+use tempfile::TempDir;
+
+use super::format::{open_format, Migration};
+use crate::backend::{Backend, MemoryBackend, Op};
+use crate::keys::{key, Kind};
+use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
+
+/// A store on each engine; the temporary folder lives as long as the disk store is used.
+fn stores() -> Vec<(Store, Option<TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Store::open(dir.path()).unwrap();
+    vec![(Store::memory(), None), (disk, Some(dir))]
+}
+
+/// A contribution ready to store: manifest, headers, all columns, chunk bytes.
+struct Sample {
+    manifest: Manifest,
+    headers: Vec<SquareHeader>,
+    columns: Vec<(DaRoot, Line)>,
+    chunks: Vec<Vec<u8>>,
+}
+
+fn sample(seed: u8, len: usize) -> Sample {
+    let key = SecretKey::from_seed([seed; 32]);
+    let payload: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(seed)).collect();
+    let chunks: Vec<Vec<u8>> = chunking::chunks(&payload).map(<[u8]>::to_vec).collect();
+    let squares: Vec<ExtendedSquare> = chunks
+        .iter()
+        .map(|c| ExtendedSquare::encode(c, CodecId::RsLeopard).unwrap())
+        .collect();
+    let body = ManifestBody {
+        datanet: DatanetId(hash(Domain::Datanet, b"d")),
+        contributor: key.public(),
+        payload_len: len as u64,
+        payload_hash: hash(Domain::Payload, &payload),
+        media_type: "text/plain".into(),
+        codec: CodecId::RsLeopard,
+        chunks: chunks
+            .iter()
+            .zip(&squares)
+            .map(|(c, s)| ChunkEntry::new(c, s))
+            .collect(),
+        metadata: vec![],
+        timestamp_ms: 1,
+        nonce: u64::from(seed),
+    };
+    let columns = squares
+        .iter()
+        .flat_map(|s| (0..s.params().width()).map(|c| (s.da_root(), s.column(c).unwrap())))
+        .collect();
+    Sample {
+        manifest: Manifest::sign(body, &key).unwrap(),
+        headers: squares.iter().map(ExtendedSquare::header).collect(),
+        columns,
+        chunks,
+    }
+}
+
+fn put(store: &Store, s: &Sample) {
+    for c in &s.chunks {
+        store.put_chunk(c).unwrap();
+    }
+    store
+        .put_contribution(&s.manifest, &s.headers, &s.columns)
+        .unwrap();
+}
+
+#[test]
+fn contribution_round_trips_with_verified_columns() {
+    for (store, _dir) in stores() {
+        let s = sample(1, 70_000);
+        put(&store, &s);
+        let id = s.manifest.id();
+        assert_eq!(store.manifest(&id).unwrap(), Some(s.manifest.clone()));
+        assert_eq!(store.contributions().unwrap(), vec![id]);
+        let root = s.headers[0].da_root();
+        assert_eq!(store.header(&root).unwrap(), Some(s.headers[0].clone()));
+        let width = s.headers[0].params.width() as u16;
+        assert_eq!(
+            store.column_indices(&root).unwrap(),
+            (0..width).collect::<Vec<_>>()
+        );
+        for (root, line) in &s.columns {
+            assert_eq!(store.column(root, line.index).unwrap().as_ref(), Some(line));
+        }
+        assert_eq!(
+            store.chunk(&s.manifest.body().chunks[0].id).unwrap(),
+            Some(s.chunks[0].clone())
+        );
+    }
+}
+
+#[test]
+fn a_contribution_with_one_bad_part_stores_nothing() {
+    for (store, _dir) in stores() {
+        let s = sample(2, 5_000);
+        let mut bad_columns = s.columns.clone();
+        bad_columns[1].1.shares[3] ^= 1;
+        assert!(matches!(
+            store.put_contribution(&s.manifest, &s.headers, &bad_columns),
+            Err(StoreError::Invalid(_))
+        ));
+        let other = sample(3, 5_000);
+        assert!(matches!(
+            store.put_contribution(&s.manifest, &other.headers, &s.columns),
+            Err(StoreError::Invalid(_))
+        ));
+        let forged = Manifest::from_parts(s.manifest.body().clone(), *other.manifest.signature());
+        assert!(matches!(
+            store.put_contribution(&forged, &s.headers, &s.columns),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(store.contributions().unwrap().is_empty());
+        assert_eq!(store.header(&s.headers[0].da_root()).unwrap(), None);
+        assert!(store
+            .column_indices(&s.headers[0].da_root())
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[test]
+fn corrupted_chunk_is_refused_listed_and_healed_by_a_rewrite() {
+    for (store, _dir) in stores() {
+        let chunk = vec![5u8; 10_000];
+        let id = store.put_chunk(&chunk).unwrap();
+        let mut flipped = chunk.clone();
+        flipped[1234] ^= 0x40;
+        store.backend().put_blob(&id, &flipped).unwrap();
+        assert!(matches!(
+            store.chunk(&id),
+            Err(StoreError::Corrupted { .. })
+        ));
+        assert_eq!(store.repair_list().unwrap(), vec![RepairItem::Chunk(id)]);
+        store.put_chunk(&chunk).unwrap();
+        assert_eq!(store.chunk(&id).unwrap(), Some(chunk));
+        assert!(store.repair_list().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn corrupted_column_is_refused_and_listed_for_repair() {
+    for (store, _dir) in stores() {
+        let s = sample(4, 20_000);
+        put(&store, &s);
+        let (root, line) = &s.columns[2];
+        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let stored = store.backend().get(&k).unwrap().unwrap();
+        for at in [1, 9, stored.len() / 2, stored.len() - 1] {
+            let mut flipped = stored.clone();
+            flipped[at] ^= 0x01;
+            store
+                .backend()
+                .commit(vec![Op::Put(k.clone(), flipped)])
+                .unwrap();
+            assert!(
+                matches!(
+                    store.column(root, line.index),
+                    Err(StoreError::Corrupted { .. })
+                ),
+                "flip at byte {at}"
+            );
+        }
+        assert_eq!(
+            store.repair_list().unwrap(),
+            vec![RepairItem::Column(*root, line.index)]
+        );
+        store
+            .put_columns(&s.headers[0], std::slice::from_ref(line))
+            .unwrap();
+        assert_eq!(store.column(root, line.index).unwrap().as_ref(), Some(line));
+        assert!(store.repair_list().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn gc_keeps_what_is_referenced_and_removes_the_rest() {
+    for (store, _dir) in stores() {
+        let kept = sample(5, chunking::MAX_CHUNK_LEN + 700);
+        let dropped = sample(6, 3_000);
+        put(&store, &kept);
+        put(&store, &dropped);
+        let orphan = b"written before a crash, never listed".to_vec();
+        let orphan_id = datanet_protocol::ChunkId::of(&orphan);
+        store.backend().put_blob(&orphan_id, &orphan).unwrap();
+        let staged = store.put_chunk(b"being ingested right now").unwrap();
+        store.unpin(&dropped.manifest.id()).unwrap();
+
+        let report = store.gc(GcPolicy::default()).unwrap();
+        assert_eq!(report.manifests, 1);
+        assert_eq!(report.headers, 1);
+        assert_eq!(report.columns, dropped.columns.len());
+        assert_eq!(report.chunks, 2);
+
+        assert_eq!(store.manifest(&dropped.manifest.id()).unwrap(), None);
+        assert_eq!(store.header(&dropped.headers[0].da_root()).unwrap(), None);
+        assert_eq!(
+            store.chunk(&dropped.manifest.body().chunks[0].id).unwrap(),
+            None
+        );
+        assert_eq!(store.chunk(&orphan_id).unwrap(), None);
+        assert!(store.chunk(&staged).unwrap().is_some());
+        assert_eq!(
+            store.manifest(&kept.manifest.id()).unwrap(),
+            Some(kept.manifest.clone())
+        );
+        for (c, entry) in kept.chunks.iter().zip(&kept.manifest.body().chunks) {
+            assert_eq!(store.chunk(&entry.id).unwrap().as_ref(), Some(c));
+        }
+        for (root, line) in &kept.columns {
+            assert_eq!(store.column(root, line.index).unwrap().as_ref(), Some(line));
+        }
+
+        let expired = store.gc(GcPolicy { staged_grace_ms: 0 }).unwrap();
+        assert_eq!(expired.chunks, 1);
+        assert_eq!(store.chunk(&staged).unwrap(), None);
+        assert!(store
+            .chunk(&kept.manifest.body().chunks[1].id)
+            .unwrap()
+            .is_some());
+    }
+}
+
+#[test]
+fn a_newer_format_is_refused_and_an_older_one_migrated() {
+    for (store, _dir) in stores() {
+        let backend = Arc::clone(store.backend());
+        let version = key(Kind::Format, &[]);
+        backend
+            .commit(vec![Op::Put(version.clone(), 2u32.to_be_bytes().to_vec())])
+            .unwrap();
+        let err = Store::with_backend(Arc::clone(&backend)).unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::NewerFormat {
+                found: 2,
+                supported: 1
+            }
+        ));
+        assert!(err.to_string().contains("upgrade datanet"));
+
+        backend
+            .commit(vec![Op::Put(version.clone(), 0u32.to_be_bytes().to_vec())])
+            .unwrap();
+        let migrations = [Migration {
+            from: 0,
+            run: |_: &dyn Backend| Ok(vec![Op::Put(b"Zmigrated".to_vec(), vec![1])]),
+        }];
+        open_format(&store, &migrations).unwrap();
+        assert_eq!(backend.get(b"Zmigrated").unwrap(), Some(vec![1]));
+        assert_eq!(
+            backend.get(&version).unwrap(),
+            Some(1u32.to_be_bytes().to_vec())
+        );
+    }
+}
+
+#[test]
+fn data_without_a_format_version_is_not_a_store() {
+    let backend = Arc::new(MemoryBackend::default());
+    backend
+        .commit(vec![Op::Put(b"foreign".to_vec(), vec![])])
+        .unwrap();
+    assert!(matches!(
+        Store::with_backend(backend),
+        Err(StoreError::NotAStore)
+    ));
+}
+
+#[test]
+fn attestations_batches_anchors_peers_and_datanets() {
+    use datanet_protocol::{Attestation, AttestationBody, Datanet, DatanetBody};
+    for (store, _dir) in stores() {
+        let validator = SecretKey::from_seed([9; 32]);
+        let c = sample(7, 100).manifest.id();
+        let a = Attestation::sign(
+            AttestationBody::accept(c, validator.public(), 3),
+            &validator,
+        )
+        .unwrap();
+        store.put_attestation(&a).unwrap();
+        store.put_attestation(&a).unwrap();
+        let later = Attestation::sign(
+            AttestationBody::accept(c, validator.public(), 4),
+            &validator,
+        )
+        .unwrap();
+        assert!(matches!(
+            store.put_attestation(&later),
+            Err(StoreError::Conflict(_))
+        ));
+        let forged = Attestation::from_parts(later.body().clone(), *a.signature());
+        assert!(matches!(
+            store.put_attestation(&forged),
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(store.attestations(&c).unwrap(), vec![a]);
+
+        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
+        let batch = EpochBatch {
+            datanet,
+            epoch: 7,
+            root: hash(Domain::HashLeaf, b"r"),
+            contributions: vec![c],
+        };
+        store.put_batch(&batch).unwrap();
+        store.put_batch(&batch).unwrap();
+        let other = EpochBatch {
+            contributions: vec![],
+            ..batch.clone()
+        };
+        assert!(matches!(
+            store.put_batch(&other),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch.clone()));
+
+        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+        assert!(matches!(
+            store.enqueue_anchor(&datanet, 7, hash(Domain::HashLeaf, b"o")),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.pending_anchors().unwrap().len(), 1);
+        let tx = hash(Domain::HashLeaf, b"tx");
+        store
+            .set_anchor_state(&datanet, 7, AnchorState::Submitted { tx, nonce: 1 })
+            .unwrap();
+        store
+            .set_anchor_state(&datanet, 7, AnchorState::Confirmed { tx, block: 12 })
+            .unwrap();
+        assert!(store.pending_anchors().unwrap().is_empty());
+        assert!(matches!(
+            store.set_anchor_state(&datanet, 7, AnchorState::Submitted { tx, nonce: 2 }),
+            Err(StoreError::Conflict(_))
+        ));
+        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+        assert!(matches!(
+            store.anchor(&datanet, 7).unwrap().unwrap().state,
+            AnchorState::Confirmed { block: 12, .. }
+        ));
+
+        let peer = PeerRecord {
+            peer_id: vec![1, 2, 3],
+            addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
+            last_seen_ms: 5,
+        };
+        store.put_peer(&peer).unwrap();
+        assert_eq!(store.peers().unwrap(), vec![peer.clone()]);
+        assert!(store
+            .put_peer(&PeerRecord {
+                peer_id: vec![0; 65],
+                ..peer.clone()
+            })
+            .is_err());
+        store.remove_peer(&peer.peer_id).unwrap();
+        assert!(store.peers().unwrap().is_empty());
+
+        let owner = SecretKey::from_seed([10; 32]);
+        let record = Datanet::sign(
+            DatanetBody {
+                name: "n".into(),
+                description: String::new(),
+                owner: owner.public(),
+                policy: Default::default(),
+                validator_set: hash(Domain::ValidatorSet, b"v"),
+                created_ms: 1,
+                nonce: 1,
+            },
+            &owner,
+        )
+        .unwrap();
+        let id = store.put_datanet(&record).unwrap();
+        assert_eq!(store.datanet(&id).unwrap(), Some(record.clone()));
+        assert_eq!(store.datanets().unwrap(), vec![record]);
+    }
+}
+
+#[test]
+fn disk_store_survives_reopening_and_catches_a_flipped_file_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sample(8, 9_000);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        put(&store, &s);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.manifest(&s.manifest.id()).unwrap(),
+        Some(s.manifest.clone())
+    );
+    let id = s.manifest.body().chunks[0].id;
+    let hex = id.to_string();
+    let real = dir.path().join("chunks").join(&hex[..2]).join(&hex[2..]);
+    let mut bytes = std::fs::read(&real).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(&real, bytes).unwrap();
+    assert!(matches!(
+        store.chunk(&id),
+        Err(StoreError::Corrupted { .. })
+    ));
+    assert_eq!(store.repair_list().unwrap(), vec![RepairItem::Chunk(id)]);
+}
+
+#[tokio::test]
+async fn async_handle_runs_store_calls_off_the_runtime() {
+    let store = crate::AsyncStore::new(Store::memory());
+    let id = store.run(|s| s.put_chunk(b"async")).await.unwrap();
+    let back = store.run(move |s| s.chunk(&id)).await.unwrap();
+    assert_eq!(back.as_deref(), Some(&b"async"[..]));
+}
