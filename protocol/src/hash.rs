@@ -208,6 +208,21 @@ pub fn hash_many<const N: usize>(domain: Domain, inputs: &[&[u8; N]], out: &mut 
     }
 }
 
+/// Inner Merkle nodes over many `(left, right)` pairs at once: `out[i]` is the node over the
+/// `i`-th pair, hashed in SIMD lanes by [`hash_many`].
+pub fn nodes_many<'a>(pairs: impl Iterator<Item = (&'a Hash, &'a Hash)>, out: &mut [Hash]) {
+    let blocks: Vec<[u8; 2 * HASH_LEN]> = pairs
+        .map(|(left, right)| {
+            let mut block = [0u8; 2 * HASH_LEN];
+            block[..HASH_LEN].copy_from_slice(&left.0);
+            block[HASH_LEN..].copy_from_slice(&right.0);
+            block
+        })
+        .collect();
+    let refs: Vec<&[u8; 2 * HASH_LEN]> = blocks.iter().collect();
+    hash_many(Domain::Node, &refs, out);
+}
+
 /// The inner Merkle node over two children.
 pub fn node(left: &Hash, right: &Hash) -> Hash {
     let mut block = [0u8; 2 * HASH_LEN];

@@ -5,7 +5,7 @@
 //! last node unchanged to the next level, so any leaf count has one tree and power-of-two counts
 //! give the familiar perfect tree. The empty tree's root is the node domain's hash of no bytes.
 
-use crate::hash::{hash, hash_many, node, Domain, Hash, HASH_LEN};
+use crate::hash::{hash, node, nodes_many, Domain, Hash};
 
 /// The most siblings any proof can have: enough for 2^32 leaves.
 pub const MAX_PROOF_DEPTH: usize = 32;
@@ -51,18 +51,12 @@ pub fn root(leaves: &[Hash]) -> Hash {
 
 /// The level above `level`: pairs hashed side by side in SIMD lanes, an odd last node promoted.
 fn next_level(level: &[Hash]) -> Vec<Hash> {
-    let blocks: Vec<[u8; 2 * HASH_LEN]> = level
-        .chunks_exact(2)
-        .map(|pair| {
-            let mut block = [0u8; 2 * HASH_LEN];
-            block[..HASH_LEN].copy_from_slice(&pair[0].0);
-            block[HASH_LEN..].copy_from_slice(&pair[1].0);
-            block
-        })
-        .collect();
-    let refs: Vec<&[u8; 2 * HASH_LEN]> = blocks.iter().collect();
-    let mut out = vec![Hash::default(); blocks.len() + level.len() % 2];
-    hash_many(Domain::Node, &refs, &mut out[..blocks.len()]);
+    let pairs = level.len() / 2;
+    let mut out = vec![Hash::default(); pairs + level.len() % 2];
+    nodes_many(
+        level.chunks_exact(2).map(|pair| (&pair[0], &pair[1])),
+        &mut out[..pairs],
+    );
     if let (Some(last), Some(promoted)) =
         (out.last_mut(), level.chunks_exact(2).remainder().first())
     {

@@ -44,35 +44,45 @@ impl ErasureCode for Leopard {
         })
     }
 
-    fn reconstruct(&self, shards: &mut [&mut [u8]], present: &[bool]) -> Result<(), CodecError> {
+    fn reconstruct_originals(
+        &self,
+        shards: &mut [&mut [u8]],
+        present: &[bool],
+    ) -> Result<(), CodecError> {
         let k = check_reconstruct(shards, present)?;
         let size = shards[0].len();
-        let originals_missing = present[..k].iter().any(|p| !p);
-        if originals_missing {
-            DECODER.with_borrow_mut(|slot| {
-                let decoder = match slot {
-                    Some(d) => {
-                        d.reset(k, k, size).map_err(layout)?;
-                        d
-                    }
-                    None => slot.insert(ReedSolomonDecoder::new(k, k, size).map_err(layout)?),
-                };
-                for (i, shard) in shards.iter().enumerate().filter(|(i, _)| present[*i]) {
-                    if i < k {
-                        decoder.add_original_shard(i, &**shard).map_err(layout)?;
-                    } else {
-                        decoder
-                            .add_recovery_shard(i - k, &**shard)
-                            .map_err(layout)?;
-                    }
-                }
-                let result = decoder.decode().map_err(layout)?;
-                for (i, restored) in result.restored_original_iter() {
-                    shards[i].copy_from_slice(restored);
-                }
-                Ok::<(), CodecError>(())
-            })?;
+        if present[..k].iter().all(|p| *p) {
+            return Ok(());
         }
+        DECODER.with_borrow_mut(|slot| {
+            let decoder = match slot {
+                Some(d) => {
+                    d.reset(k, k, size).map_err(layout)?;
+                    d
+                }
+                None => slot.insert(ReedSolomonDecoder::new(k, k, size).map_err(layout)?),
+            };
+            for (i, shard) in shards.iter().enumerate().filter(|(i, _)| present[*i]) {
+                if i < k {
+                    decoder.add_original_shard(i, &**shard).map_err(layout)?;
+                } else {
+                    decoder
+                        .add_recovery_shard(i - k, &**shard)
+                        .map_err(layout)?;
+                }
+            }
+            let result = decoder.decode().map_err(layout)?;
+            for (i, restored) in result.restored_original_iter() {
+                shards[i].copy_from_slice(restored);
+            }
+            Ok(())
+        })
+    }
+
+    fn reconstruct(&self, shards: &mut [&mut [u8]], present: &[bool]) -> Result<(), CodecError> {
+        self.reconstruct_originals(shards, present)?;
+        let k = shards.len() / 2;
+        let size = shards[0].len();
         if present[k..].iter().any(|p| !p) {
             let (orig, rec) = shards.split_at_mut(k);
             let orig: Vec<&[u8]> = orig.iter().map(|s| &**s).collect();

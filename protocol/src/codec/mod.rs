@@ -123,6 +123,17 @@ pub trait ErasureCode: Send + Sync {
     /// [`CodecError::NotEnoughShards`] when fewer than `k` are present, or
     /// [`CodecError::Layout`].
     fn reconstruct(&self, shards: &mut [&mut [u8]], present: &[bool]) -> Result<(), CodecError>;
+
+    /// Like [`ErasureCode::reconstruct`] but fills in only the first `k` (original) shards;
+    /// missing recovery shards are left as they were. Cheaper when only the data is wanted.
+    ///
+    /// # Errors
+    /// As [`ErasureCode::reconstruct`].
+    fn reconstruct_originals(
+        &self,
+        shards: &mut [&mut [u8]],
+        present: &[bool],
+    ) -> Result<(), CodecError>;
 }
 
 /// Checks the common preconditions of [`ErasureCode::reconstruct`] and returns `k`.

@@ -42,11 +42,28 @@ impl ErasureCode for Vandermonde {
 
     fn reconstruct(&self, shards: &mut [&mut [u8]], present: &[bool]) -> Result<(), CodecError> {
         let k = check_reconstruct(shards, present)?;
-        let mut flagged: Vec<(&mut [u8], bool)> = shards
-            .iter_mut()
-            .zip(present)
-            .map(|(s, p)| (&mut **s, *p))
-            .collect();
-        code_for(k)?.reconstruct(&mut flagged).map_err(layout)
+        code_for(k)?
+            .reconstruct(&mut flagged(shards, present))
+            .map_err(layout)
     }
+
+    fn reconstruct_originals(
+        &self,
+        shards: &mut [&mut [u8]],
+        present: &[bool],
+    ) -> Result<(), CodecError> {
+        let k = check_reconstruct(shards, present)?;
+        code_for(k)?
+            .reconstruct_data(&mut flagged(shards, present))
+            .map_err(layout)
+    }
+}
+
+/// The shards paired with their presence flags, as `reed-solomon-erasure` takes them.
+fn flagged<'a>(shards: &'a mut [&mut [u8]], present: &[bool]) -> Vec<(&'a mut [u8], bool)> {
+    shards
+        .iter_mut()
+        .zip(present)
+        .map(|(s, p)| (&mut **s, *p))
+        .collect()
 }

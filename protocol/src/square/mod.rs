@@ -10,6 +10,7 @@
 //! ```
 
 mod commit;
+mod decode;
 mod header;
 mod line;
 mod params;
@@ -165,15 +166,7 @@ impl ExtendedSquare {
         let leaves = commit::share_leaves(&data);
         let (row_roots, col_roots) = rayon::join(
             || leaves.par_chunks(w).map(commit::line_root).collect(),
-            || {
-                (0..w)
-                    .into_par_iter()
-                    .map(|c| {
-                        let column: Vec<Hash> = leaves.iter().skip(c).step_by(w).copied().collect();
-                        commit::line_root(&column)
-                    })
-                    .collect()
-            },
+            || commit::column_roots(&leaves, w),
         );
         let header = SquareHeader::new(params, row_roots, col_roots);
         let da_root = header.da_root();
@@ -304,6 +297,10 @@ impl ExtendedSquare {
     /// Rebuilds a square from lines (rows or columns) that each verify against `header`, and
     /// checks the result against every committed root.
     ///
+    /// Given `k` whole lines of one axis, the chunk is decoded from them in one call and
+    /// re-encoded; if that gives the committed DA root, every share used is proven by it. Otherwise each line is verified and the full crossword rebuild
+    /// locates the bad line and proves it.
+    ///
     /// # Errors
     /// [`SquareError::InvalidLine`] for a line the DA root does not commit,
     /// [`SquareError::NotEnoughShares`] when the lines do not determine the square,
@@ -311,6 +308,12 @@ impl ExtendedSquare {
     /// valid encoding, or [`SquareError::Inconsistent`].
     pub fn reconstruct(header: &SquareHeader, lines: &[Line]) -> Result<Self, SquareError> {
         let da_root = header.da_root();
+        if let Some(chunk) = decode::chunk_from_lines(&header.params, lines)? {
+            let square = Self::encode(&chunk, header.params.codec)?;
+            if square.da_root == da_root {
+                return Ok(square);
+            }
+        }
         let mut partial = PartialSquare::new(header.params)?;
         for line in lines {
             line.verify(&da_root)

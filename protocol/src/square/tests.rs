@@ -453,3 +453,13 @@ impl crate::fraud::Witness {
         }
     }
 }
+
+#[test]
+fn column_roots_by_row_pairs_equal_each_column_tree() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let square = ExtendedSquare::encode(&chunk_for_k(&mut rng, 16), CodecId::RsLeopard).unwrap();
+    for c in 0..square.params().width() {
+        let leaves = square.line_leaves(Axis::Col, c);
+        assert_eq!(square.col_roots()[c], commit::line_root(&leaves));
+    }
+}
