@@ -11,8 +11,8 @@ use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERS
 use crate::hash::Hash;
 use crate::ids::DaRoot;
 use crate::square::{
-    share_leaf, Axis, ExtendedSquare, ProofError, ShareProof, SquareHeader, SquareParams, MAX_K,
-    SHARE_SIZE,
+    decode_axis_path, share_leaf, Axis, ExtendedSquare, ProofError, ShareProof, SquareHeader,
+    SquareParams, MAX_K, SHARE_SIZE,
 };
 use crate::{codec::CodecError, merkle};
 
@@ -221,7 +221,7 @@ impl Decode for BadEncodingProof {
             axis: Axis::decode_from(r)?,
             index: r.u16("accused line")?,
             line_root: r.hash("line root")?,
-            axis_path: r.hashes(9, "axis path")?,
+            axis_path: decode_axis_path(r)?,
             witnesses: r.list(MAX_K, "witnesses")?,
         })
     }

@@ -7,9 +7,6 @@
 
 use crate::hash::{hash, node, nodes_many, Domain, Hash};
 
-/// The most siblings any proof can have: enough for 2^32 leaves.
-pub const MAX_PROOF_DEPTH: usize = 32;
-
 /// Why a Merkle proof does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MerkleError {

@@ -89,6 +89,14 @@ impl Signable for AttestationBody {
     fn signer(&self) -> &PublicKey {
         &self.validator
     }
+
+    fn check(&self) -> Result<(), String> {
+        if (self.verdict == Verdict::Accept) == (self.reason == ReasonCode::Ok) {
+            Ok(())
+        } else {
+            Err("the reason must be Ok exactly when accepting".into())
+        }
+    }
 }
 
 impl Encode for AttestationBody {

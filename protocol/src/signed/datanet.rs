@@ -87,6 +87,28 @@ impl Signable for DatanetBody {
     fn signer(&self) -> &PublicKey {
         &self.owner
     }
+
+    fn check(&self) -> Result<(), String> {
+        let q = self.policy.quorum;
+        if self.name.is_empty() || self.name.len() > MAX_NAME {
+            return Err(format!("the name must be 1..={MAX_NAME} bytes"));
+        }
+        if q.numerator == 0 || q.numerator > q.denominator {
+            return Err("the quorum must be in (0, 1]".into());
+        }
+        let too_long = self.description.len() > MAX_DESCRIPTION
+            || self.policy.media_types.len() > MAX_MEDIA_TYPES
+            || self
+                .policy
+                .media_types
+                .iter()
+                .any(|m| m.len() > super::MAX_MEDIA_TYPE)
+            || self.policy.schema.len() > MAX_SCHEMA;
+        if too_long {
+            return Err("a field exceeds its bound".into());
+        }
+        Ok(())
+    }
 }
 
 impl Encode for DatanetBody {

@@ -49,6 +49,9 @@ pub enum SignatureError {
     /// A batch failed; at least one of its signatures is invalid.
     #[error("a signature in the batch of {0} is invalid")]
     Batch(usize),
+    /// The body breaks a rule of its type and would not decode, so it is not signed.
+    #[error("refusing to sign an invalid body: {0}")]
+    InvalidBody(String),
     /// The object names one signer but was signed with another key.
     #[error("signed by {got}, but the object names {expected}")]
     WrongSigner {
@@ -143,7 +146,7 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// An ed25519 public key, kept compressed; always a valid curve point.
+/// An ed25519 public key, kept compressed; always a valid curve point of large order.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PublicKey([u8; 32]);
 
@@ -153,10 +156,13 @@ impl PublicKey {
         self.0
     }
 
-    /// The key for these bytes, if they are a valid point.
+    /// The key for these bytes, if they are a valid point of large order. Small-order
+    /// ("weak") keys are refused: a signature by one proves nothing, and batch verification
+    /// would accept it.
     pub fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
         VerifyingKey::from_bytes(bytes)
             .ok()
+            .filter(|key| !key.is_weak())
             .map(|_| PublicKey(*bytes))
     }
 

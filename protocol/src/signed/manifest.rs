@@ -167,7 +167,7 @@ impl ManifestBody {
         for (key, value) in &self.metadata {
             if key.is_empty() || key.len() > MAX_METADATA_KEY || value.len() > MAX_METADATA_VALUE {
                 return Err(ManifestError::Field(format!(
-                    "metadata key {key:?} or its value is empty or too long"
+                    "metadata key {key:?} is empty, or it or its value is too long"
                 )));
             }
         }
@@ -185,6 +185,10 @@ impl Signable for ManifestBody {
 
     fn signer(&self) -> &PublicKey {
         &self.contributor
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.validate().map_err(|e| e.to_string())
     }
 }
 

@@ -38,6 +38,13 @@ pub trait Signable: Encode + Decode {
 
     /// The key that must sign this body.
     fn signer(&self) -> &PublicKey;
+
+    /// Checks the rules the body's decoder enforces, so nothing is signed that peers would
+    /// refuse to decode.
+    ///
+    /// # Errors
+    /// A description of the broken rule.
+    fn check(&self) -> Result<(), String>;
 }
 
 /// A body and its signer's signature over [`Signed::signing_hash`].
@@ -51,8 +58,10 @@ impl<T: Signable> Signed<T> {
     /// Signs `body` with `key`, which must be the key the body names.
     ///
     /// # Errors
-    /// [`SignatureError::WrongSigner`].
+    /// [`SignatureError::WrongSigner`], or [`SignatureError::InvalidBody`] when the body
+    /// breaks a rule of its type.
     pub fn sign(body: T, key: &SecretKey) -> Result<Self, SignatureError> {
+        body.check().map_err(SignatureError::InvalidBody)?;
         if key.public() != *body.signer() {
             return Err(SignatureError::WrongSigner {
                 expected: *body.signer(),

@@ -316,3 +316,28 @@ fn datanet_record_round_trips_and_its_id_is_its_hash() {
     let unsigned = Datanet::from_parts(nameless, *datanet.signature());
     assert!(Datanet::from_bytes(&unsigned.to_bytes()).is_err());
 }
+
+#[test]
+fn small_order_keys_are_refused() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert!(PublicKey::from_bytes(&identity).is_none());
+    assert!(PublicKey::decode_from(&mut crate::encoding::Reader::new(&identity)).is_err());
+}
+
+#[test]
+fn invalid_bodies_are_not_signed() {
+    let key = SecretKey::from_seed([6; 32]);
+    let mut body = manifest_for(b"x", &key).body().clone();
+    body.media_type.clear();
+    assert!(matches!(
+        Manifest::sign(body, &key),
+        Err(SignatureError::InvalidBody(_))
+    ));
+    let mut rejecting_ok = AttestationBody::accept(contribution(), key.public(), 1);
+    rejecting_ok.verdict = Verdict::Reject;
+    assert!(matches!(
+        Attestation::sign(rejecting_ok, &key),
+        Err(SignatureError::InvalidBody(_))
+    ));
+}

@@ -30,7 +30,7 @@ pub use header::SquareHeader;
 pub use line::Line;
 pub use params::{Axis, ParamsError, SquareParams};
 pub use partial::PartialSquare;
-pub(crate) use proof::verify_line_root;
+pub(crate) use proof::{decode_axis_path, verify_line_root};
 pub use proof::{ProofError, ShareProof};
 
 /// Bytes in one share.

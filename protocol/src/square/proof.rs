@@ -9,8 +9,10 @@ use crate::merkle::{self, MerkleError};
 use super::commit;
 use super::{Axis, ParamsError, SquareParams, SHARE_SIZE};
 
-/// The most siblings in a share path (`log2(2 * 128)`) or an axis path (`log2(4 * 128)`).
-const MAX_PATH: usize = 9;
+/// The most siblings in a share path: `log2(2 * 128)`.
+const MAX_SHARE_PATH: usize = 8;
+/// The most siblings in an axis path: `log2(4 * 128)`.
+pub(crate) const MAX_AXIS_PATH: usize = 9;
 
 /// Why a share or line does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,13 +133,13 @@ impl Decode for ShareProof {
         Ok(ShareProof {
             params: SquareParams::decode_from(r)?,
             axis: Axis::decode_from(r)?,
-            share_path: r.hashes(MAX_PATH, "share path")?,
-            axis_path: r.hashes(MAX_PATH, "axis path")?,
+            share_path: r.hashes(MAX_SHARE_PATH, "share path")?,
+            axis_path: r.hashes(MAX_AXIS_PATH, "axis path")?,
         })
     }
 }
 
 /// Decodes an axis path of at most the largest square's depth.
 pub(crate) fn decode_axis_path(r: &mut Reader<'_>) -> Result<Vec<Hash>, DecodeError> {
-    r.hashes(MAX_PATH, "axis path")
+    r.hashes(MAX_AXIS_PATH, "axis path")
 }
