@@ -15,7 +15,9 @@ use datanet_storage::Store;
 const BATCH: usize = 16;
 
 fn square() -> ExtendedSquare {
-    let chunk: Vec<u8> = (0..128 * 128 * 512u32).map(|i| (i * 2_654_435_761).to_le_bytes()[3]).collect();
+    let chunk: Vec<u8> = (0..128 * 128 * 512u32)
+        .map(|i| (i * 2_654_435_761).to_le_bytes()[3])
+        .collect();
     ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap()
 }
 
