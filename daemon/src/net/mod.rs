@@ -1,0 +1,189 @@
+//! The peer network: one libp2p swarm per node, driven by a worker task, used through a
+//! cloneable [`NetHandle`]. libp2p types stay behind this module except [`PeerId`] and
+//! [`Multiaddr`], which name peers and addresses.
+
+mod behaviour;
+mod codec;
+mod serve;
+pub mod wire;
+mod worker;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+pub use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use datanet_protocol::{ContributionId, DaRoot};
+use wire::{Request, Response};
+pub(crate) use worker::spawn;
+
+/// Why a network call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    /// The request could not be delivered or answered (dial failure, timeout, closed stream).
+    #[error("request to {peer} failed: {reason}")]
+    Request {
+        /// The peer asked.
+        peer: PeerId,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Dialing an address failed.
+    #[error("dialing {0} failed: {1}")]
+    Dial(Multiaddr, String),
+    /// Listening on an address failed.
+    #[error("listening on {0} failed: {1}")]
+    Listen(Multiaddr, String),
+    /// The network worker has stopped.
+    #[error("the network worker has stopped")]
+    WorkerDied,
+}
+
+/// What the network tells the rest of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    /// A connection to a peer opened (its first).
+    PeerConnected(PeerId),
+    /// The last connection to a peer closed.
+    PeerDisconnected(PeerId),
+    /// A valid manifest announcement arrived by gossip.
+    Announced(ContributionId),
+    /// This node stored a column it custodies (received, or rebuilt by repair).
+    ColumnStored {
+        /// The square.
+        da_root: DaRoot,
+        /// The column.
+        index: u16,
+    },
+}
+
+/// Counters of what the network dropped or refused, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct NetStats {
+    /// Inbound requests refused because the queue was full.
+    pub inbound_dropped: AtomicU64,
+    /// Inbound requests or gossip messages that did not decode or verify.
+    pub invalid_messages: AtomicU64,
+    /// Bytes of request and response payloads sent.
+    pub bytes_sent: AtomicU64,
+}
+
+impl NetStats {
+    /// A counter's current value.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Commands from handles to the worker.
+pub(crate) enum Command {
+    Request {
+        peer: PeerId,
+        request: Request,
+        reply: oneshot::Sender<Result<Response, NetError>>,
+    },
+    Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
+    Peers(oneshot::Sender<Vec<PeerId>>),
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    Announce(Vec<u8>),
+}
+
+/// A handle on the network worker. Cheap to clone.
+#[derive(Clone)]
+pub struct NetHandle {
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Sender<NetEvent>,
+    local: PeerId,
+    stats: Arc<NetStats>,
+}
+
+impl std::fmt::Debug for NetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetHandle")
+            .field("local", &self.local)
+            .finish()
+    }
+}
+
+impl NetHandle {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| NetError::WorkerDied)?;
+        rx.await.map_err(|_| NetError::WorkerDied)
+    }
+
+    /// This node's peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    /// Sends `request` to `peer` and waits for its answer.
+    ///
+    /// # Errors
+    /// [`NetError::Request`] or [`NetError::WorkerDied`].
+    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, NetError> {
+        self.call(|reply| Command::Request {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Connects to `address` and waits for the connection.
+    ///
+    /// # Errors
+    /// [`NetError::Dial`] or [`NetError::WorkerDied`].
+    pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {
+        self.call(|reply| Command::Dial(address, reply)).await?
+    }
+
+    /// The peers connected now.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn peers(&self) -> Result<Vec<PeerId>, NetError> {
+        self.call(Command::Peers).await
+    }
+
+    /// The addresses this node listens on.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(Command::ListenAddrs).await
+    }
+
+    /// Announces an encoded signed manifest on the gossip topic.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn announce(&self, manifest: Vec<u8>) -> Result<(), NetError> {
+        self.commands
+            .send(Command::Announce(manifest))
+            .await
+            .map_err(|_| NetError::WorkerDied)
+    }
+
+    /// Publishes a domain event to every subscriber.
+    pub(crate) fn emit(&self, event: NetEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// A receiver of network events from now on.
+    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+        self.events.subscribe()
+    }
+
+    /// The network's counters.
+    pub fn stats(&self) -> &NetStats {
+        &self.stats
+    }
+}

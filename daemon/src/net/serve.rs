@@ -1,0 +1,152 @@
+//! Answering inbound requests from the store: custody puts are verified before anything is
+//! stored, reads come from verified store records. At most [`MAX_CONCURRENT`] requests are
+//! served at once; the worker refuses what does not fit its queue.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use datanet_protocol::{Axis, Line, SquareHeader};
+use datanet_storage::{AsyncStore, Store, StoreError};
+use libp2p::request_response::ResponseChannel;
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::wire::{Request, Response};
+use super::worker::Inbound;
+use super::{NetEvent, NetStats};
+
+/// Requests served at the same time.
+const MAX_CONCURRENT: usize = 64;
+
+/// Serves inbound requests against the node's store.
+#[derive(Clone)]
+pub(crate) struct Server {
+    store: AsyncStore,
+    events: broadcast::Sender<NetEvent>,
+    stats: Arc<NetStats>,
+}
+
+impl Server {
+    pub(crate) fn new(
+        store: AsyncStore,
+        events: broadcast::Sender<NetEvent>,
+        stats: Arc<NetStats>,
+    ) -> Self {
+        Server {
+            store,
+            events,
+            stats,
+        }
+    }
+
+    /// Serves until cancelled, sending each answer back to the worker.
+    pub(crate) async fn run(
+        self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        responses: mpsc::Sender<(ResponseChannel<Response>, Response)>,
+        cancel: CancellationToken,
+    ) {
+        let limit = Arc::new(Semaphore::new(MAX_CONCURRENT));
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                next = inbound.recv() => next,
+            };
+            let Some(Inbound { request, channel }) = next else {
+                break;
+            };
+            let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
+                break;
+            };
+            let server = self.clone();
+            let responses = responses.clone();
+            tokio::spawn(async move {
+                let response = server.answer(request).await;
+                let _ = responses.send((channel, response)).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn answer(&self, request: Request) -> Response {
+        let events = self.events.clone();
+        let result = self
+            .store
+            .run(move |store| answer_blocking(store, request, &events))
+            .await;
+        match result {
+            Ok(response) => response,
+            Err(StoreError::Invalid(reason)) => {
+                self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+                Response::Refused(reason)
+            }
+            Err(e) => Response::Refused(format!("store error: {e}")),
+        }
+    }
+}
+
+fn answer_blocking(
+    store: &Store,
+    request: Request,
+    events: &broadcast::Sender<NetEvent>,
+) -> Result<Response, StoreError> {
+    match request {
+        Request::PutManifest { manifest, headers } => {
+            if store.manifest(&manifest.id())?.is_none() {
+                store.put_contribution(&manifest, &headers, &[])?;
+            }
+            Ok(Response::Stored)
+        }
+        Request::PutColumn {
+            da_root,
+            index,
+            top_half,
+            axis_path,
+        } => {
+            let Some(header) = store.header(&da_root)? else {
+                return Ok(Response::Refused(format!(
+                    "unknown square {da_root}: send its manifest first"
+                )));
+            };
+            let line = Line::from_half(header.params, Axis::Col, index, &top_half, axis_path)
+                .map_err(|e| StoreError::Invalid(format!("column {index}: {e}")))?;
+            store.put_columns(&header, &[line])?;
+            let _ = events.send(NetEvent::ColumnStored { da_root, index });
+            Ok(Response::Stored)
+        }
+        Request::GetManifest(id) => {
+            let Some(manifest) = store.manifest(&id)? else {
+                return Ok(Response::NotFound);
+            };
+            let mut headers: Vec<SquareHeader> = Vec::with_capacity(manifest.body().chunks.len());
+            for chunk in &manifest.body().chunks {
+                match store.header(&chunk.da_root)? {
+                    Some(h) => headers.push(h),
+                    None => return Ok(Response::NotFound),
+                }
+            }
+            Ok(Response::Manifest {
+                manifest: Box::new(manifest),
+                headers,
+            })
+        }
+        Request::GetColumn { da_root, index } => Ok(match store.column(&da_root, index)? {
+            Some(line) => Response::Column(line),
+            None => Response::NotFound,
+        }),
+        Request::GetSample { da_root, row, col } => {
+            let Some(line) = store.column(&da_root, col)? else {
+                return Ok(Response::NotFound);
+            };
+            let row = usize::from(row);
+            match (line.share(row), line.share_proof(row)) {
+                (Some(share), Ok(proof)) => Ok(Response::Sample {
+                    share: share.to_vec(),
+                    proof,
+                }),
+                _ => Ok(Response::NotFound),
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The request-response messages between nodes, with their canonical encodings and the size
+//! limits every codec enforces before it allocates.
+
+use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
+use datanet_protocol::square::MAX_K;
+use datanet_protocol::{
+    ContributionId, DaRoot, Hash, Line, Manifest, ShareProof, SquareHeader, SHARE_SIZE,
+};
+
+/// The largest request on the wire: a column's top half with its proof, and framing.
+pub const MAX_REQUEST_BYTES: usize = MAX_K * SHARE_SIZE + 4 * 1024;
+/// The largest response: a manifest with the headers of up to [`MAX_HEADERS`] chunks.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// The most square headers one manifest response carries (2 GiB of payload at 8 MiB chunks).
+pub const MAX_HEADERS: usize = 256;
+/// The longest reason text in a refusal.
+const MAX_REASON: usize = 512;
+
+/// A request one node sends another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Take custody of a contribution: its manifest and every chunk's square header. Sent
+    /// before its columns.
+    PutManifest {
+        /// The signed manifest.
+        manifest: Box<Manifest>,
+        /// The header of each chunk, in order.
+        headers: Vec<SquareHeader>,
+    },
+    /// Store a column, sent as its top half (the custodian extends and verifies it).
+    PutColumn {
+        /// The square the column belongs to.
+        da_root: DaRoot,
+        /// The column index.
+        index: u16,
+        /// The column's first `k` shares.
+        top_half: Vec<u8>,
+        /// The column root's path to the DA root.
+        axis_path: Vec<Hash>,
+    },
+    /// Send the manifest and headers of a contribution.
+    GetManifest(ContributionId),
+    /// Send a whole column.
+    GetColumn {
+        /// The square.
+        da_root: DaRoot,
+        /// The column index.
+        index: u16,
+    },
+    /// Send one share with its proof.
+    GetSample {
+        /// The square.
+        da_root: DaRoot,
+        /// The share's row.
+        row: u16,
+        /// The share's column.
+        col: u16,
+    },
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// The put was verified and stored.
+    Stored,
+    /// A manifest and its headers.
+    Manifest {
+        /// The signed manifest.
+        manifest: Box<Manifest>,
+        /// The header of each chunk, in order.
+        headers: Vec<SquareHeader>,
+    },
+    /// A whole column.
+    Column(Line),
+    /// One share and its proof through its column.
+    Sample {
+        /// The share's bytes.
+        share: Vec<u8>,
+        /// Its proof.
+        proof: ShareProof,
+    },
+    /// The node does not hold what was asked for.
+    NotFound,
+    /// The request was refused, with the reason.
+    Refused(String),
+}
+
+fn encode_headers(out: &mut Writer, headers: &[SquareHeader]) {
+    out.list(headers);
+}
+
+impl Encode for Request {
+    fn encode_to(&self, out: &mut Writer) {
+        out.u8(ENCODING_VERSION);
+        match self {
+            Request::PutManifest { manifest, headers } => {
+                out.u8(1);
+                manifest.encode_to(out);
+                encode_headers(out, headers);
+            }
+            Request::PutColumn {
+                da_root,
+                index,
+                top_half,
+                axis_path,
+            } => {
+                out.u8(2);
+                da_root.encode_to(out);
+                out.u16(*index);
+                out.bytes(top_half);
+                out.hashes(axis_path);
+            }
+            Request::GetManifest(id) => {
+                out.u8(3);
+                id.encode_to(out);
+            }
+            Request::GetColumn { da_root, index } => {
+                out.u8(4);
+                da_root.encode_to(out);
+                out.u16(*index);
+            }
+            Request::GetSample { da_root, row, col } => {
+                out.u8(5);
+                da_root.encode_to(out);
+                out.u16(*row);
+                out.u16(*col);
+            }
+        }
+    }
+}
+
+impl Decode for Request {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version("request version")?;
+        Ok(match r.u8("request kind")? {
+            1 => Request::PutManifest {
+                manifest: Box::new(Manifest::decode_from(r)?),
+                headers: r.list(MAX_HEADERS, "headers")?,
+            },
+            2 => Request::PutColumn {
+                da_root: DaRoot::decode_from(r)?,
+                index: r.u16("column index")?,
+                top_half: r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec(),
+                axis_path: r.hashes(9, "axis path")?,
+            },
+            3 => Request::GetManifest(ContributionId::decode_from(r)?),
+            4 => Request::GetColumn {
+                da_root: DaRoot::decode_from(r)?,
+                index: r.u16("column index")?,
+            },
+            5 => Request::GetSample {
+                da_root: DaRoot::decode_from(r)?,
+                row: r.u16("row")?,
+                col: r.u16("column")?,
+            },
+            v => {
+                return Err(DecodeError::InvalidTag {
+                    context: "request kind",
+                    value: v.into(),
+                })
+            }
+        })
+    }
+}
+
+impl Encode for Response {
+    fn encode_to(&self, out: &mut Writer) {
+        out.u8(ENCODING_VERSION);
+        match self {
+            Response::Stored => out.u8(1),
+            Response::Manifest { manifest, headers } => {
+                out.u8(2);
+                manifest.encode_to(out);
+                encode_headers(out, headers);
+            }
+            Response::Column(line) => {
+                out.u8(3);
+                line.encode_to(out);
+            }
+            Response::Sample { share, proof } => {
+                out.u8(4);
+                out.raw(share);
+                proof.encode_to(out);
+            }
+            Response::NotFound => out.u8(5),
+            Response::Refused(reason) => {
+                out.u8(6);
+                out.str(reason);
+            }
+        }
+    }
+}
+
+impl Decode for Response {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version("response version")?;
+        Ok(match r.u8("response kind")? {
+            1 => Response::Stored,
+            2 => Response::Manifest {
+                manifest: Box::new(Manifest::decode_from(r)?),
+                headers: r.list(MAX_HEADERS, "headers")?,
+            },
+            3 => Response::Column(Line::decode_from(r)?),
+            4 => Response::Sample {
+                share: r.take(SHARE_SIZE, "share")?.to_vec(),
+                proof: ShareProof::decode_from(r)?,
+            },
+            5 => Response::NotFound,
+            6 => Response::Refused(r.str(MAX_REASON, "reason")?),
+            v => {
+                return Err(DecodeError::InvalidTag {
+                    context: "response kind",
+                    value: v.into(),
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datanet_protocol::{CodecId, ExtendedSquare};
+
+    #[test]
+    fn messages_round_trip_within_their_limits() {
+        let square =
+            ExtendedSquare::encode(&vec![3u8; 8 * 1024 * 1024], CodecId::RsLeopard).unwrap();
+        let column = square.column(5).unwrap();
+        let requests = [
+            Request::PutColumn {
+                da_root: square.da_root(),
+                index: 5,
+                top_half: column.top_half().to_vec(),
+                axis_path: column.axis_path.clone(),
+            },
+            Request::GetColumn {
+                da_root: square.da_root(),
+                index: 5,
+            },
+            Request::GetSample {
+                da_root: square.da_root(),
+                row: 1,
+                col: 2,
+            },
+        ];
+        for request in requests {
+            let bytes = request.to_bytes();
+            assert!(bytes.len() <= MAX_REQUEST_BYTES);
+            assert_eq!(Request::from_bytes(&bytes).unwrap(), request);
+        }
+        let responses = [
+            Response::Column(column),
+            Response::Sample {
+                share: square.share(1, 2).unwrap().to_vec(),
+                proof: square
+                    .share_proof_via(datanet_protocol::Axis::Col, 1, 2)
+                    .unwrap(),
+            },
+            Response::NotFound,
+            Response::Refused("no".into()),
+        ];
+        for response in responses {
+            let bytes = response.to_bytes();
+            assert!(bytes.len() <= MAX_RESPONSE_BYTES);
+            assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
+        }
+        assert!(Request::from_bytes(&[1, 9]).is_err());
+        assert!(Response::from_bytes(&[]).is_err());
+    }
+}

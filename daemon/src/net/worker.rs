@@ -1,0 +1,327 @@
+//! The network worker: owns the swarm, turns handle commands into swarm calls and swarm
+//! events into domain events, and hands inbound requests to the server. One `select!`,
+//! cancellation first; a failure handling one event is logged and the loop goes on.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datanet_protocol::encoding::Decode;
+use datanet_protocol::Manifest;
+use datanet_storage::AsyncStore;
+use futures::StreamExt;
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::{DialError, SwarmEvent};
+use libp2p::{gossipsub, identify, identity, noise, tcp, yamux, Multiaddr, PeerId, Swarm};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
+use super::serve::Server;
+use super::wire::{Request, Response};
+use super::{Command, NetError, NetEvent, NetHandle, NetStats};
+
+/// Commands queued from handles before senders wait.
+const COMMAND_QUEUE: usize = 256;
+/// Inbound requests queued for the server before new ones are refused.
+const INBOUND_QUEUE: usize = 512;
+/// Domain events buffered per subscriber; a slow subscriber misses the oldest.
+const EVENT_BUFFER: usize = 1024;
+/// The gossip topic of manifest announcements.
+pub(crate) const ANNOUNCE_TOPIC: &str = "/datanet/announce/1";
+
+type Reply<T> = oneshot::Sender<Result<T, NetError>>;
+
+/// An inbound request waiting for the server.
+pub(crate) struct Inbound {
+    pub(crate) request: Request,
+    pub(crate) channel: ResponseChannel<Response>,
+}
+
+struct Worker {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    inbound: mpsc::Sender<Inbound>,
+    responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
+    events: broadcast::Sender<NetEvent>,
+    stats: Arc<NetStats>,
+    pending: HashMap<OutboundRequestId, Reply<Response>>,
+    dials: HashMap<PeerId, Vec<Reply<()>>>,
+    connected: HashSet<PeerId>,
+    cancel: CancellationToken,
+}
+
+/// Starts the swarm on `listen` and its worker; returns the handle and the worker's task.
+///
+/// # Errors
+/// [`NetError::Listen`] when an address cannot be listened on.
+pub(crate) fn spawn(
+    key: identity::Keypair,
+    listen: &[Multiaddr],
+    store: AsyncStore,
+    cancel: CancellationToken,
+) -> Result<(NetHandle, JoinHandle<()>), NetError> {
+    let local = key.public().to_peer_id();
+    let build_error = |e: String| NetError::Listen(Multiaddr::empty(), e);
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| build_error(e.to_string()))?
+        .with_quic()
+        .with_behaviour(Behaviour::new)
+        .map_err(|e| build_error(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        .build();
+    for address in listen {
+        swarm
+            .listen_on(address.clone())
+            .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
+    }
+    swarm
+        .behaviour_mut()
+        .domain
+        .gossip
+        .subscribe(&gossipsub::IdentTopic::new(ANNOUNCE_TOPIC))
+        .map_err(|e| build_error(e.to_string()))?;
+
+    let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
+    let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
+    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    let stats = Arc::new(NetStats::default());
+    let server = Server::new(store, events.clone(), Arc::clone(&stats));
+    tokio::spawn(server.run(inbound_rx, responses_tx, cancel.clone()));
+    let worker = Worker {
+        swarm,
+        commands,
+        inbound,
+        responses,
+        events: events.clone(),
+        stats: Arc::clone(&stats),
+        pending: HashMap::new(),
+        dials: HashMap::new(),
+        connected: HashSet::new(),
+        cancel,
+    };
+    let handle = NetHandle {
+        commands: commands_tx,
+        events,
+        local,
+        stats,
+    };
+    Ok((handle, tokio::spawn(worker.run())))
+}
+
+impl Worker {
+    async fn run(mut self) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break,
+                Some(command) = self.commands.recv() => self.on_command(command),
+                Some((channel, response)) = self.responses.recv() => {
+                    let _ = self.swarm.behaviour_mut().domain.requests.send_response(channel, response);
+                }
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+            }
+        }
+        for (_, reply) in self.pending.drain() {
+            let _ = reply.send(Err(NetError::WorkerDied));
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .domain
+                    .requests
+                    .send_request(&peer, request);
+                self.pending.insert(id, reply);
+            }
+            Command::Dial(address, reply) => match self.swarm.dial(address.clone()) {
+                Ok(()) => match peer_of(&address) {
+                    Some(peer) if self.connected.contains(&peer) => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    Some(peer) => self.dials.entry(peer).or_default().push(reply),
+                    None => {
+                        let _ = reply.send(Ok(()));
+                    }
+                },
+                Err(e) => {
+                    let _ = reply.send(Err(NetError::Dial(address, e.to_string())));
+                }
+            },
+            Command::Peers(reply) => {
+                let _ = reply.send(self.connected.iter().copied().collect());
+            }
+            Command::ListenAddrs(reply) => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::Announce(data) => {
+                let topic = gossipsub::IdentTopic::new(ANNOUNCE_TOPIC);
+                if let Err(e) = self
+                    .swarm
+                    .behaviour_mut()
+                    .domain
+                    .gossip
+                    .publish(topic, data)
+                {
+                    tracing::debug!(error = %e, "announcement not published");
+                }
+            }
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                self.swarm
+                    .behaviour_mut()
+                    .infra
+                    .kad
+                    .add_address(&peer_id, endpoint.get_remote_address().clone());
+                if self.connected.insert(peer_id) {
+                    let _ = self.events.send(NetEvent::PeerConnected(peer_id));
+                }
+                for reply in self.dials.remove(&peer_id).unwrap_or_default() {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } if self.connected.remove(&peer_id) => {
+                let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                let reason = match &error {
+                    DialError::Transport(errors) => format!("{} transport errors", errors.len()),
+                    other => other.to_string(),
+                };
+                for reply in self.dials.remove(&peer).unwrap_or_default() {
+                    let _ = reply.send(Err(NetError::Dial(Multiaddr::empty(), reason.clone())));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Infra(InfraEvent::Identify(
+                identify::Event::Received { peer_id, info, .. },
+            ))) => {
+                for address in info.listen_addrs {
+                    self.swarm
+                        .behaviour_mut()
+                        .infra
+                        .kad
+                        .add_address(&peer_id, address);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Domain(DomainEvent::Requests(event))) => {
+                self.on_request_event(event)
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Domain(DomainEvent::Gossip(
+                gossipsub::Event::Message {
+                    propagation_source,
+                    message_id,
+                    message,
+                },
+            ))) => self.on_gossip(propagation_source, message_id, message),
+            _ => {}
+        }
+    }
+
+    fn on_request_event(&mut self, event: request_response::Event<Request, Response>) {
+        match event {
+            request_response::Event::Message { message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    if let Err(mpsc::error::TrySendError::Full(refused)) =
+                        self.inbound.try_send(Inbound { request, channel })
+                    {
+                        self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
+                        let busy = Response::Refused("busy: too many requests in flight".into());
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .domain
+                            .requests
+                            .send_response(refused.channel, busy);
+                    }
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.pending.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(reply) = self.pending.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            request_response::Event::InboundFailure { error, .. } => {
+                self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%error, "inbound request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        let manifest = Manifest::from_bytes(&message.data)
+            .ok()
+            .filter(|m| m.verify().is_ok());
+        let acceptance = if manifest.is_some() {
+            gossipsub::MessageAcceptance::Accept
+        } else {
+            self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+            gossipsub::MessageAcceptance::Reject
+        };
+        self.swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .report_message_validation_result(&id, &source, acceptance);
+        if let Some(manifest) = manifest {
+            let _ = self.events.send(NetEvent::Announced(manifest.id()));
+        }
+    }
+}
+
+/// The peer id at the end of an address, if it names one.
+fn peer_of(address: &Multiaddr) -> Option<PeerId> {
+    address.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    })
+}

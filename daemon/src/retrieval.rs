@@ -1,0 +1,200 @@
+//! Retrieval: a contribution's bytes from the local store when present, otherwise each chunk
+//! rebuilt from `k` verified columns fetched from custodians (original columns first, as they
+//! need no decoding), and checked against its chunk id.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datanet_protocol::hash::{Domain, Hasher};
+use datanet_protocol::{ChunkId, ContributionId, ExtendedSquare, Line, Manifest, SquareHeader};
+use datanet_storage::AsyncStore;
+use futures::future::join_all;
+use libp2p::PeerId;
+
+use crate::custody::custodians;
+use crate::net::wire::{Request, Response};
+use crate::net::NetHandle;
+use crate::NodeError;
+
+/// The manifest and headers of `id`, from the store or else from the first peer that has
+/// them (verified and then stored, so later calls are local).
+pub(crate) async fn manifest(
+    net: &NetHandle,
+    store: &AsyncStore,
+    id: ContributionId,
+) -> Result<(Manifest, Vec<SquareHeader>), NodeError> {
+    let local = store
+        .run(move |s| {
+            let Some(manifest) = s.manifest(&id)? else {
+                return Ok(None);
+            };
+            let headers: Option<Vec<SquareHeader>> = manifest
+                .body()
+                .chunks
+                .iter()
+                .map(|c| s.header(&c.da_root))
+                .collect::<Result<_, _>>()?;
+            Ok(headers.map(|h| (manifest, h)))
+        })
+        .await?;
+    if let Some(found) = local {
+        return Ok(found);
+    }
+    for peer in net.peers().await? {
+        let Ok(Response::Manifest { manifest, headers }) =
+            net.request(peer, Request::GetManifest(id)).await
+        else {
+            continue;
+        };
+        if manifest.id() != id {
+            continue;
+        }
+        let (m, h) = ((*manifest).clone(), headers.clone());
+        if store
+            .run(move |s| s.put_contribution(&m, &h, &[]))
+            .await
+            .is_ok()
+        {
+            return Ok((*manifest, headers));
+        }
+    }
+    Err(NodeError::UnknownContribution(id))
+}
+
+/// The whole payload of contribution `id`, verified against its manifest.
+pub(crate) async fn get(
+    net: &NetHandle,
+    store: &AsyncStore,
+    id: ContributionId,
+    replicas: usize,
+) -> Result<Vec<u8>, NodeError> {
+    let (manifest, headers) = manifest(net, store, id).await?;
+    let body = manifest.body();
+    let mut payload = Vec::with_capacity(usize::try_from(body.payload_len).unwrap_or(0));
+    let mut hasher = Hasher::new(Domain::Payload);
+    for (entry, header) in body.chunks.iter().zip(headers) {
+        let chunk_id = entry.id;
+        let local = store.run(move |s| s.chunk(&chunk_id)).await.ok().flatten();
+        let bytes = match local {
+            Some(bytes) => bytes,
+            None => fetch_chunk(net, store, header, chunk_id, replicas).await?,
+        };
+        hasher.update(&bytes);
+        payload.extend_from_slice(&bytes);
+    }
+    if hasher.finalize() != body.payload_hash {
+        return Err(NodeError::Invalid(format!(
+            "payload of {id} does not match its manifest's hash"
+        )));
+    }
+    Ok(payload)
+}
+
+/// One chunk rebuilt from `k` verified columns and checked against its id.
+async fn fetch_chunk(
+    net: &NetHandle,
+    store: &AsyncStore,
+    header: SquareHeader,
+    chunk: ChunkId,
+    replicas: usize,
+) -> Result<Vec<u8>, NodeError> {
+    let bytes = fetch_square(net, store, header, replicas)
+        .await
+        .map_err(|e| match e {
+            NodeError::Unavailable { have, need, .. } => {
+                NodeError::Unavailable { chunk, have, need }
+            }
+            other => other,
+        })?
+        .chunk_bytes();
+    if ChunkId::of(&bytes) != chunk {
+        return Err(NodeError::ChunkMismatch(chunk));
+    }
+    Ok(bytes)
+}
+
+/// The square under `header`, rebuilt from `k` verified columns: those this node holds, then
+/// others fetched from peers, original columns first.
+///
+/// # Errors
+/// [`NodeError::Unavailable`] (naming no chunk) when fewer than `k` columns can be fetched,
+/// or a reconstruction error (a bad encoding comes with its fraud proof).
+pub(crate) async fn fetch_square(
+    net: &NetHandle,
+    store: &AsyncStore,
+    header: SquareHeader,
+    replicas: usize,
+) -> Result<ExtendedSquare, NodeError> {
+    let peers = net.peers().await?;
+    let (k, width) = (header.params.k(), header.params.width());
+    let root = header.da_root();
+    let mut lines: Vec<Line> = store
+        .run(move |s| {
+            let mut held = Vec::new();
+            for index in s.column_indices(&root)? {
+                if let Ok(Some(line)) = s.column(&root, index) {
+                    held.push(line);
+                }
+            }
+            Ok(held)
+        })
+        .await?;
+    lines.truncate(k);
+    let held: BTreeSet<u16> = lines.iter().map(|l| l.index).collect();
+    let header = Arc::new(header);
+    let mut wanted = (0..width as u16).filter(|c| !held.contains(c));
+    while lines.len() < k {
+        let wave: Vec<u16> = wanted.by_ref().take(k - lines.len()).collect();
+        if wave.is_empty() {
+            break;
+        }
+        let fetched = join_all(
+            wave.into_iter()
+                .map(|c| fetch_column(net, &peers, &header, c, replicas)),
+        )
+        .await;
+        lines.extend(fetched.into_iter().flatten());
+    }
+    if lines.len() < k {
+        return Err(NodeError::Unavailable {
+            chunk: ChunkId::default(),
+            have: lines.len(),
+            need: k,
+        });
+    }
+    Ok(
+        tokio::task::spawn_blocking(move || ExtendedSquare::reconstruct(&header, &lines))
+            .await
+            .map_err(|e| NodeError::Invalid(format!("reconstruction task failed: {e}")))??,
+    )
+}
+
+/// Column `index` from its custodians (then any other peer), the first copy that verifies.
+async fn fetch_column(
+    net: &NetHandle,
+    peers: &[PeerId],
+    header: &SquareHeader,
+    index: u16,
+    replicas: usize,
+) -> Option<Line> {
+    let da_root = header.da_root();
+    let preferred = custodians(peers, index, replicas);
+    let others = peers.iter().filter(|p| !preferred.contains(p)).copied();
+    for peer in preferred.clone().into_iter().chain(others) {
+        if peer == net.local_peer_id() {
+            continue;
+        }
+        if let Ok(Response::Column(line)) = net
+            .request(peer, Request::GetColumn { da_root, index })
+            .await
+        {
+            if line.axis == datanet_protocol::Axis::Col
+                && line.index == index
+                && line.verify(&da_root).is_ok()
+            {
+                return Some(line);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,277 @@
+//! Several nodes in one process on loopback: dispersal to custodians, retrieval by a node
+//! that holds nothing, survival of stopped custodians, sampling, and withholding. Waits are on
+//! events with timeouts, never on sleeps.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use datanet_daemon::custody::custodians;
+use datanet_daemon::net::{NetEvent, PeerId};
+use datanet_daemon::{Node, NodeConfig, NodeError};
+use datanet_protocol::chunking::MAX_CHUNK_LEN;
+use datanet_protocol::hash::{hash, Domain};
+use datanet_protocol::DatanetId;
+use datanet_storage::Store;
+use tempfile::TempDir;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct TestNode {
+    node: Node,
+    _home: TempDir,
+}
+
+/// A node on loopback whose background repair runs every `repair_every`.
+async fn start_with(repair_every: Duration) -> TestNode {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(&home.path().join("store")).unwrap();
+    let mut config = NodeConfig::local(home.path().to_path_buf());
+    config.repair_interval = repair_every;
+    let node = Node::start(config, store).await.unwrap();
+    TestNode { node, _home: home }
+}
+
+/// A node whose background repair stays out of the way of what a test checks.
+async fn start() -> TestNode {
+    start_with(Duration::from_secs(3600)).await
+}
+
+/// Connects `new` to every node in `others` and waits until both ends see each connection.
+async fn connect(new: &Node, others: &[&Node]) {
+    let mut events = new.events();
+    let want: BTreeSet<PeerId> = others.iter().map(|n| n.peer_id()).collect();
+    for other in others {
+        let address = other.listen_addrs().await.unwrap()[0].clone();
+        new.dial(address).await.unwrap();
+    }
+    tokio::time::timeout(WAIT, async {
+        let mut seen: BTreeSet<PeerId> = new.peers().await.unwrap().into_iter().collect();
+        while !want.is_subset(&seen) {
+            if let Ok(NetEvent::PeerConnected(p)) = events.recv().await {
+                seen.insert(p);
+            }
+        }
+    })
+    .await
+    .expect("peers connected");
+    for other in others {
+        tokio::time::timeout(WAIT, async {
+            let mut events = other.events();
+            while !other.peers().await.unwrap().contains(&new.peer_id()) {
+                let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+            }
+        })
+        .await
+        .expect("reverse connection seen");
+    }
+}
+
+async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> {
+    let mut nodes: Vec<TestNode> = Vec::new();
+    for _ in 0..count {
+        let node = start_with(repair_every).await;
+        let others: Vec<&Node> = nodes.iter().map(|n| &n.node).collect();
+        connect(&node.node, &others).await;
+        nodes.push(node);
+    }
+    nodes
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u64).wrapping_mul(2_654_435_761) as u8 ^ (i >> 13) as u8)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withheld() {
+    let mut storage = mesh(5, Duration::from_secs(3600)).await;
+    let datanet = DatanetId(hash(Domain::Datanet, b"network test"));
+    let data = payload(MAX_CHUNK_LEN + 1);
+    let report = storage[0]
+        .node
+        .contribute(datanet, data.clone(), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(
+        report.complete(),
+        "columns short of custodians: {:?}",
+        report.short
+    );
+    assert_eq!(report.columns, 256 + 2);
+
+    let peers: Vec<PeerId> = storage.iter().map(|n| n.node.peer_id()).collect();
+    let (manifest, _) = {
+        let id = report.contribution;
+        let m = storage[0]
+            .node
+            .store()
+            .blocking()
+            .manifest(&id)
+            .unwrap()
+            .unwrap();
+        (m, id)
+    };
+    for entry in &manifest.body().chunks {
+        let width = if entry.k == 128 { 256 } else { 2 * entry.k };
+        for c in 0..width {
+            for custodian in custodians(&peers, c, 2) {
+                let node = storage
+                    .iter()
+                    .find(|n| n.node.peer_id() == custodian)
+                    .unwrap();
+                let held = node
+                    .node
+                    .store()
+                    .blocking()
+                    .column(&entry.da_root, c)
+                    .unwrap();
+                assert!(held.is_some(), "column {c} missing at its custodian");
+            }
+        }
+    }
+
+    let reader = start().await;
+    let all: Vec<&Node> = storage.iter().map(|n| &n.node).collect();
+    connect(&reader.node, &all).await;
+    let fetched = reader.node.get(report.contribution).await.unwrap();
+    assert!(fetched == data, "retrieved bytes differ");
+
+    let small: BTreeSet<PeerId> = (0..2).flat_map(|c| custodians(&peers, c, 2)).collect();
+    let stopped: Vec<PeerId> = (0..256)
+        .map(|c| custodians(&peers, c, 2))
+        .find(|pair| !small.iter().all(|p| pair.contains(p)))
+        .expect("some column's custodians leave the 1-column chunk a custodian");
+    let (gone, kept): (Vec<TestNode>, Vec<TestNode>) = storage
+        .into_iter()
+        .partition(|n| stopped.contains(&n.node.peer_id()));
+    storage = kept;
+    for node in gone {
+        node.node.shutdown().await;
+    }
+    assert_eq!(storage.len(), 3);
+    let mut events = reader.node.events();
+    tokio::time::timeout(WAIT, async {
+        while reader
+            .node
+            .peers()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| stopped.contains(p))
+        {
+            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+        }
+    })
+    .await
+    .expect("stopped peers disconnect");
+    let still = reader.node.get(report.contribution).await.unwrap();
+    assert!(still == data, "bytes differ after two custodians stopped");
+    for node in storage.iter().map(|n| &n.node).chain([&reader.node]) {
+        let repaired = node.repair().await.unwrap();
+        assert!(repaired.unavailable.is_empty(), "{repaired:?}");
+    }
+    let samples = reader.node.sample(report.contribution, 16).await.unwrap();
+    assert!(
+        samples.iter().all(|s| s.available()),
+        "sampling failed: {samples:?}"
+    );
+    assert!(samples[0].confidence > 0.99);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withheld_data_is_reported_unavailable_by_get_and_by_sampling() {
+    let mut storage = mesh(5, Duration::from_secs(3600)).await;
+    let datanet = DatanetId(hash(Domain::Datanet, b"withholding test"));
+    let report = storage[0]
+        .node
+        .contribute(datanet, payload(MAX_CHUNK_LEN), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete());
+    let last = storage.pop().unwrap();
+    let reader = start().await;
+    connect(&reader.node, &[&last.node]).await;
+    let da_root = reader.node.sample(report.contribution, 1).await.unwrap()[0].da_root;
+    for node in storage {
+        node.node.shutdown().await;
+    }
+    let held = last
+        .node
+        .store()
+        .blocking()
+        .column_indices(&da_root)
+        .unwrap();
+    assert!(
+        held.len() < 128,
+        "one of five custodians holds {} columns",
+        held.len()
+    );
+
+    let result = reader.node.get(report.contribution).await;
+    assert!(
+        matches!(&result, Err(NodeError::Unavailable { need: 128, .. })),
+        "expected unavailable, got {:?}",
+        result.as_ref().map(Vec::len)
+    );
+    assert!(result.unwrap_err().to_string().contains("unavailable"));
+    let samples = reader.node.sample(report.contribution, 32).await.unwrap();
+    assert!(!samples[0].available());
+    assert!(!samples[0].failed.is_empty());
+    assert_eq!(samples[0].confidence, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
+    let nodes = mesh(4, Duration::from_millis(300)).await;
+    let datanet = DatanetId(hash(Domain::Datanet, b"repair test"));
+    let report = nodes[0]
+        .node
+        .contribute(datanet, payload(300_000), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete());
+    let store = nodes[0].node.store().blocking().clone();
+    let root = store
+        .manifest(&report.contribution)
+        .unwrap()
+        .unwrap()
+        .body()
+        .chunks[0]
+        .da_root;
+    let peers: Vec<PeerId> = nodes.iter().map(|n| n.node.peer_id()).collect();
+    let owner = custodians(&peers, 3, 2)[0];
+    let custodian = &nodes
+        .iter()
+        .find(|n| n.node.peer_id() == owner)
+        .unwrap()
+        .node;
+    let mut events = custodian.events();
+    custodian.store().blocking().drop_column(&root, 3).unwrap();
+    assert!(custodian
+        .store()
+        .blocking()
+        .column(&root, 3)
+        .unwrap()
+        .is_none());
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(NetEvent::ColumnStored { da_root, index: 3 }) = events.recv().await {
+                if da_root == root {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+    .expect("column repaired in time");
+    let line = custodian
+        .store()
+        .blocking()
+        .column(&root, 3)
+        .unwrap()
+        .unwrap();
+    line.verify(&root).unwrap();
+}
