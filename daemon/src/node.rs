@@ -169,6 +169,11 @@ impl Node {
         self.net.stats()
     }
 
+    /// `peer`'s score from the validity of its answers so far.
+    pub fn peer_score(&self, peer: &PeerId) -> i64 {
+        self.net.scores().get(peer)
+    }
+
     /// The node's store.
     pub fn store(&self) -> &AsyncStore {
         &self.store

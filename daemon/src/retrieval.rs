@@ -178,23 +178,42 @@ async fn fetch_column(
     replicas: usize,
 ) -> Option<Line> {
     let da_root = header.da_root();
-    let preferred = custodians(peers, index, replicas);
-    let others = peers.iter().filter(|p| !preferred.contains(p)).copied();
-    for peer in preferred.clone().into_iter().chain(others) {
-        if peer == net.local_peer_id() {
-            continue;
-        }
+    for peer in candidates(net, peers, index, replicas) {
         if let Ok(Response::Column(line)) = net
             .request(peer, Request::GetColumn { da_root, index })
             .await
         {
-            if line.axis == datanet_protocol::Axis::Col
+            let valid = line.axis == datanet_protocol::Axis::Col
                 && line.index == index
-                && line.verify(&da_root).is_ok()
-            {
+                && line.verify(&da_root).is_ok();
+            net.scores().record(peer, valid);
+            if valid {
                 return Some(line);
             }
         }
     }
     None
+}
+
+/// The peers to ask for column `index`: its custodians, then every other peer, each group
+/// best score first; never this node.
+pub(crate) fn candidates(
+    net: &NetHandle,
+    peers: &[PeerId],
+    index: u16,
+    replicas: usize,
+) -> Vec<PeerId> {
+    let local = net.local_peer_id();
+    let preferred: Vec<PeerId> = custodians(peers, index, replicas)
+        .into_iter()
+        .filter(|p| *p != local)
+        .collect();
+    let others: Vec<PeerId> = peers
+        .iter()
+        .filter(|p| **p != local && !preferred.contains(p))
+        .copied()
+        .collect();
+    let mut ranked = net.scores().rank(preferred);
+    ranked.extend(net.scores().rank(others));
+    ranked
 }

@@ -6,9 +6,9 @@ use datanet_protocol::{DaRoot, SquareHeader};
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
-use crate::custody::custodians;
 use crate::net::wire::{Request, Response};
 use crate::net::NetHandle;
+use crate::retrieval::candidates;
 
 /// Samples requested at the same time.
 const SAMPLES_IN_FLIGHT: usize = 32;
@@ -92,17 +92,16 @@ async fn sample_one(
     col: u16,
     replicas: usize,
 ) -> bool {
-    let preferred = custodians(peers, col, replicas);
-    let others = peers.iter().filter(|p| !preferred.contains(p)).copied();
-    for peer in preferred.clone().into_iter().chain(others) {
+    for peer in candidates(net, peers, col, replicas) {
         if let Ok(Response::Sample { share, proof }) = net
             .request(peer, Request::GetSample { da_root, row, col })
             .await
         {
-            if proof
+            let valid = proof
                 .verify(&da_root, row.into(), col.into(), &share)
-                .is_ok()
-            {
+                .is_ok();
+            net.scores().record(peer, valid);
+            if valid {
                 return true;
             }
         }

@@ -1,12 +1,14 @@
 //! The node's libp2p behaviours in two layers: infrastructure (who is out there and alive)
 //! and domain (datanet's own gossip and request-response protocols).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{gossipsub, identify, identity, kad, ping, request_response};
 
 use super::codec::{DatanetCodec, PROTOCOL};
+use super::NetStats;
 
 /// The identify protocol version string.
 const IDENTIFY_PROTOCOL: &str = "/datanet/id/1";
@@ -50,6 +52,7 @@ impl Behaviour {
     /// The behaviours of a node with `key`.
     pub(crate) fn new(
         key: &identity::Keypair,
+        stats: Arc<NetStats>,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let peer_id = key.public().to_peer_id();
         let mut kad = kad::Behaviour::new(peer_id, kad::store::MemoryStore::new(peer_id));
@@ -64,7 +67,8 @@ impl Behaviour {
             gossipsub::MessageAuthenticity::Signed(key.clone()),
             gossip_config,
         )?;
-        let requests = request_response::Behaviour::new(
+        let requests = request_response::Behaviour::with_codec(
+            DatanetCodec::new(stats),
             [(PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default()
                 .with_request_timeout(REQUEST_TIMEOUT)

@@ -2,19 +2,39 @@
 //! when the declared length exceeds the message's limit, and decoded totally.
 
 use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use datanet_protocol::encoding::{Decode, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 
 use super::wire::{Request, Response, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use super::NetStats;
 
 /// The protocol name negotiated on each stream.
-pub(crate) const PROTOCOL: StreamProtocol = StreamProtocol::new("/datanet/req/1");
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/datanet/req/1");
 
-/// Frames [`Request`]s and [`Response`]s.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DatanetCodec;
+/// Frames [`Request`]s and [`Response`]s, counting frames that are refused.
+#[derive(Debug, Clone, Default)]
+pub struct DatanetCodec {
+    stats: Arc<NetStats>,
+}
+
+impl DatanetCodec {
+    /// A codec that counts refused frames in `stats`.
+    pub fn new(stats: Arc<NetStats>) -> Self {
+        DatanetCodec { stats }
+    }
+
+    /// Counts a refused frame and passes its error on.
+    fn refused<T>(&self, result: io::Result<T>) -> io::Result<T> {
+        if result.is_err() {
+            self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}
 
 async fn read_frame<T, M>(io: &mut T, limit: usize) -> io::Result<M>
 where
@@ -64,14 +84,16 @@ impl libp2p::request_response::Codec for DatanetCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, MAX_REQUEST_BYTES).await
+        let request = read_frame(io, MAX_REQUEST_BYTES).await;
+        self.refused(request)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, MAX_RESPONSE_BYTES).await
+        let response = read_frame(io, MAX_RESPONSE_BYTES).await;
+        self.refused(response)
     }
 
     async fn write_request<T>(

@@ -64,6 +64,8 @@ pub(crate) fn spawn(
     cancel: CancellationToken,
 ) -> Result<(NetHandle, JoinHandle<()>), NetError> {
     let local = key.public().to_peer_id();
+    let stats = Arc::new(NetStats::default());
+    let codec_stats = Arc::clone(&stats);
     let build_error = |e: String| NetError::Listen(Multiaddr::empty(), e);
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
@@ -74,7 +76,7 @@ pub(crate) fn spawn(
         )
         .map_err(|e| build_error(e.to_string()))?
         .with_quic()
-        .with_behaviour(Behaviour::new)
+        .with_behaviour(|key| Behaviour::new(key, codec_stats))
         .map_err(|e| build_error(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
         .build();
@@ -94,7 +96,6 @@ pub(crate) fn spawn(
     let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
-    let stats = Arc::new(NetStats::default());
     let server = Server::new(store, events.clone(), Arc::clone(&stats));
     tokio::spawn(server.run(inbound_rx, responses_tx, cancel.clone()));
     let worker = Worker {
@@ -114,6 +115,7 @@ pub(crate) fn spawn(
         events,
         local,
         stats,
+        scores: Arc::default(),
     };
     Ok((handle, tokio::spawn(worker.run())))
 }
@@ -290,7 +292,6 @@ impl Worker {
                 }
             }
             request_response::Event::InboundFailure { error, .. } => {
-                self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(%error, "inbound request failed");
             }
             request_response::Event::ResponseSent { .. } => {}

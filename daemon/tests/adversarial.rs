@@ -1,0 +1,364 @@
+//! Peers that lie or send garbage: a raw libp2p client speaking datanet's protocol with
+//! corrupted answers, forged pushes, oversized and malformed frames. Nothing corrupt is stored
+//! or accepted, honest peers still serve, liars lose score, and the node stays up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io;
+use std::time::Duration;
+
+use datanet_daemon::net::codec::{DatanetCodec, PROTOCOL};
+use datanet_daemon::net::wire::{Request, Response};
+use datanet_daemon::net::{Multiaddr, PeerId};
+use datanet_daemon::{Node, NodeConfig};
+use datanet_protocol::hash::{hash, Domain};
+use datanet_protocol::{CodecId, DatanetId, ExtendedSquare};
+use datanet_storage::Store;
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{noise, tcp, yamux, StreamProtocol, Swarm};
+use tempfile::TempDir;
+use tokio::sync::{mpsc, oneshot};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn start(min_acks: usize) -> (Node, TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(&home.path().join("store")).unwrap();
+    let mut config = NodeConfig::local(home.path().to_path_buf());
+    config.min_acks = min_acks;
+    config.repair_interval = Duration::from_secs(3600);
+    (Node::start(config, store).await.unwrap(), home)
+}
+
+async fn connect(a: &Node, b: &Node) {
+    let mut events = b.events();
+    a.dial(a_addr(b).await).await.unwrap();
+    tokio::time::timeout(WAIT, async {
+        while !b.peers().await.unwrap().contains(&a.peer_id()) {
+            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+        }
+    })
+    .await
+    .unwrap();
+}
+
+async fn a_addr(node: &Node) -> Multiaddr {
+    node.listen_addrs()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.to_string().contains("/tcp/"))
+        .unwrap()
+}
+
+fn raw_swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| behaviour)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+/// A peer speaking datanet's protocol that answers every request with `answer` and sends
+/// requests on command.
+struct RawPeer {
+    id: PeerId,
+    outbound: mpsc::Sender<(PeerId, Request, oneshot::Sender<Option<Response>>)>,
+}
+
+impl RawPeer {
+    fn spawn(
+        dial: Vec<Multiaddr>,
+        answer: impl Fn(Request) -> Response + Send + 'static,
+    ) -> RawPeer {
+        let behaviour: request_response::Behaviour<DatanetCodec> = request_response::Behaviour::new(
+            [(PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default(),
+        );
+        let mut swarm = raw_swarm(behaviour);
+        let id = *swarm.local_peer_id();
+        for address in dial {
+            swarm.dial(address).unwrap();
+        }
+        let (outbound, mut commands) =
+            mpsc::channel::<(PeerId, Request, oneshot::Sender<Option<Response>>)>(16);
+        tokio::spawn(async move {
+            let mut pending = std::collections::HashMap::new();
+            loop {
+                tokio::select! {
+                    Some((peer, request, reply)) = commands.recv() => {
+                        let id = swarm.behaviour_mut().send_request(&peer, request);
+                        pending.insert(id, reply);
+                    }
+                    event = swarm.select_next_some() => match event {
+                        SwarmEvent::Behaviour(request_response::Event::Message { message, .. }) => match message {
+                            request_response::Message::Request { request, channel, .. } => {
+                                let _ = swarm.behaviour_mut().send_response(channel, answer(request));
+                            }
+                            request_response::Message::Response { request_id, response } => {
+                                if let Some(reply) = pending.remove(&request_id) {
+                                    let _ = reply.send(Some(response));
+                                }
+                            }
+                        },
+                        SwarmEvent::Behaviour(request_response::Event::OutboundFailure { request_id, .. }) => {
+                            if let Some(reply) = pending.remove(&request_id) {
+                                let _ = reply.send(None);
+                            }
+                        }
+                        _ => {}
+                    },
+                }
+            }
+        });
+        RawPeer { id, outbound }
+    }
+
+    async fn request(&self, peer: PeerId, request: Request) -> Option<Response> {
+        let (tx, rx) = oneshot::channel();
+        self.outbound.send((peer, request, tx)).await.unwrap();
+        tokio::time::timeout(WAIT, rx).await.unwrap().unwrap()
+    }
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u64).wrapping_mul(0x9E37_79B9) as u8)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
+    let (a, _ha) = start(2).await;
+    let (b, _hb) = start(2).await;
+    let (c, _hc) = start(2).await;
+    connect(&b, &a).await;
+    connect(&c, &a).await;
+    connect(&c, &b).await;
+    let data = payload(1_000_000);
+    let datanet = DatanetId(hash(Domain::Datanet, b"adversarial"));
+    let report = a
+        .contribute(datanet, data.clone(), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete(), "{:?}", report.short);
+    let square = ExtendedSquare::encode(&data[..], CodecId::RsLeopard).unwrap();
+    let root = square.da_root();
+
+    let (reader, _hr) = start(2).await;
+    for node in [&a, &b, &c] {
+        connect(&reader, node).await;
+    }
+    let mut events = reader.events();
+    let liar_square = square.clone();
+    let liar = RawPeer::spawn(
+        vec![a_addr(&reader).await, a_addr(&c).await],
+        move |request| match request {
+            Request::GetColumn { index, .. } => {
+                let mut line = liar_square.column(index.into()).unwrap();
+                line.shares[7] ^= 0x80;
+                Response::Column(line)
+            }
+            Request::GetSample { row, col, .. } => {
+                let mut share = liar_square.share(row.into(), col.into()).unwrap().to_vec();
+                share[0] ^= 1;
+                let proof = liar_square
+                    .share_proof_via(datanet_protocol::Axis::Col, row.into(), col.into())
+                    .unwrap();
+                Response::Sample { share, proof }
+            }
+            _ => Response::NotFound,
+        },
+    );
+    tokio::time::timeout(WAIT, async {
+        while !reader.peers().await.unwrap().contains(&liar.id) {
+            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+        }
+    })
+    .await
+    .expect("the liar connects to the reader");
+
+    let samples = reader.sample(report.contribution, 64).await.unwrap();
+    assert!(samples[0].available(), "{:?}", samples[0]);
+    assert!(samples[0].confidence > 0.999);
+    let fetched = reader.get(report.contribution).await.unwrap();
+    assert!(fetched == data);
+    assert!(
+        reader.peer_score(&liar.id) < 0,
+        "liar score {}",
+        reader.peer_score(&liar.id)
+    );
+    for honest in [a.peer_id(), b.peer_id(), c.peer_id()] {
+        assert!(reader.peer_score(&honest) >= 0);
+    }
+
+    let manifest = a
+        .store()
+        .blocking()
+        .manifest(&report.contribution)
+        .unwrap()
+        .unwrap();
+    let pushed = liar
+        .request(
+            c.peer_id(),
+            Request::PutManifest {
+                manifest: Box::new(manifest),
+                headers: vec![square.header()],
+            },
+        )
+        .await;
+    assert_eq!(pushed, Some(Response::Stored));
+    let held = c.store().blocking().column_indices(&root).unwrap();
+    let absent = (0..square.params().width() as u16)
+        .find(|i| !held.contains(i))
+        .unwrap();
+    let present = held[0];
+    for index in [absent, present] {
+        let line = square.column(index.into()).unwrap();
+        let mut half = line.top_half().to_vec();
+        half[3] ^= 0xff;
+        let answer = liar
+            .request(
+                c.peer_id(),
+                Request::PutColumn {
+                    da_root: root,
+                    index,
+                    top_half: half,
+                    axis_path: line.axis_path.clone(),
+                },
+            )
+            .await;
+        assert!(
+            matches!(answer, Some(Response::Refused(_))),
+            "got {answer:?}"
+        );
+    }
+    assert_eq!(c.store().blocking().column(&root, absent).unwrap(), None);
+    assert_eq!(
+        c.store().blocking().column(&root, present).unwrap(),
+        Some(square.column(present.into()).unwrap())
+    );
+}
+
+/// Sends raw frames: the request is written as given, the response read to its end.
+#[derive(Debug, Clone, Default)]
+struct RawFrames;
+
+impl request_response::Codec for RawFrames {
+    type Protocol = StreamProtocol;
+    type Request = Vec<u8>;
+    type Response = Vec<u8>;
+
+    async fn read_request<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        io.take(1 << 20).read_to_end(&mut buf).await?;
+        Ok(buf)
+    }
+
+    async fn read_response<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        p: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
+        self.read_request(p, io).await
+    }
+
+    async fn write_request<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Vec<u8>,
+    ) -> io::Result<()> {
+        io.write_all(&req).await?;
+        io.close().await
+    }
+
+    async fn write_response<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        p: &StreamProtocol,
+        io: &mut T,
+        res: Vec<u8>,
+    ) -> io::Result<()> {
+        self.write_request(p, io, res).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
+    let (node, _home) = start(1).await;
+    let data = payload(200_000);
+    let datanet = DatanetId(hash(Domain::Datanet, b"malformed"));
+    let report = node
+        .contribute(datanet, data.clone(), "text/plain")
+        .await
+        .unwrap();
+
+    let behaviour: request_response::Behaviour<RawFrames> = request_response::Behaviour::new(
+        [(PROTOCOL, ProtocolSupport::Outbound)],
+        request_response::Config::default().with_request_timeout(Duration::from_secs(5)),
+    );
+    let mut raw = raw_swarm(behaviour);
+    raw.dial(a_addr(&node).await).unwrap();
+    let mut huge = u32::MAX.to_be_bytes().to_vec();
+    huge.extend_from_slice(&[0u8; 64]);
+    let mut garbage = 1000u32.to_be_bytes().to_vec();
+    garbage.extend((0..1000u32).map(|i| (i * 7) as u8));
+    let truncated = 50u32.to_be_bytes().to_vec();
+    let frames = [huge, garbage, truncated, vec![0xde, 0xad]];
+    let mut outstanding = 0;
+    let target = node.peer_id();
+    tokio::time::timeout(WAIT, async {
+        let mut sent = false;
+        loop {
+            match raw.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { .. } if !sent => {
+                    for frame in &frames {
+                        raw.behaviour_mut().send_request(&target, frame.clone());
+                        outstanding += 1;
+                    }
+                    sent = true;
+                }
+                SwarmEvent::Behaviour(request_response::Event::Message { .. })
+                | SwarmEvent::Behaviour(request_response::Event::OutboundFailure { .. }) => {
+                    outstanding -= 1;
+                    if outstanding == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("every raw frame was answered or failed");
+    let invalid = || {
+        node.net_stats()
+            .invalid_messages
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    tokio::time::timeout(WAIT, async {
+        while invalid() < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("only {} malformed frames were counted", invalid()));
+
+    let (reader, _hr) = start(1).await;
+    connect(&reader, &node).await;
+    let fetched = reader.get(report.contribution).await.unwrap();
+    assert!(fetched == data, "the node no longer serves correctly");
+}
