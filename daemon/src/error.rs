@@ -1,6 +1,6 @@
 //! The node's error type.
 
-use datanet_protocol::{ChunkId, ContributionId, SquareError};
+use datanet_protocol::{ChunkId, ContributionId, DaRoot, SquareError};
 use datanet_storage::StoreError;
 
 use crate::net::NetError;
@@ -30,6 +30,9 @@ pub enum NodeError {
         /// Columns needed (`k`).
         need: usize,
     },
+    /// The square is badly encoded; the fraud proof was recorded and gossiped.
+    #[error("square {0} is badly encoded; its fraud proof was published")]
+    BadEncoding(DaRoot),
     /// Rebuilt bytes do not hash to the chunk id the manifest lists.
     #[error("rebuilt chunk does not match its id {0}")]
     ChunkMismatch(ChunkId),

@@ -84,6 +84,7 @@ pub(crate) async fn repair_pass(
                 report.unavailable.push(root);
                 continue;
             }
+            Err(NodeError::BadEncoding(_)) => continue,
             Err(e) => return Err(e),
         };
         let lines: Vec<Line> = missing

@@ -5,15 +5,19 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use datanet_protocol::encoding::Encode;
 use datanet_protocol::hash::{Domain, Hasher};
-use datanet_protocol::{ChunkId, ContributionId, ExtendedSquare, Line, Manifest, SquareHeader};
+use datanet_protocol::{
+    BadEncodingProof, ChunkId, ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError,
+    SquareHeader,
+};
 use datanet_storage::AsyncStore;
 use futures::future::join_all;
 use libp2p::PeerId;
 
 use crate::custody::custodians;
-use crate::net::wire::{Request, Response};
-use crate::net::NetHandle;
+use crate::net::wire::{FraudNotice, Request, Response};
+use crate::net::{NetEvent, NetHandle};
 use crate::NodeError;
 
 /// The manifest and headers of `id`, from the store or else from the first peer that has
@@ -162,11 +166,34 @@ pub(crate) async fn fetch_square(
             need: k,
         });
     }
-    Ok(
-        tokio::task::spawn_blocking(move || ExtendedSquare::reconstruct(&header, &lines))
-            .await
-            .map_err(|e| NodeError::Invalid(format!("reconstruction task failed: {e}")))??,
-    )
+    let rebuilt = tokio::task::spawn_blocking(move || ExtendedSquare::reconstruct(&header, &lines))
+        .await
+        .map_err(|e| NodeError::Invalid(format!("reconstruction task failed: {e}")))?;
+    match rebuilt {
+        Ok(square) => Ok(square),
+        Err(SquareError::BadEncoding(proof)) => {
+            report_bad_encoding(net, store, root, *proof).await?;
+            Err(NodeError::BadEncoding(root))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records a proven bad encoding, tells every node, and raises the event.
+async fn report_bad_encoding(
+    net: &NetHandle,
+    store: &AsyncStore,
+    da_root: DaRoot,
+    proof: BadEncodingProof,
+) -> Result<(), NodeError> {
+    let notice = FraudNotice { da_root, proof };
+    let recorded = notice.proof.clone();
+    store
+        .run(move |s| s.mark_invalid(&da_root, &recorded))
+        .await?;
+    net.publish_fraud(notice.to_bytes()).await?;
+    net.emit(NetEvent::ChunkInvalid(da_root));
+    Ok(())
 }
 
 /// Column `index` from its custodians (then any other peer), the first copy that verifies.

@@ -1,5 +1,6 @@
 //! Peers that lie or send garbage: a raw libp2p client speaking datanet's protocol with
-//! corrupted answers, forged pushes, oversized and malformed frames. Nothing corrupt is stored
+//! corrupted answers, forged pushes, a mis-encoded contribution, oversized and malformed
+//! frames. Nothing corrupt is stored
 //! or accepted, honest peers still serve, liars lose score, and the node stays up.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,10 +10,13 @@ use std::time::Duration;
 
 use datanet_daemon::net::codec::{DatanetCodec, PROTOCOL};
 use datanet_daemon::net::wire::{Request, Response};
-use datanet_daemon::net::{Multiaddr, PeerId};
-use datanet_daemon::{Node, NodeConfig};
+use datanet_daemon::net::{Multiaddr, NetEvent, PeerId};
+use datanet_daemon::{Node, NodeConfig, NodeError};
 use datanet_protocol::hash::{hash, Domain};
-use datanet_protocol::{CodecId, DatanetId, ExtendedSquare};
+use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::{
+    CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SHARE_SIZE,
+};
 use datanet_storage::Store;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::request_response::{self, ProtocolSupport};
@@ -361,4 +365,145 @@ async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
     connect(&reader, &node).await;
     let fetched = reader.get(report.contribution).await.unwrap();
     assert!(fetched == data, "the node no longer serves correctly");
+}
+
+/// A square whose share `(1, 2)` was altered after extension, with column 2 re-extended so
+/// that every column is a codeword and custodians accept it; rows 1 and below are not.
+fn mis_encoded_square() -> ExtendedSquare {
+    let good = ExtendedSquare::encode(&payload(200_000), CodecId::RsLeopard).unwrap();
+    let params = *good.params();
+    let (k, width) = (params.k(), params.width());
+    let mut data: Vec<u8> = (0..width)
+        .flat_map(|r| good.row(r).unwrap().shares)
+        .collect();
+    let (row, col) = (1, 2);
+    data[(row * width + col) * SHARE_SIZE + 5] ^= 0xff;
+    let top: Vec<Vec<u8>> = (0..k)
+        .map(|r| data[(r * width + col) * SHARE_SIZE..][..SHARE_SIZE].to_vec())
+        .collect();
+    let mut bottom = vec![vec![0u8; SHARE_SIZE]; k];
+    let originals: Vec<&[u8]> = top.iter().map(Vec::as_slice).collect();
+    let mut recovery: Vec<&mut [u8]> = bottom.iter_mut().map(Vec::as_mut_slice).collect();
+    CodecId::RsLeopard
+        .code()
+        .encode(&originals, &mut recovery)
+        .unwrap();
+    for (r, share) in bottom.iter().enumerate() {
+        data[((k + r) * width + col) * SHARE_SIZE..][..SHARE_SIZE].copy_from_slice(share);
+    }
+    ExtendedSquare::from_shares_unchecked(params, data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_invalid() {
+    let (a, _ha) = start(1).await;
+    let (b, _hb) = start(1).await;
+    let (c, _hc) = start(1).await;
+    connect(&b, &a).await;
+    connect(&c, &a).await;
+    connect(&c, &b).await;
+
+    let bad = mis_encoded_square();
+    let root = bad.da_root();
+    for axis_index in 0..bad.params().width() {
+        assert!(bad.column(axis_index).unwrap().is_codeword().unwrap());
+    }
+    let chunk = bad.chunk_bytes();
+    let cheat = SecretKey::from_seed([77; 32]);
+    let manifest = Manifest::sign(
+        ManifestBody {
+            datanet: DatanetId(hash(Domain::Datanet, b"fraud")),
+            contributor: cheat.public(),
+            payload_len: chunk.len() as u64,
+            payload_hash: hash(Domain::Payload, &chunk),
+            media_type: "application/octet-stream".into(),
+            codec: CodecId::RsLeopard,
+            chunks: vec![ChunkEntry::new(&chunk, &bad)],
+            metadata: vec![],
+            timestamp_ms: 1,
+            nonce: 1,
+        },
+        &cheat,
+    )
+    .unwrap();
+    let cheater = RawPeer::spawn(
+        vec![a_addr(&a).await, a_addr(&b).await, a_addr(&c).await],
+        |_| Response::NotFound,
+    );
+    for node in [&a, &b, &c] {
+        let mut events = node.events();
+        tokio::time::timeout(WAIT, async {
+            while !node.peers().await.unwrap().contains(&cheater.id) {
+                let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+            }
+        })
+        .await
+        .unwrap();
+        let put = Request::PutManifest {
+            manifest: Box::new(manifest.clone()),
+            headers: vec![bad.header()],
+        };
+        assert_eq!(
+            cheater.request(node.peer_id(), put).await,
+            Some(Response::Stored)
+        );
+        for index in 0..bad.params().width() as u16 {
+            let line = bad.column(index.into()).unwrap();
+            let put = Request::PutColumn {
+                da_root: root,
+                index,
+                top_half: line.top_half().to_vec(),
+                axis_path: line.axis_path,
+            };
+            assert_eq!(
+                cheater.request(node.peer_id(), put).await,
+                Some(Response::Stored)
+            );
+        }
+    }
+
+    let mut b_events = b.events();
+    let mut c_events = c.events();
+    let result = a.get(manifest.id()).await;
+    assert!(
+        matches!(result, Err(NodeError::BadEncoding(r)) if r == root),
+        "got {:?}",
+        result.map(|v| v.len())
+    );
+    assert!(a.store().blocking().is_invalid(&root).unwrap());
+    for events in [&mut b_events, &mut c_events] {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let Ok(NetEvent::ChunkInvalid(r)) = events.recv().await {
+                    if r == root {
+                        break;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the fraud proof reached every honest node");
+    }
+    for node in [&b, &c] {
+        let proof = node
+            .store()
+            .blocking()
+            .invalid_proof(&root)
+            .unwrap()
+            .unwrap();
+        proof.verify(&root).unwrap();
+    }
+    let refused = cheater
+        .request(
+            b.peer_id(),
+            Request::GetColumn {
+                da_root: root,
+                index: 0,
+            },
+        )
+        .await;
+    assert!(
+        matches!(refused, Some(Response::Refused(_))),
+        "got {refused:?}"
+    );
 }

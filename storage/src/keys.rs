@@ -30,6 +30,8 @@ pub(crate) enum Kind {
     Peer = b'S' as isize,
     /// Records found corrupted, awaiting repair.
     Repair = b'R' as isize,
+    /// Squares proven badly encoded, by DA root, with the fraud proof.
+    Invalid = b'X' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

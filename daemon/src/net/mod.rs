@@ -50,6 +50,9 @@ pub enum NetEvent {
     PeerDisconnected(PeerId),
     /// A valid manifest announcement arrived by gossip.
     Announced(ContributionId),
+    /// A square was proven badly encoded (by this node or by a verified gossiped proof); it
+    /// is no longer served or accepted.
+    ChunkInvalid(DaRoot),
     /// This node stored a column it custodies (received, or rebuilt by repair).
     ColumnStored {
         /// The square.
@@ -124,6 +127,7 @@ pub(crate) enum Command {
     Peers(oneshot::Sender<Vec<PeerId>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Announce(Vec<u8>),
+    PublishFraud(Vec<u8>),
 }
 
 /// A handle on the network worker. Cheap to clone.
@@ -213,6 +217,17 @@ impl NetHandle {
     /// Publishes a domain event to every subscriber.
     pub(crate) fn emit(&self, event: NetEvent) {
         let _ = self.events.send(event);
+    }
+
+    /// Gossips an encoded [`wire::FraudNotice`] to every node.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_fraud(&self, notice: Vec<u8>) -> Result<(), NetError> {
+        self.commands
+            .send(Command::PublishFraud(notice))
+            .await
+            .map_err(|_| NetError::WorkerDied)
     }
 
     /// A receiver of network events from now on.

@@ -11,7 +11,7 @@ use libp2p::request_response::ResponseChannel;
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::wire::{Request, Response};
+use super::wire::{FraudNotice, Request, Response};
 use super::worker::Inbound;
 use super::{NetEvent, NetStats};
 
@@ -39,10 +39,12 @@ impl Server {
         }
     }
 
-    /// Serves until cancelled, sending each answer back to the worker.
+    /// Serves until cancelled, sending each answer back to the worker, and records the
+    /// verified fraud proofs the worker passes on.
     pub(crate) async fn run(
         self,
         mut inbound: mpsc::Receiver<Inbound>,
+        mut frauds: mpsc::Receiver<FraudNotice>,
         responses: mpsc::Sender<(ResponseChannel<Response>, Response)>,
         cancel: CancellationToken,
     ) {
@@ -51,6 +53,10 @@ impl Server {
             let next = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
+                Some(notice) = frauds.recv() => {
+                    self.record_fraud(notice).await;
+                    continue;
+                }
                 next = inbound.recv() => next,
             };
             let Some(Inbound { request, channel }) = next else {
@@ -66,6 +72,23 @@ impl Server {
                 let _ = responses.send((channel, response)).await;
                 drop(permit);
             });
+        }
+    }
+
+    async fn record_fraud(&self, notice: FraudNotice) {
+        let FraudNotice { da_root, proof } = notice;
+        let known = self.store.run(move |s| s.is_invalid(&da_root)).await;
+        if matches!(known, Ok(false)) {
+            match self
+                .store
+                .run(move |s| s.mark_invalid(&da_root, &proof))
+                .await
+            {
+                Ok(()) => {
+                    let _ = self.events.send(NetEvent::ChunkInvalid(da_root));
+                }
+                Err(e) => tracing::warn!(%da_root, error = %e, "fraud proof not recorded"),
+            }
         }
     }
 
@@ -91,6 +114,13 @@ fn answer_blocking(
     request: Request,
     events: &broadcast::Sender<NetEvent>,
 ) -> Result<Response, StoreError> {
+    if let Some(root) = request.da_root() {
+        if store.is_invalid(&root)? {
+            return Ok(Response::Refused(format!(
+                "square {root} is proven badly encoded"
+            )));
+        }
+    }
     match request {
         Request::PutManifest { manifest, headers } => {
             if store.manifest(&manifest.id())?.is_none() {

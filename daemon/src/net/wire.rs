@@ -4,7 +4,8 @@
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
-    ContributionId, DaRoot, Hash, Line, Manifest, ShareProof, SquareHeader, SHARE_SIZE,
+    BadEncodingProof, ContributionId, DaRoot, Hash, Line, Manifest, ShareProof, SquareHeader,
+    SHARE_SIZE,
 };
 
 /// The largest request on the wire: a column's top half with its proof, and framing.
@@ -58,6 +59,18 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The square the request is about, if it names one.
+    pub fn da_root(&self) -> Option<DaRoot> {
+        match self {
+            Request::PutColumn { da_root, .. }
+            | Request::GetColumn { da_root, .. }
+            | Request::GetSample { da_root, .. } => Some(*da_root),
+            Request::PutManifest { .. } | Request::GetManifest(_) => None,
+        }
+    }
+}
+
 /// The answer to a [`Request`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
@@ -83,6 +96,33 @@ pub enum Response {
     NotFound,
     /// The request was refused, with the reason.
     Refused(String),
+}
+
+/// A gossiped bad-encoding fraud proof against the square under `da_root`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FraudNotice {
+    /// The accused square.
+    pub da_root: DaRoot,
+    /// The proof, checkable with `da_root` alone.
+    pub proof: BadEncodingProof,
+}
+
+impl Encode for FraudNotice {
+    fn encode_to(&self, out: &mut Writer) {
+        out.u8(ENCODING_VERSION);
+        self.da_root.encode_to(out);
+        self.proof.encode_to(out);
+    }
+}
+
+impl Decode for FraudNotice {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version("fraud notice version")?;
+        Ok(FraudNotice {
+            da_root: DaRoot::decode_from(r)?,
+            proof: BadEncodingProof::decode_from(r)?,
+        })
+    }
 }
 
 fn encode_headers(out: &mut Writer, headers: &[SquareHeader]) {

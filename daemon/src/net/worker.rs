@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
 use super::serve::Server;
-use super::wire::{Request, Response};
+use super::wire::{FraudNotice, Request, Response};
 use super::{Command, NetError, NetEvent, NetHandle, NetStats};
 
 /// Commands queued from handles before senders wait.
@@ -31,6 +31,10 @@ const INBOUND_QUEUE: usize = 512;
 const EVENT_BUFFER: usize = 1024;
 /// The gossip topic of manifest announcements.
 pub(crate) const ANNOUNCE_TOPIC: &str = "/datanet/announce/1";
+/// The gossip topic of bad-encoding fraud proofs.
+pub(crate) const FRAUD_TOPIC: &str = "/datanet/fraud/1";
+/// Verified fraud proofs queued for the server to record.
+const FRAUD_QUEUE: usize = 64;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
 
@@ -44,6 +48,7 @@ struct Worker {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     inbound: mpsc::Sender<Inbound>,
+    frauds: mpsc::Sender<FraudNotice>,
     responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
     events: broadcast::Sender<NetEvent>,
     stats: Arc<NetStats>,
@@ -85,23 +90,27 @@ pub(crate) fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    swarm
-        .behaviour_mut()
-        .domain
-        .gossip
-        .subscribe(&gossipsub::IdentTopic::new(ANNOUNCE_TOPIC))
-        .map_err(|e| build_error(e.to_string()))?;
+    for topic in [ANNOUNCE_TOPIC, FRAUD_TOPIC] {
+        swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .subscribe(&gossipsub::IdentTopic::new(topic))
+            .map_err(|e| build_error(e.to_string()))?;
+    }
 
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
     let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
+    let (frauds, frauds_rx) = mpsc::channel(FRAUD_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let server = Server::new(store, events.clone(), Arc::clone(&stats));
-    tokio::spawn(server.run(inbound_rx, responses_tx, cancel.clone()));
+    tokio::spawn(server.run(inbound_rx, frauds_rx, responses_tx, cancel.clone()));
     let worker = Worker {
         swarm,
         commands,
         inbound,
+        frauds,
         responses,
         events: events.clone(),
         stats: Arc::clone(&stats),
@@ -173,18 +182,8 @@ impl Worker {
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
-            Command::Announce(data) => {
-                let topic = gossipsub::IdentTopic::new(ANNOUNCE_TOPIC);
-                if let Err(e) = self
-                    .swarm
-                    .behaviour_mut()
-                    .domain
-                    .gossip
-                    .publish(topic, data)
-                {
-                    tracing::debug!(error = %e, "announcement not published");
-                }
-            }
+            Command::Announce(data) => self.publish(ANNOUNCE_TOPIC, data),
+            Command::PublishFraud(data) => self.publish(FRAUD_TOPIC, data),
         }
     }
 
@@ -298,11 +297,38 @@ impl Worker {
         }
     }
 
+    fn publish(&mut self, topic: &str, data: Vec<u8>) {
+        let topic = gossipsub::IdentTopic::new(topic);
+        if let Err(e) = self
+            .swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .publish(topic, data)
+        {
+            tracing::debug!(error = %e, "gossip message not published");
+        }
+    }
+
+    /// Validates a gossip message before it is forwarded: a manifest must verify, a fraud
+    /// proof must prove its square badly encoded. Invalid messages are rejected, which also
+    /// lowers their sender's gossip score.
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
-        let manifest = Manifest::from_bytes(&message.data)
-            .ok()
-            .filter(|m| m.verify().is_ok());
-        let acceptance = if manifest.is_some() {
+        let valid = if message.topic == gossipsub::IdentTopic::new(FRAUD_TOPIC).hash() {
+            self.on_fraud_notice(&message.data)
+        } else {
+            match Manifest::from_bytes(&message.data)
+                .ok()
+                .filter(|m| m.verify().is_ok())
+            {
+                Some(manifest) => {
+                    let _ = self.events.send(NetEvent::Announced(manifest.id()));
+                    true
+                }
+                None => false,
+            }
+        };
+        let acceptance = if valid {
             gossipsub::MessageAcceptance::Accept
         } else {
             self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
@@ -313,9 +339,20 @@ impl Worker {
             .domain
             .gossip
             .report_message_validation_result(&id, &source, acceptance);
-        if let Some(manifest) = manifest {
-            let _ = self.events.send(NetEvent::Announced(manifest.id()));
+    }
+
+    /// Verifies a gossiped fraud proof and hands it to the server to record.
+    fn on_fraud_notice(&mut self, data: &[u8]) -> bool {
+        let Some(notice) = FraudNotice::from_bytes(data)
+            .ok()
+            .filter(|n| n.proof.verify(&n.da_root).is_ok())
+        else {
+            return false;
+        };
+        if self.frauds.try_send(notice).is_err() {
+            self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
         }
+        true
     }
 }
 

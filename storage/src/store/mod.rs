@@ -10,6 +10,7 @@ mod datanets;
 pub(crate) mod format;
 pub(crate) mod gc;
 pub(crate) mod handle;
+mod invalid;
 pub(crate) mod peers;
 pub(crate) mod repair;
 
