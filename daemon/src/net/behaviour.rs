@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{gossipsub, identify, identity, kad, ping, request_response};
+use libp2p::{connection_limits, gossipsub, identify, identity, kad, ping, request_response};
 
 use super::codec::{DatanetCodec, PROTOCOL};
 use super::NetStats;
@@ -19,9 +19,18 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Concurrent request streams per connection.
 const MAX_STREAMS: usize = 256;
 
+/// Connections kept open to any one peer.
+const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Connections kept open in all.
+const MAX_CONNECTIONS: u32 = 512;
+/// Connections being set up at once, each way.
+const MAX_PENDING: u32 = 64;
+
 /// Discovery and liveness.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Infra {
+    /// Caps connections per peer and in total, so no peer can exhaust the node's sockets.
+    pub(crate) limits: connection_limits::Behaviour,
     /// Exchanges listen addresses and protocols with each peer.
     pub(crate) identify: identify::Behaviour,
     /// Keeps connections alive and measures round trips.
@@ -33,7 +42,8 @@ pub(crate) struct Infra {
 /// datanet's protocols.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Domain {
-    /// Manifest announcements and fraud proofs, validated before forwarding.
+    /// Manifest announcements and fraud proofs, validated before forwarding; peers that
+    /// send invalid messages lose gossip score and, below the thresholds, are ignored.
     pub(crate) gossip: gossipsub::Behaviour,
     /// Columns, samples and manifests, pushed and fetched.
     pub(crate) requests: request_response::Behaviour<DatanetCodec>,
@@ -63,9 +73,13 @@ impl Behaviour {
             .max_transmit_size(MAX_GOSSIP_BYTES)
             .heartbeat_interval(Duration::from_millis(500))
             .build()?;
-        let gossip = gossipsub::Behaviour::new(
+        let mut gossip = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(key.clone()),
             gossip_config,
+        )?;
+        gossip.with_peer_score(
+            gossipsub::PeerScoreParams::default(),
+            gossipsub::PeerScoreThresholds::default(),
         )?;
         let requests = request_response::Behaviour::with_codec(
             DatanetCodec::new(stats),
@@ -76,6 +90,13 @@ impl Behaviour {
         );
         Ok(Behaviour {
             infra: Infra {
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+                        .with_max_established(Some(MAX_CONNECTIONS))
+                        .with_max_pending_incoming(Some(MAX_PENDING))
+                        .with_max_pending_outgoing(Some(MAX_PENDING)),
+                ),
                 identify: identify::Behaviour::new(identify::Config::new(
                     IDENTIFY_PROTOCOL.into(),
                     key.public(),
