@@ -1,24 +1,25 @@
 //! Dispersal: the ingesting node gives every column of every chunk to its custodians. Each
-//! custodian first receives the manifest and headers, then each of its columns as a top half,
-//! which it extends and verifies against the DA root before storing. Dispersal completes when
-//! every column is held by enough custodians, or reports which are short.
+//! custodian first receives the manifest and headers, then its columns as top halves in
+//! batches of up to 32 (one durable store commit per batch); it extends and verifies every
+//! column against the DA root before storing any. Dispersal completes when every column is
+//! held by enough custodians, or reports which are short.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::{ContributionId, DaRoot, ExtendedSquare, Line, Manifest};
+use datanet_protocol::{ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError};
 use datanet_storage::AsyncStore;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
 use crate::custody::custodians;
-use crate::net::wire::{Request, Response};
+use crate::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
 use crate::net::NetHandle;
 use crate::NodeError;
 
-/// Column pushes in flight at once.
-const PUSHES_IN_FLIGHT: usize = 64;
+/// Pushes in flight at once.
+const PUSHES_IN_FLIGHT: usize = 16;
 
 /// What a dispersal achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,33 +105,51 @@ pub(crate) async fn disperse(
         .await;
     let mut bytes_sent = announce_bytes * ready.len() as u64;
 
-    let pushes = plan
-        .into_iter()
-        .filter(|(_, _, peer)| ready.contains(peer))
-        .map(|(i, c, peer)| {
+    let mut batches: BTreeMap<(PeerId, usize), Vec<u16>> = BTreeMap::new();
+    for (i, c, peer) in plan.into_iter().filter(|(_, _, peer)| ready.contains(peer)) {
+        batches.entry((peer, i)).or_default().push(c);
+    }
+    let pushes = batches.into_iter().flat_map(|((peer, i), columns)| {
+        columns
+            .chunks(MAX_PUSH_COLUMNS)
+            .map(|batch| (peer, i, batch.to_vec()))
+            .collect::<Vec<_>>()
+    });
+    let results: Vec<_> = stream::iter(pushes)
+        .map(|(peer, i, batch)| {
             let square = Arc::clone(&squares[i]);
             async move {
-                let line = square.column(c.into()).ok()?;
-                let request = Request::PutColumn {
+                let columns = batch
+                    .iter()
+                    .map(|c| {
+                        let line = square.column(usize::from(*c))?;
+                        Ok(ColumnHalf {
+                            index: *c,
+                            top_half: line.top_half().to_vec(),
+                            axis_path: line.axis_path,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, SquareError>>()
+                    .ok()?;
+                let request = Request::PutColumns {
                     da_root: square.da_root(),
-                    index: c,
-                    top_half: line.top_half().to_vec(),
-                    axis_path: line.axis_path,
+                    columns,
                 };
                 let sent = request.to_bytes().len() as u64;
                 let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
-                Some((i, c, stored, sent))
+                Some((i, batch, stored, sent))
             }
-        });
-    let results: Vec<_> = stream::iter(pushes)
+        })
         .buffer_unordered(PUSHES_IN_FLIGHT)
         .filter_map(|r| async move { r })
         .collect()
         .await;
-    for (i, c, stored, sent) in results {
+    for (i, batch, stored, sent) in results {
         bytes_sent += sent;
         if stored {
-            *acks.entry((i, c)).or_default() += 1;
+            for c in batch {
+                *acks.entry((i, c)).or_default() += 1;
+            }
         }
     }
 

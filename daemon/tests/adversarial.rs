@@ -9,7 +9,7 @@ use std::io;
 use std::time::Duration;
 
 use datanet_daemon::net::codec::{DatanetCodec, PROTOCOL};
-use datanet_daemon::net::wire::{Request, Response};
+use datanet_daemon::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
 use datanet_daemon::net::{Multiaddr, NetEvent, PeerId};
 use datanet_daemon::{Node, NodeConfig, NodeError};
 use datanet_protocol::hash::{hash, Domain};
@@ -233,11 +233,13 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
         let answer = liar
             .request(
                 c.peer_id(),
-                Request::PutColumn {
+                Request::PutColumns {
                     da_root: root,
-                    index,
-                    top_half: half,
-                    axis_path: line.axis_path.clone(),
+                    columns: vec![ColumnHalf {
+                        index,
+                        top_half: half,
+                        axis_path: line.axis_path.clone(),
+                    }],
                 },
             )
             .await;
@@ -447,13 +449,20 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
             cheater.request(node.peer_id(), put).await,
             Some(Response::Stored)
         );
-        for index in 0..bad.params().width() as u16 {
-            let line = bad.column(index.into()).unwrap();
-            let put = Request::PutColumn {
+        let columns: Vec<ColumnHalf> = (0..bad.params().width() as u16)
+            .map(|index| {
+                let line = bad.column(index.into()).unwrap();
+                ColumnHalf {
+                    index,
+                    top_half: line.top_half().to_vec(),
+                    axis_path: line.axis_path,
+                }
+            })
+            .collect();
+        for batch in columns.chunks(MAX_PUSH_COLUMNS) {
+            let put = Request::PutColumns {
                 da_root: root,
-                index,
-                top_half: line.top_half().to_vec(),
-                axis_path: line.axis_path,
+                columns: batch.to_vec(),
             };
             assert_eq!(
                 cheater.request(node.peer_id(), put).await,

@@ -128,21 +128,26 @@ fn answer_blocking(
             }
             Ok(Response::Stored)
         }
-        Request::PutColumn {
-            da_root,
-            index,
-            top_half,
-            axis_path,
-        } => {
+        Request::PutColumns { da_root, columns } => {
             let Some(header) = store.header(&da_root)? else {
                 return Ok(Response::Refused(format!(
                     "unknown square {da_root}: send its manifest first"
                 )));
             };
-            let line = Line::from_half(header.params, Axis::Col, index, &top_half, axis_path)
-                .map_err(|e| StoreError::Invalid(format!("column {index}: {e}")))?;
-            store.put_columns(&header, &[line])?;
-            let _ = events.send(NetEvent::ColumnStored { da_root, index });
+            let lines = columns
+                .into_iter()
+                .map(|c| {
+                    Line::from_half(header.params, Axis::Col, c.index, &c.top_half, c.axis_path)
+                        .map_err(|e| StoreError::Invalid(format!("column {}: {e}", c.index)))
+                })
+                .collect::<Result<Vec<Line>, StoreError>>()?;
+            store.put_columns(&header, &lines)?;
+            for line in &lines {
+                let _ = events.send(NetEvent::ColumnStored {
+                    da_root,
+                    index: line.index,
+                });
+            }
             Ok(Response::Stored)
         }
         Request::GetManifest(id) => {

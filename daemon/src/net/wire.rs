@@ -8,8 +8,11 @@ use datanet_protocol::{
     SHARE_SIZE,
 };
 
-/// The largest request on the wire: a column's top half with its proof, and framing.
-pub const MAX_REQUEST_BYTES: usize = MAX_K * SHARE_SIZE + 4 * 1024;
+/// The most columns one push carries (2 MiB of top halves at `k = 128`).
+pub const MAX_PUSH_COLUMNS: usize = 32;
+/// The largest request on the wire: a manifest with [`MAX_HEADERS`] headers of the largest
+/// square (4.2 MB), or a push of [`MAX_PUSH_COLUMNS`] column halves, with room for framing.
+pub const MAX_REQUEST_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
 /// The largest response: a manifest with the headers of up to [`MAX_HEADERS`] chunks.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The most square headers one manifest response carries (2 GiB of payload at 8 MiB chunks).
@@ -28,16 +31,13 @@ pub enum Request {
         /// The header of each chunk, in order.
         headers: Vec<SquareHeader>,
     },
-    /// Store a column, sent as its top half (the custodian extends and verifies it).
-    PutColumn {
-        /// The square the column belongs to.
+    /// Store columns of one square, each sent as its top half (the custodian extends and
+    /// verifies every one, and stores all of them or none).
+    PutColumns {
+        /// The square the columns belong to.
         da_root: DaRoot,
-        /// The column index.
-        index: u16,
-        /// The column's first `k` shares.
-        top_half: Vec<u8>,
-        /// The column root's path to the DA root.
-        axis_path: Vec<Hash>,
+        /// At most [`MAX_PUSH_COLUMNS`] column halves.
+        columns: Vec<ColumnHalf>,
     },
     /// Send the manifest and headers of a contribution.
     GetManifest(ContributionId),
@@ -63,7 +63,7 @@ impl Request {
     /// The square the request is about, if it names one.
     pub fn da_root(&self) -> Option<DaRoot> {
         match self {
-            Request::PutColumn { da_root, .. }
+            Request::PutColumns { da_root, .. }
             | Request::GetColumn { da_root, .. }
             | Request::GetSample { da_root, .. } => Some(*da_root),
             Request::PutManifest { .. } | Request::GetManifest(_) => None,
@@ -96,6 +96,35 @@ pub enum Response {
     NotFound,
     /// The request was refused, with the reason.
     Refused(String),
+}
+
+/// A column's first `k` shares and its root's path to the DA root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnHalf {
+    /// The column index.
+    pub index: u16,
+    /// The column's first `k` shares.
+    pub top_half: Vec<u8>,
+    /// The column root's path to the DA root.
+    pub axis_path: Vec<Hash>,
+}
+
+impl Encode for ColumnHalf {
+    fn encode_to(&self, out: &mut Writer) {
+        out.u16(self.index);
+        out.bytes(&self.top_half);
+        out.hashes(&self.axis_path);
+    }
+}
+
+impl Decode for ColumnHalf {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ColumnHalf {
+            index: r.u16("column index")?,
+            top_half: r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec(),
+            axis_path: r.hashes(9, "axis path")?,
+        })
+    }
 }
 
 /// A gossiped bad-encoding fraud proof against the square under `da_root`.
@@ -138,17 +167,10 @@ impl Encode for Request {
                 manifest.encode_to(out);
                 encode_headers(out, headers);
             }
-            Request::PutColumn {
-                da_root,
-                index,
-                top_half,
-                axis_path,
-            } => {
+            Request::PutColumns { da_root, columns } => {
                 out.u8(2);
                 da_root.encode_to(out);
-                out.u16(*index);
-                out.bytes(top_half);
-                out.hashes(axis_path);
+                out.list(columns);
             }
             Request::GetManifest(id) => {
                 out.u8(3);
@@ -177,11 +199,9 @@ impl Decode for Request {
                 manifest: Box::new(Manifest::decode_from(r)?),
                 headers: r.list(MAX_HEADERS, "headers")?,
             },
-            2 => Request::PutColumn {
+            2 => Request::PutColumns {
                 da_root: DaRoot::decode_from(r)?,
-                index: r.u16("column index")?,
-                top_half: r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec(),
-                axis_path: r.hashes(9, "axis path")?,
+                columns: r.list(MAX_PUSH_COLUMNS, "columns")?,
             },
             3 => Request::GetManifest(ContributionId::decode_from(r)?),
             4 => Request::GetColumn {
@@ -262,17 +282,44 @@ mod tests {
     use super::*;
     use datanet_protocol::{CodecId, ExtendedSquare};
 
+    /// A manifest naming `square` as its only chunk (enough to measure sizes).
+    fn manifest_for(square: &ExtendedSquare) -> Manifest {
+        let key = datanet_protocol::SecretKey::from_seed([1; 32]);
+        let chunk = square.chunk_bytes();
+        let body = datanet_protocol::ManifestBody {
+            datanet: Default::default(),
+            contributor: key.public(),
+            payload_len: chunk.len() as u64,
+            payload_hash: Default::default(),
+            media_type: "x".into(),
+            codec: CodecId::RsLeopard,
+            chunks: vec![datanet_protocol::signed::ChunkEntry::new(&chunk, square)],
+            metadata: vec![],
+            timestamp_ms: 0,
+            nonce: 0,
+        };
+        Manifest::sign(body, &key).unwrap()
+    }
+
     #[test]
     fn messages_round_trip_within_their_limits() {
         let square =
             ExtendedSquare::encode(&vec![3u8; 8 * 1024 * 1024], CodecId::RsLeopard).unwrap();
         let column = square.column(5).unwrap();
         let requests = [
-            Request::PutColumn {
+            Request::PutColumns {
                 da_root: square.da_root(),
-                index: 5,
-                top_half: column.top_half().to_vec(),
-                axis_path: column.axis_path.clone(),
+                columns: (0..MAX_PUSH_COLUMNS)
+                    .map(|_| ColumnHalf {
+                        index: 5,
+                        top_half: column.top_half().to_vec(),
+                        axis_path: column.axis_path.clone(),
+                    })
+                    .collect(),
+            },
+            Request::PutManifest {
+                manifest: Box::new(manifest_for(&square)),
+                headers: vec![square.header(); MAX_HEADERS],
             },
             Request::GetColumn {
                 da_root: square.da_root(),
