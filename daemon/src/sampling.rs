@@ -1,17 +1,19 @@
-//! Availability sampling over the network: distinct random shares of a square, each fetched
-//! from a custodian of its column (others on failure) and checked against the DA root.
+//! Availability sampling over the network: distinct random shares of a square, fetched in one
+//! batched request per custodian (other peers on failure), each checked against the DA root.
+
+use std::collections::BTreeMap;
 
 use datanet_protocol::sampling::{detection_probability, random_coordinates};
 use datanet_protocol::{DaRoot, SquareHeader};
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
-use crate::net::wire::{Request, Response};
+use crate::net::wire::{Request, Response, SampleAnswer, MAX_SAMPLES};
 use crate::net::NetHandle;
 use crate::retrieval::candidates;
 
-/// Samples requested at the same time.
-const SAMPLES_IN_FLIGHT: usize = 32;
+/// Peers asked at the same time.
+const PEERS_IN_FLIGHT: usize = 16;
 
 /// The outcome of sampling one square.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +40,8 @@ impl SampleReport {
     }
 }
 
-/// Samples `count` distinct shares of the square under `header`.
+/// Samples `count` distinct shares of the square under `header`: each round asks every
+/// coordinate still unanswered of its next candidate peer, one batched request per peer.
 pub(crate) async fn sample(
     net: &NetHandle,
     header: &SquareHeader,
@@ -48,28 +51,27 @@ pub(crate) async fn sample(
     let da_root = header.da_root();
     let k = header.params.k;
     let peers = net.peers().await.unwrap_or_default();
-    let coordinates = random_coordinates(&mut rand::thread_rng(), k, count);
-    let requested = coordinates.len();
-    let outcomes: Vec<((u16, u16), bool)> = stream::iter(coordinates)
-        .map(|(row, col)| {
-            let peers = &peers;
-            async move {
-                (
-                    (row, col),
-                    sample_one(net, peers, da_root, row, col, replicas).await,
-                )
+    let mut pending = random_coordinates(&mut rand::thread_rng(), k, count);
+    let requested = pending.len();
+    for round in 0..peers.len() {
+        let mut asks: BTreeMap<PeerId, Vec<(u16, u16)>> = BTreeMap::new();
+        for (row, col) in pending.drain(..) {
+            if let Some(peer) = candidates(net, &peers, col, replicas).get(round) {
+                asks.entry(*peer).or_default().push((row, col));
             }
-        })
-        .buffer_unordered(SAMPLES_IN_FLIGHT)
-        .collect()
-        .await;
-    let failed: Vec<(u16, u16)> = outcomes
-        .iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(c, _)| *c)
-        .collect();
-    let verified = requested - failed.len();
-    let confidence = if failed.is_empty() {
+        }
+        let answered: Vec<Vec<(u16, u16)>> = stream::iter(asks)
+            .map(|(peer, coordinates)| ask(net, peer, da_root, coordinates))
+            .buffer_unordered(PEERS_IN_FLIGHT)
+            .collect()
+            .await;
+        pending = answered.into_iter().flatten().collect();
+        if pending.is_empty() {
+            break;
+        }
+    }
+    let verified = requested - pending.len();
+    let confidence = if pending.is_empty() {
         detection_probability(u32::from(k), verified as u32)
     } else {
         0.0
@@ -79,32 +81,46 @@ pub(crate) async fn sample(
         k,
         requested,
         verified,
-        failed,
+        failed: pending,
         confidence,
     }
 }
 
-async fn sample_one(
+/// Asks `peer` for `coordinates`; returns those it did not answer with a valid proof.
+async fn ask(
     net: &NetHandle,
-    peers: &[PeerId],
+    peer: PeerId,
     da_root: DaRoot,
-    row: u16,
-    col: u16,
-    replicas: usize,
-) -> bool {
-    for peer in candidates(net, peers, col, replicas) {
-        if let Ok(Response::Sample { share, proof }) = net
-            .request(peer, Request::GetSample { da_root, row, col })
-            .await
-        {
-            let valid = proof
-                .verify(&da_root, row.into(), col.into(), &share)
-                .is_ok();
-            net.scores().record(peer, valid);
-            if valid {
-                return true;
+    coordinates: Vec<(u16, u16)>,
+) -> Vec<(u16, u16)> {
+    let mut unanswered = Vec::new();
+    for batch in coordinates.chunks(MAX_SAMPLES) {
+        let request = Request::GetSamples {
+            da_root,
+            coordinates: batch.to_vec(),
+        };
+        let answers = match net.request(peer, request).await {
+            Ok(Response::Samples(answers)) if answers.len() == batch.len() => answers,
+            _ => {
+                unanswered.extend_from_slice(batch);
+                continue;
+            }
+        };
+        for (&(row, col), answer) in batch.iter().zip(answers) {
+            let valid = match answer {
+                SampleAnswer::Found { share, proof } => {
+                    let valid = proof
+                        .verify(&da_root, row.into(), col.into(), &share)
+                        .is_ok();
+                    net.scores().record(peer, valid);
+                    valid
+                }
+                SampleAnswer::Missing => false,
+            };
+            if !valid {
+                unanswered.push((row, col));
             }
         }
     }
-    false
+    unanswered
 }

@@ -9,7 +9,7 @@ use std::io;
 use std::time::Duration;
 
 use datanet_daemon::net::codec::{DatanetCodec, PROTOCOL};
-use datanet_daemon::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
+use datanet_daemon::net::wire::{ColumnHalf, Request, Response, SampleAnswer, MAX_PUSH_COLUMNS};
 use datanet_daemon::net::{Multiaddr, NetEvent, PeerId};
 use datanet_daemon::{Node, NodeConfig, NodeError};
 use datanet_protocol::hash::{hash, Domain};
@@ -172,14 +172,19 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
                 line.shares[7] ^= 0x80;
                 Response::Column(line)
             }
-            Request::GetSample { row, col, .. } => {
-                let mut share = liar_square.share(row.into(), col.into()).unwrap().to_vec();
-                share[0] ^= 1;
-                let proof = liar_square
-                    .share_proof_via(datanet_protocol::Axis::Col, row.into(), col.into())
-                    .unwrap();
-                Response::Sample { share, proof }
-            }
+            Request::GetSamples { coordinates, .. } => Response::Samples(
+                coordinates
+                    .into_iter()
+                    .map(|(row, col)| {
+                        let mut share = liar_square.share(row.into(), col.into()).unwrap().to_vec();
+                        share[0] ^= 1;
+                        let proof = liar_square
+                            .share_proof_via(datanet_protocol::Axis::Col, row.into(), col.into())
+                            .unwrap();
+                        SampleAnswer::Found { share, proof }
+                    })
+                    .collect(),
+            ),
             _ => Response::NotFound,
         },
     );

@@ -2,6 +2,7 @@
 //! stored, reads come from verified store records. At most [`MAX_CONCURRENT`] requests are
 //! served at once; the worker refuses what does not fit its queue.
 
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use libp2p::request_response::ResponseChannel;
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::wire::{FraudNotice, Request, Response};
+use super::wire::{FraudNotice, Request, Response, SampleAnswer};
 use super::worker::Inbound;
 use super::{NetEvent, NetStats};
 
@@ -170,18 +171,27 @@ fn answer_blocking(
             Some(line) => Response::Column(line),
             None => Response::NotFound,
         }),
-        Request::GetSample { da_root, row, col } => {
-            let Some(line) = store.column(&da_root, col)? else {
-                return Ok(Response::NotFound);
-            };
-            let row = usize::from(row);
-            match (line.share(row), line.share_proof(row)) {
-                (Some(share), Ok(proof)) => Ok(Response::Sample {
-                    share: share.to_vec(),
-                    proof,
-                }),
-                _ => Ok(Response::NotFound),
+        Request::GetSamples {
+            da_root,
+            coordinates,
+        } => {
+            let mut columns: BTreeMap<u16, Option<Line>> = BTreeMap::new();
+            let mut samples = Vec::with_capacity(coordinates.len());
+            for (row, col) in coordinates {
+                let line = match columns.entry(col) {
+                    Entry::Occupied(held) => held.into_mut(),
+                    Entry::Vacant(slot) => slot.insert(store.column(&da_root, col)?),
+                };
+                let sample = line.as_ref().and_then(|line| {
+                    let row = usize::from(row);
+                    Some(SampleAnswer::Found {
+                        share: line.share(row)?.to_vec(),
+                        proof: line.share_proof(row).ok()?,
+                    })
+                });
+                samples.push(sample.unwrap_or(SampleAnswer::Missing));
             }
+            Ok(Response::Samples(samples))
         }
     }
 }

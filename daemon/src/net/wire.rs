@@ -17,6 +17,8 @@ pub const MAX_REQUEST_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The most square headers one manifest response carries (2 GiB of payload at 8 MiB chunks).
 pub const MAX_HEADERS: usize = 256;
+/// The most samples one request asks for.
+pub const MAX_SAMPLES: usize = 256;
 /// The longest reason text in a refusal.
 const MAX_REASON: usize = 512;
 
@@ -48,14 +50,12 @@ pub enum Request {
         /// The column index.
         index: u16,
     },
-    /// Send one share with its proof.
-    GetSample {
+    /// Send shares with their proofs through their columns.
+    GetSamples {
         /// The square.
         da_root: DaRoot,
-        /// The share's row.
-        row: u16,
-        /// The share's column.
-        col: u16,
+        /// At most [`MAX_SAMPLES`] `(row, column)` coordinates.
+        coordinates: Vec<(u16, u16)>,
     },
 }
 
@@ -65,7 +65,7 @@ impl Request {
         match self {
             Request::PutColumns { da_root, .. }
             | Request::GetColumn { da_root, .. }
-            | Request::GetSample { da_root, .. } => Some(*da_root),
+            | Request::GetSamples { da_root, .. } => Some(*da_root),
             Request::PutManifest { .. } | Request::GetManifest(_) => None,
         }
     }
@@ -85,17 +85,55 @@ pub enum Response {
     },
     /// A whole column.
     Column(Line),
-    /// One share and its proof through its column.
-    Sample {
+    /// The answers to [`Request::GetSamples`], in request order.
+    Samples(Vec<SampleAnswer>),
+    /// The node does not hold what was asked for.
+    NotFound,
+    /// The request was refused, with the reason.
+    Refused(String),
+}
+
+/// One answer of [`Response::Samples`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleAnswer {
+    /// The share and its proof through its column.
+    Found {
         /// The share's bytes.
         share: Vec<u8>,
         /// Its proof.
         proof: ShareProof,
     },
-    /// The node does not hold what was asked for.
-    NotFound,
-    /// The request was refused, with the reason.
-    Refused(String),
+    /// This node does not hold the share's column.
+    Missing,
+}
+
+impl Encode for SampleAnswer {
+    fn encode_to(&self, out: &mut Writer) {
+        match self {
+            SampleAnswer::Missing => out.u8(0),
+            SampleAnswer::Found { share, proof } => {
+                out.u8(1);
+                out.raw(share);
+                proof.encode_to(out);
+            }
+        }
+    }
+}
+
+impl Decode for SampleAnswer {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8("sample tag")? {
+            0 => Ok(SampleAnswer::Missing),
+            1 => Ok(SampleAnswer::Found {
+                share: r.take(SHARE_SIZE, "share")?.to_vec(),
+                proof: ShareProof::decode_from(r)?,
+            }),
+            v => Err(DecodeError::InvalidTag {
+                context: "sample tag",
+                value: v.into(),
+            }),
+        }
+    }
 }
 
 /// A column's first `k` shares and its root's path to the DA root.
@@ -181,11 +219,17 @@ impl Encode for Request {
                 da_root.encode_to(out);
                 out.u16(*index);
             }
-            Request::GetSample { da_root, row, col } => {
+            Request::GetSamples {
+                da_root,
+                coordinates,
+            } => {
                 out.u8(5);
                 da_root.encode_to(out);
-                out.u16(*row);
-                out.u16(*col);
+                out.u32(coordinates.len() as u32);
+                for (row, col) in coordinates {
+                    out.u16(*row);
+                    out.u16(*col);
+                }
             }
         }
     }
@@ -208,11 +252,18 @@ impl Decode for Request {
                 da_root: DaRoot::decode_from(r)?,
                 index: r.u16("column index")?,
             },
-            5 => Request::GetSample {
-                da_root: DaRoot::decode_from(r)?,
-                row: r.u16("row")?,
-                col: r.u16("column")?,
-            },
+            5 => {
+                let da_root = DaRoot::decode_from(r)?;
+                let count = r.len(MAX_SAMPLES, "coordinates")?;
+                let mut coordinates = Vec::with_capacity(count);
+                for _ in 0..count {
+                    coordinates.push((r.u16("row")?, r.u16("column")?));
+                }
+                Request::GetSamples {
+                    da_root,
+                    coordinates,
+                }
+            }
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "request kind",
@@ -237,10 +288,9 @@ impl Encode for Response {
                 out.u8(3);
                 line.encode_to(out);
             }
-            Response::Sample { share, proof } => {
+            Response::Samples(samples) => {
                 out.u8(4);
-                out.raw(share);
-                proof.encode_to(out);
+                out.list(samples);
             }
             Response::NotFound => out.u8(5),
             Response::Refused(reason) => {
@@ -261,10 +311,7 @@ impl Decode for Response {
                 headers: r.list(MAX_HEADERS, "headers")?,
             },
             3 => Response::Column(Line::decode_from(r)?),
-            4 => Response::Sample {
-                share: r.take(SHARE_SIZE, "share")?.to_vec(),
-                proof: ShareProof::decode_from(r)?,
-            },
+            4 => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
             5 => Response::NotFound,
             6 => Response::Refused(r.str(MAX_REASON, "reason")?),
             v => {
@@ -325,10 +372,9 @@ mod tests {
                 da_root: square.da_root(),
                 index: 5,
             },
-            Request::GetSample {
+            Request::GetSamples {
                 da_root: square.da_root(),
-                row: 1,
-                col: 2,
+                coordinates: vec![(1, 2); MAX_SAMPLES],
             },
         ];
         for request in requests {
@@ -338,12 +384,16 @@ mod tests {
         }
         let responses = [
             Response::Column(column),
-            Response::Sample {
-                share: square.share(1, 2).unwrap().to_vec(),
-                proof: square
-                    .share_proof_via(datanet_protocol::Axis::Col, 1, 2)
-                    .unwrap(),
-            },
+            Response::Samples(vec![
+                SampleAnswer::Found {
+                    share: square.share(1, 2).unwrap().to_vec(),
+                    proof: square
+                        .share_proof_via(datanet_protocol::Axis::Col, 1, 2)
+                        .unwrap(),
+                };
+                MAX_SAMPLES
+            ]),
+            Response::Samples(vec![SampleAnswer::Missing; 2]),
             Response::NotFound,
             Response::Refused("no".into()),
         ];
