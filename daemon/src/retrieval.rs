@@ -13,12 +13,17 @@ use datanet_protocol::{
 };
 use datanet_storage::AsyncStore;
 use futures::future::join_all;
+use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
 use crate::custody::custodians;
 use crate::net::wire::{FraudNotice, Request, Response};
 use crate::net::{NetEvent, NetHandle};
 use crate::NodeError;
+
+/// Chunks fetched and rebuilt at the same time: one is rebuilt while the next one's columns
+/// arrive.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// The manifest and headers of `id`, from the store or else from the first peer that has
 /// them (verified and then stored, so later calls are local).
@@ -76,13 +81,19 @@ pub(crate) async fn get(
     let body = manifest.body();
     let mut payload = Vec::with_capacity(usize::try_from(body.payload_len).unwrap_or(0));
     let mut hasher = Hasher::new(Domain::Payload);
-    for (entry, header) in body.chunks.iter().zip(headers) {
+    let fetches = body.chunks.iter().zip(headers).map(|(entry, header)| {
         let chunk_id = entry.id;
-        let local = store.run(move |s| s.chunk(&chunk_id)).await.ok().flatten();
-        let bytes = match local {
-            Some(bytes) => bytes,
-            None => fetch_chunk(net, store, header, chunk_id, replicas).await?,
-        };
+        async move {
+            let local = store.run(move |s| s.chunk(&chunk_id)).await.ok().flatten();
+            match local {
+                Some(bytes) => Ok(bytes),
+                None => fetch_chunk(net, store, header, chunk_id, replicas).await,
+            }
+        }
+    });
+    let mut chunks = stream::iter(fetches).buffered(CHUNKS_IN_FLIGHT);
+    while let Some(bytes) = chunks.next().await {
+        let bytes = bytes?;
         hasher.update(&bytes);
         payload.extend_from_slice(&bytes);
     }

@@ -6,8 +6,8 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use datanet_protocol::{Axis, Line, SquareHeader};
-use datanet_storage::{AsyncStore, Store, StoreError};
+use datanet_protocol::{Line, SquareHeader};
+use datanet_storage::{AsyncStore, ColumnHalf, Store, StoreError};
 use libp2p::request_response::ResponseChannel;
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -135,18 +135,19 @@ fn answer_blocking(
                     "unknown square {da_root}: send its manifest first"
                 )));
             };
-            let lines = columns
-                .into_iter()
-                .map(|c| {
-                    Line::from_half(header.params, Axis::Col, c.index, &c.top_half, c.axis_path)
-                        .map_err(|e| StoreError::Invalid(format!("column {}: {e}", c.index)))
+            let halves: Vec<ColumnHalf<'_>> = columns
+                .iter()
+                .map(|c| ColumnHalf {
+                    index: c.index,
+                    top_half: &c.top_half,
+                    axis_path: &c.axis_path,
                 })
-                .collect::<Result<Vec<Line>, StoreError>>()?;
-            store.put_columns(&header, &lines)?;
-            for line in &lines {
+                .collect();
+            store.put_column_halves(&header, &halves)?;
+            for column in &columns {
                 let _ = events.send(NetEvent::ColumnStored {
                     da_root,
-                    index: line.index,
+                    index: column.index,
                 });
             }
             Ok(Response::Stored)

@@ -114,6 +114,8 @@ pub struct ExtendedSquare {
     leaves: Vec<Hash>,
     row_roots: Vec<Hash>,
     col_roots: Vec<Hash>,
+    /// Leaves of the axis tree, kept so every line's proof is one tree walk.
+    axis_leaves: Vec<Hash>,
     da_root: DaRoot,
 }
 
@@ -164,23 +166,19 @@ impl ExtendedSquare {
     fn commit(params: SquareParams, data: Vec<u8>) -> Self {
         let w = params.width();
         let leaves = commit::share_leaves(&data);
-        let (row_roots, col_roots) = rayon::join(
+        let (row_roots, col_roots): (Vec<Hash>, Vec<Hash>) = rayon::join(
             || leaves.par_chunks(w).map(commit::line_root).collect(),
             || commit::column_roots(&leaves, w),
         );
-        let header = SquareHeader::new(params, row_roots, col_roots);
-        let da_root = header.da_root();
-        let SquareHeader {
-            row_roots,
-            col_roots,
-            ..
-        } = header;
+        let axis_leaves = commit::axis_leaves(&row_roots, &col_roots);
+        let da_root = commit::da_root(&params, &merkle::root(&axis_leaves));
         ExtendedSquare {
             params,
             data,
             leaves,
             row_roots,
             col_roots,
+            axis_leaves,
             da_root,
         }
     }
@@ -248,7 +246,7 @@ impl ExtendedSquare {
             params: self.params,
             axis,
             share_path: merkle::proof(&leaves, pos).map_err(|_| self.out_of_range(pos))?,
-            axis_path: self.header().axis_path(axis, line)?,
+            axis_path: self.axis_path(axis, line)?,
         })
     }
 
@@ -273,7 +271,7 @@ impl ExtendedSquare {
     /// # Errors
     /// [`SquareError::IndexOutOfRange`].
     pub fn line(&self, axis: Axis, index: usize) -> Result<Line, SquareError> {
-        let axis_path = self.header().axis_path(axis, index)?;
+        let axis_path = self.axis_path(axis, index)?;
         Ok(Line {
             params: self.params,
             axis,
@@ -281,6 +279,15 @@ impl ExtendedSquare {
             shares: self.line_bytes(axis, index),
             axis_path,
         })
+    }
+
+    /// The path of line `index`'s root in the axis tree.
+    fn axis_path(&self, axis: Axis, index: usize) -> Result<Vec<Hash>, SquareError> {
+        if index >= self.params.width() {
+            return Err(self.out_of_range(index));
+        }
+        let position = commit::axis_position(&self.params, axis, index);
+        merkle::proof(&self.axis_leaves, position).map_err(|_| self.out_of_range(index))
     }
 
     /// The chunk's original bytes: `Q0` row by row, cut to the true length.

@@ -44,6 +44,32 @@ impl StoredColumn {
         })
     }
 
+    /// The stored form of a column sent as its top half: extended (so a codeword by
+    /// construction) and checked against `root`.
+    fn from_half(
+        root: &DaRoot,
+        params: SquareParams,
+        half: &ColumnHalf<'_>,
+    ) -> Result<Self, StoreError> {
+        let refuse =
+            |why: String| StoreError::Invalid(format!("column {} of {root}: {why}", half.index));
+        let line = Line::from_half(
+            params,
+            Axis::Col,
+            half.index,
+            half.top_half,
+            half.axis_path.to_vec(),
+        )
+        .map_err(|e| refuse(e.to_string()))?;
+        line.verify(root).map_err(|e| refuse(e.to_string()))?;
+        Ok(StoredColumn {
+            params,
+            index: line.index,
+            top_half: half.top_half.to_vec(),
+            axis_path: line.axis_path,
+        })
+    }
+
     pub(crate) fn op(&self, root: &DaRoot) -> Op {
         Op::Put(column_key(root, self.index), self.to_bytes())
     }
@@ -82,7 +108,38 @@ impl Decode for StoredColumn {
     }
 }
 
+/// A column as custodians receive it: its index, first `k` shares and root path.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnHalf<'a> {
+    /// The column index.
+    pub index: u16,
+    /// The column's first `k` shares.
+    pub top_half: &'a [u8],
+    /// The column root's path to the DA root.
+    pub axis_path: &'a [Hash],
+}
+
 impl Store {
+    /// Stores columns sent as top halves (and the header): each is extended and checked
+    /// against the DA root first, and nothing is written unless all verify. Cheaper than
+    /// [`Store::put_columns`] because an extended half is a codeword by construction.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a column that does not verify, or an engine error.
+    pub fn put_column_halves(
+        &self,
+        header: &SquareHeader,
+        halves: &[ColumnHalf<'_>],
+    ) -> Result<(), StoreError> {
+        let root = header.da_root();
+        let mut ops = vec![Op::Put(key(Kind::Header, &[&root.0 .0]), header.to_bytes())];
+        for half in halves {
+            ops.push(StoredColumn::from_half(&root, header.params, half)?.op(&root));
+            ops.push(Op::Delete(RepairItem::Column(root, half.index).key_bytes()));
+        }
+        self.commit(ops)
+    }
+
     /// Stores columns of the square under `header` (and the header), each checked first;
     /// nothing is written unless all verify.
     ///

@@ -4,7 +4,7 @@ pub(crate) mod anchors;
 mod attestations;
 pub(crate) mod batches;
 mod chunks;
-mod columns;
+pub(crate) mod columns;
 mod contributions;
 mod datanets;
 pub(crate) mod format;
