@@ -63,12 +63,8 @@ impl Line {
                 width: params.width(),
             });
         }
-        let mut shares = vec![0u8; params.line_bytes()];
-        let (orig, rec) = shares.split_at_mut(k * SHARE_SIZE);
-        orig.copy_from_slice(half);
-        let orig: Vec<&[u8]> = orig.chunks(SHARE_SIZE).collect();
-        let mut rec: Vec<&mut [u8]> = rec.chunks_mut(SHARE_SIZE).collect();
-        params.codec.code().encode(&orig, &mut rec)?;
+        let mut shares = half.to_vec();
+        shares.extend(extension(&params, half)?);
         Ok(Line {
             params,
             axis,
@@ -133,11 +129,7 @@ impl Line {
     /// A codec error for a malformed line.
     pub fn is_codeword(&self) -> Result<bool, CodecError> {
         let k = self.params.k();
-        let mut expected = vec![0u8; k * SHARE_SIZE];
-        let orig: Vec<&[u8]> = self.top_half().chunks(SHARE_SIZE).collect();
-        let mut rec: Vec<&mut [u8]> = expected.chunks_mut(SHARE_SIZE).collect();
-        self.params.codec.code().encode(&orig, &mut rec)?;
-        Ok(expected == self.shares[k * SHARE_SIZE..])
+        Ok(extension(&self.params, self.top_half())? == self.shares[k * SHARE_SIZE..])
     }
 
     /// The proof of share `pos` of this line, through this line.
@@ -165,6 +157,15 @@ impl Line {
             Axis::Col => (pos, self.index.into()),
         }
     }
+}
+
+/// The `k` recovery shares that extend `half`, the first `k` shares of a line.
+fn extension(params: &SquareParams, half: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let mut recovery = vec![0u8; half.len()];
+    let originals: Vec<&[u8]> = half.chunks(SHARE_SIZE).collect();
+    let mut shards: Vec<&mut [u8]> = recovery.chunks_mut(SHARE_SIZE).collect();
+    params.codec.code().encode(&originals, &mut shards)?;
+    Ok(recovery)
 }
 
 impl Encode for Line {
