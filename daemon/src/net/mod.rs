@@ -9,7 +9,7 @@ pub mod wire;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 pub use libp2p::{Multiaddr, PeerId};
@@ -105,15 +105,6 @@ pub struct NetStats {
     pub inbound_dropped: AtomicU64,
     /// Inbound requests or gossip messages that did not decode or verify.
     pub invalid_messages: AtomicU64,
-    /// Bytes of request and response payloads sent.
-    pub bytes_sent: AtomicU64,
-}
-
-impl NetStats {
-    /// A counter's current value.
-    pub fn get(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::Relaxed)
-    }
 }
 
 /// Commands from handles to the worker.
