@@ -420,3 +420,72 @@ async fn async_handle_runs_store_calls_off_the_runtime() {
     let back = store.run(move |s| s.chunk(&id)).await.unwrap();
     assert_eq!(back.as_deref(), Some(&b"async"[..]));
 }
+
+#[test]
+fn column_halves_are_extended_verified_and_stored_all_or_none() {
+    for (store, _dir) in stores() {
+        let s = sample(11, 40_000);
+        let header = &s.headers[0];
+        let lines: Vec<&Line> = s.columns.iter().map(|(_, l)| l).take(3).collect();
+        let halves: Vec<crate::ColumnHalf<'_>> = lines
+            .iter()
+            .map(|l| crate::ColumnHalf {
+                index: l.index,
+                top_half: l.top_half(),
+                axis_path: &l.axis_path,
+            })
+            .collect();
+        let mut bad_half = lines[2].top_half().to_vec();
+        bad_half[0] ^= 1;
+        let mut tampered = halves.clone();
+        tampered[2].top_half = &bad_half;
+        assert!(matches!(
+            store.put_column_halves(header, &tampered),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(store.column_indices(&header.da_root()).unwrap().is_empty());
+        store.put_column_halves(header, &halves).unwrap();
+        for line in lines {
+            assert_eq!(
+                store
+                    .column(&header.da_root(), line.index)
+                    .unwrap()
+                    .as_ref(),
+                Some(line)
+            );
+        }
+    }
+}
+
+#[test]
+fn only_a_verifying_fraud_proof_marks_a_square_invalid() {
+    use datanet_protocol::SquareError;
+    for (store, _dir) in stores() {
+        let good = ExtendedSquare::encode(&[4u8; 30_000], CodecId::RsLeopard).unwrap();
+        let width = good.params().width();
+        let mut data: Vec<u8> = (0..width)
+            .flat_map(|r| good.row(r).unwrap().shares)
+            .collect();
+        data[3] ^= 1;
+        let bad = ExtendedSquare::from_shares_unchecked(*good.params(), data).unwrap();
+        let columns: Vec<Line> = (1..=good.params().k())
+            .map(|c| bad.column(c).unwrap())
+            .collect();
+        let Err(SquareError::BadEncoding(proof)) =
+            ExtendedSquare::reconstruct(&bad.header(), &columns)
+        else {
+            panic!("expected a fraud proof");
+        };
+        assert!(matches!(
+            store.mark_invalid(&good.da_root(), &proof),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(!store.is_invalid(&good.da_root()).unwrap());
+        store.mark_invalid(&bad.da_root(), &proof).unwrap();
+        assert!(store.is_invalid(&bad.da_root()).unwrap());
+        assert_eq!(
+            store.invalid_proof(&bad.da_root()).unwrap().as_ref(),
+            Some(&*proof)
+        );
+    }
+}
