@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::identity::{libp2p_keypair, load_or_create_key};
+use crate::net::wire::MAX_HEADERS;
 use crate::net::{self, Multiaddr, NetEvent, NetHandle, NetStats, PeerId};
 use crate::{
     dispersal, repair, retrieval, sampling, DispersalReport, NodeError, RepairReport, SampleReport,
@@ -183,14 +184,21 @@ impl Node {
     /// node's key, stores it, disperses every column to its custodians and announces it.
     ///
     /// # Errors
-    /// A store, encoding or network error. A dispersal that leaves columns short is not an
-    /// error: the report says which.
+    /// [`NodeError::Invalid`] for a payload over 2 GiB (256 chunks), or a store, encoding or
+    /// network error. A dispersal that leaves columns short is not an error: the report says
+    /// which.
     pub async fn contribute(
         &self,
         datanet: DatanetId,
         payload: Vec<u8>,
         media_type: &str,
     ) -> Result<DispersalReport, NodeError> {
+        let chunks = chunking::chunk_count(payload.len() as u64);
+        if chunks > MAX_HEADERS as u64 {
+            return Err(NodeError::Invalid(format!(
+                "a contribution of {chunks} chunks exceeds the {MAX_HEADERS} chunks (2 GiB) one manifest push carries"
+            )));
+        }
         let key = Arc::clone(&self.key);
         let codec = self.config.codec;
         let media_type = media_type.to_owned();
