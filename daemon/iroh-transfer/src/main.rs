@@ -2,7 +2,7 @@
 //! 127.0.0.1, with relays, address lookup and port mapping off, and prints the throughput:
 //! the iroh figure beside datanet's dispersal and a plain TCP stream in docs/benchmarks.md.
 //!
-//! `cargo run --release --manifest-path benchmarks/iroh-transfer/Cargo.toml -- 256`
+//! `cargo run --release --manifest-path daemon/iroh-transfer/Cargo.toml -- 256`
 
 use std::error::Error;
 use std::time::Instant;
