@@ -101,7 +101,7 @@ impl PeerScores {
 /// Counters of what the network dropped or refused, for metrics and tests.
 #[derive(Debug, Default)]
 pub struct NetStats {
-    /// Inbound requests refused because the queue was full.
+    /// Inbound requests refused, or verified fraud proofs dropped, because their queue was full.
     pub inbound_dropped: AtomicU64,
     /// Inbound requests or gossip messages that did not decode or verify.
     pub invalid_messages: AtomicU64,
@@ -170,7 +170,7 @@ impl NetHandle {
         .await?
     }
 
-    /// Connects to `address` and waits for the connection.
+    /// Dials `address`; when it ends in `/p2p/<peer id>`, waits until that peer is connected.
     ///
     /// # Errors
     /// [`NetError::Dial`] or [`NetError::WorkerDied`].
