@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use datanet_config::Config;
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::ChunkEntry;
@@ -40,9 +41,43 @@ pub struct NodeConfig {
     pub codec: CodecId,
     /// How often the background repair pass runs.
     pub repair_interval: Duration,
+    /// How long a request to a peer may take.
+    pub request_timeout: Duration,
 }
 
 impl NodeConfig {
+    /// The node settings of a loaded configuration, for a node whose home is `home` (the
+    /// configuration's `node.home` with `~` already expanded by the caller).
+    ///
+    /// # Errors
+    /// [`NodeError::Invalid`] naming the key whose value is not a multiaddr or a codec.
+    pub fn from_config(config: &Config, home: PathBuf) -> Result<Self, NodeError> {
+        let addresses = |key: &str, values: &[String]| -> Result<Vec<Multiaddr>, NodeError> {
+            values
+                .iter()
+                .map(|v| {
+                    v.parse().map_err(|e| {
+                        NodeError::Invalid(format!("{key}: {v:?} is not a multiaddr: {e}"))
+                    })
+                })
+                .collect()
+        };
+        Ok(NodeConfig {
+            home,
+            listen: addresses("network.listen", &config.network.listen)?,
+            bootstrap: addresses("network.bootstrap", &config.network.bootstrap)?,
+            replicas: config.network.replicas,
+            min_acks: config.network.min_acks,
+            codec: config
+                .node
+                .codec
+                .parse()
+                .map_err(|e| NodeError::Invalid(format!("node.codec: {e}")))?,
+            repair_interval: config.repair.interval,
+            request_timeout: config.network.request_timeout,
+        })
+    }
+
     /// A development setup in `home`: loopback TCP and QUIC on free ports, 2 custodians per
     /// column, both required, `rs-leopard`.
     pub fn local(home: PathBuf) -> Self {
@@ -58,6 +93,7 @@ impl NodeConfig {
             min_acks: 2,
             codec: CodecId::RsLeopard,
             repair_interval: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -100,7 +136,13 @@ impl Node {
         let keypair = libp2p_keypair(&key)?;
         let cancel = CancellationToken::new();
         let store = AsyncStore::new(store);
-        let (net, worker) = net::spawn(keypair, &config.listen, store.clone(), cancel.clone())?;
+        let (net, worker) = net::spawn(
+            keypair,
+            &config.listen,
+            config.request_timeout,
+            store.clone(),
+            cancel.clone(),
+        )?;
         for address in &config.bootstrap {
             if let Err(e) = net.dial(address.clone()).await {
                 tracing::warn!(%address, error = %e, "bootstrap peer not reached");
@@ -325,4 +367,22 @@ fn build_and_store(
     let headers: Vec<_> = squares.iter().map(|s| s.header()).collect();
     store.put_contribution(&manifest, &headers, &[])?;
     Ok((manifest, squares))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_configs_become_node_settings() {
+        let devnet =
+            Config::parse(include_str!("../../config/devnet.toml"), "devnet.toml", []).unwrap();
+        let node = NodeConfig::from_config(&devnet, PathBuf::from("/tmp/n")).unwrap();
+        assert_eq!(node.listen.len(), 2);
+        assert_eq!(node.repair_interval, Duration::from_secs(2));
+        let mut bad = Config::default();
+        bad.network.bootstrap = vec!["not an address".into()];
+        let err = NodeConfig::from_config(&bad, PathBuf::from("/tmp/n")).unwrap_err();
+        assert!(err.to_string().contains("network.bootstrap"));
+    }
 }

@@ -14,8 +14,6 @@ use super::NetStats;
 const IDENTIFY_PROTOCOL: &str = "/datanet/id/1";
 /// The largest gossip message: a manifest announcement or a fraud proof.
 pub(crate) const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
-/// How long a request may take before it fails.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Concurrent request streams per connection.
 const MAX_STREAMS: usize = 256;
 
@@ -59,10 +57,12 @@ pub(crate) struct Behaviour {
 }
 
 impl Behaviour {
-    /// The behaviours of a node with `key`.
+    /// The behaviours of a node with `key`, counting refused frames in `stats` and failing
+    /// requests after `request_timeout`.
     pub(crate) fn new(
         key: &identity::Keypair,
         stats: Arc<NetStats>,
+        request_timeout: Duration,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let peer_id = key.public().to_peer_id();
         let mut kad = kad::Behaviour::new(peer_id, kad::store::MemoryStore::new(peer_id));
@@ -85,7 +85,7 @@ impl Behaviour {
             DatanetCodec::new(stats),
             [(PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default()
-                .with_request_timeout(REQUEST_TIMEOUT)
+                .with_request_timeout(request_timeout)
                 .with_max_concurrent_streams(MAX_STREAMS),
         );
         Ok(Behaviour {

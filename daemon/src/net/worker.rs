@@ -65,6 +65,7 @@ struct Worker {
 pub(crate) fn spawn(
     key: identity::Keypair,
     listen: &[Multiaddr],
+    request_timeout: Duration,
     store: AsyncStore,
     cancel: CancellationToken,
 ) -> Result<(NetHandle, JoinHandle<()>), NetError> {
@@ -81,7 +82,7 @@ pub(crate) fn spawn(
         )
         .map_err(|e| build_error(e.to_string()))?
         .with_quic()
-        .with_behaviour(|key| Behaviour::new(key, codec_stats))
+        .with_behaviour(|key| Behaviour::new(key, codec_stats, request_timeout))
         .map_err(|e| build_error(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
         .build();
