@@ -41,11 +41,9 @@ pub(crate) async fn repair_pass(
     let headers: Vec<SquareHeader> = store
         .run(|s| {
             let mut headers = Vec::new();
-            for id in s.contributions()? {
-                if let Some(m) = s.manifest(&id)? {
-                    for chunk in &m.body().chunks {
-                        headers.extend(s.header(&chunk.da_root)?);
-                    }
+            for m in s.manifests()? {
+                for chunk in &m.body().chunks {
+                    headers.extend(s.header(&chunk.da_root)?);
                 }
             }
             Ok(headers)

@@ -78,18 +78,22 @@ impl Server {
 
     async fn record_fraud(&self, notice: FraudNotice) {
         let FraudNotice { da_root, proof } = notice;
-        let known = self.store.run(move |s| s.is_invalid(&da_root)).await;
-        if matches!(known, Ok(false)) {
-            match self
-                .store
-                .run(move |s| s.mark_invalid(&da_root, &proof))
-                .await
-            {
-                Ok(()) => {
-                    let _ = self.events.send(NetEvent::ChunkInvalid(da_root));
+        let recorded = self
+            .store
+            .run(move |s| {
+                if s.is_invalid(&da_root)? {
+                    return Ok(false);
                 }
-                Err(e) => tracing::warn!(%da_root, error = %e, "fraud proof not recorded"),
+                s.mark_invalid(&da_root, &proof)?;
+                Ok(true)
+            })
+            .await;
+        match recorded {
+            Ok(true) => {
+                let _ = self.events.send(NetEvent::ChunkInvalid(da_root));
             }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(%da_root, error = %e, "fraud proof not recorded"),
         }
     }
 

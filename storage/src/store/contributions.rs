@@ -92,10 +92,18 @@ impl Store {
     /// # Errors
     /// An engine error.
     pub fn contributions(&self) -> Result<Vec<ContributionId>, StoreError> {
+        Ok(self.manifests()?.iter().map(Manifest::id).collect())
+    }
+
+    /// Every stored signed manifest, in contribution id order.
+    ///
+    /// # Errors
+    /// An engine or decoding error.
+    pub fn manifests(&self) -> Result<Vec<Manifest>, StoreError> {
         Ok(self
             .scan::<Manifest>(Kind::Manifest, &[], "manifest")?
             .into_iter()
-            .map(|(_, m)| m.id())
+            .map(|(_, m)| m)
             .collect())
     }
 
