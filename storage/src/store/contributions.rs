@@ -76,15 +76,11 @@ impl Store {
     /// [`StoreError::Corrupted`] if the stored manifest does not hash to `id`, or an engine
     /// error.
     pub fn manifest(&self, id: &ContributionId) -> Result<Option<Manifest>, StoreError> {
-        let found: Option<Manifest> = self.get(&key(Kind::Manifest, &[&id.0 .0]), || {
-            format!("manifest {id}")
-        })?;
-        match found {
-            Some(m) if m.id() != *id => Err(StoreError::Corrupted {
-                what: format!("manifest {id}"),
-            }),
-            found => Ok(found),
-        }
+        self.get_addressed(
+            &key(Kind::Manifest, &[&id.0 .0]),
+            || format!("manifest {id}"),
+            |m: &Manifest| m.id() == *id,
+        )
     }
 
     /// The ids of every stored contribution, in id order.
@@ -130,14 +126,10 @@ impl Store {
     /// [`StoreError::Corrupted`] if the stored header does not hash to `da_root`, or an
     /// engine error.
     pub fn header(&self, da_root: &DaRoot) -> Result<Option<SquareHeader>, StoreError> {
-        let found: Option<SquareHeader> = self.get(&key(Kind::Header, &[&da_root.0 .0]), || {
-            format!("header {da_root}")
-        })?;
-        match found {
-            Some(h) if h.da_root() != *da_root => Err(StoreError::Corrupted {
-                what: format!("header {da_root}"),
-            }),
-            found => Ok(found),
-        }
+        self.get_addressed(
+            &key(Kind::Header, &[&da_root.0 .0]),
+            || format!("header {da_root}"),
+            |h: &SquareHeader| h.da_root() == *da_root,
+        )
     }
 }

@@ -95,6 +95,20 @@ impl Store {
         }
     }
 
+    /// A record kept under its own hash: `matches` checks it against the key it was read
+    /// from, and a mismatch is [`StoreError::Corrupted`], never a wrong record.
+    fn get_addressed<T: Decode>(
+        &self,
+        key: &[u8],
+        what: impl Fn() -> String,
+        matches: impl FnOnce(&T) -> bool,
+    ) -> Result<Option<T>, StoreError> {
+        match self.get::<T>(key, &what)? {
+            Some(record) if !matches(&record) => Err(StoreError::Corrupted { what: what() }),
+            found => Ok(found),
+        }
+    }
+
     fn scan<T: Decode>(
         &self,
         kind: Kind,
