@@ -15,6 +15,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The shipped default configuration (`config/default.toml`): every key, documented.
+pub const DEFAULT_TOML: &str = include_str!("../default.toml");
+/// The shipped devnet settings (`config/devnet.toml`), laid over the defaults.
+pub const DEVNET_TOML: &str = include_str!("../devnet.toml");
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

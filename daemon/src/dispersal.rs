@@ -1,14 +1,17 @@
 //! Dispersal: the ingesting node gives every column of every chunk to its custodians. Each
 //! custodian first receives the manifest and headers, then its columns as top halves in
 //! batches of up to 32 (one durable store commit per batch); it extends and verifies every
-//! column against the DA root before storing any. Dispersal completes when every column is
-//! held by enough custodians, or reports which are short.
+//! column against the DA root before storing any. Squares are pushed one at a time, so a
+//! contribution of any size needs only the square being pushed in memory. Dispersal
+//! completes when every column is held by enough custodians, or reports which are short.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::{ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError};
+use datanet_protocol::{
+    ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError, SquareHeader,
+};
 use datanet_storage::AsyncStore;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
@@ -43,126 +46,170 @@ impl DispersalReport {
     }
 }
 
-/// Disperses `squares` (one per chunk of `manifest`, in order) to the custodians among this
-/// node and its connected peers; `replicas` custodians per column, `min_acks` required.
-pub(crate) async fn disperse(
-    net: &NetHandle,
-    store: &AsyncStore,
-    manifest: &Manifest,
-    squares: &[Arc<ExtendedSquare>],
+/// One contribution's dispersal in progress: the manifest has reached the custodians that
+/// answered; squares are then pushed one by one with [`Dispersal::push`].
+pub(crate) struct Dispersal<'a> {
+    net: &'a NetHandle,
+    store: &'a AsyncStore,
+    contribution: ContributionId,
+    local: PeerId,
+    peers: Vec<PeerId>,
+    ready: BTreeSet<PeerId>,
     replicas: usize,
-    min_acks: usize,
-) -> Result<DispersalReport, NodeError> {
-    let local = net.local_peer_id();
-    let mut peers = net.peers().await?;
-    peers.push(local);
-    let required = min_acks.min(replicas).min(peers.len()).max(1);
+    required: usize,
+    roots: Vec<DaRoot>,
+    acks: BTreeMap<(usize, u16), usize>,
+    bytes_sent: u64,
+}
 
-    let mut plan: Vec<(usize, u16, PeerId)> = Vec::new();
-    let mut acks: BTreeMap<(usize, u16), usize> = BTreeMap::new();
-    let mut own: BTreeMap<usize, Vec<Line>> = BTreeMap::new();
-    for (i, square) in squares.iter().enumerate() {
+impl<'a> Dispersal<'a> {
+    /// Sends `manifest` and its `headers` to every peer that custodies a column of it.
+    pub(crate) async fn start(
+        net: &'a NetHandle,
+        store: &'a AsyncStore,
+        manifest: &Manifest,
+        headers: Vec<SquareHeader>,
+        replicas: usize,
+        min_acks: usize,
+    ) -> Result<Dispersal<'a>, NodeError> {
+        let local = net.local_peer_id();
+        let mut peers = net.peers().await?;
+        peers.push(local);
+        let required = min_acks.min(replicas).min(peers.len()).max(1);
+        let mut acks = BTreeMap::new();
+        let mut targets = BTreeSet::new();
+        for (i, header) in headers.iter().enumerate() {
+            for c in 0..header.params.width() as u16 {
+                acks.insert((i, c), 0);
+                targets.extend(custodians(&peers, c, replicas));
+            }
+        }
+        targets.remove(&local);
+        let roots = headers.iter().map(SquareHeader::da_root).collect();
+        let announce = Request::PutManifest {
+            manifest: Box::new(manifest.clone()),
+            headers,
+        };
+        let announce_bytes = announce.to_bytes().len() as u64;
+        let ready: BTreeSet<PeerId> = stream::iter(targets)
+            .map(|peer| {
+                let request = announce.clone();
+                async move { (peer, net.request(peer, request).await) }
+            })
+            .buffer_unordered(PUSHES_IN_FLIGHT)
+            .filter_map(|(peer, result)| async move {
+                matches!(result, Ok(Response::Stored)).then_some(peer)
+            })
+            .collect()
+            .await;
+        Ok(Dispersal {
+            net,
+            store,
+            contribution: manifest.id(),
+            local,
+            bytes_sent: announce_bytes * ready.len() as u64,
+            peers,
+            ready,
+            replicas,
+            required,
+            roots,
+            acks,
+        })
+    }
+
+    /// Gives every column of square `index` (of the manifest's chunks) to its custodians,
+    /// this node included.
+    pub(crate) async fn push(
+        &mut self,
+        index: usize,
+        square: Arc<ExtendedSquare>,
+    ) -> Result<(), NodeError> {
+        let mut own: Vec<Line> = Vec::new();
+        let mut batches: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
         for c in 0..square.params().width() as u16 {
-            acks.insert((i, c), 0);
-            for peer in custodians(&peers, c, replicas) {
-                if peer == local {
-                    own.entry(i).or_default().push(square.column(c.into())?);
-                } else {
-                    plan.push((i, c, peer));
+            for peer in custodians(&self.peers, c, self.replicas) {
+                if peer == self.local {
+                    own.push(square.column(c.into())?);
+                } else if self.ready.contains(&peer) {
+                    batches.entry(peer).or_default().push(c);
                 }
             }
         }
-    }
-
-    for (i, lines) in own {
-        let square = Arc::clone(&squares[i]);
-        let indices: Vec<u16> = lines.iter().map(|l| l.index).collect();
-        store
-            .run(move |s| s.put_columns(&square.header(), &lines))
-            .await?;
-        for c in indices {
-            *acks.entry((i, c)).or_default() += 1;
-        }
-    }
-
-    let headers: Vec<_> = squares.iter().map(|s| s.header()).collect();
-    let announce = Request::PutManifest {
-        manifest: Box::new(manifest.clone()),
-        headers,
-    };
-    let announce_bytes = announce.to_bytes().len() as u64;
-    let targets: BTreeSet<PeerId> = plan.iter().map(|(_, _, p)| *p).collect();
-    let ready: BTreeSet<PeerId> = stream::iter(targets)
-        .map(|peer| {
-            let request = announce.clone();
-            async move { (peer, net.request(peer, request).await) }
-        })
-        .buffer_unordered(PUSHES_IN_FLIGHT)
-        .filter_map(|(peer, result)| async move {
-            matches!(result, Ok(Response::Stored)).then_some(peer)
-        })
-        .collect()
-        .await;
-    let mut bytes_sent = announce_bytes * ready.len() as u64;
-
-    let mut batches: BTreeMap<(PeerId, usize), Vec<u16>> = BTreeMap::new();
-    for (i, c, peer) in plan.into_iter().filter(|(_, _, peer)| ready.contains(peer)) {
-        batches.entry((peer, i)).or_default().push(c);
-    }
-    let pushes = batches.into_iter().flat_map(|((peer, i), columns)| {
-        columns
-            .chunks(MAX_PUSH_COLUMNS)
-            .map(|batch| (peer, i, batch.to_vec()))
-            .collect::<Vec<_>>()
-    });
-    let results: Vec<_> = stream::iter(pushes)
-        .map(|(peer, i, batch)| {
-            let square = Arc::clone(&squares[i]);
-            async move {
-                let columns = batch
-                    .iter()
-                    .map(|c| {
-                        let line = square.column(usize::from(*c))?;
-                        Ok(ColumnHalf {
-                            index: *c,
-                            top_half: line.top_half().to_vec(),
-                            axis_path: line.axis_path,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, SquareError>>()
-                    .ok()?;
-                let request = Request::PutColumns {
-                    da_root: square.da_root(),
-                    columns,
-                };
-                let sent = request.to_bytes().len() as u64;
-                let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
-                Some((i, batch, stored, sent))
-            }
-        })
-        .buffer_unordered(PUSHES_IN_FLIGHT)
-        .filter_map(|r| async move { r })
-        .collect()
-        .await;
-    for (i, batch, stored, sent) in results {
-        bytes_sent += sent;
-        if stored {
-            for c in batch {
-                *acks.entry((i, c)).or_default() += 1;
+        if !own.is_empty() {
+            let indices: Vec<u16> = own.iter().map(|l| l.index).collect();
+            let header = square.header();
+            self.store
+                .run(move |s| s.put_columns(&header, &own))
+                .await?;
+            for c in indices {
+                *self.acks.entry((index, c)).or_default() += 1;
             }
         }
+        let pushes = batches.into_iter().flat_map(|(peer, columns)| {
+            columns
+                .chunks(MAX_PUSH_COLUMNS)
+                .map(|batch| (peer, batch.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        let net = self.net;
+        let results: Vec<_> = stream::iter(pushes)
+            .map(|(peer, batch)| {
+                let square = Arc::clone(&square);
+                async move {
+                    let request = column_push(&square, &batch).ok()?;
+                    let sent = request.to_bytes().len() as u64;
+                    let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
+                    Some((batch, stored, sent))
+                }
+            })
+            .buffer_unordered(PUSHES_IN_FLIGHT)
+            .filter_map(|r| async move { r })
+            .collect()
+            .await;
+        for (batch, stored, sent) in results {
+            self.bytes_sent += sent;
+            if stored {
+                for c in batch {
+                    *self.acks.entry((index, c)).or_default() += 1;
+                }
+            }
+        }
+        Ok(())
     }
 
-    let short = acks
+    /// What the dispersal achieved once every square was pushed.
+    pub(crate) fn finish(self) -> DispersalReport {
+        let short = self
+            .acks
+            .iter()
+            .filter(|(_, n)| **n < self.required)
+            .map(|((i, c), n)| (self.roots[*i], *c, *n))
+            .collect();
+        DispersalReport {
+            contribution: self.contribution,
+            columns: self.acks.len(),
+            acks: self.acks.values().sum(),
+            short,
+            bytes_sent: self.bytes_sent,
+        }
+    }
+}
+
+/// The request that pushes columns `batch` of `square` as top halves.
+fn column_push(square: &ExtendedSquare, batch: &[u16]) -> Result<Request, SquareError> {
+    let columns = batch
         .iter()
-        .filter(|(_, n)| **n < required)
-        .map(|((i, c), n)| (squares[*i].da_root(), *c, *n))
-        .collect();
-    Ok(DispersalReport {
-        contribution: manifest.id(),
-        columns: acks.len(),
-        acks: acks.values().sum(),
-        short,
-        bytes_sent,
+        .map(|c| {
+            let line = square.column(usize::from(*c))?;
+            Ok(ColumnHalf {
+                index: *c,
+                top_half: line.top_half().to_vec(),
+                axis_path: line.axis_path,
+            })
+        })
+        .collect::<Result<Vec<_>, SquareError>>()?;
+    Ok(Request::PutColumns {
+        da_root: square.da_root(),
+        columns,
     })
 }

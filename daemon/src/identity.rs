@@ -1,5 +1,6 @@
-//! The node's persistent identity: an ed25519 key in `<home>/node.key`, from which its libp2p
-//! peer id derives.
+//! The node's persistent keys: the node key in `<home>/node.key`, from which its libp2p peer
+//! id derives, and the contributor key in `<home>/contributor.key`, which signs the manifests
+//! and datanet records this node makes on its user's behalf. Both are ed25519, mode 0600.
 
 use std::path::Path;
 
@@ -7,8 +8,10 @@ use datanet_protocol::SecretKey;
 
 use crate::NodeError;
 
-/// The key file's name inside a node's home.
+/// The node key file's name inside a node's home.
 pub const NODE_KEY_FILE: &str = "node.key";
+/// The contributor key file's name inside a node's home.
+pub const CONTRIBUTOR_KEY_FILE: &str = "contributor.key";
 
 /// Loads the node key from `home`, creating it (mode 0600) on first use.
 ///
@@ -16,7 +19,19 @@ pub const NODE_KEY_FILE: &str = "node.key";
 /// [`NodeError::Key`] when the file exists but cannot be read or is not a key, or cannot be
 /// created.
 pub fn load_or_create_key(home: &Path) -> Result<SecretKey, NodeError> {
-    let path = home.join(NODE_KEY_FILE);
+    load_or_create(home, NODE_KEY_FILE)
+}
+
+/// Loads the contributor key from `home`, creating it (mode 0600) on first use.
+///
+/// # Errors
+/// As [`load_or_create_key`].
+pub fn load_or_create_contributor_key(home: &Path) -> Result<SecretKey, NodeError> {
+    load_or_create(home, CONTRIBUTOR_KEY_FILE)
+}
+
+fn load_or_create(home: &Path, file: &str) -> Result<SecretKey, NodeError> {
+    let path = home.join(file);
     if path.exists() {
         return SecretKey::load(&path).map_err(|e| NodeError::Key(e.to_string()));
     }
@@ -31,4 +46,12 @@ pub fn load_or_create_key(home: &Path) -> Result<SecretKey, NodeError> {
 pub(crate) fn libp2p_keypair(key: &SecretKey) -> Result<libp2p::identity::Keypair, NodeError> {
     libp2p::identity::Keypair::ed25519_from_bytes(key.seed())
         .map_err(|e| NodeError::Key(e.to_string()))
+}
+
+/// The peer id a node key gives.
+///
+/// # Errors
+/// [`NodeError::Key`] if the key is not usable by libp2p.
+pub fn peer_id_of(key: &SecretKey) -> Result<libp2p::PeerId, NodeError> {
+    Ok(libp2p_keypair(key)?.public().to_peer_id())
 }

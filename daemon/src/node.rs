@@ -3,26 +3,26 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use datanet_config::Config;
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::hash::{hash, Domain};
-use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::hash::Hash;
+use datanet_protocol::signed::{DatanetBody, Policy};
 use datanet_protocol::{
-    chunking, CodecId, ContributionId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey,
+    CodecId, ContributionId, Datanet, DatanetId, Manifest, PublicKey, SecretKey,
 };
 use datanet_storage::{AsyncStore, Store};
+use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::identity::{libp2p_keypair, load_or_create_key};
-use crate::net::wire::MAX_HEADERS;
+use crate::dispersal::Dispersal;
+use crate::identity::{libp2p_keypair, load_or_create_contributor_key, load_or_create_key};
+use crate::ingest::{self, Ingest, Payload, Progress};
 use crate::net::{self, Multiaddr, NetEvent, NetHandle, NetStats, PeerId};
-use crate::{
-    dispersal, repair, retrieval, sampling, DispersalReport, NodeError, RepairReport, SampleReport,
-};
+use crate::{repair, retrieval, sampling, DispersalReport, NodeError, RepairReport, SampleReport};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -100,7 +100,7 @@ impl NodeConfig {
 
 /// A running datanet node.
 pub struct Node {
-    key: Arc<SecretKey>,
+    contributor: Arc<SecretKey>,
     net: NetHandle,
     store: AsyncStore,
     config: NodeConfig,
@@ -117,13 +117,6 @@ impl std::fmt::Debug for Node {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl Node {
     /// Starts a node over `store`: loads (or creates) its key, listens, dials the bootstrap
     /// peers.
@@ -132,8 +125,8 @@ impl Node {
     /// [`NodeError::Key`], or a network error when listening fails. A bootstrap peer that
     /// cannot be reached is not an error; it is retried by discovery.
     pub async fn start(config: NodeConfig, store: Store) -> Result<Node, NodeError> {
-        let key = load_or_create_key(&config.home)?;
-        let keypair = libp2p_keypair(&key)?;
+        let keypair = libp2p_keypair(&load_or_create_key(&config.home)?)?;
+        let contributor = load_or_create_contributor_key(&config.home)?;
         let cancel = CancellationToken::new();
         let store = AsyncStore::new(store);
         let (net, worker) = net::spawn(
@@ -156,7 +149,7 @@ impl Node {
             cancel.clone(),
         ));
         Ok(Node {
-            key: Arc::new(key),
+            contributor: Arc::new(contributor),
             net,
             store,
             config,
@@ -222,8 +215,13 @@ impl Node {
         &self.store
     }
 
+    /// The key that signs this node's contributions and datanet records.
+    pub fn contributor(&self) -> PublicKey {
+        self.contributor.public()
+    }
+
     /// Contributes `payload` to `datanet`: cuts and encodes it, signs its manifest with the
-    /// node's key, stores it, disperses every column to its custodians and announces it.
+    /// contributor key, stores it, disperses every column to its custodians and announces it.
     ///
     /// # Errors
     /// [`NodeError::Invalid`] for a payload over 2 GiB (256 chunks), or a store, encoding or
@@ -235,32 +233,66 @@ impl Node {
         payload: Vec<u8>,
         media_type: &str,
     ) -> Result<DispersalReport, NodeError> {
-        let chunks = chunking::chunk_count(payload.len() as u64);
-        if chunks > MAX_HEADERS as u64 {
-            return Err(NodeError::Invalid(format!(
-                "a contribution of {chunks} chunks exceeds the {MAX_HEADERS} chunks (2 GiB) one manifest push carries"
-            )));
-        }
-        let key = Arc::clone(&self.key);
+        self.contribute_payload(
+            datanet,
+            Payload::Bytes(Arc::new(payload)),
+            media_type,
+            |_| {},
+        )
+        .await
+    }
+
+    /// Contributes `payload` as [`Node::contribute`] does, reading it one chunk at a time and
+    /// calling `progress` after each chunk is committed and after each is dispersed.
+    ///
+    /// # Errors
+    /// As [`Node::contribute`]; also [`NodeError::Invalid`] when the file cannot be read.
+    pub async fn contribute_payload(
+        &self,
+        datanet: DatanetId,
+        payload: Payload,
+        media_type: &str,
+        progress: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> Result<DispersalReport, NodeError> {
+        ingest::check_size(payload.len())?;
+        let progress = Arc::new(progress);
+        let key = Arc::clone(&self.contributor);
+        let store = self.store.blocking().clone();
+        let ingest_store = store.clone();
         let codec = self.config.codec;
         let media_type = media_type.to_owned();
-        let store = self.store.blocking().clone();
-        let (manifest, squares) = tokio::task::spawn_blocking(move || {
-            build_and_store(&store, &key, datanet, &payload, codec, media_type)
+        let report_progress = Arc::clone(&progress);
+        let committed = tokio::task::spawn_blocking(move || {
+            Ingest {
+                store: &ingest_store,
+                key: &key,
+                datanet,
+                codec,
+                media_type,
+            }
+            .commit(&payload, &*report_progress)
         })
         .await
         .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))??;
-        let report = dispersal::disperse(
+        let mut dispersal = Dispersal::start(
             &self.net,
             &self.store,
-            &manifest,
-            &squares,
+            &committed.manifest,
+            committed.headers.clone(),
             self.config.replicas,
             self.config.min_acks,
         )
         .await?;
-        self.net.announce(manifest.to_bytes()).await?;
-        Ok(report)
+        let total = committed.headers.len();
+        let mut squares = std::pin::pin!(ingest::squares(store, &committed));
+        let mut done = 0;
+        while let Some(square) = squares.next().await {
+            dispersal.push(done, square?).await?;
+            done += 1;
+            progress(Progress::Dispersed { done, total });
+        }
+        self.net.announce(committed.manifest.to_bytes()).await?;
+        Ok(dispersal.finish())
     }
 
     /// The payload of contribution `id`, verified against its manifest.
@@ -269,7 +301,66 @@ impl Node {
     /// [`NodeError::UnknownContribution`], [`NodeError::Unavailable`] when fewer than `k`
     /// columns of a chunk can be fetched, or another error.
     pub async fn get(&self, id: ContributionId) -> Result<Vec<u8>, NodeError> {
-        retrieval::get(&self.net, &self.store, id, self.config.replicas).await
+        let (_, mut chunks) = self.read(id, 0).await?;
+        let mut payload = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            payload.extend_from_slice(&chunk?);
+        }
+        Ok(payload)
+    }
+
+    /// The manifest of contribution `id` and its chunks from chunk `first` on, each verified
+    /// against its chunk id as it arrives; a few chunks are fetched ahead of the reader.
+    /// Reading from chunk 0, the last item is an error if the whole payload does not match
+    /// the manifest's hash.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownContribution`] when no peer has the manifest; chunk errors come
+    /// through the stream.
+    pub async fn read(
+        &self,
+        id: ContributionId,
+        first: usize,
+    ) -> Result<(Manifest, retrieval::ChunkStream), NodeError> {
+        retrieval::read(&self.net, &self.store, id, first, self.config.replicas).await
+    }
+
+    /// The manifest of contribution `id`, from the store or a peer.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownContribution`] or a store error.
+    pub async fn manifest(&self, id: ContributionId) -> Result<Manifest, NodeError> {
+        Ok(retrieval::manifest(&self.net, &self.store, id).await?.0)
+    }
+
+    /// Creates a datanet owned by the contributor key: signs the record, stores it and
+    /// gossips it to every node.
+    ///
+    /// # Errors
+    /// [`NodeError::Invalid`] for a name, description or policy out of bounds, or a store
+    /// error.
+    pub async fn create_datanet(
+        &self,
+        name: &str,
+        description: &str,
+        policy: Policy,
+    ) -> Result<Datanet, NodeError> {
+        let body = DatanetBody {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            owner: self.contributor.public(),
+            policy,
+            validator_set: Hash::default(),
+            created_ms: ingest::now_ms(),
+            nonce: rand::random(),
+        };
+        let datanet = Datanet::sign(body, &self.contributor)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let record = datanet.clone();
+        self.store.run(move |s| s.put_datanet(&record)).await?;
+        self.net.emit(NetEvent::DatanetAdded(datanet.id()));
+        self.net.publish_datanet(datanet.to_bytes()).await?;
+        Ok(datanet)
     }
 
     /// Samples `samples` random shares of every chunk of contribution `id`.
@@ -285,6 +376,25 @@ impl Node {
         let mut reports = Vec::with_capacity(headers.len());
         for header in &headers {
             reports.push(sampling::sample(&self.net, header, samples, self.config.replicas).await);
+        }
+        Ok(reports)
+    }
+
+    /// Samples every chunk of contribution `id`, `samples(k)` shares of a square of width
+    /// `k`.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownContribution`] or a network error.
+    pub async fn verify(
+        &self,
+        id: ContributionId,
+        samples: impl Fn(u16) -> usize,
+    ) -> Result<Vec<SampleReport>, NodeError> {
+        let (_, headers) = retrieval::manifest(&self.net, &self.store, id).await?;
+        let mut reports = Vec::with_capacity(headers.len());
+        for header in &headers {
+            let count = samples(header.params.k);
+            reports.push(sampling::sample(&self.net, header, count, self.config.replicas).await);
         }
         Ok(reports)
     }
@@ -332,41 +442,6 @@ async fn repair_loop(
             tracing::warn!(error = %e, "repair pass failed");
         }
     }
-}
-
-/// Cuts, encodes, signs and stores a contribution; returns its manifest and squares.
-fn build_and_store(
-    store: &Store,
-    key: &SecretKey,
-    datanet: DatanetId,
-    payload: &[u8],
-    codec: CodecId,
-    media_type: String,
-) -> Result<(Manifest, Vec<Arc<ExtendedSquare>>), NodeError> {
-    let mut squares = Vec::new();
-    let mut entries = Vec::new();
-    for chunk in chunking::chunks(payload) {
-        let square = ExtendedSquare::encode(chunk, codec)?;
-        entries.push(ChunkEntry::new(chunk, &square));
-        store.put_chunk(chunk)?;
-        squares.push(Arc::new(square));
-    }
-    let body = ManifestBody {
-        datanet,
-        contributor: key.public(),
-        payload_len: payload.len() as u64,
-        payload_hash: hash(Domain::Payload, payload),
-        media_type,
-        codec,
-        chunks: entries,
-        metadata: Vec::new(),
-        timestamp_ms: now_ms(),
-        nonce: rand::random(),
-    };
-    let manifest = Manifest::sign(body, key).map_err(|e| NodeError::Invalid(e.to_string()))?;
-    let headers: Vec<_> = squares.iter().map(|s| s.header()).collect();
-    store.put_contribution(&manifest, &headers, &[])?;
-    Ok((manifest, squares))
 }
 
 #[cfg(test)]

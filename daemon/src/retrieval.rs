@@ -15,6 +15,8 @@ use datanet_storage::AsyncStore;
 use futures::future::join_all;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 use crate::custody::custodians;
 use crate::net::wire::{FraudNotice, Request, Response};
@@ -70,39 +72,62 @@ pub(crate) async fn manifest(
     Err(NodeError::UnknownContribution(id))
 }
 
-/// The whole payload of contribution `id`, verified against its manifest.
-pub(crate) async fn get(
+/// A contribution's chunks in order, each verified against its chunk id.
+pub type ChunkStream = ReceiverStream<Result<Vec<u8>, NodeError>>;
+
+/// The manifest of `id` and a stream of its chunks from chunk `first` on. A task fetches
+/// [`CHUNKS_IN_FLIGHT`] chunks ahead of the reader and stops when the reader drops the
+/// stream. From chunk 0, the payload hash is checked at the end: a mismatch is the last item.
+pub(crate) async fn read(
     net: &NetHandle,
     store: &AsyncStore,
     id: ContributionId,
+    first: usize,
     replicas: usize,
-) -> Result<Vec<u8>, NodeError> {
+) -> Result<(Manifest, ChunkStream), NodeError> {
     let (manifest, headers) = manifest(net, store, id).await?;
-    let body = manifest.body();
-    let mut payload = Vec::with_capacity(usize::try_from(body.payload_len).unwrap_or(0));
-    let mut hasher = Hasher::new(Domain::Payload);
-    let fetches = body.chunks.iter().zip(headers).map(|(entry, header)| {
-        let chunk_id = entry.id;
-        async move {
-            let local = store.run(move |s| s.chunk(&chunk_id)).await.ok().flatten();
-            match local {
-                Some(bytes) => Ok(bytes),
-                None => fetch_chunk(net, store, header, chunk_id, replicas).await,
+    let (tx, rx) = mpsc::channel(1);
+    let (net, store) = (net.clone(), store.clone());
+    let body = manifest.body().clone();
+    tokio::spawn(async move {
+        let whole = first == 0;
+        let wanted: Vec<(ChunkId, SquareHeader)> = body
+            .chunks
+            .iter()
+            .map(|entry| entry.id)
+            .zip(headers)
+            .skip(first)
+            .collect();
+        let fetches = wanted.into_iter().map(|(chunk_id, header)| {
+            let (net, store) = (net.clone(), store.clone());
+            async move {
+                let local = store.run(move |s| s.chunk(&chunk_id)).await.ok().flatten();
+                match local {
+                    Some(bytes) => Ok(bytes),
+                    None => fetch_chunk(&net, &store, header, chunk_id, replicas).await,
+                }
+            }
+        });
+        let mut chunks = stream::iter(fetches).buffered(CHUNKS_IN_FLIGHT);
+        let mut hasher = Hasher::new(Domain::Payload);
+        while let Some(chunk) = chunks.next().await {
+            let failed = chunk.is_err();
+            if let Ok(bytes) = &chunk {
+                hasher.update(bytes);
+            }
+            if tx.send(chunk).await.is_err() || failed {
+                return;
             }
         }
+        if whole && hasher.finalize() != body.payload_hash {
+            let _ = tx
+                .send(Err(NodeError::Invalid(format!(
+                    "payload of {id} does not match its manifest's hash"
+                ))))
+                .await;
+        }
     });
-    let mut chunks = stream::iter(fetches).buffered(CHUNKS_IN_FLIGHT);
-    while let Some(bytes) = chunks.next().await {
-        let bytes = bytes?;
-        hasher.update(&bytes);
-        payload.extend_from_slice(&bytes);
-    }
-    if hasher.finalize() != body.payload_hash {
-        return Err(NodeError::Invalid(format!(
-            "payload of {id} does not match its manifest's hash"
-        )));
-    }
-    Ok(payload)
+    Ok((manifest, ReceiverStream::new(rx)))
 }
 
 /// One chunk rebuilt from `k` verified columns and checked against its id.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 pub use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use datanet_protocol::{ContributionId, DaRoot};
+use datanet_protocol::{ContributionId, DaRoot, DatanetId};
 use wire::{Request, Response};
 pub(crate) use worker::spawn;
 
@@ -53,6 +53,8 @@ pub enum NetEvent {
     /// A square was proven badly encoded (by this node or by a verified gossiped proof); it
     /// is no longer served or accepted.
     ChunkInvalid(DaRoot),
+    /// A datanet record, verified, was stored (created here or received by gossip).
+    DatanetAdded(DatanetId),
     /// This node stored a column it custodies (received, or rebuilt by repair).
     ColumnStored {
         /// The square.
@@ -119,6 +121,7 @@ pub(crate) enum Command {
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Announce(Vec<u8>),
     PublishFraud(Vec<u8>),
+    PublishDatanet(Vec<u8>),
 }
 
 /// A handle on the network worker. Cheap to clone.
@@ -217,6 +220,17 @@ impl NetHandle {
     pub async fn publish_fraud(&self, notice: Vec<u8>) -> Result<(), NetError> {
         self.commands
             .send(Command::PublishFraud(notice))
+            .await
+            .map_err(|_| NetError::WorkerDied)
+    }
+
+    /// Gossips an encoded signed datanet record to every node.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_datanet(&self, record: Vec<u8>) -> Result<(), NetError> {
+        self.commands
+            .send(Command::PublishDatanet(record))
             .await
             .map_err(|_| NetError::WorkerDied)
     }

@@ -6,7 +6,7 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use datanet_protocol::{Line, SquareHeader};
+use datanet_protocol::{Datanet, Line, SquareHeader};
 use datanet_storage::{AsyncStore, ColumnHalf, Store, StoreError};
 use libp2p::request_response::ResponseChannel;
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -18,6 +18,14 @@ use super::{NetEvent, NetStats};
 
 /// Requests served at the same time.
 const MAX_CONCURRENT: usize = 64;
+
+/// A verified gossiped record for the server to store.
+pub(crate) enum Record {
+    /// A fraud proof that proves its square badly encoded.
+    Fraud(FraudNotice),
+    /// A datanet record whose owner's signature verifies.
+    Datanet(Box<Datanet>),
+}
 
 /// Serves inbound requests against the node's store.
 #[derive(Clone)]
@@ -40,12 +48,12 @@ impl Server {
         }
     }
 
-    /// Serves until cancelled, sending each answer back to the worker, and records the
-    /// verified fraud proofs the worker passes on.
+    /// Serves until cancelled, sending each answer back to the worker, and stores the
+    /// verified gossiped records the worker passes on.
     pub(crate) async fn run(
         self,
         mut inbound: mpsc::Receiver<Inbound>,
-        mut frauds: mpsc::Receiver<FraudNotice>,
+        mut records: mpsc::Receiver<Record>,
         responses: mpsc::Sender<(ResponseChannel<Response>, Response)>,
         cancel: CancellationToken,
     ) {
@@ -54,8 +62,11 @@ impl Server {
             let next = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                Some(notice) = frauds.recv() => {
-                    self.record_fraud(notice).await;
+                Some(record) = records.recv() => {
+                    match record {
+                        Record::Fraud(notice) => self.record_fraud(notice).await,
+                        Record::Datanet(datanet) => self.record_datanet(*datanet).await,
+                    }
                     continue;
                 }
                 next = inbound.recv() => next,
@@ -73,6 +84,27 @@ impl Server {
                 let _ = responses.send((channel, response)).await;
                 drop(permit);
             });
+        }
+    }
+
+    async fn record_datanet(&self, datanet: Datanet) {
+        let id = datanet.id();
+        let stored = self
+            .store
+            .run(move |s| {
+                if s.datanet(&id)?.is_some() {
+                    return Ok(false);
+                }
+                s.put_datanet(&datanet)?;
+                Ok(true)
+            })
+            .await;
+        match stored {
+            Ok(true) => {
+                let _ = self.events.send(NetEvent::DatanetAdded(id));
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(datanet = %id, error = %e, "datanet record not stored"),
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datanet_protocol::encoding::Decode;
-use datanet_protocol::Manifest;
+use datanet_protocol::{Datanet, Manifest};
 use datanet_storage::AsyncStore;
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
-use super::serve::Server;
+use super::serve::{Record, Server};
 use super::wire::{FraudNotice, Request, Response};
 use super::{Command, NetError, NetEvent, NetHandle, NetStats};
 
@@ -33,8 +33,10 @@ const EVENT_BUFFER: usize = 1024;
 pub(crate) const ANNOUNCE_TOPIC: &str = "/datanet/announce/1";
 /// The gossip topic of bad-encoding fraud proofs.
 pub(crate) const FRAUD_TOPIC: &str = "/datanet/fraud/1";
-/// Verified fraud proofs queued for the server to record.
-const FRAUD_QUEUE: usize = 64;
+/// The gossip topic of signed datanet records.
+pub(crate) const DATANET_TOPIC: &str = "/datanet/datanets/1";
+/// Verified gossiped records queued for the server to store.
+const RECORD_QUEUE: usize = 64;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
 
@@ -48,7 +50,7 @@ struct Worker {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     inbound: mpsc::Sender<Inbound>,
-    frauds: mpsc::Sender<FraudNotice>,
+    records: mpsc::Sender<Record>,
     responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
     events: broadcast::Sender<NetEvent>,
     stats: Arc<NetStats>,
@@ -91,7 +93,7 @@ pub(crate) fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    for topic in [ANNOUNCE_TOPIC, FRAUD_TOPIC] {
+    for topic in [ANNOUNCE_TOPIC, FRAUD_TOPIC, DATANET_TOPIC] {
         swarm
             .behaviour_mut()
             .domain
@@ -103,15 +105,15 @@ pub(crate) fn spawn(
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
     let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
-    let (frauds, frauds_rx) = mpsc::channel(FRAUD_QUEUE);
+    let (records, records_rx) = mpsc::channel(RECORD_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let server = Server::new(store, events.clone(), Arc::clone(&stats));
-    tokio::spawn(server.run(inbound_rx, frauds_rx, responses_tx, cancel.clone()));
+    tokio::spawn(server.run(inbound_rx, records_rx, responses_tx, cancel.clone()));
     let worker = Worker {
         swarm,
         commands,
         inbound,
-        frauds,
+        records,
         responses,
         events: events.clone(),
         stats: Arc::clone(&stats),
@@ -185,6 +187,7 @@ impl Worker {
             }
             Command::Announce(data) => self.publish(ANNOUNCE_TOPIC, data),
             Command::PublishFraud(data) => self.publish(FRAUD_TOPIC, data),
+            Command::PublishDatanet(data) => self.publish(DATANET_TOPIC, data),
         }
     }
 
@@ -311,12 +314,14 @@ impl Worker {
         }
     }
 
-    /// Validates a gossip message before it is forwarded: a manifest must verify, a fraud
-    /// proof must prove its square badly encoded. Invalid messages are rejected, which also
-    /// lowers their sender's gossip score.
+    /// Validates a gossip message before it is forwarded: a manifest or datanet record must
+    /// verify, a fraud proof must prove its square badly encoded. Invalid messages are
+    /// rejected, which also lowers their sender's gossip score.
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let valid = if message.topic == gossipsub::IdentTopic::new(FRAUD_TOPIC).hash() {
             self.on_fraud_notice(&message.data)
+        } else if message.topic == gossipsub::IdentTopic::new(DATANET_TOPIC).hash() {
+            self.on_datanet_record(&message.data)
         } else {
             match Manifest::from_bytes(&message.data)
                 .ok()
@@ -350,7 +355,23 @@ impl Worker {
         else {
             return false;
         };
-        if self.frauds.try_send(notice).is_err() {
+        self.hand_over(Record::Fraud(notice))
+    }
+
+    /// Verifies a gossiped datanet record and hands it to the server to store.
+    fn on_datanet_record(&mut self, data: &[u8]) -> bool {
+        let Some(datanet) = Datanet::from_bytes(data)
+            .ok()
+            .filter(|d| d.verify().is_ok())
+        else {
+            return false;
+        };
+        self.hand_over(Record::Datanet(Box::new(datanet)))
+    }
+
+    /// Queues a verified record for the server; a full queue drops it (and counts the drop).
+    fn hand_over(&mut self, record: Record) -> bool {
+        if self.records.try_send(record).is_err() {
             self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
         }
         true

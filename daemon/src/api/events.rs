@@ -1,0 +1,127 @@
+//! Server-sent events: the node's network events and the progress of uploads, as JSON objects
+//! with a `type` field, on one broadcast channel that `/v1/events` subscribers read.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::net::NetEvent;
+use crate::Progress;
+
+/// Events buffered per subscriber; a slow subscriber misses the oldest.
+const BUFFER: usize = 1024;
+
+/// One event as subscribers see it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApiEvent {
+    /// A peer connected.
+    PeerConnected {
+        /// The peer.
+        peer_id: String,
+    },
+    /// A peer disconnected.
+    PeerDisconnected {
+        /// The peer.
+        peer_id: String,
+    },
+    /// A contribution was announced by gossip.
+    Announced {
+        /// The contribution.
+        contribution: String,
+    },
+    /// A datanet record was stored.
+    DatanetAdded {
+        /// The datanet.
+        datanet: String,
+    },
+    /// A square was proven badly encoded.
+    ChunkInvalid {
+        /// Its DA root.
+        da_root: String,
+    },
+    /// A custodied column was stored.
+    ColumnStored {
+        /// Its square.
+        da_root: String,
+        /// The column.
+        index: u16,
+    },
+    /// An upload's progress.
+    Upload {
+        /// The upload's number on this daemon.
+        upload: u64,
+        /// `encoded` or `dispersed`.
+        stage: &'static str,
+        /// Chunks done.
+        done: usize,
+        /// Chunks in all.
+        total: usize,
+    },
+}
+
+impl ApiEvent {
+    /// The event for a network event.
+    fn of(event: NetEvent) -> Self {
+        match event {
+            NetEvent::PeerConnected(p) => ApiEvent::PeerConnected {
+                peer_id: p.to_string(),
+            },
+            NetEvent::PeerDisconnected(p) => ApiEvent::PeerDisconnected {
+                peer_id: p.to_string(),
+            },
+            NetEvent::Announced(c) => ApiEvent::Announced {
+                contribution: c.to_string(),
+            },
+            NetEvent::DatanetAdded(d) => ApiEvent::DatanetAdded {
+                datanet: d.to_string(),
+            },
+            NetEvent::ChunkInvalid(r) => ApiEvent::ChunkInvalid {
+                da_root: r.to_string(),
+            },
+            NetEvent::ColumnStored { da_root, index } => ApiEvent::ColumnStored {
+                da_root: da_root.to_string(),
+                index,
+            },
+        }
+    }
+
+    /// The event for an upload's progress.
+    pub(crate) fn upload(upload: u64, progress: Progress) -> Self {
+        let (stage, done, total) = match progress {
+            Progress::Encoded { done, total } => ("encoded", done, total),
+            Progress::Dispersed { done, total } => ("dispersed", done, total),
+        };
+        ApiEvent::Upload {
+            upload,
+            stage,
+            done,
+            total,
+        }
+    }
+}
+
+/// The channel subscribers read, fed by the node's events until `cancel`.
+pub(crate) fn channel(
+    mut node_events: broadcast::Receiver<NetEvent>,
+    cancel: CancellationToken,
+) -> broadcast::Sender<ApiEvent> {
+    let (tx, _) = broadcast::channel(BUFFER);
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        loop {
+            let event = tokio::select! {
+                _ = cancel.cancelled() => break,
+                event = node_events.recv() => event,
+            };
+            match event {
+                Ok(event) => {
+                    let _ = forward.send(ApiEvent::of(event));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    tx
+}

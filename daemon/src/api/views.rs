@@ -1,0 +1,180 @@
+//! The JSON bodies of the API, shared by the server and the command-line client.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusView {
+    /// The daemon's version.
+    pub version: String,
+    /// The node's peer id.
+    pub peer_id: String,
+    /// The contributor key (hex) that signs this node's contributions and datanets.
+    pub contributor: String,
+    /// The addresses the node listens on, each ending in its peer id.
+    pub listen: Vec<String>,
+    /// Peers connected now.
+    pub peers: usize,
+    /// Datanets known.
+    pub datanets: usize,
+    /// Contributions whose manifest is stored here.
+    pub contributions: usize,
+    /// Seconds since the daemon started.
+    pub uptime_s: u64,
+}
+
+/// One entry of `GET /v1/peers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerView {
+    /// The peer's id.
+    pub peer_id: String,
+    /// What its answers have earned it.
+    pub score: i64,
+}
+
+/// `POST /v1/datanets`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDatanet {
+    /// A short human name.
+    pub name: String,
+    /// What the dataset is for.
+    #[serde(default)]
+    pub description: String,
+    /// The contribution rules; defaults apply to what is left out.
+    #[serde(default)]
+    pub policy: PolicyView,
+}
+
+/// A datanet's contribution rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyView {
+    /// The largest accepted payload, in bytes.
+    pub max_contribution_bytes: u64,
+    /// Accepted media types; empty accepts any.
+    pub media_types: Vec<String>,
+    /// Whether exact duplicates of an earlier payload are rejected.
+    pub reject_duplicates: bool,
+}
+
+impl Default for PolicyView {
+    fn default() -> Self {
+        PolicyView {
+            max_contribution_bytes: 1 << 30,
+            media_types: Vec::new(),
+            reject_duplicates: true,
+        }
+    }
+}
+
+/// A datanet record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatanetView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// The owner's key (hex).
+    pub owner: String,
+    /// Its rules.
+    pub policy: PolicyView,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: u64,
+}
+
+/// One chunk of a contribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkView {
+    /// The chunk id.
+    pub id: String,
+    /// Its square's width.
+    pub k: u16,
+    /// Its square's DA root.
+    pub da_root: String,
+}
+
+/// How a dispersal went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DispersalView {
+    /// Columns in all squares.
+    pub columns: usize,
+    /// Custodian acknowledgements.
+    pub acks: usize,
+    /// Columns held by fewer custodians than required.
+    pub short_columns: usize,
+    /// Whether every column reached enough custodians.
+    pub complete: bool,
+}
+
+/// A contribution: its manifest and where it stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContributionView {
+    /// The contribution id.
+    pub id: String,
+    /// The datanet it belongs to.
+    pub datanet: String,
+    /// The contributor's key (hex).
+    pub contributor: String,
+    /// The payload's length.
+    pub payload_len: u64,
+    /// The payload's hash (hex).
+    pub payload_hash: String,
+    /// Its media type.
+    pub media_type: String,
+    /// The erasure code.
+    pub codec: String,
+    /// When it was signed, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// Its chunks in order.
+    pub chunks: Vec<ChunkView>,
+    /// Lifecycle: `stored`, or `rejected` with a reason.
+    pub status: String,
+    /// Why it was rejected, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// How the dispersal went, on the answer to the upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispersal: Option<DispersalView>,
+}
+
+/// `POST /v1/contributions/{id}/verify`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The detection probability each chunk must reach; 0.99 by default.
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+/// The sampling of one chunk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkSampleView {
+    /// The chunk's DA root.
+    pub da_root: String,
+    /// Its square's width.
+    pub k: u16,
+    /// Samples asked for.
+    pub requested: usize,
+    /// Samples that verified.
+    pub verified: usize,
+    /// The detection probability reached (0 if any sample failed).
+    pub confidence: f64,
+    /// Whether every sample verified and the target was reached.
+    pub available: bool,
+}
+
+/// The answer to a verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyView {
+    /// The contribution.
+    pub contribution: String,
+    /// The confidence each chunk had to reach.
+    pub target: f64,
+    /// Per chunk.
+    pub chunks: Vec<ChunkSampleView>,
+    /// Whether every chunk reached the target.
+    pub available: bool,
+}

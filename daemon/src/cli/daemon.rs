@@ -1,0 +1,130 @@
+//! `datanet run`: the storage peer. Opens the store, starts the node and the API, collects
+//! garbage on schedule, and stops cleanly on SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datanet_config::Config;
+use datanet_storage::{GcPolicy, Store};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+
+use super::home::{load_config, STAGING_DIR, STORE_DIR, TOKEN_FILE};
+use super::CliError;
+use crate::api::{self, ApiConfig};
+use crate::{Node, NodeConfig};
+
+/// Runs the daemon of `home` until SIGINT or SIGTERM.
+pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
+    let config = load_config(home)?;
+    let staging = home.join(STAGING_DIR);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| CliError::Other(format!("cannot clear {}: {e}", staging.display())))?;
+    }
+    let store = Store::open(&home.join(STORE_DIR)).map_err(|e| {
+        CliError::Other(format!("cannot open the store in {}: {e}", home.display()))
+    })?;
+    let node_config = NodeConfig::from_config(&config, home.to_path_buf())?;
+    let node = Arc::new(Node::start(node_config, store).await?);
+    let cancel = CancellationToken::new();
+    let socket = home.join(&config.api.socket);
+    let api = api::serve(
+        Arc::clone(&node),
+        ApiConfig {
+            socket: socket.clone(),
+            tcp: tcp_listener(&config, home)?,
+            max_concurrent_uploads: config.api.max_concurrent_uploads,
+            request_timeout: config.api.request_timeout,
+            staging,
+        },
+        cancel.clone(),
+    )
+    .await
+    .map_err(|e| CliError::Other(e.to_string()))?;
+    let collector = tokio::spawn(collect_garbage(
+        node.store().blocking().clone(),
+        config.storage.gc_interval,
+        config.storage.staged_grace,
+        cancel.clone(),
+    ));
+    eprintln!("datanet {} running", env!("CARGO_PKG_VERSION"));
+    eprintln!("  peer id  {}", node.peer_id());
+    for address in node.listen_addrs().await? {
+        eprintln!("  listen   {address}");
+    }
+    if let Some(addr) = api.tcp_addr() {
+        eprintln!(
+            "  api tcp  {addr} (bearer token in {})",
+            home.join(TOKEN_FILE).display()
+        );
+    }
+    eprintln!("  api      {}", socket.display());
+    wait_for_signal().await?;
+    eprintln!("stopping");
+    cancel.cancel();
+    api.stopped().await;
+    let _ = collector.await;
+    match Arc::try_unwrap(node) {
+        Ok(node) => node.shutdown().await,
+        Err(node) => drop(node),
+    }
+    eprintln!("stopped");
+    Ok(())
+}
+
+fn tcp_listener(config: &Config, home: &Path) -> Result<Option<(SocketAddr, String)>, CliError> {
+    if config.api.tcp_listen.is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = config.api.tcp_listen.parse().map_err(|e| {
+        CliError::Other(format!(
+            "api.tcp_listen: {:?} is not host:port: {e}",
+            config.api.tcp_listen
+        ))
+    })?;
+    let path = home.join(TOKEN_FILE);
+    let token = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::Other(format!("the TCP API needs {}: {e}", path.display())))?;
+    Ok(Some((addr, token.trim().to_owned())))
+}
+
+async fn wait_for_signal() -> Result<(), CliError> {
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| CliError::Other(format!("cannot handle SIGINT: {e}")))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|e| CliError::Other(format!("cannot handle SIGTERM: {e}")))?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
+/// Removes expired staged chunks and unreferenced records every `interval`.
+async fn collect_garbage(
+    store: Store,
+    interval: Duration,
+    grace: Duration,
+    cancel: CancellationToken,
+) {
+    let policy = GcPolicy {
+        staged_grace_ms: grace.as_millis() as u64,
+    };
+    let mut ticks = tokio::time::interval(interval);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.gc(policy)).await {
+            Ok(Ok(report)) => tracing::debug!(?report, "garbage collected"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "garbage collection failed"),
+            Err(e) => tracing::warn!(error = %e, "garbage collection task failed"),
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! `datanet devnet`: several daemons as separate processes on loopback, each with its own
+//! home; a datanet created, a sample dataset contributed at the first node, retrieved
+//! bit-exact at the last and verified there by sampling; then the daemons keep running for
+//! other terminals until Ctrl-C, when every process started here is stopped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::process::{Child, Command};
+
+use super::client::Client;
+use super::commands::{print_contribution, print_verify};
+use super::home::{self, toml_strings};
+use super::{transfer, CliError};
+use crate::api::views::{
+    CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest, VerifyView,
+};
+
+/// How long a daemon may take to answer on its socket, and the mesh to form.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often readiness is polled.
+const POLL: Duration = Duration::from_millis(100);
+
+/// One daemon of the devnet.
+struct Daemon {
+    home: PathBuf,
+    child: Child,
+    client: Client,
+}
+
+impl Daemon {
+    fn log(&self) -> PathBuf {
+        self.home.join("daemon.log")
+    }
+
+    /// The last lines of the daemon's log, for error messages.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.log()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(10)..].join("\n")
+    }
+}
+
+/// Runs the devnet.
+pub(crate) async fn run(
+    nodes: usize,
+    dir: Option<PathBuf>,
+    sample_mib: u64,
+    exit: bool,
+) -> Result<(), CliError> {
+    if !(2..=16).contains(&nodes) {
+        return Err(CliError::Other(format!(
+            "--nodes must be between 2 and 16, not {nodes}"
+        )));
+    }
+    let dir = match dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("datanet-devnet-{}", std::process::id())),
+    };
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(CliError::Other(format!(
+            "{} is not empty: give a new or empty --dir",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    let started = Instant::now();
+    step(&format!("starting {nodes} daemons in {}", dir.display()));
+    let mut daemons: Vec<Daemon> = Vec::new();
+    let outcome = walk_through(&dir, nodes, sample_mib, &mut daemons).await;
+    match &outcome {
+        Ok(()) => {
+            println!();
+            println!("devnet ready in {:.1} s", started.elapsed().as_secs_f64());
+            println!("use it from another terminal, for example:");
+            let last = &daemons[daemons.len() - 1].home;
+            println!("  datanet --home {} status", last.display());
+            println!("  datanet --home {} list", last.display());
+            println!(
+                "  curl --unix-socket {} http://datanet/v1/status",
+                home::socket(last).display()
+            );
+            println!("daemon logs: {}/node-*/daemon.log", dir.display());
+            if !exit {
+                println!("press Ctrl-C to stop every daemon");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        Err(e) => eprintln!("devnet failed: {e}"),
+    }
+    step("stopping the daemons");
+    for daemon in &mut daemons {
+        stop(&mut daemon.child).await;
+    }
+    println!(
+        "stopped {} daemons; their homes stay in {}",
+        daemons.len(),
+        dir.display()
+    );
+    outcome
+}
+
+async fn walk_through(
+    dir: &Path,
+    nodes: usize,
+    sample_mib: u64,
+    daemons: &mut Vec<Daemon>,
+) -> Result<(), CliError> {
+    let mut bootstrap: Vec<String> = Vec::new();
+    for i in 0..nodes {
+        let daemon = start_daemon(&dir.join(format!("node-{i}")), &bootstrap).await?;
+        let status: StatusView = daemon.client.get("/v1/status").await?;
+        println!("  node-{i}  {}", status.peer_id);
+        bootstrap.extend(status.listen.into_iter().filter(|a| a.contains("/tcp/")));
+        daemons.push(daemon);
+    }
+    wait_for_mesh(daemons).await?;
+    println!("  every node is connected to the {} others", nodes - 1);
+
+    let first = &daemons[0];
+    let last = &daemons[nodes - 1];
+    step("creating a datanet at node-0");
+    let request = CreateDatanet {
+        name: "devnet-sample".into(),
+        description: "A sample instruction dataset contributed by the devnet".into(),
+        policy: PolicyView::default(),
+    };
+    let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
+    println!("  datanet {} ({})", datanet.id, datanet.name);
+    wait_until(
+        START_TIMEOUT,
+        "the datanet record to reach the last node",
+        || async {
+            last.client
+                .get::<DatanetView>(&format!("/v1/datanets/{}", datanet.id))
+                .await
+                .is_ok()
+        },
+    )
+    .await?;
+    println!("  gossiped to every node");
+
+    step(&format!(
+        "contributing {sample_mib} MiB of sample data at node-0"
+    ));
+    let sample = dir.join("sample.jsonl");
+    write_sample(&sample, sample_mib << 20)?;
+    let upload_started = Instant::now();
+    let contribution = transfer::upload(
+        &first.client,
+        &datanet.id,
+        &sample,
+        "application/jsonl",
+        false,
+    )
+    .await?;
+    println!(
+        "  contribution {} in {:.2} s",
+        contribution.id,
+        upload_started.elapsed().as_secs_f64()
+    );
+    print_contribution(&contribution);
+
+    step(&format!("retrieving it at node-{}", nodes - 1));
+    let retrieved = dir.join("retrieved.jsonl");
+    let get_started = Instant::now();
+    transfer::download(&last.client, &contribution.id, Some(&retrieved), false).await?;
+    let same = file_hash(&sample)? == file_hash(&retrieved)?;
+    if !same {
+        return Err(CliError::Other(format!(
+            "{} differs from {}",
+            retrieved.display(),
+            sample.display()
+        )));
+    }
+    println!(
+        "  {} bytes in {:.2} s, bit-exact with what node-0 was given",
+        contribution.payload_len,
+        get_started.elapsed().as_secs_f64()
+    );
+
+    step(&format!(
+        "verifying availability by sampling at node-{}",
+        nodes - 1
+    ));
+    let verify: VerifyView = last
+        .client
+        .post(
+            &format!("/v1/contributions/{}/verify", contribution.id),
+            &VerifyRequest {
+                confidence: Some(0.99),
+            },
+        )
+        .await?;
+    print_verify(&verify);
+    if !verify.available {
+        return Err(CliError::Other("sampling did not reach the target".into()));
+    }
+
+    println!();
+    println!("summary");
+    println!("  nodes          {nodes} daemons on loopback");
+    println!("  datanet        {}", datanet.id);
+    println!(
+        "  contribution   {} ({} bytes, {} chunks) stored at node-0",
+        contribution.id,
+        contribution.payload_len,
+        contribution.chunks.len()
+    );
+    println!("  retrieved      bit-exact at node-{}", nodes - 1);
+    println!(
+        "  verified       every chunk available with confidence >= {}",
+        verify.target
+    );
+    Ok(())
+}
+
+fn step(text: &str) {
+    println!("==> {text}");
+}
+
+/// Initializes `home` on loopback with the devnet's settings and starts its daemon.
+async fn start_daemon(home: &Path, bootstrap: &[String]) -> Result<Daemon, CliError> {
+    let devnet = datanet_config::Config::parse(datanet_config::DEVNET_TOML, "devnet.toml", [])
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    let duration = |d: Duration| home::toml_string(&format!("{}ms", d.as_millis()));
+    home::init(
+        home,
+        &[
+            ("network.listen", toml_strings(&devnet.network.listen)),
+            ("network.bootstrap", toml_strings(bootstrap)),
+            (
+                "network.request_timeout",
+                duration(devnet.network.request_timeout),
+            ),
+            ("repair.interval", duration(devnet.repair.interval)),
+            (
+                "storage.staged_grace",
+                duration(devnet.storage.staged_grace),
+            ),
+        ],
+    )?;
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Other(format!("cannot find the datanet binary: {e}")))?;
+    let log = std::fs::File::create(home.join("daemon.log"))
+        .map_err(|e| CliError::Other(format!("cannot create the daemon log: {e}")))?;
+    let child = Command::new(exe)
+        .arg("--home")
+        .arg(home)
+        .arg("run")
+        .env("RUST_LOG", "info,libp2p=warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| CliError::Other(format!("cannot start a daemon: {e}")))?;
+    let mut daemon = Daemon {
+        home: home.to_path_buf(),
+        client: Client::new(&home::socket(home)),
+        child,
+    };
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if daemon.client.get::<StatusView>("/v1/status").await.is_ok() {
+            return Ok(daemon);
+        }
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            return Err(CliError::Other(format!(
+                "the daemon in {} exited ({status}):\n{}",
+                home.display(),
+                daemon.log_tail()
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Other(format!(
+                "the daemon in {} did not answer within {} s:\n{}",
+                home.display(),
+                START_TIMEOUT.as_secs(),
+                daemon.log_tail()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until every daemon is connected to every other.
+async fn wait_for_mesh(daemons: &[Daemon]) -> Result<(), CliError> {
+    let others = daemons.len() - 1;
+    wait_until(
+        START_TIMEOUT,
+        "every node to connect to every other",
+        || async {
+            for daemon in daemons {
+                match daemon.client.get::<Vec<PeerView>>("/v1/peers").await {
+                    Ok(peers) if peers.len() >= others => {}
+                    _ => return false,
+                }
+            }
+            true
+        },
+    )
+    .await
+}
+
+async fn wait_until<F, Fut>(limit: Duration, what: &str, mut done: F) -> Result<(), CliError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !done().await {
+        if Instant::now() > deadline {
+            return Err(CliError::Other(format!(
+                "gave up waiting {} s for {what}",
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(())
+}
+
+/// Stops a daemon with SIGTERM, then SIGKILL if it has not exited within 10 s.
+async fn stop(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+    }
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+/// A JSON-lines instruction dataset of about `len` bytes, the same for every run.
+fn write_sample(path: &Path, len: u64) -> Result<(), CliError> {
+    const WORDS: &[&str] = &[
+        "data",
+        "network",
+        "model",
+        "sample",
+        "chunk",
+        "proof",
+        "peer",
+        "square",
+        "root",
+        "validator",
+        "contributor",
+        "dataset",
+        "commons",
+        "erasure",
+        "column",
+        "row",
+        "share",
+        "quorum",
+        "anchor",
+        "reward",
+        "light",
+        "client",
+        "storage",
+        "gossip",
+        "availability",
+    ];
+    let file = std::fs::File::create(path)
+        .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut written = 0u64;
+    let mut id = 0u64;
+    let sentence = |rng: &mut StdRng, n: usize| {
+        (0..n)
+            .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    while written < len {
+        let prompt = sentence(&mut rng, 12);
+        let response = sentence(&mut rng, 40);
+        let line = format!("{{\"id\":{id},\"prompt\":\"{prompt}\",\"response\":\"{response}\"}}\n");
+        out.write_all(line.as_bytes())
+            .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?;
+        written += line.len() as u64;
+        id += 1;
+    }
+    out.flush()
+        .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))
+}
+
+fn file_hash(path: &Path) -> Result<blake3::Hash, CliError> {
+    let mut hasher = blake3::Hasher::new();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
+    hasher
+        .update_reader(file)
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
+    Ok(hasher.finalize())
+}

@@ -1,0 +1,164 @@
+//! The `datanet` command line: set up a home, run the daemon, and talk to a running daemon
+//! through its socket. Every command that prints takes `--json`. Exit codes: 0 success,
+//! 1 error, 2 bad usage, 3 `verify` found a chunk short of the target.
+
+mod client;
+mod commands;
+mod daemon;
+mod devnet;
+pub mod home;
+mod transfer;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::NodeError;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// No daemon answers on the socket.
+    #[error("no daemon answers on {0} ({1}); start one with `datanet run`")]
+    NoDaemon(PathBuf, String),
+    /// The daemon answered with an error.
+    #[error("{message} ({status} {code})")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code.
+        code: String,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// Anything else, said plainly.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// datanet: a peer-to-peer network for community-owned AI datasets.
+#[derive(Debug, Parser)]
+#[command(name = "datanet", version, about)]
+pub struct Cli {
+    /// The node's home folder.
+    #[arg(long, global = true, env = "DATANET_HOME")]
+    pub home: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a home: node and contributor keys, API token and config.
+    Init {
+        /// An address to listen on (repeatable); the default is TCP and QUIC on port 4001.
+        #[arg(long, value_name = "MULTIADDR")]
+        listen: Vec<String>,
+        /// A peer to dial at start (repeatable).
+        #[arg(long, value_name = "MULTIADDR")]
+        bootstrap: Vec<String>,
+    },
+    /// Run the storage peer daemon until SIGINT or SIGTERM.
+    Run,
+    /// The daemon's identity, addresses and counts.
+    Status,
+    /// The peers connected now.
+    Peers,
+    /// Create a datanet owned by this node's contributor key.
+    Create {
+        /// Its name.
+        name: String,
+        /// What the dataset is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A JSON policy file: max_contribution_bytes, media_types, reject_duplicates.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
+    /// The datanets this node knows.
+    List,
+    /// Contribute a file (or `-` for stdin) to a datanet.
+    Contribute {
+        /// The file, or `-`.
+        file: PathBuf,
+        /// The datanet's id.
+        #[arg(long)]
+        datanet: String,
+        /// The payload's media type.
+        #[arg(long, default_value = "application/octet-stream")]
+        media_type: String,
+    },
+    /// Fetch a contribution's payload, checked against its manifest.
+    Get {
+        /// The contribution id.
+        id: String,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// A contribution's manifest and status.
+    Show {
+        /// The contribution id.
+        id: String,
+    },
+    /// Sample every chunk of a contribution through the network.
+    Verify {
+        /// The contribution id.
+        id: String,
+        /// The detection probability each chunk must reach.
+        #[arg(long, default_value_t = 0.99)]
+        confidence: f64,
+    },
+    /// Start a local network of daemons on loopback and walk a contribution through it.
+    Devnet {
+        /// How many daemons.
+        #[arg(long, default_value_t = 4)]
+        nodes: usize,
+        /// Where their homes go (default: a new folder under the system's temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Payload size of the sample contribution, in MiB.
+        #[arg(long, default_value_t = 20)]
+        sample_mib: u64,
+        /// Stop the daemons once the walk-through is done instead of waiting for Ctrl-C.
+        #[arg(long)]
+        exit: bool,
+    },
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

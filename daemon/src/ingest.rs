@@ -1,0 +1,234 @@
+//! Ingest: a contribution's payload cut into chunks, each encoded, committed and kept in the
+//! store, then the manifest signed and stored, then every square dispersed. The payload is
+//! read one chunk at a time from memory or from a file, so memory holds a few squares
+//! whatever the payload's size. Squares are encoded twice (to commit, then to push) unless
+//! the payload is small enough to keep them.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use datanet_protocol::chunking::{self, MAX_CHUNK_LEN};
+use datanet_protocol::hash::{Domain, Hasher};
+use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::{
+    ChunkId, CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SquareHeader,
+};
+use datanet_storage::Store;
+use futures::{stream, StreamExt};
+
+use crate::NodeError;
+
+/// Squares kept from commitment to dispersal when a payload has at most this many chunks;
+/// larger payloads encode each square again when it is pushed.
+const KEPT_SQUARES: usize = 2;
+/// Squares encoded ahead of the one being pushed.
+const ENCODE_AHEAD: usize = 2;
+
+/// A contribution's bytes.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// Bytes in memory.
+    Bytes(Arc<Vec<u8>>),
+    /// A file of `len` bytes, read one chunk at a time.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Its length when the contribution began.
+        len: u64,
+    },
+}
+
+impl Payload {
+    /// The payload's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Bytes(b) => b.len() as u64,
+            Payload::File { len, .. } => *len,
+        }
+    }
+
+    /// Whether the payload has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each chunk in order, read as it is needed.
+    fn chunks(&self) -> Result<Chunks<'_>, NodeError> {
+        match self {
+            Payload::Bytes(bytes) => Ok(Box::new(chunking::chunks(bytes).map(|c| Ok(c.to_vec())))),
+            Payload::File { path, len } => {
+                let file = File::open(path).map_err(|e| io_error(path, e))?;
+                let mut reader = file.take(*len);
+                let count = chunking::chunk_count(*len);
+                Ok(Box::new((0..count).map(move |i| {
+                    let want = chunking::chunk_len(*len, i).unwrap_or(0) as usize;
+                    let mut chunk = vec![0; want];
+                    reader
+                        .read_exact(&mut chunk)
+                        .map_err(|e| io_error(path, e))?;
+                    Ok(chunk)
+                })))
+            }
+        }
+    }
+}
+
+/// A payload's chunks, each read when it is reached.
+type Chunks<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, NodeError>> + 'a>;
+
+fn io_error(path: &std::path::Path, e: std::io::Error) -> NodeError {
+    NodeError::Invalid(format!("reading {}: {e}", path.display()))
+}
+
+/// How far an ingest has come, reported as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Chunk `done` of `total` was encoded, committed and stored.
+    Encoded {
+        /// Chunks done so far.
+        done: usize,
+        /// Chunks in all.
+        total: usize,
+    },
+    /// Chunk `done` of `total` was pushed to its custodians.
+    Dispersed {
+        /// Chunks done so far.
+        done: usize,
+        /// Chunks in all.
+        total: usize,
+    },
+}
+
+/// What is needed to encode and sign one contribution.
+pub(crate) struct Ingest<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) key: &'a SecretKey,
+    pub(crate) datanet: DatanetId,
+    pub(crate) codec: CodecId,
+    pub(crate) media_type: String,
+}
+
+/// A committed, signed and stored contribution, ready to disperse.
+pub(crate) struct Committed {
+    pub(crate) manifest: Manifest,
+    pub(crate) headers: Vec<SquareHeader>,
+    /// The squares, when the payload was small enough to keep them.
+    pub(crate) squares: Option<Vec<Arc<ExtendedSquare>>>,
+}
+
+impl Ingest<'_> {
+    /// Encodes every chunk of `payload`, stores the chunks, signs the manifest and stores it
+    /// with the headers. Blocking.
+    pub(crate) fn commit(
+        &self,
+        payload: &Payload,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Committed, NodeError> {
+        let total = chunking::chunk_count(payload.len()) as usize;
+        let keep = total <= KEPT_SQUARES;
+        let mut entries = Vec::with_capacity(total);
+        let mut headers = Vec::with_capacity(total);
+        let mut squares = Vec::new();
+        let mut hasher = Hasher::new(Domain::Payload);
+        let mut payload_len = 0u64;
+        for chunk in payload.chunks()? {
+            let chunk = chunk?;
+            let square = ExtendedSquare::encode(&chunk, self.codec)?;
+            entries.push(ChunkEntry::new(&chunk, &square));
+            headers.push(square.header());
+            self.store.put_chunk(&chunk)?;
+            hasher.update(&chunk);
+            payload_len += chunk.len() as u64;
+            if keep {
+                squares.push(Arc::new(square));
+            }
+            progress(Progress::Encoded {
+                done: entries.len(),
+                total,
+            });
+        }
+        let body = ManifestBody {
+            datanet: self.datanet,
+            contributor: self.key.public(),
+            payload_len,
+            payload_hash: hasher.finalize(),
+            media_type: self.media_type.clone(),
+            codec: self.codec,
+            chunks: entries,
+            metadata: Vec::new(),
+            timestamp_ms: now_ms(),
+            nonce: rand::random(),
+        };
+        let manifest =
+            Manifest::sign(body, self.key).map_err(|e| NodeError::Invalid(e.to_string()))?;
+        self.store.put_contribution(&manifest, &headers, &[])?;
+        Ok(Committed {
+            manifest,
+            headers,
+            squares: keep.then_some(squares),
+        })
+    }
+}
+
+/// The squares of a committed contribution in order: kept ones, or each chunk read back from
+/// the store (verified) and encoded again, a few ahead of the consumer.
+pub(crate) fn squares(
+    store: Store,
+    committed: &Committed,
+) -> impl futures::Stream<Item = Result<Arc<ExtendedSquare>, NodeError>> + '_ {
+    let codec = committed.manifest.body().codec;
+    let ids: Vec<ChunkId> = committed
+        .manifest
+        .body()
+        .chunks
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    stream::iter(ids.into_iter().enumerate())
+        .map(move |(i, id)| {
+            let kept = committed
+                .squares
+                .as_ref()
+                .and_then(|s| s.get(i))
+                .map(Arc::clone);
+            let store = store.clone();
+            async move {
+                if let Some(square) = kept {
+                    return Ok(square);
+                }
+                tokio::task::spawn_blocking(move || {
+                    let chunk = store.chunk(&id)?.ok_or_else(|| {
+                        NodeError::Invalid(format!("chunk {id} left the store during ingest"))
+                    })?;
+                    Ok(Arc::new(ExtendedSquare::encode(&chunk, codec)?))
+                })
+                .await
+                .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))?
+            }
+        })
+        .buffered(ENCODE_AHEAD)
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The most chunks one contribution may have: its headers travel in one request.
+pub(crate) fn check_size(len: u64) -> Result<(), NodeError> {
+    let chunks = chunking::chunk_count(len);
+    let max = crate::net::wire::MAX_HEADERS as u64;
+    if chunks > max {
+        return Err(NodeError::Invalid(format!(
+            "a contribution of {len} bytes has {chunks} chunks; at most {max} ({} MiB) fit one manifest",
+            (max * MAX_CHUNK_LEN as u64) >> 20
+        )));
+    }
+    Ok(())
+}
