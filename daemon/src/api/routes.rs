@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -40,15 +39,13 @@ fn parse<T: FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("{text:?} is not a valid {what} id")))
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v).map_err(|e| {
+/// A JSON request body, whatever its declared content type (so `curl -d` works).
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            format!(
-                "the request body is not valid JSON for this endpoint: {}",
-                e.body_text()
-            ),
+            format!("the request body is not valid JSON for this endpoint: {e}"),
         )
     })
 }
@@ -110,9 +107,9 @@ pub(crate) async fn list_datanets(
 /// `POST /v1/datanets`.
 pub(crate) async fn create_datanet(
     State(state): Shared,
-    body: Result<Json<CreateDatanet>, JsonRejection>,
+    body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let request = json_body(body)?;
+    let request: CreateDatanet = json_body(&body)?;
     let datanet = state
         .node
         .create_datanet(
@@ -348,13 +345,7 @@ pub(crate) async fn verify(
     let request: VerifyRequest = if body.is_empty() {
         VerifyRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!("the request body is not valid JSON for this endpoint: {e}"),
-            )
-        })?
+        json_body(&body)?
     };
     let target = request.confidence.unwrap_or(DEFAULT_CONFIDENCE);
     if !(target > 0.0 && target < 1.0) {

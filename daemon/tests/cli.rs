@@ -1,0 +1,320 @@
+//! The `datanet` binary end to end, as separate processes on loopback: three homes set up
+//! with `init`, three daemons, a contribution made with the CLI at one node, fetched
+//! bit-exact at another and verified by sampling at the third; then two daemons stopped and
+//! the loss reported. Also the CLI's answers to a broken config and an unwritable home.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_datanet");
+const WAIT: Duration = Duration::from_secs(60);
+
+fn datanet(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("DATANET_HOME")
+        .output()
+        .unwrap()
+}
+
+fn json(home: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = datanet(home, &all);
+    assert!(
+        out.status.success(),
+        "datanet {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A daemon process, stopped (SIGKILL) if the test ends without stopping it.
+struct Daemon {
+    home: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    fn start(home: &Path) -> Daemon {
+        let log = std::fs::File::create(home.join("test-daemon.log")).unwrap();
+        let child = Command::new(BIN)
+            .arg("--home")
+            .arg(home)
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let daemon = Daemon {
+            home: home.to_path_buf(),
+            child: Some(child),
+        };
+        wait_until("the daemon answers", || {
+            datanet(home, &["status"]).status.success()
+        });
+        daemon
+    }
+
+    /// Sends SIGTERM and checks the daemon exits cleanly and removes its socket.
+    fn stop(&mut self) {
+        let mut child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + WAIT;
+        let exit = loop {
+            if let Some(exit) = child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(Instant::now() < deadline, "the daemon stops on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(exit.success(), "graceful shutdown exits 0: {exit}");
+        assert!(!self.home.join("datanet.sock").exists());
+    }
+
+    fn listen(&self) -> Vec<String> {
+        json(&self.home, &["status"])["listen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .filter(|a| a.contains("/tcp/"))
+            .collect()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn init(home: &Path, bootstrap: &[String]) {
+    let mut args = vec![
+        "init",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--listen",
+        "/ip4/127.0.0.1/udp/0/quic-v1",
+    ];
+    for address in bootstrap {
+        args.extend(["--bootstrap", address.as_str()]);
+    }
+    let out = datanet(home, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn three_daemons_store_fetch_and_verify_a_contribution_and_report_its_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let homes: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("n{i}"))).collect();
+    let mut daemons: Vec<Daemon> = Vec::new();
+    let mut bootstrap = Vec::new();
+    for home in &homes {
+        init(home, &bootstrap);
+        let daemon = Daemon::start(home);
+        bootstrap.extend(daemon.listen());
+        daemons.push(daemon);
+    }
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(homes[0].join("node.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "keys are owner-only");
+    let again = datanet(&homes[0], &["init"]);
+    assert!(!again.status.success(), "init refuses an initialized home");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    for home in &homes {
+        wait_until("a full mesh", || {
+            json(home, &["peers"]).as_array().unwrap().len() == 2
+        });
+    }
+
+    let datanet_id = json(
+        &homes[0],
+        &["create", "corpus", "--description", "test data"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = json(&homes[0], &["list"]);
+    assert_eq!(listed[0]["id"], datanet_id.as_str());
+
+    let input = dir.path().join("input.bin");
+    let data: Vec<u8> = (0..10_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&input, &data).unwrap();
+    let contribution = json(
+        &homes[0],
+        &[
+            "contribute",
+            input.to_str().unwrap(),
+            "--datanet",
+            &datanet_id,
+        ],
+    );
+    let id = contribution["id"].as_str().unwrap().to_owned();
+    assert_eq!(contribution["chunks"].as_array().unwrap().len(), 2);
+    assert_eq!(contribution["dispersal"]["complete"], true);
+
+    let output = dir.path().join("output.bin");
+    let got = datanet(&homes[1], &["get", &id, "-o", output.to_str().unwrap()]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(
+        std::fs::read(&output).unwrap() == data,
+        "bit-exact at another node"
+    );
+    let to_stdout = datanet(&homes[1], &["get", &id]);
+    assert!(
+        to_stdout.stdout == data,
+        "get without -o writes the payload to stdout"
+    );
+
+    let shown = json(&homes[2], &["show", &id]);
+    assert_eq!(shown["status"], "stored");
+    assert_eq!(shown["payload_len"], data.len() as u64);
+
+    let verified = datanet(&homes[2], &["verify", &id]);
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{text}");
+    assert!(text.contains("available: 2 of 2 chunks"), "{text}");
+
+    daemons[0].stop();
+    daemons[1].stop();
+    wait_until("the peers to go", || {
+        json(&homes[2], &["peers"]).as_array().unwrap().is_empty()
+    });
+    let lost = datanet(&homes[2], &["--json", "verify", &id]);
+    assert_eq!(
+        lost.status.code(),
+        Some(3),
+        "verify fails when chunks cannot be sampled"
+    );
+    let report: Value = serde_json::from_slice(&lost.stdout).unwrap();
+    assert_eq!(report["available"], false);
+    for chunk in report["chunks"].as_array().unwrap() {
+        assert_eq!(chunk["available"], false);
+        assert_eq!(chunk["confidence"], 0.0);
+        assert!(chunk["verified"].as_u64().unwrap() < chunk["requested"].as_u64().unwrap());
+    }
+    daemons[2].stop();
+}
+
+#[test]
+fn a_config_with_a_typo_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("n");
+    init(&home, &[]);
+    let config = home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("replicas = 2", "replicaz = 2")).unwrap();
+    let out = datanet(&home, &["run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("replicaz"), "{stderr}");
+    assert!(stderr.contains("config.toml"), "{stderr}");
+}
+
+#[test]
+fn commands_without_a_daemon_or_a_home_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("n");
+    let out = datanet(&home, &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("datanet run"));
+    let out = datanet(&home, &["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("datanet init"));
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+/// A folder bind-mounted read-only onto itself, unmounted on drop.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn mount(dir: &Path) -> ReadOnly {
+        for args in [vec!["--bind"], vec!["-o", "remount,bind,ro"]] {
+            let status = Command::new("mount")
+                .args(&args)
+                .arg(dir)
+                .arg(dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "mount {args:?}");
+        }
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_home_that_is_not_writable_is_a_clear_error() {
+    if !is_root() {
+        eprintln!("skipped: a read-only bind mount needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("n");
+    init(&home, &[]);
+    let frozen = dir.path().join("frozen");
+    std::fs::create_dir(&frozen).unwrap();
+    let _ro_home = ReadOnly::mount(&home);
+    let _ro_frozen = ReadOnly::mount(&frozen);
+
+    let out = datanet(&frozen.join("new"), &["init"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("cannot create"), "{stderr}");
+
+    let out = datanet(&home, &["run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("Read-only file system") || stderr.contains("not writable"),
+        "{stderr}"
+    );
+}
