@@ -19,6 +19,9 @@ use datanet_protocol::{ContributionId, DaRoot, DatanetId};
 use wire::{Request, Response};
 pub(crate) use worker::spawn;
 
+/// How long a dial may take to connect.
+pub const DIAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why a network call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -173,12 +176,20 @@ impl NetHandle {
         .await?
     }
 
-    /// Dials `address`; when it ends in `/p2p/<peer id>`, waits until that peer is connected.
+    /// Dials `address`; when it ends in `/p2p/<peer id>`, waits until that peer is connected,
+    /// at most [`DIAL_TIMEOUT`].
     ///
     /// # Errors
-    /// [`NetError::Dial`] or [`NetError::WorkerDied`].
+    /// [`NetError::Dial`] (a timeout included) or [`NetError::WorkerDied`].
     pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {
-        self.call(|reply| Command::Dial(address, reply)).await?
+        let dialing = self.call(|reply| Command::Dial(address.clone(), reply));
+        match tokio::time::timeout(DIAL_TIMEOUT, dialing).await {
+            Ok(result) => result?,
+            Err(_) => Err(NetError::Dial(
+                address,
+                format!("no connection within {} s", DIAL_TIMEOUT.as_secs()),
+            )),
+        }
     }
 
     /// The peers connected now.
