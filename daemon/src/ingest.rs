@@ -220,7 +220,11 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The most chunks one contribution may have: its headers travel in one request.
+/// The largest contribution: its chunks' headers travel in one request of at most
+/// [`crate::net::wire::MAX_HEADERS`] headers.
+pub const MAX_CONTRIBUTION_BYTES: u64 = crate::net::wire::MAX_HEADERS as u64 * MAX_CHUNK_LEN as u64;
+
+/// Refuses a contribution over [`MAX_CONTRIBUTION_BYTES`].
 pub(crate) fn check_size(len: u64) -> Result<(), NodeError> {
     let chunks = chunking::chunk_count(len);
     let max = crate::net::wire::MAX_HEADERS as u64;

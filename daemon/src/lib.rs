@@ -24,7 +24,7 @@ pub use identity::{
     load_or_create_contributor_key, load_or_create_key, peer_id_of, CONTRIBUTOR_KEY_FILE,
     NODE_KEY_FILE,
 };
-pub use ingest::{Payload, Progress};
+pub use ingest::{Payload, Progress, MAX_CONTRIBUTION_BYTES};
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;

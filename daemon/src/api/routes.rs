@@ -27,7 +27,7 @@ use super::views::{
     ChunkSampleView, CreateDatanet, PeerView, StatusView, VerifyRequest, VerifyView,
 };
 use super::ApiState;
-use crate::Payload;
+use crate::{Payload, MAX_CONTRIBUTION_BYTES};
 
 type Shared = State<Arc<ApiState>>;
 
@@ -168,7 +168,7 @@ pub(crate) async fn contribute(
             ),
         ));
     }
-    let limit = policy.max_contribution_bytes;
+    let limit = policy.max_contribution_bytes.min(MAX_CONTRIBUTION_BYTES);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -88,7 +88,7 @@ pub(crate) fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("the datanet accepts contributions of at most {limit} bytes"),
+        format!("contributions to this datanet are limited to {limit} bytes"),
     )
 }
 

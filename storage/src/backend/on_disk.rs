@@ -2,6 +2,7 @@
 //! returns) and [`ChunkFiles`] for chunk bytes.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use datanet_protocol::ChunkId;
 
@@ -9,15 +10,25 @@ use super::chunk_files::ChunkFiles;
 use super::{Backend, Entry, Op};
 use crate::StoreError;
 
+/// sled's page cache: enough for the metadata and recent columns, and small enough that a
+/// node's memory stays bounded (sled's own default is 1 GiB).
+pub(crate) const CACHE_BYTES: u64 = 64 << 20;
+
 /// sled plus chunk files under a node's home folder: `db/` and `chunks/`.
 #[derive(Debug)]
 pub struct DiskBackend {
     db: sled::Db,
     chunks: ChunkFiles,
+    /// Commits run one at a time: each batch is applied and flushed before the next starts.
+    /// sled 0.34 has open reports of deadlocks under concurrent flushes (spacejam/sled#1308,
+    /// #1412), and every commit here flushes; its background flusher is off for the same
+    /// reason, as it would only repeat what each commit already did.
+    commits: Mutex<()>,
 }
 
 impl DiskBackend {
-    /// Opens (creating if needed) the engine under `home`.
+    /// Opens (creating if needed) the engine under `home`, with a page cache of
+    /// [`CACHE_BYTES`].
     ///
     /// # Errors
     /// [`StoreError::NotWritable`], [`StoreError::DiskFull`] or another open error.
@@ -26,10 +37,16 @@ impl DiskBackend {
             .map_err(|e| StoreError::io(format!("creating {}", home.display()), e))?;
         let db = sled::Config::new()
             .path(home.join("db"))
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| StoreError::sled(format!("opening {}", home.join("db").display()), e))?;
         let chunks = ChunkFiles::open(&home.join("chunks"))?;
-        Ok(DiskBackend { db, chunks })
+        Ok(DiskBackend {
+            db,
+            chunks,
+            commits: Mutex::new(()),
+        })
     }
 
     /// Where chunk `id` is stored.
@@ -57,6 +74,7 @@ impl Backend for DiskBackend {
     }
 
     fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let _one_at_a_time = self.commits.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
