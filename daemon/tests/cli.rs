@@ -318,3 +318,51 @@ fn a_home_that_is_not_writable_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_devnet_walks_a_contribution_through_separate_daemons_and_stops_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = dir.path().join("devnet");
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "devnet",
+            "--nodes",
+            "3",
+            "--sample-mib",
+            "9",
+            "--exit",
+            "--dir",
+        ])
+        .arg(&devnet)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("==> retrieving it at node-2"), "{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["bit_exact"], true);
+    assert_eq!(summary["verification"]["available"], true);
+    assert_eq!(
+        summary["contribution"]["chunks"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(summary["contribution"]["dispersal"]["complete"], true);
+    let nodes = summary["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    for node in nodes {
+        let socket = PathBuf::from(node["socket"].as_str().unwrap());
+        assert!(
+            !socket.exists(),
+            "every daemon was stopped: {}",
+            socket.display()
+        );
+    }
+    let again = Command::new(BIN)
+        .args(["devnet", "--exit", "--dir"])
+        .arg(&devnet)
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a used devnet folder is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}

@@ -135,7 +135,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             dir,
             sample_mib,
             exit,
-        } => devnet::run(nodes, dir, sample_mib, exit).await?,
+        } => devnet::run(nodes, dir, sample_mib, exit, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

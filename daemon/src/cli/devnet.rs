@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::Serialize;
 use tokio::process::{Child, Command};
 
 use super::client::Client;
@@ -17,7 +18,8 @@ use super::commands::{print_contribution, print_verify};
 use super::home::{self, toml_strings};
 use super::{transfer, CliError};
 use crate::api::views::{
-    CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest, VerifyView,
+    ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
+    VerifyView,
 };
 
 /// How long a daemon may take to answer on its socket, and the mesh to form.
@@ -51,6 +53,7 @@ pub(crate) async fn run(
     dir: Option<PathBuf>,
     sample_mib: u64,
     exit: bool,
+    json: bool,
 ) -> Result<(), CliError> {
     if !(2..=16).contains(&nodes) {
         return Err(CliError::Other(format!(
@@ -74,39 +77,80 @@ pub(crate) async fn run(
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Other(format!("cannot create {}: {e}", dir.display())))?;
     let started = Instant::now();
-    step(&format!("starting {nodes} daemons in {}", dir.display()));
+    step(
+        json,
+        &format!("starting {nodes} daemons in {}", dir.display()),
+    );
     let mut daemons: Vec<Daemon> = Vec::new();
-    let outcome = walk_through(&dir, nodes, sample_mib, &mut daemons).await;
+    let outcome = walk_through(&dir, nodes, sample_mib, &mut daemons, json).await;
     match &outcome {
-        Ok(()) => {
-            println!();
-            println!("devnet ready in {:.1} s", started.elapsed().as_secs_f64());
-            println!("use it from another terminal, for example:");
-            let last = &daemons[daemons.len() - 1].home;
-            println!("  datanet --home {} status", last.display());
-            println!("  datanet --home {} list", last.display());
-            println!(
-                "  curl --unix-socket {} http://datanet/v1/status",
-                home::socket(last).display()
+        Ok(summary) => {
+            if json {
+                match serde_json::to_string_pretty(summary) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
+            say(json, String::new());
+            say(
+                json,
+                format!("devnet ready in {:.1} s", started.elapsed().as_secs_f64()),
             );
-            println!("daemon logs: {}/node-*/daemon.log", dir.display());
+            say(json, "use it from another terminal, for example:".into());
+            let last = &daemons[daemons.len() - 1].home;
+            say(json, format!("  datanet --home {} status", last.display()));
+            say(json, format!("  datanet --home {} list", last.display()));
+            say(
+                json,
+                format!(
+                    "  curl --unix-socket {} http://datanet/v1/status",
+                    home::socket(last).display()
+                ),
+            );
+            say(
+                json,
+                format!("daemon logs: {}/node-*/daemon.log", dir.display()),
+            );
             if !exit {
-                println!("press Ctrl-C to stop every daemon");
+                say(json, "press Ctrl-C to stop every daemon".into());
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
         Err(e) => eprintln!("devnet failed: {e}"),
     }
-    step("stopping the daemons");
+    step(json, "stopping the daemons");
     for daemon in &mut daemons {
         stop(&mut daemon.child).await;
     }
-    println!(
-        "stopped {} daemons; their homes stay in {}",
-        daemons.len(),
-        dir.display()
+    say(
+        json,
+        format!(
+            "stopped {} daemons; their homes stay in {}",
+            daemons.len(),
+            dir.display()
+        ),
     );
-    outcome
+    outcome.map(|_| ())
+}
+
+/// What the walk-through did, printed as JSON with `--json`.
+#[derive(Debug, Serialize)]
+struct Summary {
+    dir: PathBuf,
+    nodes: Vec<NodeSummary>,
+    datanet: DatanetView,
+    contribution: ContributionView,
+    retrieved_at: String,
+    bit_exact: bool,
+    verification: VerifyView,
+}
+
+/// One daemon of the summary.
+#[derive(Debug, Serialize)]
+struct NodeSummary {
+    home: PathBuf,
+    peer_id: String,
+    socket: PathBuf,
 }
 
 async fn walk_through(
@@ -114,28 +158,38 @@ async fn walk_through(
     nodes: usize,
     sample_mib: u64,
     daemons: &mut Vec<Daemon>,
-) -> Result<(), CliError> {
+    json: bool,
+) -> Result<Summary, CliError> {
+    let mut summaries = Vec::new();
     let mut bootstrap: Vec<String> = Vec::new();
     for i in 0..nodes {
         let daemon = start_daemon(&dir.join(format!("node-{i}")), &bootstrap).await?;
         let status: StatusView = daemon.client.get("/v1/status").await?;
-        println!("  node-{i}  {}", status.peer_id);
+        say(json, format!("  node-{i}  {}", status.peer_id));
+        summaries.push(NodeSummary {
+            home: daemon.home.clone(),
+            peer_id: status.peer_id.clone(),
+            socket: home::socket(&daemon.home),
+        });
         bootstrap.extend(status.listen.into_iter().filter(|a| a.contains("/tcp/")));
         daemons.push(daemon);
     }
     wait_for_mesh(daemons).await?;
-    println!("  every node is connected to the {} others", nodes - 1);
+    say(
+        json,
+        format!("  every node is connected to the {} others", nodes - 1),
+    );
 
     let first = &daemons[0];
     let last = &daemons[nodes - 1];
-    step("creating a datanet at node-0");
+    step(json, "creating a datanet at node-0");
     let request = CreateDatanet {
         name: "devnet-sample".into(),
         description: "A sample instruction dataset contributed by the devnet".into(),
         policy: PolicyView::default(),
     };
     let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
-    println!("  datanet {} ({})", datanet.id, datanet.name);
+    say(json, format!("  datanet {} ({})", datanet.id, datanet.name));
     wait_until(
         START_TIMEOUT,
         "the datanet record to reach the last node",
@@ -147,11 +201,12 @@ async fn walk_through(
         },
     )
     .await?;
-    println!("  gossiped to every node");
+    say(json, "  gossiped to every node".into());
 
-    step(&format!(
-        "contributing {sample_mib} MiB of sample data at node-0"
-    ));
+    step(
+        json,
+        &format!("contributing {sample_mib} MiB of sample data at node-0"),
+    );
     let sample = dir.join("sample.jsonl");
     write_sample(&sample, sample_mib << 20)?;
     let upload_started = Instant::now();
@@ -163,14 +218,19 @@ async fn walk_through(
         false,
     )
     .await?;
-    println!(
-        "  contribution {} in {:.2} s",
-        contribution.id,
-        upload_started.elapsed().as_secs_f64()
+    say(
+        json,
+        format!(
+            "  contribution {} in {:.2} s",
+            contribution.id,
+            upload_started.elapsed().as_secs_f64()
+        ),
     );
-    print_contribution(&contribution);
+    if !json {
+        print_contribution(&contribution);
+    }
 
-    step(&format!("retrieving it at node-{}", nodes - 1));
+    step(json, &format!("retrieving it at node-{}", nodes - 1));
     let retrieved = dir.join("retrieved.jsonl");
     let get_started = Instant::now();
     transfer::download(&last.client, &contribution.id, Some(&retrieved), false).await?;
@@ -182,16 +242,19 @@ async fn walk_through(
             sample.display()
         )));
     }
-    println!(
-        "  {} bytes in {:.2} s, bit-exact with what node-0 was given",
-        contribution.payload_len,
-        get_started.elapsed().as_secs_f64()
+    say(
+        json,
+        format!(
+            "  {} bytes in {:.2} s, bit-exact with what node-0 was given",
+            contribution.payload_len,
+            get_started.elapsed().as_secs_f64()
+        ),
     );
 
-    step(&format!(
-        "verifying availability by sampling at node-{}",
-        nodes - 1
-    ));
+    step(
+        json,
+        &format!("verifying availability by sampling at node-{}", nodes - 1),
+    );
     let verify: VerifyView = last
         .client
         .post(
@@ -201,31 +264,63 @@ async fn walk_through(
             },
         )
         .await?;
-    print_verify(&verify);
+    if !json {
+        print_verify(&verify);
+    }
     if !verify.available {
         return Err(CliError::Other("sampling did not reach the target".into()));
     }
 
-    println!();
-    println!("summary");
-    println!("  nodes          {nodes} daemons on loopback");
-    println!("  datanet        {}", datanet.id);
-    println!(
-        "  contribution   {} ({} bytes, {} chunks) stored at node-0",
-        contribution.id,
-        contribution.payload_len,
-        contribution.chunks.len()
+    say(json, String::new());
+    say(json, "summary".into());
+    say(
+        json,
+        format!("  nodes          {nodes} daemons on loopback"),
     );
-    println!("  retrieved      bit-exact at node-{}", nodes - 1);
-    println!(
-        "  verified       every chunk available with confidence >= {}",
-        verify.target
+    say(json, format!("  datanet        {}", datanet.id));
+    say(
+        json,
+        format!(
+            "  contribution   {} ({} bytes, {} chunks) stored at node-0",
+            contribution.id,
+            contribution.payload_len,
+            contribution.chunks.len()
+        ),
     );
-    Ok(())
+    say(
+        json,
+        format!("  retrieved      bit-exact at node-{}", nodes - 1),
+    );
+    say(
+        json,
+        format!(
+            "  verified       every chunk available with confidence >= {}",
+            verify.target
+        ),
+    );
+    Ok(Summary {
+        dir: dir.to_path_buf(),
+        nodes: summaries,
+        datanet,
+        contribution,
+        retrieved_at: format!("node-{}", nodes - 1),
+        bit_exact: same,
+        verification: verify,
+    })
 }
 
-fn step(text: &str) {
-    println!("==> {text}");
+/// A step of the walk-through.
+fn step(json: bool, text: &str) {
+    say(json, format!("==> {text}"));
+}
+
+/// One line for the reader: on stdout, or on stderr when stdout carries the JSON summary.
+fn say(json: bool, text: String) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
 }
 
 /// Initializes `home` on loopback with the devnet's settings and starts its daemon.
