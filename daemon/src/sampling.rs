@@ -1,7 +1,7 @@
 //! Availability sampling over the network: distinct random shares of a square, fetched in one
 //! batched request per custodian (other peers on failure), each checked against the DA root.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datanet_protocol::sampling::{detection_probability, random_coordinates};
 use datanet_protocol::{DaRoot, SquareHeader};
@@ -41,7 +41,8 @@ impl SampleReport {
 }
 
 /// Samples `count` distinct shares of the square under `header`: each round asks every
-/// coordinate still unanswered of its next candidate peer, one batched request per peer.
+/// coordinate still unanswered of its best-ranked candidate peer not yet asked for it, one
+/// batched request per peer, so every peer gets its chance however scores move meanwhile.
 pub(crate) async fn sample(
     net: &NetHandle,
     header: &SquareHeader,
@@ -51,25 +52,40 @@ pub(crate) async fn sample(
     let da_root = header.da_root();
     let k = header.params.k;
     let peers = net.peers().await.unwrap_or_default();
-    let mut pending = random_coordinates(&mut rand::thread_rng(), k, count);
+    let mut pending: Vec<((u16, u16), BTreeSet<PeerId>)> =
+        random_coordinates(&mut rand::thread_rng(), k, count)
+            .into_iter()
+            .map(|c| (c, BTreeSet::new()))
+            .collect();
     let requested = pending.len();
-    for round in 0..peers.len() {
+    for _ in 0..peers.len() {
         let mut asks: BTreeMap<PeerId, Vec<(u16, u16)>> = BTreeMap::new();
-        for (row, col) in pending.drain(..) {
-            if let Some(peer) = candidates(net, &peers, col, replicas).get(round) {
-                asks.entry(*peer).or_default().push((row, col));
+        let mut tried: BTreeMap<(u16, u16), BTreeSet<PeerId>> = BTreeMap::new();
+        for ((row, col), mut asked) in pending.drain(..) {
+            let next = candidates(net, &peers, col, replicas)
+                .into_iter()
+                .find(|p| !asked.contains(p));
+            if let Some(peer) = next {
+                asks.entry(peer).or_default().push((row, col));
+                asked.insert(peer);
             }
+            tried.insert((row, col), asked);
         }
         let answered: Vec<Vec<(u16, u16)>> = stream::iter(asks)
             .map(|(peer, coordinates)| ask(net, peer, da_root, coordinates))
             .buffer_unordered(PEERS_IN_FLIGHT)
             .collect()
             .await;
-        pending = answered.into_iter().flatten().collect();
+        pending = answered
+            .into_iter()
+            .flatten()
+            .map(|c| (c, tried.remove(&c).unwrap_or_default()))
+            .collect();
         if pending.is_empty() {
             break;
         }
     }
+    let pending: Vec<(u16, u16)> = pending.into_iter().map(|(c, _)| c).collect();
     let verified = requested - pending.len();
     let confidence = if pending.is_empty() {
         detection_probability(u32::from(k), verified as u32)

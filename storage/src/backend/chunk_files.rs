@@ -76,6 +76,26 @@ impl ChunkFiles {
         }
     }
 
+    pub(crate) fn get_range(
+        &self,
+        id: &ChunkId,
+        offset: u64,
+        len: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        use std::os::unix::fs::FileExt;
+        let file = match File::open(self.path(id)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(format!("reading chunk {id}"), e)),
+        };
+        let mut bytes = vec![0; len];
+        match file.read_exact_at(&mut bytes, offset) {
+            Ok(()) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(StoreError::io(format!("reading chunk {id}"), e)),
+        }
+    }
+
     pub(crate) fn remove(&self, id: &ChunkId) -> Result<(), StoreError> {
         match fs::remove_file(self.path(id)) {
             Ok(()) => Ok(()),

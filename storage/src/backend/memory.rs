@@ -63,6 +63,23 @@ impl Backend for MemoryBackend {
         Ok(self.state().blobs.get(id).cloned())
     }
 
+    fn get_blob_range(
+        &self,
+        id: &ChunkId,
+        offset: u64,
+        len: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let state = self.state();
+        let Some(blob) = state.blobs.get(id) else {
+            return Ok(None);
+        };
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        Ok(start
+            .checked_add(len)
+            .and_then(|end| blob.get(start..end))
+            .map(<[u8]>::to_vec))
+    }
+
     fn remove_blob(&self, id: &ChunkId) -> Result<(), StoreError> {
         self.state().blobs.remove(id);
         Ok(())

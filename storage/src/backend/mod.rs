@@ -57,6 +57,18 @@ pub trait Backend: Send + Sync {
     /// An I/O error.
     fn get_blob(&self, id: &ChunkId) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// `len` bytes from `offset` of the blob stored under `id`, unverified; `None` when there
+    /// is no such blob or it is shorter.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn get_blob_range(
+        &self,
+        id: &ChunkId,
+        offset: u64,
+        len: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Removes the chunk stored under `id`, if any.
     ///
     /// # Errors

@@ -99,6 +99,15 @@ impl Backend for DiskBackend {
         self.chunks.get(id)
     }
 
+    fn get_blob_range(
+        &self,
+        id: &ChunkId,
+        offset: u64,
+        len: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.chunks.get_range(id, offset, len)
+    }
+
     fn remove_blob(&self, id: &ChunkId) -> Result<(), StoreError> {
         self.chunks.remove(id)
     }

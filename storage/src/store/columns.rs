@@ -1,21 +1,42 @@
 //! Custodied columns. Only the top `k` shares are stored (half the bytes); a read extends them
-//! back to `2k` shares and checks the result against the DA root, so a flipped bit anywhere in
-//! the record is caught.
+//! back to `2k` shares and checks the result against the DA root, so a flipped bit anywhere is
+//! caught. The shares of a batch of columns go to one blob file (written and synced before
+//! anything refers to it); the metadata store keeps, per column, its parameters, axis path
+//! and where its shares are in that blob. Bulk bytes stay out of sled, whose memory grows
+//! with what it stores.
 
-use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
+use std::collections::BTreeMap;
+
+use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::square::MAX_K;
-use datanet_protocol::{Axis, DaRoot, Hash, Line, SquareHeader, SquareParams, SHARE_SIZE};
+use datanet_protocol::{Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, SHARE_SIZE};
 
 use super::repair::RepairItem;
-use crate::backend::Op;
+use crate::backend::{Backend, Op};
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
-/// A column as stored: parameters, index, top half and the column root's axis path.
+/// The version byte of a column record that points into a blob.
+const RECORD_VERSION: u8 = 2;
+/// The version byte of a format-1 record, which held the shares inline.
+const INLINE_VERSION: u8 = 1;
+
+/// A verified column ready to store: parameters, index, top half and the column root's axis
+/// path.
 pub(crate) struct StoredColumn {
     params: SquareParams,
     index: u16,
     top_half: Vec<u8>,
+    axis_path: Vec<Hash>,
+}
+
+/// What the metadata store keeps for a column: its shares are `params.k() * SHARE_SIZE` bytes
+/// at `offset` in blob `blob`.
+struct ColumnRecord {
+    params: SquareParams,
+    index: u16,
+    blob: ChunkId,
+    offset: u32,
     axis_path: Vec<Hash>,
 }
 
@@ -24,8 +45,7 @@ fn column_key(root: &DaRoot, index: u16) -> Vec<u8> {
 }
 
 impl StoredColumn {
-    /// The stored form of `line` after checking it is column of the square under `root` and
-    /// a codeword (so its top half determines it).
+    /// Checks a full column against `root` (proof and codeword) before it may be stored.
     pub(crate) fn verified(root: &DaRoot, line: &Line) -> Result<Self, StoreError> {
         let refuse =
             |why: String| StoreError::Invalid(format!("column {} of {root}: {why}", line.index));
@@ -44,8 +64,6 @@ impl StoredColumn {
         })
     }
 
-    /// The stored form of a column sent as its top half: extended (so a codeword by
-    /// construction) and checked against `root`.
     fn from_half(
         root: &DaRoot,
         params: SquareParams,
@@ -69,43 +87,124 @@ impl StoredColumn {
             axis_path: line.axis_path,
         })
     }
-
-    pub(crate) fn op(&self, root: &DaRoot) -> Op {
-        Op::Put(column_key(root, self.index), self.to_bytes())
-    }
-
-    fn into_line(self) -> Option<Line> {
-        Line::from_half(
-            self.params,
-            Axis::Col,
-            self.index,
-            &self.top_half,
-            self.axis_path,
-        )
-        .ok()
-    }
 }
 
-impl Encode for StoredColumn {
+/// Writes the shares of `columns` (all of the square under `root`) as one durable blob and
+/// returns the ops that publish their records; the caller commits them, holding the chunk
+/// writing guard from before this call so collection cannot see the blob unreferenced.
+pub(crate) fn write_columns(
+    backend: &dyn Backend,
+    root: &DaRoot,
+    columns: Vec<StoredColumn>,
+) -> Result<Vec<Op>, StoreError> {
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut blob = Vec::with_capacity(columns.iter().map(|c| c.top_half.len()).sum());
+    let mut placed = Vec::with_capacity(columns.len());
+    for column in columns {
+        let offset = u32::try_from(blob.len())
+            .map_err(|_| StoreError::Invalid("a column batch over 4 GiB".into()))?;
+        blob.extend_from_slice(&column.top_half);
+        placed.push((column, offset));
+    }
+    let id = ChunkId::of(&blob);
+    backend.put_blob(&id, &blob)?;
+    let mut ops = Vec::with_capacity(2 * placed.len());
+    for (column, offset) in placed {
+        let record = ColumnRecord {
+            params: column.params,
+            index: column.index,
+            blob: id,
+            offset,
+            axis_path: column.axis_path,
+        };
+        ops.push(Op::Put(column_key(root, record.index), record.to_bytes()));
+        ops.push(Op::Delete(
+            RepairItem::Column(*root, record.index).key_bytes(),
+        ));
+    }
+    Ok(ops)
+}
+
+/// The blob a stored column record's shares are in; `None` for a record that does not decode.
+pub(crate) fn record_blob(record: &[u8]) -> Option<ChunkId> {
+    ColumnRecord::from_bytes(record).ok().map(|r| r.blob)
+}
+
+impl Encode for ColumnRecord {
     fn encode_to(&self, out: &mut Writer) {
-        out.u8(ENCODING_VERSION);
+        out.u8(RECORD_VERSION);
         self.params.encode_to(out);
         out.u16(self.index);
-        out.bytes(&self.top_half);
+        out.hash(&self.blob.0);
+        out.u32(self.offset);
         out.hashes(&self.axis_path);
     }
 }
 
-impl Decode for StoredColumn {
+impl Decode for ColumnRecord {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        r.version("stored column version")?;
-        Ok(StoredColumn {
+        let version = r.u8("column record version")?;
+        if version != RECORD_VERSION {
+            return Err(DecodeError::InvalidTag {
+                context: "column record version",
+                value: version.into(),
+            });
+        }
+        Ok(ColumnRecord {
             params: SquareParams::decode_from(r)?,
             index: r.u16("column index")?,
-            top_half: r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec(),
+            blob: ChunkId(r.hash("column blob")?),
+            offset: r.u32("column offset")?,
             axis_path: r.hashes(9, "axis path")?,
         })
     }
+}
+
+/// Format 1 kept each column's shares inline in its record; format 2 moves them into one blob
+/// per square. Runs once when a format-1 store is opened.
+pub(crate) fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
+    let mut squares: BTreeMap<[u8; 32], Vec<StoredColumn>> = BTreeMap::new();
+    for (k, v) in backend.scan(&key(Kind::Column, &[]))? {
+        let Some(root) = k.get(1..33).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
+            continue;
+        };
+        let mut r = Reader::new(&v);
+        let inline = (|| {
+            let version = r.u8("column record version")?;
+            if version != INLINE_VERSION {
+                return Err(DecodeError::InvalidTag {
+                    context: "column record version",
+                    value: version.into(),
+                });
+            }
+            Ok(StoredColumn {
+                params: SquareParams::decode_from(&mut r)?,
+                index: r.u16("column index")?,
+                top_half: r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec(),
+                axis_path: r.hashes(9, "axis path")?,
+            })
+        })();
+        match inline {
+            Ok(column) => squares.entry(root).or_default().push(column),
+            Err(_) => {
+                let root = DaRoot(Hash(root));
+                let index = k
+                    .get(33..35)
+                    .and_then(|i| i.try_into().ok())
+                    .map_or(0, u16::from_be_bytes);
+                return Err(StoreError::Corrupted {
+                    what: format!("format-1 column {index} of {root}"),
+                });
+            }
+        }
+    }
+    let mut ops = Vec::new();
+    for (root, columns) in squares {
+        ops.extend(write_columns(backend, &DaRoot(Hash(root)), columns)?);
+    }
+    Ok(ops)
 }
 
 /// A column as custodians receive it: its index, first `k` shares and root path.
@@ -132,12 +231,11 @@ impl Store {
         halves: &[ColumnHalf<'_>],
     ) -> Result<(), StoreError> {
         let root = header.da_root();
-        let mut ops = vec![Op::Put(key(Kind::Header, &[&root.0 .0]), header.to_bytes())];
-        for half in halves {
-            ops.push(StoredColumn::from_half(&root, header.params, half)?.op(&root));
-            ops.push(Op::Delete(RepairItem::Column(root, half.index).key_bytes()));
-        }
-        self.commit(ops)
+        let columns = halves
+            .iter()
+            .map(|half| StoredColumn::from_half(&root, header.params, half))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.commit_columns(header, columns)
     }
 
     /// Stores columns of the square under `header` (and the header), each checked first;
@@ -147,11 +245,24 @@ impl Store {
     /// [`StoreError::Invalid`] for a column that does not verify, or an engine error.
     pub fn put_columns(&self, header: &SquareHeader, columns: &[Line]) -> Result<(), StoreError> {
         let root = header.da_root();
+        let columns = columns
+            .iter()
+            .map(|line| StoredColumn::verified(&root, line))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.commit_columns(header, columns)
+    }
+
+    /// Writes verified `columns` and the header in one durable step: the shares' blob first,
+    /// then the records.
+    fn commit_columns(
+        &self,
+        header: &SquareHeader,
+        columns: Vec<StoredColumn>,
+    ) -> Result<(), StoreError> {
+        let root = header.da_root();
+        let _writing = self.writing_chunks();
         let mut ops = vec![Op::Put(key(Kind::Header, &[&root.0 .0]), header.to_bytes())];
-        for line in columns {
-            ops.push(StoredColumn::verified(&root, line)?.op(&root));
-            ops.push(Op::Delete(RepairItem::Column(root, line.index).key_bytes()));
-        }
+        ops.extend(write_columns(self.backend.as_ref(), &root, columns)?);
         self.commit(ops)
     }
 
@@ -164,10 +275,11 @@ impl Store {
         let Some(bytes) = self.backend.get(&column_key(root, index))? else {
             return Ok(None);
         };
-        let line = StoredColumn::from_bytes(&bytes)
-            .ok()
-            .and_then(StoredColumn::into_line)
-            .filter(|line| line.index == index && line.verify(root).is_ok());
+        let line = match ColumnRecord::from_bytes(&bytes) {
+            Ok(record) => self.read_record(record)?,
+            Err(_) => None,
+        }
+        .filter(|line| line.index == index && line.verify(root).is_ok());
         match line {
             Some(line) => Ok(Some(line)),
             None => Err(self.corrupted(
@@ -175,6 +287,26 @@ impl Store {
                 format!("column {index} of {root}"),
             )),
         }
+    }
+
+    /// The column a record describes, its shares read from the blob; `None` when the blob or
+    /// its bytes are missing, or do not form a column.
+    fn read_record(&self, record: ColumnRecord) -> Result<Option<Line>, StoreError> {
+        let len = record.params.k() * SHARE_SIZE;
+        let Some(top_half) =
+            self.backend
+                .get_blob_range(&record.blob, u64::from(record.offset), len)?
+        else {
+            return Ok(None);
+        };
+        Ok(Line::from_half(
+            record.params,
+            Axis::Col,
+            record.index,
+            &top_half,
+            record.axis_path,
+        )
+        .ok())
     }
 
     /// The indices of the stored columns of the square under `root`.

@@ -4,7 +4,9 @@
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::{ContributionId, DaRoot, Line, Manifest, SquareHeader};
 
-use super::columns::StoredColumn;
+use std::collections::BTreeMap;
+
+use super::columns::{write_columns, StoredColumn};
 use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
@@ -58,13 +60,21 @@ impl Store {
             ));
             ops.push(Op::Delete(key(Kind::Staged, &[&chunk.id.0 .0])));
         }
+        let mut squares: BTreeMap<DaRoot, Vec<StoredColumn>> = BTreeMap::new();
         for (root, line) in columns {
             if !body.chunks.iter().any(|c| c.da_root == *root) {
                 return Err(StoreError::Invalid(format!(
                     "column for DA root {root} of no chunk of this contribution"
                 )));
             }
-            ops.push(StoredColumn::verified(root, line)?.op(root));
+            squares
+                .entry(*root)
+                .or_default()
+                .push(StoredColumn::verified(root, line)?);
+        }
+        let _writing = self.writing_chunks();
+        for (root, columns) in squares {
+            ops.extend(write_columns(self.backend.as_ref(), &root, columns)?);
         }
         self.commit(ops)?;
         Ok(id)

@@ -6,7 +6,7 @@ use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One upgrade step from format `from` to `from + 1`, applied before the store is used.
 #[derive(Clone, Copy)]
@@ -17,8 +17,12 @@ pub struct Migration {
     pub run: fn(&dyn Backend) -> Result<Vec<Op>, StoreError>,
 }
 
-/// The migrations of this build: none yet, format 1 is the first.
-pub(crate) const MIGRATIONS: &[Migration] = &[];
+/// The migrations of this build: format 1 to 2 moves column shares out of their records
+/// into one blob per square.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    run: super::columns::migrate_inline_columns,
+}];
 
 fn version_key() -> Vec<u8> {
     key(Kind::Format, &[])

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use datanet_protocol::{ChunkId, DaRoot, Hash, Manifest};
 
 use super::chunks::now_ms;
+use super::columns::record_blob;
 use super::repair::RepairItem;
 use crate::backend::Op;
 use crate::keys::{key, Kind};
@@ -37,7 +38,8 @@ pub struct GcReport {
     pub headers: usize,
     /// Columns of squares no pinned contribution lists.
     pub columns: usize,
-    /// Chunk files no pinned contribution lists and no fresh staging holds.
+    /// Blob files (chunks, column shares) that no pinned contribution, kept column or fresh
+    /// staging refers to.
     pub chunks: usize,
 }
 
@@ -84,10 +86,12 @@ impl Store {
                 report.headers += 1;
             }
         }
-        for (k, _) in self.backend.scan(&key(Kind::Column, &[]))? {
+        for (k, record) in self.backend.scan(&key(Kind::Column, &[]))? {
             if unreferenced(&k) {
                 ops.push(Op::Delete(k));
                 report.columns += 1;
+            } else if let Some(blob) = record_blob(&record) {
+                chunks.insert(blob);
             }
         }
         let now = now_ms();

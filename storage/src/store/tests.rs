@@ -11,7 +11,7 @@ use datanet_protocol::{
 };
 use tempfile::TempDir;
 
-use super::format::{open_format, Migration};
+use super::format::{open_format, Migration, FORMAT_VERSION};
 use crate::backend::{Backend, MemoryBackend, Op};
 use crate::keys::{key, Kind};
 use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
@@ -201,7 +201,10 @@ fn gc_keeps_what_is_referenced_and_removes_the_rest() {
         assert_eq!(report.manifests, 1);
         assert_eq!(report.headers, 1);
         assert_eq!(report.columns, dropped.columns.len());
-        assert_eq!(report.chunks, 2);
+        assert_eq!(
+            report.chunks, 3,
+            "the dropped chunk, the orphan and the dropped square's column blob"
+        );
 
         assert_eq!(store.manifest(&dropped.manifest.id()).unwrap(), None);
         assert_eq!(store.header(&dropped.headers[0].da_root()).unwrap(), None);
@@ -237,32 +240,102 @@ fn a_newer_format_is_refused_and_an_older_one_migrated() {
     for (store, _dir) in stores() {
         let backend = Arc::clone(store.backend());
         let version = key(Kind::Format, &[]);
+        let newer = FORMAT_VERSION + 1;
         backend
-            .commit(vec![Op::Put(version.clone(), 2u32.to_be_bytes().to_vec())])
+            .commit(vec![Op::Put(version.clone(), newer.to_be_bytes().to_vec())])
             .unwrap();
         let err = Store::with_backend(Arc::clone(&backend)).unwrap_err();
         assert!(matches!(
             err,
-            StoreError::NewerFormat {
-                found: 2,
-                supported: 1
-            }
+            StoreError::NewerFormat { found, supported } if found == newer && supported == FORMAT_VERSION
         ));
         assert!(err.to_string().contains("upgrade datanet"));
 
+        let older = FORMAT_VERSION - 1;
         backend
-            .commit(vec![Op::Put(version.clone(), 0u32.to_be_bytes().to_vec())])
+            .commit(vec![Op::Put(version.clone(), older.to_be_bytes().to_vec())])
             .unwrap();
         let migrations = [Migration {
-            from: 0,
+            from: older,
             run: |_: &dyn Backend| Ok(vec![Op::Put(b"Zmigrated".to_vec(), vec![1])]),
         }];
         open_format(&store, &migrations).unwrap();
         assert_eq!(backend.get(b"Zmigrated").unwrap(), Some(vec![1]));
         assert_eq!(
             backend.get(&version).unwrap(),
-            Some(1u32.to_be_bytes().to_vec())
+            Some(FORMAT_VERSION.to_be_bytes().to_vec())
         );
+    }
+}
+
+#[test]
+fn a_format_1_store_with_inline_columns_is_migrated_and_reads_back() {
+    use datanet_protocol::encoding::{Encode, Writer};
+    for (store, _dir) in stores() {
+        let s = sample(8, 30_000);
+        put(&store, &s);
+        let backend = Arc::clone(store.backend());
+        let mut ops = vec![Op::Put(key(Kind::Format, &[]), 1u32.to_be_bytes().to_vec())];
+        for (root, line) in &s.columns {
+            let mut out = Writer::default();
+            out.u8(1);
+            line.params.encode_to(&mut out);
+            out.u16(line.index);
+            out.bytes(line.top_half());
+            out.hashes(&line.axis_path);
+            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            ops.push(Op::Put(k, out.into_bytes()));
+        }
+        backend.commit(ops).unwrap();
+        for id in backend.blob_ids().unwrap() {
+            if !s.manifest.body().chunks.iter().any(|c| c.id == id) {
+                backend.remove_blob(&id).unwrap();
+            }
+        }
+        let reopened = Store::with_backend(Arc::clone(&backend)).unwrap();
+        for (root, line) in &s.columns {
+            assert_eq!(
+                reopened.column(root, line.index).unwrap().as_ref(),
+                Some(line)
+            );
+        }
+        assert_eq!(
+            backend.get(&key(Kind::Format, &[])).unwrap(),
+            Some(FORMAT_VERSION.to_be_bytes().to_vec())
+        );
+    }
+}
+
+#[test]
+fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
+    for (store, _dir) in stores() {
+        let s = sample(9, 20_000);
+        put(&store, &s);
+        let (root, line) = &s.columns[1];
+        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
+        let mut bytes = store.backend().get_blob(&blob).unwrap().unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        store.backend().put_blob(&blob, &bytes).unwrap();
+        let broken = s
+            .columns
+            .iter()
+            .filter(|(r, l)| r == root && store.column(r, l.index).is_err())
+            .count();
+        assert!(
+            broken >= 1,
+            "the column holding the flipped byte is refused"
+        );
+        assert!(store
+            .repair_list()
+            .unwrap()
+            .iter()
+            .any(|item| matches!(item, RepairItem::Column(r, _) if r == root)));
+        store
+            .put_columns(&s.headers[0], std::slice::from_ref(line))
+            .unwrap();
+        assert_eq!(store.column(root, line.index).unwrap().as_ref(), Some(line));
     }
 }
 
