@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::{
-    ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError, SquareHeader,
+    ContributionId, DaRoot, ExtendedSquare, Manifest, SquareError, SquareHeader,
 };
 use datanet_storage::AsyncStore;
 use futures::{stream, StreamExt};
@@ -124,24 +124,23 @@ impl<'a> Dispersal<'a> {
         index: usize,
         square: Arc<ExtendedSquare>,
     ) -> Result<(), NodeError> {
-        let mut own: Vec<Line> = Vec::new();
+        let mut own: Vec<u16> = Vec::new();
         let mut batches: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
         for c in 0..square.params().width() as u16 {
             for peer in custodians(&self.peers, c, self.replicas) {
                 if peer == self.local {
-                    own.push(square.column(c.into())?);
+                    own.push(c);
                 } else if self.ready.contains(&peer) {
                     batches.entry(peer).or_default().push(c);
                 }
             }
         }
         if !own.is_empty() {
-            let indices: Vec<u16> = own.iter().map(|l| l.index).collect();
-            let header = square.header();
+            let (encoded, indices) = (Arc::clone(&square), own.clone());
             self.store
-                .run(move |s| s.put_columns(&header, &own))
+                .run(move |s| s.put_encoded_columns(&encoded, &indices))
                 .await?;
-            for c in indices {
+            for c in own {
                 *self.acks.entry((index, c)).or_default() += 1;
             }
         }

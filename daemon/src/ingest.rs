@@ -24,8 +24,8 @@ use crate::NodeError;
 /// Squares kept from commitment to dispersal when a payload has at most this many chunks;
 /// larger payloads encode each square again when it is pushed.
 const KEPT_SQUARES: usize = 2;
-/// Squares encoded ahead of the one being pushed.
-const ENCODE_AHEAD: usize = 2;
+/// Squares encoded ahead of the one being pushed, so encoding overlaps the network.
+const ENCODE_AHEAD: usize = 1;
 
 /// A contribution's bytes.
 #[derive(Debug, Clone)]

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::square::MAX_K;
-use datanet_protocol::{Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, SHARE_SIZE};
+use datanet_protocol::{
+    Axis, ChunkId, DaRoot, ExtendedSquare, Hash, Line, SquareHeader, SquareParams, SHARE_SIZE,
+};
 
 use super::repair::RepairItem;
 use crate::backend::{Backend, Op};
@@ -250,6 +252,35 @@ impl Store {
             .map(|line| StoredColumn::verified(&root, line))
             .collect::<Result<Vec<_>, _>>()?;
         self.commit_columns(header, columns)
+    }
+
+    /// Stores columns `indices` of `square` (and its header) without checking each against
+    /// the DA root: for the squares this node encoded itself from a chunk, whose columns are
+    /// codewords under their root by construction. Columns from anywhere else go through
+    /// [`Store::put_columns`] or [`Store::put_column_halves`].
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an index outside the square, or an engine error.
+    pub fn put_encoded_columns(
+        &self,
+        square: &ExtendedSquare,
+        indices: &[u16],
+    ) -> Result<(), StoreError> {
+        let columns = indices
+            .iter()
+            .map(|&index| {
+                let line = square
+                    .column(usize::from(index))
+                    .map_err(|e| StoreError::Invalid(format!("column {index}: {e}")))?;
+                Ok(StoredColumn {
+                    params: line.params,
+                    index,
+                    top_half: line.top_half().to_vec(),
+                    axis_path: line.axis_path,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.commit_columns(&square.header(), columns)
     }
 
     /// Writes verified `columns` and the header in one durable step: the shares' blob first,

@@ -562,3 +562,25 @@ fn only_a_verifying_fraud_proof_marks_a_square_invalid() {
         );
     }
 }
+
+#[test]
+fn columns_of_a_square_encoded_here_are_stored_and_read_back_verified() {
+    for (store, _dir) in stores() {
+        let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
+        let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+        let root = square.da_root();
+        store.put_encoded_columns(&square, &[0, 5, 7]).unwrap();
+        assert_eq!(store.column_indices(&root).unwrap(), vec![0, 5, 7]);
+        assert_eq!(store.header(&root).unwrap(), Some(square.header()));
+        for index in [0u16, 5, 7] {
+            let line = store.column(&root, index).unwrap().unwrap();
+            assert_eq!(line, square.column(index.into()).unwrap());
+        }
+        let outside = square.params().width() as u16;
+        assert!(matches!(
+            store.put_encoded_columns(&square, &[1, outside]),
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(store.column(&root, 1).unwrap(), None, "nothing of a refused batch");
+    }
+}
