@@ -22,6 +22,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::Listener;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -130,11 +131,7 @@ pub async fn serve(
     });
     let router = router(Arc::clone(&state));
     let unix = bind_unix(&config.socket).await?;
-    let mut tasks = vec![tokio::spawn(accept_unix(
-        unix,
-        router.clone(),
-        cancel.clone(),
-    ))];
+    let mut tasks = vec![tokio::spawn(accept(unix, router.clone(), cancel.clone()))];
     let mut tcp_addr = None;
     if let Some((addr, token)) = config.tcp {
         let listener = TcpListener::bind(addr)
@@ -143,7 +140,7 @@ pub async fn serve(
         tcp_addr = listener.local_addr().ok();
         let token = Arc::new(format!("Bearer {token}"));
         let guarded = router.layer(middleware::from_fn_with_state(token, require_token));
-        tasks.push(tokio::spawn(accept_tcp(listener, guarded, cancel)));
+        tasks.push(tokio::spawn(accept(listener, guarded, cancel)));
     }
     Ok(Api {
         tasks,
@@ -246,29 +243,13 @@ async fn bind_unix(path: &Path) -> Result<UnixListener, ServeError> {
     Ok(listener)
 }
 
-async fn accept_unix(listener: UnixListener, router: Router, cancel: CancellationToken) {
+/// Accepts connections until `cancel`, each served on its own task.
+async fn accept<L: Listener>(mut listener: L, router: Router, cancel: CancellationToken) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, router.clone(), cancel.clone()));
-                }
-                Err(e) => tracing::warn!(error = %e, "API accept failed"),
-            }
-        }
-    }
-}
-
-async fn accept_tcp(listener: TcpListener, router: Router, cancel: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, router.clone(), cancel.clone()));
-                }
-                Err(e) => tracing::warn!(error = %e, "API accept failed"),
+            (stream, _) = listener.accept() => {
+                tokio::spawn(serve_connection(stream, router.clone(), cancel.clone()));
             }
         }
     }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use datanet_protocol::chunking::MAX_CHUNK_LEN;
 use datanet_protocol::sampling::samples_needed;
-use datanet_protocol::{ContributionId, DatanetId};
+use datanet_protocol::{ContributionId, Datanet, DatanetId};
 use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -121,19 +121,24 @@ pub(crate) async fn create_datanet(
     Ok((StatusCode::CREATED, Json(datanet_view(&datanet))))
 }
 
+/// The datanet record `id`, or 404.
+async fn known_datanet(state: &ApiState, id: DatanetId) -> Result<Datanet, ApiError> {
+    state
+        .node
+        .store()
+        .run(move |s| s.datanet(&id))
+        .await
+        .map_err(crate::NodeError::from)?
+        .ok_or_else(|| ApiError::not_found(format!("datanet {id} is unknown")))
+}
+
 /// `GET /v1/datanets/{id}`.
 pub(crate) async fn get_datanet(
     State(state): Shared,
     Path(id): Path<String>,
 ) -> Result<Json<super::views::DatanetView>, ApiError> {
     let id: DatanetId = parse("datanet", &id)?;
-    let datanet = state
-        .node
-        .store()
-        .run(move |s| s.datanet(&id))
-        .await
-        .map_err(crate::NodeError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("datanet {id} is unknown")))?;
+    let datanet = known_datanet(&state, id).await?;
     Ok(Json(datanet_view(&datanet)))
 }
 
@@ -145,13 +150,7 @@ pub(crate) async fn contribute(
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: DatanetId = parse("datanet", &id)?;
-    let datanet = state
-        .node
-        .store()
-        .run(move |s| s.datanet(&id))
-        .await
-        .map_err(crate::NodeError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("datanet {id} is unknown")))?;
+    let datanet = known_datanet(&state, id).await?;
     let policy = &datanet.body().policy;
     let media_type = headers
         .get(header::CONTENT_TYPE)

@@ -581,6 +581,10 @@ fn columns_of_a_square_encoded_here_are_stored_and_read_back_verified() {
             store.put_encoded_columns(&square, &[1, outside]),
             Err(StoreError::Invalid(_))
         ));
-        assert_eq!(store.column(&root, 1).unwrap(), None, "nothing of a refused batch");
+        assert_eq!(
+            store.column(&root, 1).unwrap(),
+            None,
+            "nothing of a refused batch"
+        );
     }
 }
