@@ -98,8 +98,10 @@ pub(crate) async fn run(
             );
             say(json, "use it from another terminal, for example:".into());
             let last = &daemons[daemons.len() - 1].home;
-            say(json, format!("  datanet --home {} status", last.display()));
-            say(json, format!("  datanet --home {} list", last.display()));
+            let exe = std::env::current_exe()
+                .map_or_else(|_| "datanet".to_owned(), |p| p.display().to_string());
+            say(json, format!("  {exe} --home {} status", last.display()));
+            say(json, format!("  {exe} --home {} list", last.display()));
             say(
                 json,
                 format!(
