@@ -1,6 +1,6 @@
 //! The node's error type.
 
-use datanet_protocol::{ChunkId, ContributionId, DaRoot, SquareError};
+use datanet_protocol::{ChunkId, ContributionId, DaRoot, DatanetId, SquareError};
 use datanet_storage::StoreError;
 
 use crate::net::NetError;
@@ -20,6 +20,9 @@ pub enum NodeError {
     /// No peer could provide the manifest of a contribution.
     #[error("contribution {0} is unknown here and no peer provided its manifest")]
     UnknownContribution(ContributionId),
+    /// No peer could provide a datanet record.
+    #[error("datanet {0} is unknown here and no peer provided its record")]
+    UnknownDatanet(DatanetId),
     /// Too few columns of a chunk could be fetched to rebuild it.
     #[error("chunk {chunk} is unavailable: {have} of the {need} columns needed could be fetched")]
     Unavailable {

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispersal::Dispersal;
 use crate::identity::{libp2p_keypair, load_or_create_contributor_key, load_or_create_key};
 use crate::ingest::{self, Ingest, Payload, Progress};
+use crate::net::wire::{Request, Response};
 use crate::net::{self, Multiaddr, NetEvent, NetHandle, NetStats, PeerId};
 use crate::{repair, retrieval, sampling, DispersalReport, NodeError, RepairReport, SampleReport};
 
@@ -331,6 +332,34 @@ impl Node {
     /// [`NodeError::UnknownContribution`] or a store error.
     pub async fn manifest(&self, id: ContributionId) -> Result<Manifest, NodeError> {
         Ok(retrieval::manifest(&self.net, &self.store, id).await?.0)
+    }
+
+    /// The datanet record `id`, from the store or else from the first peer that has it
+    /// (verified, then stored), so a node that joined after the record was gossiped still
+    /// finds it.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownDatanet`] when no peer has it, or a store error.
+    pub async fn datanet(&self, id: DatanetId) -> Result<Datanet, NodeError> {
+        if let Some(datanet) = self.store.run(move |s| s.datanet(&id)).await? {
+            return Ok(datanet);
+        }
+        for peer in self.net.peers().await? {
+            let Ok(Response::Datanet(datanet)) =
+                self.net.request(peer, Request::GetDatanet(id)).await
+            else {
+                continue;
+            };
+            if datanet.id() != id || datanet.verify().is_err() {
+                self.net.scores().record(peer, false);
+                continue;
+            }
+            let record = (*datanet).clone();
+            self.store.run(move |s| s.put_datanet(&record)).await?;
+            self.net.emit(NetEvent::DatanetAdded(id));
+            return Ok(*datanet);
+        }
+        Err(NodeError::UnknownDatanet(id))
     }
 
     /// Creates a datanet owned by the contributor key: signs the record, stores it and

@@ -275,3 +275,22 @@ async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
         .unwrap();
     line.verify(&root).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_joins_later_fetches_a_datanet_record_from_a_peer() {
+    let owner = start().await;
+    let datanet = owner
+        .node
+        .create_datanet("late", "joined after the gossip", Default::default())
+        .await
+        .unwrap();
+    let late = start().await;
+    assert!(matches!(
+        late.node.datanet(datanet.id()).await,
+        Err(NodeError::UnknownDatanet(_))
+    ));
+    connect(&late.node, &[&owner.node]).await;
+    assert_eq!(late.node.datanet(datanet.id()).await.unwrap(), datanet);
+    let stored = late.node.store().blocking().datanet(&datanet.id()).unwrap();
+    assert_eq!(stored, Some(datanet), "the fetched record is kept");
+}

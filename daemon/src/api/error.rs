@@ -65,7 +65,9 @@ impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
         let message = e.to_string();
         match e {
-            NodeError::UnknownContribution(_) => Self::not_found(message),
+            NodeError::UnknownContribution(_) | NodeError::UnknownDatanet(_) => {
+                Self::not_found(message)
+            }
             NodeError::Invalid(_) => Self::bad_request(message),
             NodeError::Unavailable { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)

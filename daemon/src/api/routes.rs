@@ -121,15 +121,9 @@ pub(crate) async fn create_datanet(
     Ok((StatusCode::CREATED, Json(datanet_view(&datanet))))
 }
 
-/// The datanet record `id`, or 404.
+/// The datanet record `id`, fetched from a peer if this node has not seen it, or 404.
 async fn known_datanet(state: &ApiState, id: DatanetId) -> Result<Datanet, ApiError> {
-    state
-        .node
-        .store()
-        .run(move |s| s.datanet(&id))
-        .await
-        .map_err(crate::NodeError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("datanet {id} is unknown")))
+    Ok(state.node.datanet(id).await?)
 }
 
 /// `GET /v1/datanets/{id}`.

@@ -204,6 +204,10 @@ fn answer_blocking(
                 headers,
             })
         }
+        Request::GetDatanet(id) => Ok(match store.datanet(&id)? {
+            Some(datanet) => Response::Datanet(Box::new(datanet)),
+            None => Response::NotFound,
+        }),
         Request::GetColumn { da_root, index } => Ok(match store.column(&da_root, index)? {
             Some(line) => Response::Column(line),
             None => Response::NotFound,

@@ -4,8 +4,8 @@
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
-    BadEncodingProof, ContributionId, DaRoot, Hash, Line, Manifest, ShareProof, SquareHeader,
-    SHARE_SIZE,
+    BadEncodingProof, ContributionId, DaRoot, Datanet, DatanetId, Hash, Line, Manifest, ShareProof,
+    SquareHeader, SHARE_SIZE,
 };
 
 /// The most columns one push carries (2 MiB of top halves at `k = 128`).
@@ -43,6 +43,8 @@ pub enum Request {
     },
     /// Send the manifest and headers of a contribution.
     GetManifest(ContributionId),
+    /// Send a datanet record.
+    GetDatanet(DatanetId),
     /// Send a whole column.
     GetColumn {
         /// The square.
@@ -66,7 +68,7 @@ impl Request {
             Request::PutColumns { da_root, .. }
             | Request::GetColumn { da_root, .. }
             | Request::GetSamples { da_root, .. } => Some(*da_root),
-            Request::PutManifest { .. } | Request::GetManifest(_) => None,
+            Request::PutManifest { .. } | Request::GetManifest(_) | Request::GetDatanet(_) => None,
         }
     }
 }
@@ -85,6 +87,8 @@ pub enum Response {
     },
     /// A whole column.
     Column(Line),
+    /// A signed datanet record.
+    Datanet(Box<Datanet>),
     /// The answers to [`Request::GetSamples`], in request order.
     Samples(Vec<SampleAnswer>),
     /// The node does not hold what was asked for.
@@ -219,6 +223,10 @@ impl Encode for Request {
                 da_root.encode_to(out);
                 out.u16(*index);
             }
+            Request::GetDatanet(id) => {
+                out.u8(6);
+                id.encode_to(out);
+            }
             Request::GetSamples {
                 da_root,
                 coordinates,
@@ -248,6 +256,7 @@ impl Decode for Request {
                 columns: r.list(MAX_PUSH_COLUMNS, "columns")?,
             },
             3 => Request::GetManifest(ContributionId::decode_from(r)?),
+            6 => Request::GetDatanet(DatanetId::decode_from(r)?),
             4 => Request::GetColumn {
                 da_root: DaRoot::decode_from(r)?,
                 index: r.u16("column index")?,
@@ -293,6 +302,10 @@ impl Encode for Response {
                 out.list(samples);
             }
             Response::NotFound => out.u8(5),
+            Response::Datanet(datanet) => {
+                out.u8(7);
+                datanet.encode_to(out);
+            }
             Response::Refused(reason) => {
                 out.u8(6);
                 out.str(reason);
@@ -313,6 +326,7 @@ impl Decode for Response {
             3 => Response::Column(Line::decode_from(r)?),
             4 => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
             5 => Response::NotFound,
+            7 => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
             6 => Response::Refused(r.str(MAX_REASON, "reason")?),
             v => {
                 return Err(DecodeError::InvalidTag {
@@ -348,6 +362,22 @@ mod tests {
         Manifest::sign(body, &key).unwrap()
     }
 
+    /// A datanet record with every field at its bound.
+    fn datanet_record() -> Datanet {
+        use datanet_protocol::signed::{DatanetBody, Policy, MAX_DESCRIPTION, MAX_NAME};
+        let key = datanet_protocol::SecretKey::from_seed([2; 32]);
+        let body = DatanetBody {
+            name: "n".repeat(MAX_NAME),
+            description: "d".repeat(MAX_DESCRIPTION),
+            owner: key.public(),
+            policy: Policy::default(),
+            validator_set: Default::default(),
+            created_ms: 1,
+            nonce: 2,
+        };
+        Datanet::sign(body, &key).unwrap()
+    }
+
     #[test]
     fn messages_round_trip_within_their_limits() {
         let square =
@@ -372,6 +402,7 @@ mod tests {
                 da_root: square.da_root(),
                 index: 5,
             },
+            Request::GetDatanet(DatanetId::default()),
             Request::GetSamples {
                 da_root: square.da_root(),
                 coordinates: vec![(1, 2); MAX_SAMPLES],
@@ -396,6 +427,7 @@ mod tests {
             Response::Samples(vec![SampleAnswer::Missing; 2]),
             Response::NotFound,
             Response::Refused("no".into()),
+            Response::Datanet(Box::new(datanet_record())),
         ];
         for response in responses {
             let bytes = response.to_bytes();
