@@ -201,6 +201,20 @@ fn three_daemons_store_fetch_and_verify_a_contribution_and_report_its_loss() {
         to_stdout.stdout == data,
         "get without -o writes the payload to stdout"
     );
+    let mut closed = Command::new(BIN)
+        .arg("--home")
+        .arg(&homes[1])
+        .args(["show", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(closed.stdout.take());
+    let ended = closed.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&ended.stderr).contains("panicked"),
+        "a command whose output pipe is closed ends quietly"
+    );
 
     let shown = json(&homes[2], &["show", &id]);
     assert_eq!(shown["status"], "stored");

@@ -42,7 +42,7 @@ pub enum CliError {
 
 /// datanet: a peer-to-peer network for community-owned AI datasets.
 #[derive(Debug, Parser)]
-#[command(name = "datanet", version, about)]
+#[command(name = "datanet", version)]
 pub struct Cli {
     /// The node's home folder.
     #[arg(long, global = true, env = "DATANET_HOME")]
@@ -138,8 +138,11 @@ pub enum Command {
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        die_quietly_on_closed_pipe();
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,libp2p_kad=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -160,5 +163,16 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Lets a client command end silently when its output pipe closes (`datanet get ID | head`),
+/// as Unix tools do, instead of failing on the next write. The daemon keeps Rust's default of
+/// ignoring SIGPIPE, so a closed log pipe never kills it.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread is
+    // spawned, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
