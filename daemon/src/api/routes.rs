@@ -50,14 +50,19 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
     })
 }
 
-/// `GET /v1/status`.
-pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, ApiError> {
-    let node = &state.node;
-    let (datanets, contributions) = node
+/// How many datanets and contributions the node's store holds.
+async fn record_counts(node: &crate::Node) -> Result<(usize, usize), ApiError> {
+    Ok(node
         .store()
         .run(|s| Ok((s.datanets()?.len(), s.contributions()?.len())))
         .await
-        .map_err(crate::NodeError::from)?;
+        .map_err(crate::NodeError::from)?)
+}
+
+/// `GET /v1/status`.
+pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, ApiError> {
+    let node = &state.node;
+    let (datanets, contributions) = record_counts(node).await?;
     Ok(Json(StatusView {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         peer_id: node.peer_id().to_string(),
@@ -383,11 +388,7 @@ pub(crate) async fn events(
 /// `GET /metrics`: Prometheus text.
 pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, ApiError> {
     let node = &state.node;
-    let (datanets, contributions) = node
-        .store()
-        .run(|s| Ok((s.datanets()?.len(), s.contributions()?.len())))
-        .await
-        .map_err(crate::NodeError::from)?;
+    let (datanets, contributions) = record_counts(node).await?;
     let stats = node.net_stats();
     let gauge = |name, help, value: u64| Sample {
         name,
