@@ -9,9 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::{
-    ContributionId, DaRoot, ExtendedSquare, Manifest, SquareError, SquareHeader,
-};
+use datanet_protocol::{Axis, ContributionId, DaRoot, Hash, Manifest, SquareHeader, TopHalf};
 use datanet_storage::AsyncStore;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
@@ -21,8 +19,11 @@ use crate::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
 use crate::net::NetHandle;
 use crate::NodeError;
 
-/// Pushes in flight at once.
+/// Pushes in flight at once, per square.
 const PUSHES_IN_FLIGHT: usize = 16;
+/// Squares whose columns travel at once, so one square's slowest custodian does not hold up
+/// the next square.
+pub(crate) const SQUARES_IN_FLIGHT: usize = 2;
 
 /// What a dispersal achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,18 +48,40 @@ impl DispersalReport {
 }
 
 /// One contribution's dispersal in progress: the manifest has reached the custodians that
-/// answered; squares are then pushed one by one with [`Dispersal::push`].
+/// answered; squares are then pushed with [`Pusher::push`] (several may be in flight) and
+/// each outcome is tallied with [`Dispersal::record`].
 pub(crate) struct Dispersal<'a> {
+    pusher: Pusher<'a>,
+    contribution: ContributionId,
+    required: usize,
+    roots: Vec<DaRoot>,
+    acks: BTreeMap<(usize, u16), usize>,
+    bytes_sent: u64,
+}
+
+/// Who receives which column of a contribution, and the means to send them: cheap to copy
+/// into each square's push.
+#[derive(Clone)]
+pub(crate) struct Pusher<'a> {
     net: &'a NetHandle,
     store: &'a AsyncStore,
-    contribution: ContributionId,
+    targets: Arc<Targets>,
+}
+
+/// The peers of a dispersal (every peer known at its start, this node included, and those
+/// that accepted the manifest) and the headers of its squares.
+struct Targets {
+    headers: Vec<SquareHeader>,
     local: PeerId,
     peers: Vec<PeerId>,
     ready: BTreeSet<PeerId>,
     replicas: usize,
-    required: usize,
-    roots: Vec<DaRoot>,
-    acks: BTreeMap<(usize, u16), usize>,
+}
+
+/// What pushing one square achieved.
+pub(crate) struct Pushed {
+    index: usize,
+    acked: Vec<u16>,
     bytes_sent: u64,
 }
 
@@ -88,7 +111,7 @@ impl<'a> Dispersal<'a> {
         let roots = headers.iter().map(SquareHeader::da_root).collect();
         let announce = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
-            headers,
+            headers: headers.clone(),
         };
         let announce_bytes = announce.to_bytes().len() as u64;
         let ready: BTreeSet<PeerId> = stream::iter(targets)
@@ -103,77 +126,36 @@ impl<'a> Dispersal<'a> {
             .collect()
             .await;
         Ok(Dispersal {
-            net,
-            store,
             contribution: manifest.id(),
-            local,
             bytes_sent: announce_bytes * ready.len() as u64,
-            peers,
-            ready,
-            replicas,
+            pusher: Pusher {
+                net,
+                store,
+                targets: Arc::new(Targets {
+                    headers,
+                    local,
+                    peers,
+                    ready,
+                    replicas,
+                }),
+            },
             required,
             roots,
             acks,
         })
     }
 
-    /// Gives every column of square `index` (of the manifest's chunks) to its custodians,
-    /// this node included.
-    pub(crate) async fn push(
-        &mut self,
-        index: usize,
-        square: Arc<ExtendedSquare>,
-    ) -> Result<(), NodeError> {
-        let mut own: Vec<u16> = Vec::new();
-        let mut batches: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
-        for c in 0..square.params().width() as u16 {
-            for peer in custodians(&self.peers, c, self.replicas) {
-                if peer == self.local {
-                    own.push(c);
-                } else if self.ready.contains(&peer) {
-                    batches.entry(peer).or_default().push(c);
-                }
-            }
+    /// The handle that pushes squares of this dispersal.
+    pub(crate) fn pusher(&self) -> Pusher<'a> {
+        self.pusher.clone()
+    }
+
+    /// Counts the acknowledgements of one pushed square.
+    pub(crate) fn record(&mut self, pushed: Pushed) {
+        self.bytes_sent += pushed.bytes_sent;
+        for c in pushed.acked {
+            *self.acks.entry((pushed.index, c)).or_default() += 1;
         }
-        if !own.is_empty() {
-            let (encoded, indices) = (Arc::clone(&square), own.clone());
-            self.store
-                .run(move |s| s.put_encoded_columns(&encoded, &indices))
-                .await?;
-            for c in own {
-                *self.acks.entry((index, c)).or_default() += 1;
-            }
-        }
-        let pushes = batches.into_iter().flat_map(|(peer, columns)| {
-            columns
-                .chunks(MAX_PUSH_COLUMNS)
-                .map(|batch| (peer, batch.to_vec()))
-                .collect::<Vec<_>>()
-        });
-        let net = self.net;
-        let results: Vec<_> = stream::iter(pushes)
-            .map(|(peer, batch)| {
-                let square = Arc::clone(&square);
-                async move {
-                    let request = column_push(&square, &batch).ok()?;
-                    let sent = request.to_bytes().len() as u64;
-                    let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
-                    Some((batch, stored, sent))
-                }
-            })
-            .buffer_unordered(PUSHES_IN_FLIGHT)
-            .filter_map(|r| async move { r })
-            .collect()
-            .await;
-        for (batch, stored, sent) in results {
-            self.bytes_sent += sent;
-            if stored {
-                for c in batch {
-                    *self.acks.entry((index, c)).or_default() += 1;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// What the dispersal achieved once every square was pushed.
@@ -194,21 +176,93 @@ impl<'a> Dispersal<'a> {
     }
 }
 
-/// The request that pushes columns `batch` of `square` as top halves.
-fn column_push(square: &ExtendedSquare, batch: &[u16]) -> Result<Request, SquareError> {
+impl Pusher<'_> {
+    /// Gives every column of square `index` (of the manifest's chunks), from its top half,
+    /// to its custodians, this node's own columns stored while the others travel.
+    pub(crate) async fn push(&self, index: usize, top: Arc<TopHalf>) -> Result<Pushed, NodeError> {
+        let targets = &self.targets;
+        let header = targets
+            .headers
+            .get(index)
+            .filter(|h| h.params == *top.params())
+            .ok_or_else(|| {
+                NodeError::Invalid(format!("square {index} is not of this dispersal"))
+            })?;
+        let paths = Arc::new(header.axis_paths(Axis::Col));
+        let da_root = header.da_root();
+        let mut own: Vec<u16> = Vec::new();
+        let mut batches: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
+        for c in 0..top.params().width() as u16 {
+            for peer in custodians(&targets.peers, c, targets.replicas) {
+                if peer == targets.local {
+                    own.push(c);
+                } else if targets.ready.contains(&peer) {
+                    batches.entry(peer).or_default().push(c);
+                }
+            }
+        }
+        let store_own = async {
+            if own.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (header, top, indices) = (header.clone(), Arc::clone(&top), own.clone());
+            self.store
+                .run(move |s| s.put_encoded_columns(&header, &top, &indices))
+                .await?;
+            Ok::<_, NodeError>(own)
+        };
+        let pushes = batches.into_iter().flat_map(|(peer, columns)| {
+            columns
+                .chunks(MAX_PUSH_COLUMNS)
+                .map(|batch| (peer, batch.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        let net = self.net;
+        let send_others = stream::iter(pushes)
+            .map(|(peer, batch)| {
+                let (top, paths) = (Arc::clone(&top), Arc::clone(&paths));
+                async move {
+                    let request = column_push(da_root, &top, &paths, &batch)?;
+                    let sent = request.to_bytes().len() as u64;
+                    let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
+                    Some((batch, stored, sent))
+                }
+            })
+            .buffer_unordered(PUSHES_IN_FLIGHT)
+            .collect::<Vec<_>>();
+        let (own, others) = futures::join!(store_own, send_others);
+        let mut pushed = Pushed {
+            index,
+            acked: own?,
+            bytes_sent: 0,
+        };
+        for (batch, stored, sent) in others.into_iter().flatten() {
+            pushed.bytes_sent += sent;
+            if stored {
+                pushed.acked.extend(batch);
+            }
+        }
+        Ok(pushed)
+    }
+}
+
+/// The request that pushes columns `batch` of the square under `da_root` as top halves,
+/// with their root paths from `paths`.
+fn column_push(
+    da_root: DaRoot,
+    top: &TopHalf,
+    paths: &[Vec<Hash>],
+    batch: &[u16],
+) -> Option<Request> {
     let columns = batch
         .iter()
         .map(|c| {
-            let line = square.column(usize::from(*c))?;
-            Ok(ColumnHalf {
+            Some(ColumnHalf {
                 index: *c,
-                top_half: line.top_half().to_vec(),
-                axis_path: line.axis_path,
+                top_half: top.column(usize::from(*c)).ok()?,
+                axis_path: paths.get(usize::from(*c))?.clone(),
             })
         })
-        .collect::<Result<Vec<_>, SquareError>>()?;
-    Ok(Request::PutColumns {
-        da_root: square.da_root(),
-        columns,
-    })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Request::PutColumns { da_root, columns })
 }

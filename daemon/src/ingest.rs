@@ -1,8 +1,9 @@
 //! Ingest: a contribution's payload cut into chunks, each encoded, committed and kept in the
 //! store, then the manifest signed and stored, then every square dispersed. The payload is
 //! read one chunk at a time from memory or from a file, so memory holds a few squares
-//! whatever the payload's size. Squares are encoded twice (to commit, then to push) unless
-//! the payload is small enough to keep them.
+//! whatever the payload's size. Each chunk is encoded in full once, to commit to it; for
+//! dispersal only its rows are extended again (the top half of every column), which costs a
+//! fraction of the full encoding.
 
 use std::fs::File;
 use std::io::Read;
@@ -15,16 +16,14 @@ use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::signed::ChunkEntry;
 use datanet_protocol::{
     ChunkId, CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SquareHeader,
+    TopHalf,
 };
 use datanet_storage::Store;
 use futures::{stream, StreamExt};
 
 use crate::NodeError;
 
-/// Squares kept from commitment to dispersal when a payload has at most this many chunks;
-/// larger payloads encode each square again when it is pushed.
-const KEPT_SQUARES: usize = 2;
-/// Squares encoded ahead of the one being pushed, so encoding overlaps the network.
+/// Top halves made ahead of the ones being pushed, so making them overlaps the network.
 const ENCODE_AHEAD: usize = 1;
 
 /// A contribution's bytes.
@@ -86,7 +85,8 @@ fn io_error(path: &std::path::Path, e: std::io::Error) -> NodeError {
 /// How far an ingest has come, reported as it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// Chunk `done` of `total` was encoded, committed and stored.
+    /// Chunk `done` of `total` was encoded and committed to (its store write may still be in
+    /// progress).
     Encoded {
         /// Chunks done so far.
         done: usize,
@@ -115,46 +115,58 @@ pub(crate) struct Ingest<'a> {
 pub(crate) struct Committed {
     pub(crate) manifest: Manifest,
     pub(crate) headers: Vec<SquareHeader>,
-    /// The squares, when the payload was small enough to keep them.
-    pub(crate) squares: Option<Vec<Arc<ExtendedSquare>>>,
 }
 
 impl Ingest<'_> {
     /// Encodes every chunk of `payload`, stores the chunks, signs the manifest and stores it
-    /// with the headers. Blocking.
+    /// with the headers. Blocking; a chunk is written while the next one is encoded.
     pub(crate) fn commit(
         &self,
         payload: &Payload,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Committed, NodeError> {
         let total = chunking::chunk_count(payload.len()) as usize;
-        let keep = total <= KEPT_SQUARES;
         let mut entries = Vec::with_capacity(total);
         let mut headers = Vec::with_capacity(total);
-        let mut squares = Vec::new();
-        let mut hasher = Hasher::new(Domain::Payload);
-        let mut payload_len = 0u64;
-        for chunk in payload.chunks()? {
-            let chunk = chunk?;
-            let square = ExtendedSquare::encode(&chunk, self.codec)?;
-            entries.push(ChunkEntry::new(&chunk, &square));
-            headers.push(square.header());
-            self.store.put_chunk(&chunk)?;
-            hasher.update(&chunk);
-            payload_len += chunk.len() as u64;
-            if keep {
-                squares.push(Arc::new(square));
-            }
-            progress(Progress::Encoded {
-                done: entries.len(),
-                total,
+        let (payload_hash, payload_len) = std::thread::scope(|scope| {
+            let (to_writer, written) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+            let writer = scope.spawn(move || {
+                let mut hasher = Hasher::new(Domain::Payload);
+                let mut len = 0u64;
+                for chunk in written {
+                    self.store.put_chunk(&chunk)?;
+                    hasher.update(&chunk);
+                    len += chunk.len() as u64;
+                }
+                Ok::<_, NodeError>((hasher.finalize(), len))
             });
-        }
+            let encoded = (|| {
+                for chunk in payload.chunks()? {
+                    let chunk = chunk?;
+                    let square = ExtendedSquare::encode(&chunk, self.codec)?;
+                    entries.push(ChunkEntry::new(&chunk, &square));
+                    headers.push(square.header());
+                    progress(Progress::Encoded {
+                        done: entries.len(),
+                        total,
+                    });
+                    if to_writer.send(chunk).is_err() {
+                        break;
+                    }
+                }
+                Ok::<_, NodeError>(())
+            })();
+            drop(to_writer);
+            let written = writer
+                .join()
+                .map_err(|_| NodeError::Invalid("the chunk writer failed".into()))?;
+            encoded.and(written)
+        })?;
         let body = ManifestBody {
             datanet: self.datanet,
             contributor: self.key.public(),
             payload_len,
-            payload_hash: hasher.finalize(),
+            payload_hash,
             media_type: self.media_type.clone(),
             codec: self.codec,
             chunks: entries,
@@ -165,20 +177,16 @@ impl Ingest<'_> {
         let manifest =
             Manifest::sign(body, self.key).map_err(|e| NodeError::Invalid(e.to_string()))?;
         self.store.put_contribution(&manifest, &headers, &[])?;
-        Ok(Committed {
-            manifest,
-            headers,
-            squares: keep.then_some(squares),
-        })
+        Ok(Committed { manifest, headers })
     }
 }
 
-/// The squares of a committed contribution in order: kept ones, or each chunk read back from
-/// the store (verified) and encoded again, a few ahead of the consumer.
-pub(crate) fn squares(
+/// The top halves of a committed contribution's squares in order, each made from its chunk
+/// read back from the store (verified), a few ahead of the consumer.
+pub(crate) fn top_halves(
     store: Store,
     committed: &Committed,
-) -> impl futures::Stream<Item = Result<Arc<ExtendedSquare>, NodeError>> + '_ {
+) -> impl futures::Stream<Item = Result<Arc<TopHalf>, NodeError>> {
     let codec = committed.manifest.body().codec;
     let ids: Vec<ChunkId> = committed
         .manifest
@@ -187,23 +195,15 @@ pub(crate) fn squares(
         .iter()
         .map(|c| c.id)
         .collect();
-    stream::iter(ids.into_iter().enumerate())
-        .map(move |(i, id)| {
-            let kept = committed
-                .squares
-                .as_ref()
-                .and_then(|s| s.get(i))
-                .map(Arc::clone);
+    stream::iter(ids)
+        .map(move |id| {
             let store = store.clone();
             async move {
-                if let Some(square) = kept {
-                    return Ok(square);
-                }
                 tokio::task::spawn_blocking(move || {
                     let chunk = store.chunk(&id)?.ok_or_else(|| {
                         NodeError::Invalid(format!("chunk {id} left the store during ingest"))
                     })?;
-                    Ok(Arc::new(ExtendedSquare::encode(&chunk, codec)?))
+                    Ok(Arc::new(TopHalf::encode(&chunk, codec)?))
                 })
                 .await
                 .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))?

@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::dispersal::Dispersal;
+use crate::dispersal::{Dispersal, SQUARES_IN_FLIGHT};
 use crate::identity::{libp2p_keypair, load_or_create_contributor_key, load_or_create_key};
 use crate::ingest::{self, Ingest, Payload, Progress};
 use crate::net::wire::{Request, Response};
@@ -285,10 +285,17 @@ impl Node {
         )
         .await?;
         let total = committed.headers.len();
-        let mut squares = std::pin::pin!(ingest::squares(store, &committed));
+        let pusher = dispersal.pusher();
+        let mut pushed = std::pin::pin!(ingest::top_halves(store, &committed)
+            .enumerate()
+            .map(|(index, top)| {
+                let pusher = pusher.clone();
+                async move { pusher.push(index, top?).await }
+            })
+            .buffered(SQUARES_IN_FLIGHT));
         let mut done = 0;
-        while let Some(square) = squares.next().await {
-            dispersal.push(done, square?).await?;
+        while let Some(square) = pushed.next().await {
+            dispersal.record(square?);
             done += 1;
             progress(Progress::Dispersed { done, total });
         }

@@ -37,5 +37,5 @@ pub use signed::{
 };
 pub use square::{
     Axis, ExtendedSquare, Line, PartialSquare, ProofError, ShareProof, SquareError, SquareHeader,
-    SquareParams, SHARE_SIZE,
+    SquareParams, TopHalf, SHARE_SIZE,
 };

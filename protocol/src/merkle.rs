@@ -67,23 +67,58 @@ fn next_level(level: &[Hash]) -> Vec<Hash> {
 /// # Errors
 /// [`MerkleError::IndexOutOfRange`].
 pub fn proof(leaves: &[Hash], index: usize) -> Result<Vec<Hash>, MerkleError> {
-    if index >= leaves.len() {
-        return Err(MerkleError::IndexOutOfRange {
-            index: index as u64,
-            count: leaves.len() as u64,
-        });
-    }
-    let mut siblings = Vec::new();
-    let mut level = leaves.to_vec();
-    let mut i = index;
-    while level.len() > 1 {
-        if let Some(s) = level.get(i ^ 1) {
-            siblings.push(*s);
+    Tree::new(leaves).proof(index)
+}
+
+/// A whole tree kept level by level, so that many proofs cost one tree build and a lookup
+/// each, instead of a tree build each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    /// The leaves first, then each level above, up to the single root.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// Builds the tree over `leaves`.
+    pub fn new(leaves: &[Hash]) -> Self {
+        let mut levels = vec![leaves.to_vec()];
+        while let Some(level) = levels.last().filter(|l| l.len() > 1) {
+            let next = next_level(level);
+            levels.push(next);
         }
-        level = next_level(&level);
-        i /= 2;
+        Tree { levels }
     }
-    Ok(siblings)
+
+    /// The tree's root, equal to [`root`] of its leaves.
+    pub fn root(&self) -> Hash {
+        match self.levels.last().and_then(|l| l.first()) {
+            Some(top) => *top,
+            None => hash(Domain::Node, &[]),
+        }
+    }
+
+    /// The siblings proving leaf `index`, bottom first, equal to [`proof`] of the leaves.
+    ///
+    /// # Errors
+    /// [`MerkleError::IndexOutOfRange`].
+    pub fn proof(&self, index: usize) -> Result<Vec<Hash>, MerkleError> {
+        let count = self.levels[0].len();
+        if index >= count {
+            return Err(MerkleError::IndexOutOfRange {
+                index: index as u64,
+                count: count as u64,
+            });
+        }
+        let mut i = index;
+        let mut siblings = Vec::new();
+        for level in self.levels.iter().take_while(|l| l.len() > 1) {
+            if let Some(s) = level.get(i ^ 1) {
+                siblings.push(*s);
+            }
+            i /= 2;
+        }
+        Ok(siblings)
+    }
 }
 
 /// How many siblings a proof of leaf `index` among `count` leaves has.
@@ -167,6 +202,12 @@ mod tests {
     }
 
     #[test]
+    fn the_empty_tree_has_the_empty_root() {
+        assert_eq!(Tree::new(&[]).root(), root(&[]));
+        assert!(Tree::new(&[]).proof(0).is_err());
+    }
+
+    #[test]
     fn three_leaves_promote_the_last() {
         let l = leaves(3);
         assert_eq!(root(&l), node(&node(&l[0], &l[1]), &l[2]));
@@ -180,6 +221,10 @@ mod tests {
             let r = root(&l);
             let i = pick.index(n);
             let p = proof(&l, i).unwrap();
+            let tree = Tree::new(&l);
+            prop_assert_eq!(tree.root(), r);
+            prop_assert_eq!(tree.proof(i).unwrap(), p.clone());
+            prop_assert!(tree.proof(n).is_err());
             prop_assert_eq!(p.len(), proof_len(i as u64, n as u64));
             prop_assert!(verify(&r, l[i], i as u64, n as u64, &p).is_ok());
             let other = hash(Domain::HashLeaf, b"other");

@@ -66,6 +66,18 @@ impl SquareHeader {
             width: self.params.width(),
         })
     }
+
+    /// The path of every line of `axis`, in order: equal to [`SquareHeader::axis_path`] of
+    /// each, for one tree build in all.
+    pub fn axis_paths(&self, axis: Axis) -> Vec<Vec<Hash>> {
+        let tree = merkle::Tree::new(&commit::axis_leaves(&self.row_roots, &self.col_roots));
+        (0..self.params.width())
+            .filter_map(|index| {
+                tree.proof(commit::axis_position(&self.params, axis, index))
+                    .ok()
+            })
+            .collect()
+    }
 }
 
 impl Encode for SquareHeader {

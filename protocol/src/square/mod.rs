@@ -16,6 +16,7 @@ mod line;
 mod params;
 mod partial;
 mod proof;
+mod top;
 
 use rayon::prelude::*;
 
@@ -32,6 +33,7 @@ pub use params::{Axis, ParamsError, SquareParams};
 pub use partial::PartialSquare;
 pub(crate) use proof::{decode_axis_path, verify_line_root};
 pub use proof::{ProofError, ShareProof};
+pub use top::TopHalf;
 
 /// Bytes in one share.
 pub const SHARE_SIZE: usize = 512;
@@ -115,7 +117,7 @@ pub struct ExtendedSquare {
     row_roots: Vec<Hash>,
     col_roots: Vec<Hash>,
     /// Leaves of the axis tree, kept so every line's proof is one tree walk.
-    axis_leaves: Vec<Hash>,
+    axis_tree: merkle::Tree,
     da_root: DaRoot,
 }
 
@@ -136,11 +138,8 @@ impl ExtendedSquare {
     /// [`SquareError::Params`] if the chunk exceeds 8 MiB.
     pub fn encode(chunk: &[u8], codec: CodecId) -> Result<Self, SquareError> {
         let params = SquareParams::for_chunk(codec, chunk.len())?;
-        let (k, line) = (params.k(), params.line_bytes());
-        let mut data = vec![0u8; params.width() * line];
-        for (r, src) in chunk.chunks(k * SHARE_SIZE).enumerate() {
-            data[r * line..][..src.len()].copy_from_slice(src);
-        }
+        let mut data = vec![0u8; params.width() * params.line_bytes()];
+        lay_out(&params, chunk, &mut data);
         extend(&params, &mut data)?;
         Ok(Self::commit(params, data))
     }
@@ -170,15 +169,15 @@ impl ExtendedSquare {
             || leaves.par_chunks(w).map(commit::line_root).collect(),
             || commit::column_roots(&leaves, w),
         );
-        let axis_leaves = commit::axis_leaves(&row_roots, &col_roots);
-        let da_root = commit::da_root(&params, &merkle::root(&axis_leaves));
+        let axis_tree = merkle::Tree::new(&commit::axis_leaves(&row_roots, &col_roots));
+        let da_root = commit::da_root(&params, &axis_tree.root());
         ExtendedSquare {
             params,
             data,
             leaves,
             row_roots,
             col_roots,
-            axis_leaves,
+            axis_tree,
             da_root,
         }
     }
@@ -287,7 +286,9 @@ impl ExtendedSquare {
             return Err(self.out_of_range(index));
         }
         let position = commit::axis_position(&self.params, axis, index);
-        merkle::proof(&self.axis_leaves, position).map_err(|_| self.out_of_range(index))
+        self.axis_tree
+            .proof(position)
+            .map_err(|_| self.out_of_range(index))
     }
 
     /// The chunk's original bytes: `Q0` row by row, cut to the true length.
@@ -364,12 +365,13 @@ impl ExtendedSquare {
         let line = self.params.line_bytes();
         match axis {
             Axis::Row => self.data[index * line..][..line].to_vec(),
-            Axis::Col => self
-                .data
-                .chunks_exact(line)
-                .flat_map(|row| &row[index * SHARE_SIZE..][..SHARE_SIZE])
-                .copied()
-                .collect(),
+            Axis::Col => {
+                let mut bytes = Vec::with_capacity(line);
+                for row in self.data.chunks_exact(line) {
+                    bytes.extend_from_slice(&row[index * SHARE_SIZE..][..SHARE_SIZE]);
+                }
+                bytes
+            }
         }
     }
 
@@ -400,18 +402,34 @@ impl ExtendedSquare {
     }
 }
 
-/// Extends `Q0` (already in place in `data`) to the full square: rows of `Q0`, then all `2k`
-/// columns at once, encoding whole top-half rows as shards (the codes work per byte position).
-fn extend(params: &SquareParams, data: &mut [u8]) -> Result<(), SquareError> {
+/// Copies `chunk` into the `Q0` rows of `data` (rows of `2k` shares), the rest left as is.
+fn lay_out(params: &SquareParams, chunk: &[u8], data: &mut [u8]) {
+    let line = params.line_bytes();
+    for (r, src) in chunk.chunks(params.k() * SHARE_SIZE).enumerate() {
+        data[r * line..][..src.len()].copy_from_slice(src);
+    }
+}
+
+/// Extends each of the `k` rows of `Q0` in `top` into `Q1`.
+fn extend_rows(params: &SquareParams, top: &mut [u8]) -> Result<(), SquareError> {
     let code = params.codec.code();
     let (k, line) = (params.k(), params.line_bytes());
-    let (top, bottom) = data.split_at_mut(k * line);
     top.par_chunks_mut(line).try_for_each(|row| {
         let (orig, rec) = row.split_at_mut(k * SHARE_SIZE);
         let orig: Vec<&[u8]> = orig.chunks(SHARE_SIZE).collect();
         let mut rec: Vec<&mut [u8]> = rec.chunks_mut(SHARE_SIZE).collect();
         code.encode(&orig, &mut rec)
     })?;
+    Ok(())
+}
+
+/// Extends `Q0` (already in place in `data`) to the full square: rows of `Q0`, then all `2k`
+/// columns at once, encoding whole top-half rows as shards (the codes work per byte position).
+fn extend(params: &SquareParams, data: &mut [u8]) -> Result<(), SquareError> {
+    let code = params.codec.code();
+    let (k, line) = (params.k(), params.line_bytes());
+    let (top, bottom) = data.split_at_mut(k * line);
+    extend_rows(params, top)?;
     let half = line / 2;
     let (mut left_rec, mut right_rec): (Vec<&mut [u8]>, Vec<&mut [u8]>) = bottom
         .chunks_mut(line)

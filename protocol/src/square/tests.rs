@@ -251,6 +251,34 @@ fn columns_verify_round_trip_and_rebuild_from_their_top_half() {
 }
 
 #[test]
+fn the_top_half_and_header_paths_give_every_column_as_the_square_does() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for codec in CodecId::ALL {
+        for k in [1, 2, 8, 32] {
+            let chunk = chunk_for_k(&mut rng, k);
+            let square = ExtendedSquare::encode(&chunk, codec).unwrap();
+            let top = TopHalf::encode(&chunk, codec).unwrap();
+            let paths = square.header().axis_paths(Axis::Col);
+            assert_eq!((top.params(), paths.len()), (square.params(), 2 * k));
+            for (c, path) in paths.iter().enumerate() {
+                let column = square.column(c).unwrap();
+                assert_eq!(
+                    top.column(c).unwrap(),
+                    column.top_half(),
+                    "{codec:?} k={k} column {c}"
+                );
+                assert_eq!(path, &column.axis_path);
+                assert_eq!(
+                    square.header().axis_path(Axis::Col, c).unwrap(),
+                    column.axis_path
+                );
+            }
+            assert!(top.column(2 * k).is_err());
+        }
+    }
+}
+
+#[test]
 fn header_round_trips_and_gives_the_da_root() {
     let square = ExtendedSquare::encode(&[1u8; 9000], CodecId::RsVandermonde).unwrap();
     let header = square.header();

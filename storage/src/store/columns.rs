@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
-    Axis, ChunkId, DaRoot, ExtendedSquare, Hash, Line, SquareHeader, SquareParams, SHARE_SIZE,
+    Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, TopHalf, SHARE_SIZE,
 };
 
 use super::repair::RepairItem;
@@ -254,33 +254,49 @@ impl Store {
         self.commit_columns(header, columns)
     }
 
-    /// Stores columns `indices` of `square` (and its header) without checking each against
-    /// the DA root: for the squares this node encoded itself from a chunk, whose columns are
-    /// codewords under their root by construction. Columns from anywhere else go through
-    /// [`Store::put_columns`] or [`Store::put_column_halves`].
+    /// Stores columns `indices` of the square under `header` from its top half (and the
+    /// header), without checking each against the DA root: for the squares this node encoded
+    /// itself from a chunk, whose columns are codewords under their root by construction.
+    /// Columns from anywhere else go through [`Store::put_columns`] or
+    /// [`Store::put_column_halves`].
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for an index outside the square, or an engine error.
+    /// [`StoreError::Invalid`] for an index outside the square or a top half of other
+    /// parameters, or an engine error.
     pub fn put_encoded_columns(
         &self,
-        square: &ExtendedSquare,
+        header: &SquareHeader,
+        top: &TopHalf,
         indices: &[u16],
     ) -> Result<(), StoreError> {
+        if *top.params() != header.params {
+            return Err(StoreError::Invalid(format!(
+                "a top half of {:?} for a square of {:?}",
+                top.params(),
+                header.params
+            )));
+        }
+        let mut paths: Vec<Option<Vec<Hash>>> =
+            header.axis_paths(Axis::Col).into_iter().map(Some).collect();
         let columns = indices
             .iter()
             .map(|&index| {
-                let line = square
-                    .column(usize::from(index))
-                    .map_err(|e| StoreError::Invalid(format!("column {index}: {e}")))?;
+                let invalid =
+                    |e: &dyn std::fmt::Display| StoreError::Invalid(format!("column {index}: {e}"));
+                let top_half = top.column(usize::from(index)).map_err(|e| invalid(&e))?;
+                let axis_path = paths
+                    .get_mut(usize::from(index))
+                    .and_then(Option::take)
+                    .ok_or_else(|| invalid(&"listed twice"))?;
                 Ok(StoredColumn {
-                    params: line.params,
+                    params: header.params,
                     index,
-                    top_half: line.top_half().to_vec(),
-                    axis_path: line.axis_path,
+                    top_half,
+                    axis_path,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        self.commit_columns(&square.header(), columns)
+        self.commit_columns(header, columns)
     }
 
     /// Writes verified `columns` and the header in one durable step: the shares' blob first,

@@ -7,7 +7,7 @@ use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::ChunkEntry;
 use datanet_protocol::{
     CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, ManifestBody, SecretKey,
-    SquareHeader,
+    SquareHeader, TopHalf,
 };
 use tempfile::TempDir;
 
@@ -569,7 +569,13 @@ fn columns_of_a_square_encoded_here_are_stored_and_read_back_verified() {
         let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
         let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
         let root = square.da_root();
-        store.put_encoded_columns(&square, &[0, 5, 7]).unwrap();
+        let (header, top) = (
+            square.header(),
+            TopHalf::encode(&chunk, CodecId::RsLeopard).unwrap(),
+        );
+        store
+            .put_encoded_columns(&header, &top, &[0, 5, 7])
+            .unwrap();
         assert_eq!(store.column_indices(&root).unwrap(), vec![0, 5, 7]);
         assert_eq!(store.header(&root).unwrap(), Some(square.header()));
         for index in [0u16, 5, 7] {
@@ -577,10 +583,17 @@ fn columns_of_a_square_encoded_here_are_stored_and_read_back_verified() {
             assert_eq!(line, square.column(index.into()).unwrap());
         }
         let outside = square.params().width() as u16;
-        assert!(matches!(
-            store.put_encoded_columns(&square, &[1, outside]),
-            Err(StoreError::Invalid(_))
-        ));
+        let other = TopHalf::encode(&chunk[..100], CodecId::RsLeopard).unwrap();
+        for refused in [
+            store.put_encoded_columns(&header, &top, &[1, outside]),
+            store.put_encoded_columns(&header, &top, &[1, 1]),
+            store.put_encoded_columns(&header, &other, &[1]),
+        ] {
+            assert!(
+                matches!(refused, Err(StoreError::Invalid(_))),
+                "{refused:?}"
+            );
+        }
         assert_eq!(
             store.column(&root, 1).unwrap(),
             None,
