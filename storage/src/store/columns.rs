@@ -104,22 +104,28 @@ pub(crate) fn write_columns(
     }
     let mut blob = Vec::with_capacity(columns.iter().map(|c| c.top_half.len()).sum());
     let mut placed = Vec::with_capacity(columns.len());
-    for column in columns {
+    for StoredColumn {
+        params,
+        index,
+        top_half,
+        axis_path,
+    } in columns
+    {
         let offset = u32::try_from(blob.len())
             .map_err(|_| StoreError::Invalid("a column batch over 4 GiB".into()))?;
-        blob.extend_from_slice(&column.top_half);
-        placed.push((column, offset));
+        blob.extend_from_slice(&top_half);
+        placed.push((params, index, axis_path, offset));
     }
     let id = ChunkId::of(&blob);
     backend.put_blob(&id, &blob)?;
     let mut ops = Vec::with_capacity(2 * placed.len());
-    for (column, offset) in placed {
+    for (params, index, axis_path, offset) in placed {
         let record = ColumnRecord {
-            params: column.params,
-            index: column.index,
+            params,
+            index,
             blob: id,
             offset,
-            axis_path: column.axis_path,
+            axis_path,
         };
         ops.push(Op::Put(column_key(root, record.index), record.to_bytes()));
         ops.push(Op::Delete(
