@@ -6,8 +6,45 @@
 //! `replicas` of them (when that many peers exist), and a peer joining or leaving moves only
 //! the columns whose top choices it changes.
 
+use std::collections::BTreeMap;
+
 use datanet_protocol::hash::{Domain, Hasher};
 use libp2p::PeerId;
+
+/// The peers of one contribution's ingest, this node included, as known when it began: so
+/// the columns this node stores while committing and those it pushes while dispersing follow
+/// the same custody.
+#[derive(Debug, Clone)]
+pub(crate) struct CustodySet {
+    /// This node.
+    pub(crate) local: PeerId,
+    /// Every peer known, this node included.
+    pub(crate) peers: Vec<PeerId>,
+    /// Custodians per column.
+    pub(crate) replicas: usize,
+}
+
+impl CustodySet {
+    /// The columns of a `width`-wide square that this node custodies.
+    pub(crate) fn own(&self, width: usize) -> Vec<u16> {
+        (0..width as u16)
+            .filter(|c| is_custodian(&self.peers, &self.local, *c, self.replicas))
+            .collect()
+    }
+
+    /// The columns of a `width`-wide square that each other peer custodies.
+    pub(crate) fn others(&self, width: usize) -> BTreeMap<PeerId, Vec<u16>> {
+        let mut columns: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
+        for c in 0..width as u16 {
+            for peer in custodians(&self.peers, c, self.replicas) {
+                if peer != self.local {
+                    columns.entry(peer).or_default().push(c);
+                }
+            }
+        }
+        columns
+    }
+}
 
 /// The custodians of column `index`, best first, among `peers`.
 pub fn custodians(peers: &[PeerId], index: u16, replicas: usize) -> Vec<PeerId> {
@@ -51,5 +88,24 @@ mod tests {
         }
         assert!(load.iter().all(|l| *l > 40), "uneven custody load {load:?}");
         assert_eq!(custodians(&peers[..1], 0, 2).len(), 1);
+    }
+
+    #[test]
+    fn own_and_other_columns_split_every_custody() {
+        let peers: Vec<PeerId> = (0..4).map(|_| PeerId::random()).collect();
+        let set = CustodySet {
+            local: peers[2],
+            peers: peers.clone(),
+            replicas: 2,
+        };
+        let own = set.own(64);
+        let others = set.others(64);
+        assert!(!others.contains_key(&peers[2]));
+        for c in 0..64u16 {
+            let holders = others.values().filter(|cols| cols.contains(&c)).count()
+                + usize::from(own.contains(&c));
+            assert_eq!(holders, 2, "column {c}");
+            assert_eq!(own.contains(&c), is_custodian(&peers, &peers[2], c, 2));
+        }
     }
 }

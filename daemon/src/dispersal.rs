@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::{Axis, ContributionId, DaRoot, Hash, Manifest, SquareHeader, TopHalf};
-use datanet_storage::AsyncStore;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
-use crate::custody::custodians;
+use crate::custody::CustodySet;
 use crate::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
 use crate::net::NetHandle;
 use crate::NodeError;
@@ -64,18 +63,15 @@ pub(crate) struct Dispersal<'a> {
 #[derive(Clone)]
 pub(crate) struct Pusher<'a> {
     net: &'a NetHandle,
-    store: &'a AsyncStore,
     targets: Arc<Targets>,
 }
 
-/// The peers of a dispersal (every peer known at its start, this node included, and those
-/// that accepted the manifest) and the headers of its squares.
+/// The custody of a dispersal, the peers that accepted its manifest, and the headers of its
+/// squares.
 struct Targets {
     headers: Vec<SquareHeader>,
-    local: PeerId,
-    peers: Vec<PeerId>,
+    custody: CustodySet,
     ready: BTreeSet<PeerId>,
-    replicas: usize,
 }
 
 /// What pushing one square achieved.
@@ -86,28 +82,32 @@ pub(crate) struct Pushed {
 }
 
 impl<'a> Dispersal<'a> {
-    /// Sends `manifest` and its `headers` to every peer that custodies a column of it.
+    /// Sends `manifest` and its `headers` to every other peer that custodies a column of it.
+    /// This node's own columns were stored as the contribution was committed, under the same
+    /// `custody`, and count as one acknowledgement each.
     pub(crate) async fn start(
         net: &'a NetHandle,
-        store: &'a AsyncStore,
         manifest: &Manifest,
         headers: Vec<SquareHeader>,
-        replicas: usize,
+        custody: CustodySet,
         min_acks: usize,
     ) -> Result<Dispersal<'a>, NodeError> {
-        let local = net.local_peer_id();
-        let mut peers = net.peers().await?;
-        peers.push(local);
-        let required = min_acks.min(replicas).min(peers.len()).max(1);
+        let required = min_acks
+            .min(custody.replicas)
+            .min(custody.peers.len())
+            .max(1);
         let mut acks = BTreeMap::new();
         let mut targets = BTreeSet::new();
         for (i, header) in headers.iter().enumerate() {
-            for c in 0..header.params.width() as u16 {
+            let width = header.params.width();
+            for c in 0..width as u16 {
                 acks.insert((i, c), 0);
-                targets.extend(custodians(&peers, c, replicas));
             }
+            for c in custody.own(width) {
+                acks.insert((i, c), 1);
+            }
+            targets.extend(custody.others(width).into_keys());
         }
-        targets.remove(&local);
         let roots = headers.iter().map(SquareHeader::da_root).collect();
         let announce = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
@@ -130,19 +130,31 @@ impl<'a> Dispersal<'a> {
             bytes_sent: announce_bytes * ready.len() as u64,
             pusher: Pusher {
                 net,
-                store,
                 targets: Arc::new(Targets {
                     headers,
-                    local,
-                    peers,
+                    custody,
                     ready,
-                    replicas,
                 }),
             },
             required,
             roots,
             acks,
         })
+    }
+
+    /// The squares that have columns for other peers, in order: the only ones to push.
+    pub(crate) fn squares_to_push(&self) -> Vec<usize> {
+        let targets = &self.pusher.targets;
+        (0..targets.headers.len())
+            .filter(|i| {
+                let width = targets.headers[*i].params.width();
+                targets
+                    .custody
+                    .others(width)
+                    .keys()
+                    .any(|peer| targets.ready.contains(peer))
+            })
+            .collect()
     }
 
     /// The handle that pushes squares of this dispersal.
@@ -177,8 +189,8 @@ impl<'a> Dispersal<'a> {
 }
 
 impl Pusher<'_> {
-    /// Gives every column of square `index` (of the manifest's chunks), from its top half,
-    /// to its custodians, this node's own columns stored while the others travel.
+    /// Gives the columns of square `index` (of the manifest's chunks) that other peers
+    /// custody, from its top half.
     pub(crate) async fn push(&self, index: usize, top: Arc<TopHalf>) -> Result<Pushed, NodeError> {
         let targets = &self.targets;
         let header = targets
@@ -190,27 +202,11 @@ impl Pusher<'_> {
             })?;
         let paths = Arc::new(header.axis_paths(Axis::Col));
         let da_root = header.da_root();
-        let mut own: Vec<u16> = Vec::new();
-        let mut batches: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
-        for c in 0..top.params().width() as u16 {
-            for peer in custodians(&targets.peers, c, targets.replicas) {
-                if peer == targets.local {
-                    own.push(c);
-                } else if targets.ready.contains(&peer) {
-                    batches.entry(peer).or_default().push(c);
-                }
-            }
-        }
-        let store_own = async {
-            if own.is_empty() {
-                return Ok(Vec::new());
-            }
-            let (header, top, indices) = (header.clone(), Arc::clone(&top), own.clone());
-            self.store
-                .run(move |s| s.put_encoded_columns(&header, &top, &indices))
-                .await?;
-            Ok::<_, NodeError>(own)
-        };
+        let batches = targets
+            .custody
+            .others(header.params.width())
+            .into_iter()
+            .filter(|(peer, _)| targets.ready.contains(peer));
         let pushes = batches.into_iter().flat_map(|(peer, columns)| {
             columns
                 .chunks(MAX_PUSH_COLUMNS)
@@ -218,7 +214,7 @@ impl Pusher<'_> {
                 .collect::<Vec<_>>()
         });
         let net = self.net;
-        let send_others = stream::iter(pushes)
+        let others = stream::iter(pushes)
             .map(|(peer, batch)| {
                 let (top, paths) = (Arc::clone(&top), Arc::clone(&paths));
                 async move {
@@ -229,11 +225,11 @@ impl Pusher<'_> {
                 }
             })
             .buffer_unordered(PUSHES_IN_FLIGHT)
-            .collect::<Vec<_>>();
-        let (own, others) = futures::join!(store_own, send_others);
+            .collect::<Vec<_>>()
+            .await;
         let mut pushed = Pushed {
             index,
-            acked: own?,
+            acked: Vec::new(),
             bytes_sent: 0,
         };
         for (batch, stored, sent) in others.into_iter().flatten() {

@@ -21,6 +21,7 @@ use datanet_protocol::{
 use datanet_storage::Store;
 use futures::{stream, StreamExt};
 
+use crate::custody::CustodySet;
 use crate::NodeError;
 
 /// Top halves made ahead of the ones being pushed, so making them overlaps the network.
@@ -105,10 +106,17 @@ pub enum Progress {
 /// What is needed to encode and sign one contribution.
 pub(crate) struct Ingest<'a> {
     pub(crate) store: &'a Store,
+    pub(crate) custody: &'a CustodySet,
     pub(crate) key: &'a SecretKey,
     pub(crate) datanet: DatanetId,
     pub(crate) codec: CodecId,
     pub(crate) media_type: String,
+}
+
+/// One square on its way from the encoder to the column writer.
+struct Encoded {
+    header: SquareHeader,
+    square: ExtendedSquare,
 }
 
 /// A committed, signed and stored contribution, ready to disperse.
@@ -118,8 +126,9 @@ pub(crate) struct Committed {
 }
 
 impl Ingest<'_> {
-    /// Encodes every chunk of `payload`, stores the chunks, signs the manifest and stores it
-    /// with the headers. Blocking; a chunk is written while the next one is encoded.
+    /// Encodes every chunk of `payload`, stores the chunks and this node's own columns of
+    /// each, signs the manifest and stores it with the headers. Blocking; a chunk and its
+    /// columns are written (on two threads) while the next one is encoded.
     pub(crate) fn commit(
         &self,
         payload: &Payload,
@@ -129,38 +138,52 @@ impl Ingest<'_> {
         let mut entries = Vec::with_capacity(total);
         let mut headers = Vec::with_capacity(total);
         let (payload_hash, payload_len) = std::thread::scope(|scope| {
-            let (to_writer, written) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-            let writer = scope.spawn(move || {
+            let (to_chunks, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+            let (to_columns, columns) = std::sync::mpsc::sync_channel::<Encoded>(0);
+            let chunk_writer = scope.spawn(move || {
                 let mut hasher = Hasher::new(Domain::Payload);
                 let mut len = 0u64;
-                for chunk in written {
+                for chunk in chunks {
                     self.store.put_chunk(&chunk)?;
                     hasher.update(&chunk);
                     len += chunk.len() as u64;
                 }
                 Ok::<_, NodeError>((hasher.finalize(), len))
             });
+            let column_writer = scope.spawn(move || {
+                for Encoded { header, square } in columns {
+                    let own = self.custody.own(header.params.width());
+                    if !own.is_empty() {
+                        let top = square.into_top_half();
+                        self.store.put_encoded_columns(&header, &top, &own)?;
+                    }
+                }
+                Ok::<_, NodeError>(())
+            });
             let encoded = (|| {
                 for chunk in payload.chunks()? {
                     let chunk = chunk?;
                     let square = ExtendedSquare::encode(&chunk, self.codec)?;
+                    let header = square.header();
                     entries.push(ChunkEntry::new(&chunk, &square));
-                    headers.push(square.header());
+                    headers.push(header.clone());
                     progress(Progress::Encoded {
                         done: entries.len(),
                         total,
                     });
-                    if to_writer.send(chunk).is_err() {
+                    if to_chunks.send(chunk).is_err()
+                        || to_columns.send(Encoded { header, square }).is_err()
+                    {
                         break;
                     }
                 }
                 Ok::<_, NodeError>(())
             })();
-            drop(to_writer);
-            let written = writer
-                .join()
-                .map_err(|_| NodeError::Invalid("the chunk writer failed".into()))?;
-            encoded.and(written)
+            drop((to_chunks, to_columns));
+            let failed = |_| NodeError::Invalid("a store writer failed".into());
+            let written = chunk_writer.join().map_err(failed)?;
+            let columns = column_writer.join().map_err(failed)?;
+            encoded.and(columns).and(written)
         })?;
         let body = ManifestBody {
             datanet: self.datanet,
@@ -181,29 +204,28 @@ impl Ingest<'_> {
     }
 }
 
-/// The top halves of a committed contribution's squares in order, each made from its chunk
-/// read back from the store (verified), a few ahead of the consumer.
+/// The top halves of squares `indices` of a committed contribution, in that order, each made
+/// from its chunk read back from the store (verified), a few ahead of the consumer.
 pub(crate) fn top_halves(
     store: Store,
     committed: &Committed,
-) -> impl futures::Stream<Item = Result<Arc<TopHalf>, NodeError>> {
+    indices: Vec<usize>,
+) -> impl futures::Stream<Item = Result<(usize, Arc<TopHalf>), NodeError>> {
     let codec = committed.manifest.body().codec;
-    let ids: Vec<ChunkId> = committed
-        .manifest
-        .body()
-        .chunks
-        .iter()
-        .map(|c| c.id)
+    let chunks = &committed.manifest.body().chunks;
+    let ids: Vec<(usize, ChunkId)> = indices
+        .into_iter()
+        .filter_map(|i| Some((i, chunks.get(i)?.id)))
         .collect();
     stream::iter(ids)
-        .map(move |id| {
+        .map(move |(index, id)| {
             let store = store.clone();
             async move {
                 tokio::task::spawn_blocking(move || {
                     let chunk = store.chunk(&id)?.ok_or_else(|| {
                         NodeError::Invalid(format!("chunk {id} left the store during ingest"))
                     })?;
-                    Ok(Arc::new(TopHalf::encode(&chunk, codec)?))
+                    Ok((index, Arc::new(TopHalf::encode(&chunk, codec)?)))
                 })
                 .await
                 .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))?

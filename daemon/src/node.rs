@@ -18,6 +18,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::custody::CustodySet;
 use crate::dispersal::{Dispersal, SQUARES_IN_FLIGHT};
 use crate::identity::{libp2p_keypair, load_or_create_contributor_key, load_or_create_key};
 use crate::ingest::{self, Ingest, Payload, Progress};
@@ -263,9 +264,19 @@ impl Node {
         let codec = self.config.codec;
         let media_type = media_type.to_owned();
         let report_progress = Arc::clone(&progress);
+        let local = self.net.local_peer_id();
+        let mut peers = self.net.peers().await?;
+        peers.push(local);
+        let custody = CustodySet {
+            local,
+            peers,
+            replicas: self.config.replicas,
+        };
+        let ingest_custody = custody.clone();
         let committed = tokio::task::spawn_blocking(move || {
             Ingest {
                 store: &ingest_store,
+                custody: &ingest_custody,
                 key: &key,
                 datanet,
                 codec,
@@ -277,23 +288,28 @@ impl Node {
         .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))??;
         let mut dispersal = Dispersal::start(
             &self.net,
-            &self.store,
             &committed.manifest,
             committed.headers.clone(),
-            self.config.replicas,
+            custody,
             self.config.min_acks,
         )
         .await?;
         let total = committed.headers.len();
+        let to_push = dispersal.squares_to_push();
+        let mut done = total - to_push.len();
+        if done > 0 {
+            progress(Progress::Dispersed { done, total });
+        }
         let pusher = dispersal.pusher();
-        let mut pushed = std::pin::pin!(ingest::top_halves(store, &committed)
-            .enumerate()
-            .map(|(index, top)| {
+        let mut pushed = std::pin::pin!(ingest::top_halves(store, &committed, to_push)
+            .map(|top| {
                 let pusher = pusher.clone();
-                async move { pusher.push(index, top?).await }
+                async move {
+                    let (index, top) = top?;
+                    pusher.push(index, top).await
+                }
             })
             .buffered(SQUARES_IN_FLIGHT));
-        let mut done = 0;
         while let Some(square) = pushed.next().await {
             dispersal.record(square?);
             done += 1;

@@ -291,6 +291,13 @@ impl ExtendedSquare {
             .map_err(|_| self.out_of_range(index))
     }
 
+    /// The square's top half (`Q0 | Q1`), its bottom rows dropped without copying the rest.
+    pub fn into_top_half(self) -> TopHalf {
+        let mut data = self.data;
+        data.truncate(self.params.k() * self.params.line_bytes());
+        TopHalf::from_rows(self.params, data)
+    }
+
     /// The chunk's original bytes: `Q0` row by row, cut to the true length.
     pub fn chunk_bytes(&self) -> Vec<u8> {
         let (k, line) = (self.params.k(), self.params.line_bytes());

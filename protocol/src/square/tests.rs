@@ -274,6 +274,7 @@ fn the_top_half_and_header_paths_give_every_column_as_the_square_does() {
                 );
             }
             assert!(top.column(2 * k).is_err());
+            assert_eq!(square.into_top_half(), top);
         }
     }
 }

@@ -34,6 +34,11 @@ impl TopHalf {
         Ok(TopHalf { params, data })
     }
 
+    /// The top half from its `k` extended rows, as the full encoding made them.
+    pub(super) fn from_rows(params: SquareParams, data: Vec<u8>) -> Self {
+        TopHalf { params, data }
+    }
+
     /// The square's parameters.
     pub fn params(&self) -> &SquareParams {
         &self.params

@@ -49,10 +49,7 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
             file
         }
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)?;
+            let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
             file.write_all(bytes)?;
             file
         }
