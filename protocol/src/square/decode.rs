@@ -44,15 +44,15 @@ pub(crate) fn chunk_from_lines(
             .reconstruct_originals(&mut refs, &present)?;
         let mut chunk = match axis {
             Axis::Row => shards[..k].concat(),
-            Axis::Col => (0..k)
-                .flat_map(|r| {
-                    shards[..k]
-                        .iter()
-                        .map(move |col| &col[r * SHARE_SIZE..][..SHARE_SIZE])
-                })
-                .flatten()
-                .copied()
-                .collect(),
+            Axis::Col => {
+                let mut rows = Vec::with_capacity(k * k * SHARE_SIZE);
+                for r in 0..k {
+                    for column in &shards[..k] {
+                        rows.extend_from_slice(&column[r * SHARE_SIZE..][..SHARE_SIZE]);
+                    }
+                }
+                rows
+            }
         };
         chunk.truncate(params.chunk_len as usize);
         return Ok(Some(chunk));
