@@ -20,6 +20,8 @@ use crate::NodeError;
 
 /// Pushes in flight at once, per square.
 const PUSHES_IN_FLIGHT: usize = 16;
+/// Manifest requests in flight at once: each can carry 8 MiB of headers.
+const ANNOUNCES_IN_FLIGHT: usize = 4;
 /// Squares whose columns travel at once, so one square's slowest custodian does not hold up
 /// the next square.
 pub(crate) const SQUARES_IN_FLIGHT: usize = 2;
@@ -119,7 +121,7 @@ impl<'a> Dispersal<'a> {
                 let request = announce.clone();
                 async move { (peer, net.request(peer, request).await) }
             })
-            .buffer_unordered(PUSHES_IN_FLIGHT)
+            .buffer_unordered(ANNOUNCES_IN_FLIGHT)
             .filter_map(|(peer, result)| async move {
                 matches!(result, Ok(Response::Stored)).then_some(peer)
             })

@@ -258,3 +258,18 @@ pub(crate) fn check_size(len: u64) -> Result<(), NodeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contributions_up_to_4_gib_are_accepted_and_larger_ones_refused() {
+        assert_eq!(MAX_CONTRIBUTION_BYTES, 4 << 30);
+        assert!(check_size(MAX_CONTRIBUTION_BYTES).is_ok());
+        let refused = check_size(MAX_CONTRIBUTION_BYTES + 1)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("at most 512"), "{refused}");
+    }
+}

@@ -226,7 +226,7 @@ impl Node {
     /// contributor key, stores it, disperses every column to its custodians and announces it.
     ///
     /// # Errors
-    /// [`NodeError::Invalid`] for a payload over 2 GiB (256 chunks), or a store, encoding or
+    /// [`NodeError::Invalid`] for a payload over 4 GiB (512 chunks), or a store, encoding or
     /// network error. A dispersal that leaves columns short is not an error: the report says
     /// which.
     pub async fn contribute(

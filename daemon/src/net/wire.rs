@@ -11,12 +11,16 @@ use datanet_protocol::{
 /// The most columns one push carries (2 MiB of top halves at `k = 128`).
 pub const MAX_PUSH_COLUMNS: usize = 32;
 /// The largest request on the wire: a manifest with [`MAX_HEADERS`] headers of the largest
-/// square (4.2 MB), or a push of [`MAX_PUSH_COLUMNS`] column halves, with room for framing.
-pub const MAX_REQUEST_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
+/// square (8.4 MB), or a push of [`MAX_PUSH_COLUMNS`] column halves, with room for framing.
+pub const MAX_REQUEST_BYTES: usize = MANIFEST_WITH_HEADERS_BYTES;
 /// The largest response: a manifest with the headers of up to [`MAX_HEADERS`] chunks.
-pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-/// The most square headers one manifest response carries (2 GiB of payload at 8 MiB chunks).
-pub const MAX_HEADERS: usize = 256;
+pub const MAX_RESPONSE_BYTES: usize = MANIFEST_WITH_HEADERS_BYTES;
+/// The most square headers one manifest request or response carries (4 GiB of payload at
+/// 8 MiB chunks).
+pub const MAX_HEADERS: usize = 512;
+/// A manifest with [`MAX_HEADERS`] headers of 16 KiB (the largest square's) and room for the
+/// manifest itself and framing.
+const MANIFEST_WITH_HEADERS_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
 /// The most samples one request asks for.
 pub const MAX_SAMPLES: usize = 256;
 /// The longest reason text in a refusal.
@@ -344,18 +348,28 @@ mod tests {
     use datanet_protocol::{CodecId, ExtendedSquare};
 
     /// A manifest naming `square` as its only chunk (enough to measure sizes).
-    fn manifest_for(square: &ExtendedSquare) -> Manifest {
+    /// The largest manifest: [`MAX_HEADERS`] full chunks of `square`, and the media type and
+    /// metadata at their bounds.
+    fn largest_manifest(square: &ExtendedSquare) -> Manifest {
+        use datanet_protocol::signed::{
+            ChunkEntry, MAX_MEDIA_TYPE, MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE,
+        };
         let key = datanet_protocol::SecretKey::from_seed([1; 32]);
         let chunk = square.chunk_bytes();
         let body = datanet_protocol::ManifestBody {
             datanet: Default::default(),
             contributor: key.public(),
-            payload_len: chunk.len() as u64,
+            payload_len: (chunk.len() * MAX_HEADERS) as u64,
             payload_hash: Default::default(),
-            media_type: "x".into(),
+            media_type: "x".repeat(MAX_MEDIA_TYPE),
             codec: CodecId::RsLeopard,
-            chunks: vec![datanet_protocol::signed::ChunkEntry::new(&chunk, square)],
-            metadata: vec![],
+            chunks: vec![ChunkEntry::new(&chunk, square); MAX_HEADERS],
+            metadata: (0..MAX_METADATA)
+                .map(|i| {
+                    let key = format!("{i:0width$}", width = MAX_METADATA_KEY);
+                    (key, "v".repeat(MAX_METADATA_VALUE))
+                })
+                .collect(),
             timestamp_ms: 0,
             nonce: 0,
         };
@@ -395,7 +409,7 @@ mod tests {
                     .collect(),
             },
             Request::PutManifest {
-                manifest: Box::new(manifest_for(&square)),
+                manifest: Box::new(largest_manifest(&square)),
                 headers: vec![square.header(); MAX_HEADERS],
             },
             Request::GetColumn {
@@ -428,6 +442,10 @@ mod tests {
             Response::NotFound,
             Response::Refused("no".into()),
             Response::Datanet(Box::new(datanet_record())),
+            Response::Manifest {
+                manifest: Box::new(largest_manifest(&square)),
+                headers: vec![square.header(); MAX_HEADERS],
+            },
         ];
         for response in responses {
             let bytes = response.to_bytes();
