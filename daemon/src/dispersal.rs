@@ -24,7 +24,7 @@ const PUSHES_IN_FLIGHT: usize = 16;
 const ANNOUNCES_IN_FLIGHT: usize = 4;
 /// Squares whose columns travel at once, so one square's slowest custodian does not hold up
 /// the next square.
-pub(crate) const SQUARES_IN_FLIGHT: usize = 2;
+pub(crate) const SQUARES_IN_FLIGHT: usize = 3;
 
 /// What a dispersal achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
