@@ -26,6 +26,19 @@ use crate::NodeError;
 
 /// Top halves made ahead of the ones being pushed, so making them overlaps the network.
 const ENCODE_AHEAD: usize = 1;
+/// Chunks committed between two returns of freed memory to the system.
+const TRIM_EVERY: usize = 16;
+
+/// Hands memory the allocator holds but nobody uses back to the system. Squares are made on
+/// one thread and freed on another, and glibc keeps such freed memory in per-thread heaps:
+/// without this a daemon's memory grew by about 55 MiB per GiB ingested.
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the system; it
+    // touches no memory in use and has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 /// A contribution's bytes.
 #[derive(Debug, Clone)]
@@ -151,11 +164,14 @@ impl Ingest<'_> {
                 Ok::<_, NodeError>((hasher.finalize(), len))
             });
             let column_writer = scope.spawn(move || {
-                for Encoded { header, square } in columns {
+                for (n, Encoded { header, square }) in columns.into_iter().enumerate() {
                     let own = self.custody.own(header.params.width());
                     if !own.is_empty() {
                         let top = square.into_top_half();
                         self.store.put_encoded_columns(&header, &top, &own)?;
+                    }
+                    if n % TRIM_EVERY == TRIM_EVERY - 1 {
+                        release_freed_memory();
                     }
                 }
                 Ok::<_, NodeError>(())
