@@ -2,7 +2,7 @@
 //! rebuilt from `k` verified columns fetched from custodians (original columns first, as they
 //! need no decoding), and checked against its chunk id.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datanet_protocol::encoding::Encode;
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::custody::custodians;
-use crate::net::wire::{FraudNotice, Request, Response};
+use crate::net::wire::{FraudNotice, Request, Response, MAX_GET_COLUMNS};
 use crate::net::{NetEvent, NetHandle};
 use crate::NodeError;
 
@@ -189,12 +189,7 @@ pub(crate) async fn fetch_square(
         if wave.is_empty() {
             break;
         }
-        let fetched = join_all(
-            wave.into_iter()
-                .map(|c| fetch_column(net, &peers, &header, c, replicas)),
-        )
-        .await;
-        lines.extend(fetched.into_iter().flatten());
+        lines.extend(fetch_columns(net, &peers, &header, wave, replicas).await);
     }
     if lines.len() < k {
         return Err(NodeError::Unavailable {
@@ -231,6 +226,70 @@ async fn report_bad_encoding(
     net.publish_fraud(notice.to_bytes()).await?;
     net.emit(NetEvent::ChunkInvalid(da_root));
     Ok(())
+}
+
+/// Columns `wave`, each verified: asked in batches from each column's best-ranked candidate,
+/// then any column still missing one by one from its other candidates.
+async fn fetch_columns(
+    net: &NetHandle,
+    peers: &[PeerId],
+    header: &SquareHeader,
+    wave: Vec<u16>,
+    replicas: usize,
+) -> Vec<Line> {
+    let mut by_peer: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
+    for c in &wave {
+        if let Some(best) = candidates(net, peers, *c, replicas).first() {
+            by_peer.entry(*best).or_default().push(*c);
+        }
+    }
+    let batches = by_peer.into_iter().flat_map(|(peer, columns)| {
+        columns
+            .chunks(MAX_GET_COLUMNS)
+            .map(|batch| (peer, batch.to_vec()))
+            .collect::<Vec<_>>()
+    });
+    let mut lines: Vec<Line> =
+        join_all(batches.map(|(peer, batch)| fetch_batch(net, peer, header, batch)))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+    let got: BTreeSet<u16> = lines.iter().map(|l| l.index).collect();
+    let missing = wave.into_iter().filter(|c| !got.contains(c));
+    let retried = join_all(missing.map(|c| fetch_column(net, peers, header, c, replicas))).await;
+    lines.extend(retried.into_iter().flatten());
+    lines
+}
+
+/// The columns of `batch` that `peer` holds and that verify; each answer counts toward the
+/// peer's score.
+async fn fetch_batch(
+    net: &NetHandle,
+    peer: PeerId,
+    header: &SquareHeader,
+    batch: Vec<u16>,
+) -> Vec<Line> {
+    let da_root = header.da_root();
+    let request = Request::GetColumns {
+        da_root,
+        indices: batch.clone(),
+    };
+    let Ok(Response::Columns(answered)) = net.request(peer, request).await else {
+        return Vec::new();
+    };
+    let mut seen = BTreeSet::new();
+    answered
+        .into_iter()
+        .filter(|line| {
+            let valid = line.axis == datanet_protocol::Axis::Col
+                && batch.contains(&line.index)
+                && seen.insert(line.index)
+                && line.verify(&da_root).is_ok();
+            net.scores().record(peer, valid);
+            valid
+        })
+        .collect()
 }
 
 /// Column `index` from its custodians (then any other peer), the first copy that verifies.

@@ -172,6 +172,16 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
                 line.shares[7] ^= 0x80;
                 Response::Column(line)
             }
+            Request::GetColumns { indices, .. } => Response::Columns(
+                indices
+                    .into_iter()
+                    .map(|index| {
+                        let mut line = liar_square.column(index.into()).unwrap();
+                        line.shares[9] ^= 0x04;
+                        line
+                    })
+                    .collect(),
+            ),
             Request::GetSamples { coordinates, .. } => Response::Samples(
                 coordinates
                     .into_iter()

@@ -212,6 +212,17 @@ fn answer_blocking(
             Some(line) => Response::Column(line),
             None => Response::NotFound,
         }),
+        Request::GetColumns { da_root, indices } => {
+            let mut lines = Vec::with_capacity(indices.len());
+            for index in indices {
+                match store.column(&da_root, index) {
+                    Ok(Some(line)) => lines.push(line),
+                    Ok(None) | Err(StoreError::Corrupted { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(Response::Columns(lines))
+        }
         Request::GetSamples {
             da_root,
             coordinates,

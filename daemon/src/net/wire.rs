@@ -23,6 +23,8 @@ pub const MAX_HEADERS: usize = 512;
 const MANIFEST_WITH_HEADERS_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
 /// The most samples one request asks for.
 pub const MAX_SAMPLES: usize = 256;
+/// The most whole columns one request asks for (4 MiB of shares at `k = 128`).
+pub const MAX_GET_COLUMNS: usize = 32;
 /// The longest reason text in a refusal.
 const MAX_REASON: usize = 512;
 
@@ -56,6 +58,13 @@ pub enum Request {
         /// The column index.
         index: u16,
     },
+    /// Send whole columns of one square: those the node holds, in any order.
+    GetColumns {
+        /// The square.
+        da_root: DaRoot,
+        /// At most [`MAX_GET_COLUMNS`] column indices.
+        indices: Vec<u16>,
+    },
     /// Send shares with their proofs through their columns.
     GetSamples {
         /// The square.
@@ -71,6 +80,7 @@ impl Request {
         match self {
             Request::PutColumns { da_root, .. }
             | Request::GetColumn { da_root, .. }
+            | Request::GetColumns { da_root, .. }
             | Request::GetSamples { da_root, .. } => Some(*da_root),
             Request::PutManifest { .. } | Request::GetManifest(_) | Request::GetDatanet(_) => None,
         }
@@ -91,6 +101,8 @@ pub enum Response {
     },
     /// A whole column.
     Column(Line),
+    /// The columns asked for by [`Request::GetColumns`] that the node holds.
+    Columns(Vec<Line>),
     /// A signed datanet record.
     Datanet(Box<Datanet>),
     /// The answers to [`Request::GetSamples`], in request order.
@@ -231,6 +243,14 @@ impl Encode for Request {
                 out.u8(6);
                 id.encode_to(out);
             }
+            Request::GetColumns { da_root, indices } => {
+                out.u8(7);
+                da_root.encode_to(out);
+                out.u32(indices.len() as u32);
+                for index in indices {
+                    out.u16(*index);
+                }
+            }
             Request::GetSamples {
                 da_root,
                 coordinates,
@@ -265,6 +285,15 @@ impl Decode for Request {
                 da_root: DaRoot::decode_from(r)?,
                 index: r.u16("column index")?,
             },
+            7 => {
+                let da_root = DaRoot::decode_from(r)?;
+                let count = r.len(MAX_GET_COLUMNS, "column indices")?;
+                let mut indices = Vec::with_capacity(count);
+                for _ in 0..count {
+                    indices.push(r.u16("column index")?);
+                }
+                Request::GetColumns { da_root, indices }
+            }
             5 => {
                 let da_root = DaRoot::decode_from(r)?;
                 let count = r.len(MAX_SAMPLES, "coordinates")?;
@@ -301,6 +330,10 @@ impl Encode for Response {
                 out.u8(3);
                 line.encode_to(out);
             }
+            Response::Columns(lines) => {
+                out.u8(8);
+                out.list(lines);
+            }
             Response::Samples(samples) => {
                 out.u8(4);
                 out.list(samples);
@@ -328,6 +361,7 @@ impl Decode for Response {
                 headers: r.list(MAX_HEADERS, "headers")?,
             },
             3 => Response::Column(Line::decode_from(r)?),
+            8 => Response::Columns(r.list(MAX_GET_COLUMNS, "columns")?),
             4 => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
             5 => Response::NotFound,
             7 => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
@@ -417,6 +451,10 @@ mod tests {
                 index: 5,
             },
             Request::GetDatanet(DatanetId::default()),
+            Request::GetColumns {
+                da_root: square.da_root(),
+                indices: (0..MAX_GET_COLUMNS as u16).collect(),
+            },
             Request::GetSamples {
                 da_root: square.da_root(),
                 coordinates: vec![(1, 2); MAX_SAMPLES],
@@ -428,6 +466,7 @@ mod tests {
             assert_eq!(Request::from_bytes(&bytes).unwrap(), request);
         }
         let responses = [
+            Response::Columns(vec![column.clone(); MAX_GET_COLUMNS]),
             Response::Column(column),
             Response::Samples(vec![
                 SampleAnswer::Found {
@@ -453,6 +492,13 @@ mod tests {
             assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
         }
         assert!(Request::from_bytes(&[1, 9]).is_err());
+        let too_many = Request::GetColumns {
+            da_root: square.da_root(),
+            indices: vec![0; MAX_GET_COLUMNS + 1],
+        };
+        assert!(Request::from_bytes(&too_many.to_bytes()).is_err());
+        let too_long = Response::Columns(vec![square.column(0).unwrap(); MAX_GET_COLUMNS + 1]);
+        assert!(Response::from_bytes(&too_long.to_bytes()).is_err());
         assert!(Response::from_bytes(&[]).is_err());
     }
 }
