@@ -315,7 +315,9 @@ impl Node {
             done += 1;
             progress(Progress::Dispersed { done, total });
         }
-        self.net.announce(committed.manifest.to_bytes()).await?;
+        self.net
+            .announce(datanet, committed.manifest.to_bytes())
+            .await?;
         Ok(dispersal.finish())
     }
 
@@ -379,6 +381,7 @@ impl Node {
             }
             let record = (*datanet).clone();
             self.store.run(move |s| s.put_datanet(&record)).await?;
+            self.net.follow(id).await?;
             self.net.emit(NetEvent::DatanetAdded(id));
             return Ok(*datanet);
         }
@@ -410,6 +413,7 @@ impl Node {
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
         let record = datanet.clone();
         self.store.run(move |s| s.put_datanet(&record)).await?;
+        self.net.follow(datanet.id()).await?;
         self.net.emit(NetEvent::DatanetAdded(datanet.id()));
         self.net.publish_datanet(datanet.to_bytes()).await?;
         Ok(datanet)

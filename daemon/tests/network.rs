@@ -294,3 +294,54 @@ async fn a_node_that_joins_later_fetches_a_datanet_record_from_a_peer() {
     let stored = late.node.store().blocking().datanet(&datanet.id()).unwrap();
     assert_eq!(stored, Some(datanet), "the fetched record is kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_reach_the_nodes_that_follow_their_datanet_only() {
+    let owner = start().await;
+    let datanet = owner
+        .node
+        .create_datanet("followed", "announced on its own topic", Default::default())
+        .await
+        .unwrap();
+    let follower = start().await;
+    let stranger = start().await;
+    connect(&follower.node, &[&owner.node]).await;
+    connect(&stranger.node, &[&owner.node, &follower.node]).await;
+    follower.node.datanet(datanet.id()).await.unwrap();
+    let mut follower_events = follower.node.events();
+    let mut stranger_events = stranger.node.events();
+
+    let heard = tokio::time::timeout(WAIT, async {
+        for attempt in 0u8.. {
+            let report = owner
+                .node
+                .contribute(
+                    datanet.id(),
+                    vec![attempt; 1000],
+                    "application/octet-stream",
+                )
+                .await
+                .unwrap();
+            let wait = tokio::time::timeout(Duration::from_secs(2), async {
+                loop {
+                    if let Ok(NetEvent::Announced(id)) = follower_events.recv().await {
+                        if id == report.contribution {
+                            return;
+                        }
+                    }
+                }
+            });
+            if wait.await.is_ok() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "the follower never heard an announcement");
+    while let Ok(event) = stranger_events.try_recv() {
+        assert!(
+            !matches!(event, NetEvent::Announced(_)),
+            "a node that does not know the datanet heard its announcement"
+        );
+    }
+}

@@ -122,7 +122,11 @@ pub(crate) enum Command {
     Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
     Peers(oneshot::Sender<Vec<PeerId>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
-    Announce(Vec<u8>),
+    Announce {
+        datanet: DatanetId,
+        manifest: Vec<u8>,
+    },
+    Follow(DatanetId),
     PublishFraud(Vec<u8>),
     PublishDatanet(Vec<u8>),
 }
@@ -208,13 +212,26 @@ impl NetHandle {
         self.call(Command::ListenAddrs).await
     }
 
-    /// Announces an encoded signed manifest on the gossip topic.
+    /// Announces an encoded signed manifest on the gossip topic of its `datanet`, which this
+    /// node then follows.
     ///
     /// # Errors
     /// [`NetError::WorkerDied`].
-    pub async fn announce(&self, manifest: Vec<u8>) -> Result<(), NetError> {
+    pub async fn announce(&self, datanet: DatanetId, manifest: Vec<u8>) -> Result<(), NetError> {
         self.commands
-            .send(Command::Announce(manifest))
+            .send(Command::Announce { datanet, manifest })
+            .await
+            .map_err(|_| NetError::WorkerDied)
+    }
+
+    /// Follows the announcements of `datanet`: its gossip topic, which only the nodes that
+    /// know the datanet subscribe to.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn follow(&self, datanet: DatanetId) -> Result<(), NetError> {
+        self.commands
+            .send(Command::Follow(datanet))
             .await
             .map_err(|_| NetError::WorkerDied)
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datanet_protocol::encoding::Decode;
-use datanet_protocol::{Datanet, Manifest};
+use datanet_protocol::{Datanet, DatanetId, Manifest};
 use datanet_storage::AsyncStore;
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
@@ -29,8 +29,9 @@ const COMMAND_QUEUE: usize = 256;
 const INBOUND_QUEUE: usize = 512;
 /// Domain events buffered per subscriber; a slow subscriber misses the oldest.
 const EVENT_BUFFER: usize = 1024;
-/// The gossip topic of manifest announcements.
-pub(crate) const ANNOUNCE_TOPIC: &str = "/datanet/announce/1";
+/// The prefix of each datanet's gossip topic of manifest announcements; the datanet id in
+/// hex follows it.
+const ANNOUNCE_PREFIX: &str = "/datanet/announce/1/";
 /// The gossip topic of bad-encoding fraud proofs.
 pub(crate) const FRAUD_TOPIC: &str = "/datanet/fraud/1";
 /// The gossip topic of signed datanet records.
@@ -93,7 +94,7 @@ pub(crate) fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    for topic in [ANNOUNCE_TOPIC, FRAUD_TOPIC, DATANET_TOPIC] {
+    for topic in [FRAUD_TOPIC, DATANET_TOPIC] {
         swarm
             .behaviour_mut()
             .domain
@@ -102,6 +103,18 @@ pub(crate) fn spawn(
             .map_err(|e| build_error(e.to_string()))?;
     }
 
+    let known = store.blocking().datanets().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
+        Vec::new()
+    });
+    for datanet in known {
+        swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .subscribe(&gossipsub::IdentTopic::new(announce_topic(datanet.id())))
+            .map_err(|e| build_error(e.to_string()))?;
+    }
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
     let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
@@ -185,7 +198,11 @@ impl Worker {
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
-            Command::Announce(data) => self.publish(ANNOUNCE_TOPIC, data),
+            Command::Announce { datanet, manifest } => {
+                self.follow(datanet);
+                self.publish(&announce_topic(datanet), manifest);
+            }
+            Command::Follow(datanet) => self.follow(datanet),
             Command::PublishFraud(data) => self.publish(FRAUD_TOPIC, data),
             Command::PublishDatanet(data) => self.publish(DATANET_TOPIC, data),
         }
@@ -301,6 +318,14 @@ impl Worker {
         }
     }
 
+    /// Subscribes to the announcements of `datanet` (again is harmless).
+    fn follow(&mut self, datanet: DatanetId) {
+        let topic = gossipsub::IdentTopic::new(announce_topic(datanet));
+        if let Err(e) = self.swarm.behaviour_mut().domain.gossip.subscribe(&topic) {
+            tracing::debug!(%datanet, error = %e, "datanet topic not followed");
+        }
+    }
+
     fn publish(&mut self, topic: &str, data: Vec<u8>) {
         let topic = gossipsub::IdentTopic::new(topic);
         if let Err(e) = self
@@ -314,18 +339,19 @@ impl Worker {
         }
     }
 
-    /// Validates a gossip message before it is forwarded: a manifest or datanet record must
-    /// verify, a fraud proof must prove its square badly encoded. Invalid messages are
-    /// rejected, which also lowers their sender's gossip score.
+    /// Validates a gossip message before it is forwarded: a manifest must verify and belong to
+    /// the datanet whose topic carried it, a datanet record must verify, a fraud proof must
+    /// prove its square badly encoded. Invalid messages are rejected, which also lowers their
+    /// sender's gossip score.
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let valid = if message.topic == gossipsub::IdentTopic::new(FRAUD_TOPIC).hash() {
             self.on_fraud_notice(&message.data)
         } else if message.topic == gossipsub::IdentTopic::new(DATANET_TOPIC).hash() {
             self.on_datanet_record(&message.data)
-        } else {
+        } else if let Some(datanet) = topic_datanet(&message.topic) {
             match Manifest::from_bytes(&message.data)
                 .ok()
-                .filter(|m| m.verify().is_ok())
+                .filter(|m| m.body().datanet == datanet && m.verify().is_ok())
             {
                 Some(manifest) => {
                     let _ = self.events.send(NetEvent::Announced(manifest.id()));
@@ -333,6 +359,8 @@ impl Worker {
                 }
                 None => false,
             }
+        } else {
+            false
         };
         let acceptance = if valid {
             gossipsub::MessageAcceptance::Accept
@@ -366,6 +394,7 @@ impl Worker {
         else {
             return false;
         };
+        self.follow(datanet.id());
         self.hand_over(Record::Datanet(Box::new(datanet)))
     }
 
@@ -378,10 +407,46 @@ impl Worker {
     }
 }
 
+/// The gossip topic of `datanet`'s manifest announcements.
+pub(crate) fn announce_topic(datanet: DatanetId) -> String {
+    format!("{ANNOUNCE_PREFIX}{datanet}")
+}
+
+/// The datanet whose announcement topic `topic` is, if it is one.
+fn topic_datanet(topic: &gossipsub::TopicHash) -> Option<DatanetId> {
+    topic.as_str().strip_prefix(ANNOUNCE_PREFIX)?.parse().ok()
+}
+
 /// The peer id at the end of an address, if it names one.
 fn peer_of(address: &Multiaddr) -> Option<PeerId> {
     address.iter().find_map(|p| match p {
         libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_datanet_topic_names_its_datanet_and_nothing_else_does() {
+        let id = DatanetId(datanet_protocol::hash::hash(
+            datanet_protocol::hash::Domain::Datanet,
+            b"topic",
+        ));
+        let topic = gossipsub::IdentTopic::new(announce_topic(id)).hash();
+        assert_eq!(topic_datanet(&topic), Some(id));
+        for other in [
+            FRAUD_TOPIC,
+            DATANET_TOPIC,
+            ANNOUNCE_PREFIX,
+            "/datanet/announce/1/zz",
+        ] {
+            assert_eq!(
+                topic_datanet(&gossipsub::IdentTopic::new(other).hash()),
+                None
+            );
+        }
+    }
 }
