@@ -221,7 +221,7 @@ impl Pusher<'_> {
                 let (top, paths) = (Arc::clone(&top), Arc::clone(&paths));
                 async move {
                     let request = column_push(da_root, &top, &paths, &batch)?;
-                    let sent = request.to_bytes().len() as u64;
+                    let sent = request.encoded_len().unwrap_or_default() as u64;
                     let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
                     Some((batch, stored, sent))
                 }

@@ -68,9 +68,16 @@ pub trait Encode {
     /// Appends the encoding of `self` to `out`.
     fn encode_to(&self, out: &mut Writer);
 
+    /// The exact length of the encoding, for types whose encodings are large and cheap to
+    /// measure; `None` for the rest. [`Encode::to_bytes`] then allocates once instead of
+    /// growing its buffer as it writes.
+    fn encoded_len(&self) -> Option<usize> {
+        None
+    }
+
     /// The encoding of `self` as a fresh vector.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::default();
+        let mut w = Writer::with_capacity(self.encoded_len().unwrap_or(0));
         self.encode_to(&mut w);
         w.into_bytes()
     }
@@ -106,6 +113,13 @@ impl Writer {
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
+    }
+
+    /// A writer whose buffer holds `capacity` bytes before it grows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(capacity),
+        }
     }
 
     /// Writes one byte.

@@ -173,6 +173,17 @@ impl Encode for ColumnHalf {
         out.bytes(&self.top_half);
         out.hashes(&self.axis_path);
     }
+
+    fn encoded_len(&self) -> Option<usize> {
+        Some(2 + 4 + self.top_half.len() + 4 + 32 * self.axis_path.len())
+    }
+}
+
+/// The exact encoded length of a list of `items` that each know theirs.
+fn list_len<T: Encode>(items: &[T]) -> Option<usize> {
+    items
+        .iter()
+        .try_fold(4, |sum, item| Some(sum + item.encoded_len()?))
 }
 
 impl Decode for ColumnHalf {
@@ -265,6 +276,15 @@ impl Encode for Request {
             }
         }
     }
+
+    fn encoded_len(&self) -> Option<usize> {
+        match self {
+            Request::PutColumns { da_root, columns } => {
+                Some(2 + da_root.to_bytes().len() + list_len(columns)?)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Decode for Request {
@@ -347,6 +367,14 @@ impl Encode for Response {
                 out.u8(6);
                 out.str(reason);
             }
+        }
+    }
+
+    fn encoded_len(&self) -> Option<usize> {
+        match self {
+            Response::Column(line) => Some(2 + line.encoded_len()?),
+            Response::Columns(lines) => Some(2 + list_len(lines)?),
+            _ => None,
         }
     }
 }
@@ -462,6 +490,9 @@ mod tests {
         ];
         for request in requests {
             let bytes = request.to_bytes();
+            if let Some(len) = request.encoded_len() {
+                assert_eq!(len, bytes.len(), "{request:?}");
+            }
             assert!(bytes.len() <= MAX_REQUEST_BYTES);
             assert_eq!(Request::from_bytes(&bytes).unwrap(), request);
         }
@@ -488,6 +519,9 @@ mod tests {
         ];
         for response in responses {
             let bytes = response.to_bytes();
+            if let Some(len) = response.encoded_len() {
+                assert_eq!(len, bytes.len());
+            }
             assert!(bytes.len() <= MAX_RESPONSE_BYTES);
             assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
         }

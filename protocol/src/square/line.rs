@@ -177,6 +177,11 @@ impl Encode for Line {
         out.bytes(&self.shares);
         out.hashes(&self.axis_path);
     }
+
+    fn encoded_len(&self) -> Option<usize> {
+        let fixed = 1 + self.params.to_bytes().len() + self.axis.to_bytes().len() + 2;
+        Some(fixed + 4 + self.shares.len() + 4 + 32 * self.axis_path.len())
+    }
 }
 
 impl Decode for Line {

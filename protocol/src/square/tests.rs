@@ -232,6 +232,7 @@ fn columns_verify_round_trip_and_rebuild_from_their_top_half() {
         let column = square.column(c).unwrap();
         column.verify(&root).unwrap();
         assert_eq!(Line::from_bytes(&column.to_bytes()).unwrap(), column);
+        assert_eq!(column.encoded_len(), Some(column.to_bytes().len()));
         let rebuilt = Line::from_half(
             column.params,
             Axis::Col,
