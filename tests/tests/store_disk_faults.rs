@@ -1,6 +1,6 @@
-//! A full disk and a read-only disk give typed errors and leave the store consistent. Each
-//! test mounts its own small tmpfs, so it needs root (as CI has); without root it says so and
-//! does nothing.
+//! A full disk and a read-only disk give typed errors and leave the store consistent, and a
+//! file system that refuses direct writes still stores everything. Each test mounts its own
+//! small file system, so it needs root (as CI has); without root it says so and does nothing.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,22 +10,25 @@ use std::process::Command;
 use datanet_storage::{Store, StoreError};
 use datanet_tests::{check_complete, sample_contribution, store_contribution};
 
-/// A tmpfs of `size` mounted on a fresh folder, unmounted on drop.
+/// A small file system mounted on a fresh folder, unmounted on drop.
 struct Tmpfs {
     dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
+    /// A tmpfs of `size`.
     fn mount(size: &str) -> Option<Self> {
+        Self::mount_kind(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+    }
+
+    /// A file system of the kind and options `args` give to `mount`.
+    fn mount_kind(args: &[&str]) -> Option<Self> {
         if unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipped: mounting a tmpfs needs root");
+            eprintln!("skipped: mounting a file system needs root");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        mount(
-            &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
-            dir.path(),
-        );
+        mount(args, dir.path());
         Some(Tmpfs { dir })
     }
 
@@ -95,4 +98,21 @@ fn a_read_only_chunk_folder_is_a_typed_error_and_reads_still_work() {
     assert!(matches!(err, StoreError::NotWritable { .. }), "got {err:?}");
     check_complete(&store, &id).unwrap();
     let _ = Command::new("umount").arg(&chunks).status();
+}
+
+#[test]
+fn a_file_system_that_refuses_direct_writes_still_stores_and_reads_everything() {
+    let Some(fs) = Tmpfs::mount_kind(&["-t", "ramfs", "ramfs"]) else {
+        return;
+    };
+    let store = Store::open(fs.path()).unwrap();
+    let id = store_contribution(&store, &sample_contribution(3, 1, 30_000)).unwrap();
+    check_complete(&store, &id).unwrap();
+    let bytes = b"written through the page cache";
+    let chunk = store.put_chunk(bytes).unwrap();
+    assert_eq!(store.chunk(&chunk).unwrap().as_deref(), Some(&bytes[..]));
+    drop(store);
+    let reopened = Store::open(fs.path()).unwrap();
+    check_complete(&reopened, &id).unwrap();
+    assert_eq!(reopened.chunk(&chunk).unwrap().as_deref(), Some(&bytes[..]));
 }

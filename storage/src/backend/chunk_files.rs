@@ -27,7 +27,8 @@ const DIRECT_PIECE: usize = 1 << 20;
 
 /// Creates the file `path` (which must not exist), writes `bytes` and syncs it: through
 /// `O_DIRECT`, piece by piece from an aligned, zero-padded buffer, then cut back to length;
-/// or buffered where the file system refuses direct writes.
+/// or buffered where the file system refuses direct writes (some, such as ramfs, create the
+/// file before refusing, so the buffered write opens it again and empties it).
 fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let direct = OpenOptions::new()
         .write(true)
@@ -49,7 +50,11 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
             file
         }
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)?;
             file.write_all(bytes)?;
             file
         }
