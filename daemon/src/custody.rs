@@ -24,26 +24,47 @@ pub(crate) struct CustodySet {
     pub(crate) replicas: usize,
 }
 
-impl CustodySet {
-    /// The columns of a `width`-wide square that this node custodies.
-    pub(crate) fn own(&self, width: usize) -> Vec<u16> {
-        (0..width as u16)
-            .filter(|c| is_custodian(&self.peers, &self.local, *c, self.replicas))
-            .collect()
-    }
+/// Who keeps which column of a square of one width: this node's columns and every other
+/// peer's.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Assignment {
+    /// The columns this node custodies.
+    pub(crate) own: Vec<u16>,
+    /// The columns each other peer custodies.
+    pub(crate) others: BTreeMap<PeerId, Vec<u16>>,
+}
 
-    /// The columns of a `width`-wide square that each other peer custodies.
-    pub(crate) fn others(&self, width: usize) -> BTreeMap<PeerId, Vec<u16>> {
-        let mut columns: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
+impl CustodySet {
+    /// The custody of a `width`-wide square, every column's custodians computed once.
+    pub(crate) fn assign(&self, width: usize) -> Assignment {
+        let mut assignment = Assignment::default();
         for c in 0..width as u16 {
             for peer in custodians(&self.peers, c, self.replicas) {
-                if peer != self.local {
-                    columns.entry(peer).or_default().push(c);
+                if peer == self.local {
+                    assignment.own.push(c);
+                } else {
+                    assignment.others.entry(peer).or_default().push(c);
                 }
             }
         }
-        columns
+        assignment
     }
+}
+
+/// Each peer's columns cut into batches of at most `size`, one request each.
+pub(crate) fn in_batches(
+    columns: impl IntoIterator<Item = (PeerId, Vec<u16>)>,
+    size: usize,
+) -> Vec<(PeerId, Vec<u16>)> {
+    columns
+        .into_iter()
+        .flat_map(|(peer, columns)| {
+            columns
+                .chunks(size)
+                .map(|batch| (peer, batch.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The custodians of column `index`, best first, among `peers`.
@@ -98,8 +119,7 @@ mod tests {
             peers: peers.clone(),
             replicas: 2,
         };
-        let own = set.own(64);
-        let others = set.others(64);
+        let Assignment { own, others } = set.assign(64);
         assert!(!others.contains_key(&peers[2]));
         for c in 0..64u16 {
             let holders = others.values().filter(|cols| cols.contains(&c)).count()
@@ -107,5 +127,15 @@ mod tests {
             assert_eq!(holders, 2, "column {c}");
             assert_eq!(own.contains(&c), is_custodian(&peers, &peers[2], c, 2));
         }
+    }
+
+    #[test]
+    fn batches_keep_every_column_of_every_peer_in_order_and_bounded() {
+        let (a, b) = (PeerId::random(), PeerId::random());
+        let batches = in_batches([(a, (0..5).collect()), (b, vec![9])], 2);
+        assert_eq!(
+            batches,
+            vec![(a, vec![0, 1]), (a, vec![2, 3]), (a, vec![4]), (b, vec![9])]
+        );
     }
 }

@@ -13,7 +13,7 @@ use datanet_protocol::{Axis, ContributionId, DaRoot, Hash, Manifest, SquareHeade
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
-use crate::custody::CustodySet;
+use crate::custody::{in_batches, Assignment, CustodySet};
 use crate::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
 use crate::net::NetHandle;
 use crate::NodeError;
@@ -68,12 +68,21 @@ pub(crate) struct Pusher<'a> {
     targets: Arc<Targets>,
 }
 
-/// The custody of a dispersal, the peers that accepted its manifest, and the headers of its
-/// squares.
+/// The headers of a dispersal's squares, and for each square width the pushes it takes: the
+/// columns of every peer that accepted the manifest, in batches.
 struct Targets {
     headers: Vec<SquareHeader>,
-    custody: CustodySet,
-    ready: BTreeSet<PeerId>,
+    pushes: BTreeMap<usize, Vec<(PeerId, Vec<u16>)>>,
+}
+
+impl Targets {
+    /// The pushes square `index` takes; none for a square outside the dispersal.
+    fn pushes_for(&self, index: usize) -> &[(PeerId, Vec<u16>)] {
+        self.headers
+            .get(index)
+            .and_then(|h| self.pushes.get(&h.params.width()))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// What pushing one square achieved.
@@ -98,18 +107,27 @@ impl<'a> Dispersal<'a> {
             .min(custody.replicas)
             .min(custody.peers.len())
             .max(1);
+        let assignments: BTreeMap<usize, Assignment> = headers
+            .iter()
+            .map(|h| h.params.width())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|width| (width, custody.assign(width)))
+            .collect();
         let mut acks = BTreeMap::new();
-        let mut targets = BTreeSet::new();
         for (i, header) in headers.iter().enumerate() {
             let width = header.params.width();
             for c in 0..width as u16 {
                 acks.insert((i, c), 0);
             }
-            for c in custody.own(width) {
-                acks.insert((i, c), 1);
+            for c in &assignments[&width].own {
+                acks.insert((i, *c), 1);
             }
-            targets.extend(custody.others(width).into_keys());
         }
+        let targets: BTreeSet<PeerId> = assignments
+            .values()
+            .flat_map(|a| a.others.keys().copied())
+            .collect();
         let roots = headers.iter().map(SquareHeader::da_root).collect();
         let announce = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
@@ -134,8 +152,16 @@ impl<'a> Dispersal<'a> {
                 net,
                 targets: Arc::new(Targets {
                     headers,
-                    custody,
-                    ready,
+                    pushes: assignments
+                        .into_iter()
+                        .map(|(width, assignment)| {
+                            let to_ready = assignment
+                                .others
+                                .into_iter()
+                                .filter(|(peer, _)| ready.contains(peer));
+                            (width, in_batches(to_ready, MAX_PUSH_COLUMNS))
+                        })
+                        .collect(),
                 }),
             },
             required,
@@ -148,14 +174,7 @@ impl<'a> Dispersal<'a> {
     pub(crate) fn squares_to_push(&self) -> Vec<usize> {
         let targets = &self.pusher.targets;
         (0..targets.headers.len())
-            .filter(|i| {
-                let width = targets.headers[*i].params.width();
-                targets
-                    .custody
-                    .others(width)
-                    .keys()
-                    .any(|peer| targets.ready.contains(peer))
-            })
+            .filter(|i| !targets.pushes_for(*i).is_empty())
             .collect()
     }
 
@@ -204,17 +223,7 @@ impl Pusher<'_> {
             })?;
         let paths = Arc::new(header.axis_paths(Axis::Col));
         let da_root = header.da_root();
-        let batches = targets
-            .custody
-            .others(header.params.width())
-            .into_iter()
-            .filter(|(peer, _)| targets.ready.contains(peer));
-        let pushes = batches.into_iter().flat_map(|(peer, columns)| {
-            columns
-                .chunks(MAX_PUSH_COLUMNS)
-                .map(|batch| (peer, batch.to_vec()))
-                .collect::<Vec<_>>()
-        });
+        let pushes = targets.pushes_for(index).to_vec();
         let net = self.net;
         let others = stream::iter(pushes)
             .map(|(peer, batch)| {

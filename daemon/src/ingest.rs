@@ -165,7 +165,7 @@ impl Ingest<'_> {
             });
             let column_writer = scope.spawn(move || {
                 for (n, Encoded { header, square }) in columns.into_iter().enumerate() {
-                    let own = self.custody.own(header.params.width());
+                    let own = self.custody.assign(header.params.width()).own;
                     if !own.is_empty() {
                         let top = square.into_top_half();
                         self.store.put_encoded_columns(&header, &top, &own)?;

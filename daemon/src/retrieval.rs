@@ -18,7 +18,7 @@ use libp2p::PeerId;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::custody::custodians;
+use crate::custody::{custodians, in_batches};
 use crate::net::wire::{FraudNotice, Request, Response, MAX_GET_COLUMNS};
 use crate::net::{NetEvent, NetHandle};
 use crate::NodeError;
@@ -243,18 +243,16 @@ async fn fetch_columns(
             by_peer.entry(*best).or_default().push(*c);
         }
     }
-    let batches = by_peer.into_iter().flat_map(|(peer, columns)| {
-        columns
-            .chunks(MAX_GET_COLUMNS)
-            .map(|batch| (peer, batch.to_vec()))
-            .collect::<Vec<_>>()
-    });
-    let mut lines: Vec<Line> =
-        join_all(batches.map(|(peer, batch)| fetch_batch(net, peer, header, batch)))
-            .await
+    let batches = in_batches(by_peer, MAX_GET_COLUMNS);
+    let mut lines: Vec<Line> = join_all(
+        batches
             .into_iter()
-            .flatten()
-            .collect();
+            .map(|(peer, batch)| fetch_batch(net, peer, header, batch)),
+    )
+    .await
+    .into_iter()
+    .flatten()
+    .collect();
     let got: BTreeSet<u16> = lines.iter().map(|l| l.index).collect();
     let missing = wave.into_iter().filter(|c| !got.contains(c));
     let retried = join_all(missing.map(|c| fetch_column(net, peers, header, c, replicas))).await;
