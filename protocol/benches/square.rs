@@ -1,6 +1,7 @@
 //! Extended-square costs for k = 32, 64, 128 under both codecs: extension with commitment,
 //! the bare Reed-Solomon extension, BLAKE3 over the same bytes (bulk and per share),
-//! share-proof verification, and reconstruction from the k right-half or left-half columns.
+//! share-proof verification, and reconstruction from the k right-half or left-half columns,
+//! whole (`reconstruct`) or as unproven top halves (`from_column_halves`).
 
 #![allow(
     clippy::expect_used,
@@ -229,6 +230,36 @@ fn reconstruct_k_columns(c: &mut Criterion, fixtures: &[Fixture]) {
     }
 }
 
+fn rebuild_from_column_halves(c: &mut Criterion, fixtures: &[Fixture]) {
+    for (name, half) in [("column_halves_parity", 1), ("column_halves_systematic", 0)] {
+        let mut group = heavy_group(c, name);
+        for f in fixtures {
+            group.throughput(f.throughput());
+            for codec in CodecId::ALL {
+                let square = f.square(codec);
+                let header: SquareHeader = square.header();
+                let halves: Vec<(u16, Vec<u8>)> = (half * f.k..(half + 1) * f.k)
+                    .map(|c| {
+                        let column = square.column(c).expect("column in range");
+                        (c as u16, column.top_half().to_vec())
+                    })
+                    .collect();
+                let halves: Vec<(u16, &[u8])> =
+                    halves.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+                let rebuilt =
+                    ExtendedSquare::from_column_halves(&header, &halves).expect("k halves suffice");
+                assert_eq!(rebuilt.chunk_bytes(), f.chunk);
+                group.bench_function(BenchmarkId::new(codec.name(), f.k), |b| {
+                    b.iter(|| {
+                        ExtendedSquare::from_column_halves(black_box(&header), black_box(&halves))
+                    });
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
 fn square_benches(c: &mut Criterion) {
     let fixtures: Vec<Fixture> = KS.into_iter().map(Fixture::new).collect();
     extend_commit(c, &fixtures);
@@ -236,6 +267,7 @@ fn square_benches(c: &mut Criterion) {
     blake3_bulk(c, &fixtures);
     blake3_shares(c, &fixtures);
     share_proof_verify(c, &fixtures);
+    rebuild_from_column_halves(c, &fixtures);
     reconstruct_k_columns(c, &fixtures);
 }
 

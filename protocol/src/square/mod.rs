@@ -312,9 +312,9 @@ impl ExtendedSquare {
     /// Rebuilds a square from lines (rows or columns) that each verify against `header`, and
     /// checks the result against every committed root.
     ///
-    /// Given `k` whole lines of one axis, the chunk is decoded from them in one call and
-    /// re-encoded; if that gives the committed DA root, every share used is proven by it. Otherwise each line is verified and the full crossword rebuild
-    /// locates the bad line and proves it.
+    /// Given `k` whole lines of one axis, `Q0` is decoded from them in one call and extended;
+    /// if that gives the committed DA root, every share used is proven by it. Otherwise each
+    /// line is verified and the full crossword rebuild locates the bad line and proves it.
     ///
     /// # Errors
     /// [`SquareError::InvalidLine`] for a line the DA root does not commit,
@@ -323,10 +323,13 @@ impl ExtendedSquare {
     /// valid encoding, or [`SquareError::Inconsistent`].
     pub fn reconstruct(header: &SquareHeader, lines: &[Line]) -> Result<Self, SquareError> {
         let da_root = header.da_root();
-        if let Some(chunk) = decode::chunk_from_lines(&header.params, lines)? {
-            let square = Self::encode(&chunk, header.params.codec)?;
-            if square.da_root == da_root {
-                return Ok(square);
+        for axis in [Axis::Col, Axis::Row] {
+            if let Some(halves) = decode::halves_of(&header.params, axis, lines) {
+                let square = Self::from_halves(&header.params, axis, &halves)?;
+                if square.da_root == da_root {
+                    return Ok(square);
+                }
+                break;
             }
         }
         let mut partial = PartialSquare::new(header.params)?;
@@ -340,6 +343,71 @@ impl ExtendedSquare {
             partial.insert_line(line)?;
         }
         partial.solve()?.check_against(header)
+    }
+
+    /// Rebuilds the square under `header` from the top halves of at least `k` distinct
+    /// columns, unproven, as `(index, first k shares)`: `Q0` is decoded from them, extended,
+    /// committed, and accepted only if that gives the committed DA root, which then proves
+    /// every share. Half the bytes of whole columns, and no hashing beyond the one commitment.
+    ///
+    /// # Errors
+    /// [`SquareError::WrongLength`], [`SquareError::IndexOutOfRange`] or
+    /// [`SquareError::NotEnoughShares`] for unusable halves, a codec error, or
+    /// [`SquareError::Inconsistent`] when the result is not the committed square: some half
+    /// is wrong or the square is badly encoded, which only whole, proven columns can tell
+    /// apart (see [`ExtendedSquare::reconstruct`]).
+    pub fn from_column_halves(
+        header: &SquareHeader,
+        halves: &[(u16, &[u8])],
+    ) -> Result<Self, SquareError> {
+        let params = header.params;
+        params.validate()?;
+        let (k, width) = (params.k(), params.width());
+        let mut distinct = decode::Halves::new();
+        for (index, half) in halves {
+            let index = usize::from(*index);
+            if index >= width {
+                return Err(SquareError::IndexOutOfRange { index, width });
+            }
+            if half.len() != k * SHARE_SIZE {
+                return Err(SquareError::WrongLength {
+                    expected: k * SHARE_SIZE,
+                    got: half.len(),
+                });
+            }
+            distinct.insert(index, half);
+        }
+        if distinct.len() < k {
+            return Err(SquareError::NotEnoughShares {
+                known: distinct.len() * k,
+                total: width * width,
+                needed: k,
+            });
+        }
+        let square = Self::from_halves(&params, Axis::Col, &distinct)?;
+        if square.da_root == header.da_root() {
+            return Ok(square);
+        }
+        let differ = |ours: &[Hash], theirs: &[Hash]| {
+            ours.iter().zip(theirs).filter(|(a, b)| a != b).count()
+        };
+        Err(SquareError::Inconsistent {
+            mismatched: differ(&square.row_roots, &header.row_roots)
+                + differ(&square.col_roots, &header.col_roots),
+        })
+    }
+
+    /// The square whose `Q0` is decoded from `halves` of lines of `axis`, extended and
+    /// committed, unchecked.
+    fn from_halves(
+        params: &SquareParams,
+        axis: Axis,
+        halves: &decode::Halves<'_>,
+    ) -> Result<Self, SquareError> {
+        let mut data = vec![0u8; params.width() * params.line_bytes()];
+        decode::q0_into(params, axis, halves, &mut data)?;
+        extend(params, &mut data)?;
+        Ok(Self::commit(*params, data))
     }
 
     /// Returns `self` if its roots are the committed ones, else the fraud proof it makes

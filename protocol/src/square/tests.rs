@@ -314,6 +314,108 @@ fn reconstruct_from_k_columns_and_refuse_fewer() {
     }
 }
 
+/// The top halves of `columns` of `square`, as a reader is sent them.
+fn top_halves(square: &ExtendedSquare, columns: &[usize]) -> Vec<(u16, Vec<u8>)> {
+    columns
+        .iter()
+        .map(|c| (*c as u16, square.column(*c).unwrap().top_half().to_vec()))
+        .collect()
+}
+
+fn borrowed(halves: &[(u16, Vec<u8>)]) -> Vec<(u16, &[u8])> {
+    halves.iter().map(|(i, h)| (*i, h.as_slice())).collect()
+}
+
+#[test]
+fn any_k_column_top_halves_rebuild_the_committed_square() {
+    let mut rng = StdRng::seed_from_u64(12);
+    for codec in CodecId::ALL {
+        for k in [1, 4, 16] {
+            let chunk = chunk_for_k(&mut rng, k);
+            let square = ExtendedSquare::encode(&chunk, codec).unwrap();
+            let w = square.params().width();
+            let mut shuffled: Vec<usize> = (0..w).collect();
+            shuffled.shuffle(&mut rng);
+            for columns in [
+                (0..k).collect::<Vec<_>>(),
+                (k..w).collect(),
+                shuffled[..k].to_vec(),
+            ] {
+                let halves = top_halves(&square, &columns);
+                let rebuilt =
+                    ExtendedSquare::from_column_halves(&square.header(), &borrowed(&halves))
+                        .unwrap();
+                assert!(rebuilt == square, "{codec:?} k={k} columns {columns:?}");
+                assert_eq!(rebuilt.chunk_bytes(), chunk);
+            }
+        }
+    }
+}
+
+#[test]
+fn column_top_halves_that_do_not_rebuild_the_commitment_are_refused() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let chunk = chunk_for_k(&mut rng, 8);
+    let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+    let header = square.header();
+    let (k, w) = (square.params().k(), square.params().width());
+    let systematic: Vec<usize> = (0..k).collect();
+    let parity: Vec<usize> = (k..w).collect();
+    for columns in [&systematic, &parity] {
+        let mut halves = top_halves(&square, columns);
+        halves[3].1[100] ^= 1;
+        assert!(matches!(
+            ExtendedSquare::from_column_halves(&header, &borrowed(&halves)),
+            Err(SquareError::Inconsistent { mismatched }) if mismatched > 0
+        ));
+    }
+    let halves = top_halves(&square, &systematic);
+    let fewer = borrowed(&halves[1..]);
+    assert!(matches!(
+        ExtendedSquare::from_column_halves(&header, &fewer),
+        Err(SquareError::NotEnoughShares { .. })
+    ));
+    let mut repeated = borrowed(&halves[1..]);
+    repeated.push(repeated[0]);
+    assert!(matches!(
+        ExtendedSquare::from_column_halves(&header, &repeated),
+        Err(SquareError::NotEnoughShares { .. })
+    ));
+    let mut outside = borrowed(&halves);
+    outside[0].0 = w as u16;
+    assert!(matches!(
+        ExtendedSquare::from_column_halves(&header, &outside),
+        Err(SquareError::IndexOutOfRange { .. })
+    ));
+    let short = [0u8; SHARE_SIZE];
+    let mut cut = borrowed(&halves);
+    cut[0].1 = &short;
+    assert!(matches!(
+        ExtendedSquare::from_column_halves(&header, &cut),
+        Err(SquareError::WrongLength { .. })
+    ));
+}
+
+#[test]
+fn a_square_with_bytes_in_its_padding_is_not_rebuilt_from_halves() {
+    let chunk = vec![9u8; 3 * SHARE_SIZE + 10];
+    let honest = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+    let params = *honest.params();
+    let mut padded = chunk.clone();
+    padded.resize(params.k() * params.k() * SHARE_SIZE, 0);
+    *padded.last_mut().unwrap() = 1;
+    let mut data = vec![0u8; params.width() * params.line_bytes()];
+    lay_out(&params, &padded, &mut data);
+    extend(&params, &mut data).unwrap();
+    let dirty = ExtendedSquare::from_shares_unchecked(params, data).unwrap();
+    assert_all_lines_are_codewords(&dirty);
+    let halves = top_halves(&dirty, &(0..params.k()).collect::<Vec<_>>());
+    assert!(matches!(
+        ExtendedSquare::from_column_halves(&dirty.header(), &borrowed(&halves)),
+        Err(SquareError::Inconsistent { .. })
+    ));
+}
+
 #[test]
 fn withholding_k_plus_one_squared_shares_prevents_reconstruction() {
     let square = ExtendedSquare::encode(&[5u8; 8 * 8 * SHARE_SIZE], CodecId::RsLeopard).unwrap();
