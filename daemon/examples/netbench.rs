@@ -8,6 +8,9 @@
 //! - sampling one 8 MiB chunk to 99.99% confidence: latency and bytes on the wire.
 //!
 //! `cargo run --release -p datanet-daemon --example netbench -- [MIB]`
+//!
+//! Nodes dial each other's QUIC address; `NETBENCH_TRANSPORT=tcp` makes them use TCP (noise,
+//! yamux) instead, to compare the two transports.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -60,11 +63,12 @@ async fn node(dir: &tempfile::TempDir, name: &str) -> Result<Node> {
 }
 
 async fn connect(a: &Node, b: &Node) -> Result<()> {
+    let want = std::env::var("NETBENCH_TRANSPORT").unwrap_or_else(|_| "quic".into());
     let address = b
         .listen_addrs()
         .await?
         .into_iter()
-        .next()
+        .find(|a| a.to_string().contains(&want))
         .ok_or("no address")?;
     a.dial(address).await?;
     while !b.peers().await?.contains(&a.peer_id()) {

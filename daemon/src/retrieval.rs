@@ -9,11 +9,11 @@ use datanet_protocol::encoding::Encode;
 use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::{
     BadEncodingProof, ChunkId, ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError,
-    SquareHeader,
+    SquareHeader, SHARE_SIZE,
 };
 use datanet_storage::AsyncStore;
 use futures::future::join_all;
-use futures::{stream, StreamExt};
+use futures::{stream, Future, StreamExt};
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -154,8 +154,13 @@ async fn fetch_chunk(
     Ok(bytes)
 }
 
-/// The square under `header`, rebuilt from `k` verified columns: those this node holds, then
-/// others fetched from peers, original columns first.
+/// The square under `header`, rebuilt from `k` columns and checked against its DA root.
+///
+/// First from unproven top halves (half the bytes, and one commitment to hash): those this
+/// node holds, then others fetched from peers, original columns first. If they do not give
+/// the committed square (a peer lied, a disk rotted, or the square is badly encoded), again
+/// from whole columns, each proven before use, which scores the peers and, for a bad
+/// encoding, yields the fraud proof.
 ///
 /// # Errors
 /// [`NodeError::Unavailable`] (naming no chunk) when fewer than `k` columns can be fetched,
@@ -167,8 +172,58 @@ pub(crate) async fn fetch_square(
     replicas: usize,
 ) -> Result<ExtendedSquare, NodeError> {
     let peers = net.peers().await?;
-    let (k, width) = (header.params.k(), header.params.width());
+    let header = Arc::new(header);
+    if let Some(square) = from_halves(net, store, &peers, &header, replicas).await? {
+        return Ok(square);
+    }
+    from_proven_columns(net, store, &peers, header, replicas).await
+}
+
+/// The square rebuilt from `k` column top halves, or `None` when too few could be had or
+/// they do not give the committed square.
+async fn from_halves(
+    net: &NetHandle,
+    store: &AsyncStore,
+    peers: &[PeerId],
+    header: &Arc<SquareHeader>,
+    replicas: usize,
+) -> Result<Option<ExtendedSquare>, NodeError> {
     let root = header.da_root();
+    let mut halves: Vec<(u16, Vec<u8>)> = store
+        .run(move |s| {
+            let mut held = Vec::new();
+            for index in s.column_indices(&root)? {
+                if let Ok(Some(half)) = s.column_half(&root, index) {
+                    held.push((index, half));
+                }
+            }
+            Ok(held)
+        })
+        .await?;
+    let fetch = |peer, batch| fetch_halves(net, peer, header, batch);
+    gather(net, peers, header, replicas, &mut halves, |h| h.0, fetch).await;
+    if halves.len() < header.params.k() {
+        return Ok(None);
+    }
+    let header = Arc::clone(header);
+    let rebuilt = tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<(u16, &[u8])> = halves.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+        ExtendedSquare::from_column_halves(&header, &borrowed)
+    })
+    .await
+    .map_err(|e| NodeError::Invalid(format!("reconstruction task failed: {e}")))?;
+    Ok(rebuilt.ok())
+}
+
+/// The square rebuilt from `k` whole columns, each proven against the DA root.
+async fn from_proven_columns(
+    net: &NetHandle,
+    store: &AsyncStore,
+    peers: &[PeerId],
+    header: Arc<SquareHeader>,
+    replicas: usize,
+) -> Result<ExtendedSquare, NodeError> {
+    let (k, root) = (header.params.k(), header.da_root());
     let mut lines: Vec<Line> = store
         .run(move |s| {
             let mut held = Vec::new();
@@ -180,17 +235,17 @@ pub(crate) async fn fetch_square(
             Ok(held)
         })
         .await?;
-    lines.truncate(k);
-    let held: BTreeSet<u16> = lines.iter().map(|l| l.index).collect();
-    let header = Arc::new(header);
-    let mut wanted = (0..width as u16).filter(|c| !held.contains(c));
-    while lines.len() < k {
-        let wave: Vec<u16> = wanted.by_ref().take(k - lines.len()).collect();
-        if wave.is_empty() {
-            break;
-        }
-        lines.extend(fetch_columns(net, &peers, &header, wave, replicas).await);
-    }
+    let fetch = |peer, batch| fetch_columns(net, peer, &header, batch);
+    gather(
+        net,
+        peers,
+        &header,
+        replicas,
+        &mut lines,
+        |l| l.index,
+        fetch,
+    )
+    .await;
     if lines.len() < k {
         return Err(NodeError::Unavailable {
             chunk: ChunkId::default(),
@@ -228,41 +283,93 @@ async fn report_bad_encoding(
     Ok(())
 }
 
-/// Columns `wave`, each verified: asked in batches from each column's best-ranked candidate,
-/// then any column still missing one by one from its other candidates.
-async fn fetch_columns(
+/// Adds to `held` (columns of the square under `header`, told apart by `index`) until it has
+/// `k` or no peer has more, lowest column indices first (original columns need no
+/// decoding). Each wave asks every wanted column of its best-ranked candidate in batches
+/// with `fetch`, then asks any column still missing alone from its other candidates.
+async fn gather<T, F, Fut>(
     net: &NetHandle,
     peers: &[PeerId],
     header: &SquareHeader,
-    wave: Vec<u16>,
     replicas: usize,
-) -> Vec<Line> {
-    let mut by_peer: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
-    for c in &wave {
-        if let Some(best) = candidates(net, peers, *c, replicas).first() {
-            by_peer.entry(*best).or_default().push(*c);
+    held: &mut Vec<T>,
+    index: fn(&T) -> u16,
+    fetch: F,
+) where
+    F: Fn(PeerId, Vec<u16>) -> Fut,
+    Fut: Future<Output = Vec<T>>,
+{
+    let (k, width) = (header.params.k(), header.params.width());
+    held.truncate(k);
+    let have: BTreeSet<u16> = held.iter().map(index).collect();
+    let mut wanted = (0..width as u16).filter(|c| !have.contains(c));
+    while held.len() < k {
+        let wave: Vec<u16> = wanted.by_ref().take(k - held.len()).collect();
+        if wave.is_empty() {
+            break;
         }
+        let mut by_peer: BTreeMap<PeerId, Vec<u16>> = BTreeMap::new();
+        let mut others: BTreeMap<u16, Vec<PeerId>> = BTreeMap::new();
+        for c in &wave {
+            let mut ranked = candidates(net, peers, *c, replicas).into_iter();
+            if let Some(best) = ranked.next() {
+                by_peer.entry(best).or_default().push(*c);
+            }
+            others.insert(*c, ranked.collect());
+        }
+        let batches = in_batches(by_peer, MAX_GET_COLUMNS);
+        let answers = join_all(batches.into_iter().map(|(peer, batch)| fetch(peer, batch)));
+        let got: Vec<T> = answers.await.into_iter().flatten().collect();
+        let arrived: BTreeSet<u16> = got.iter().map(index).collect();
+        held.extend(got);
+        let missing = wave.into_iter().filter(|c| !arrived.contains(c));
+        let fetch = &fetch;
+        let others = &others;
+        let retried = join_all(missing.map(|c| async move {
+            for peer in others.get(&c).into_iter().flatten().copied() {
+                if let Some(found) = fetch(peer, vec![c]).await.into_iter().next() {
+                    return Some(found);
+                }
+            }
+            None
+        }));
+        held.extend(retried.await.into_iter().flatten());
     }
-    let batches = in_batches(by_peer, MAX_GET_COLUMNS);
-    let mut lines: Vec<Line> = join_all(
-        batches
-            .into_iter()
-            .map(|(peer, batch)| fetch_batch(net, peer, header, batch)),
-    )
-    .await
-    .into_iter()
-    .flatten()
-    .collect();
-    let got: BTreeSet<u16> = lines.iter().map(|l| l.index).collect();
-    let missing = wave.into_iter().filter(|c| !got.contains(c));
-    let retried = join_all(missing.map(|c| fetch_column(net, peers, header, c, replicas))).await;
-    lines.extend(retried.into_iter().flatten());
-    lines
+}
+
+/// The column top halves of `batch` that `peer` sends, each once and of the right length; a
+/// malformed one counts against the peer (whether the rest are right, only the rebuilt square
+/// tells).
+async fn fetch_halves(
+    net: &NetHandle,
+    peer: PeerId,
+    header: &SquareHeader,
+    batch: Vec<u16>,
+) -> Vec<(u16, Vec<u8>)> {
+    let request = Request::GetColumnHalves {
+        da_root: header.da_root(),
+        indices: batch.clone(),
+    };
+    let Ok(Response::ColumnHalves(answered)) = net.request(peer, request).await else {
+        return Vec::new();
+    };
+    let len = header.params.k() * SHARE_SIZE;
+    let mut seen = BTreeSet::new();
+    answered
+        .into_iter()
+        .filter(|(index, half)| {
+            let usable = batch.contains(index) && seen.insert(*index) && half.len() == len;
+            if !usable {
+                net.scores().record(peer, false);
+            }
+            usable
+        })
+        .collect()
 }
 
 /// The columns of `batch` that `peer` holds and that verify; each answer counts toward the
 /// peer's score.
-async fn fetch_batch(
+async fn fetch_columns(
     net: &NetHandle,
     peer: PeerId,
     header: &SquareHeader,
@@ -288,32 +395,6 @@ async fn fetch_batch(
             valid
         })
         .collect()
-}
-
-/// Column `index` from its custodians (then any other peer), the first copy that verifies.
-async fn fetch_column(
-    net: &NetHandle,
-    peers: &[PeerId],
-    header: &SquareHeader,
-    index: u16,
-    replicas: usize,
-) -> Option<Line> {
-    let da_root = header.da_root();
-    for peer in candidates(net, peers, index, replicas) {
-        if let Ok(Response::Column(line)) = net
-            .request(peer, Request::GetColumn { da_root, index })
-            .await
-        {
-            let valid = line.axis == datanet_protocol::Axis::Col
-                && line.index == index
-                && line.verify(&da_root).is_ok();
-            net.scores().record(peer, valid);
-            if valid {
-                return Some(line);
-            }
-        }
-    }
-    None
 }
 
 /// The peers to ask for column `index`: its custodians, then every other peer, each group

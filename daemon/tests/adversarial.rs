@@ -159,13 +159,19 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     let root = square.da_root();
 
     let (reader, _hr) = start(2).await;
+    let (getter, _hg) = start(2).await;
     for node in [&a, &b, &c] {
         connect(&reader, node).await;
+        connect(&getter, node).await;
     }
     let mut events = reader.events();
     let liar_square = square.clone();
     let liar = RawPeer::spawn(
-        vec![a_addr(&reader).await, a_addr(&c).await],
+        vec![
+            a_addr(&reader).await,
+            a_addr(&getter).await,
+            a_addr(&c).await,
+        ],
         move |request| match request {
             Request::GetColumn { index, .. } => {
                 let mut line = liar_square.column(index.into()).unwrap();
@@ -179,6 +185,16 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
                         let mut line = liar_square.column(index.into()).unwrap();
                         line.shares[9] ^= 0x04;
                         line
+                    })
+                    .collect(),
+            ),
+            Request::GetColumnHalves { indices, .. } => Response::ColumnHalves(
+                indices
+                    .into_iter()
+                    .map(|index| {
+                        let mut line = liar_square.column(index.into()).unwrap();
+                        line.shares[3] ^= 0x10;
+                        (index, line.top_half().to_vec())
                     })
                     .collect(),
             ),
@@ -198,26 +214,36 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
             _ => Response::NotFound,
         },
     );
+    let mut getter_events = getter.events();
     tokio::time::timeout(WAIT, async {
         while !reader.peers().await.unwrap().contains(&liar.id) {
             let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
         }
+        while !getter.peers().await.unwrap().contains(&liar.id) {
+            let _ = tokio::time::timeout(Duration::from_millis(200), getter_events.recv()).await;
+        }
     })
     .await
-    .expect("the liar connects to the reader");
+    .expect("the liar connects to both readers");
 
     let samples = reader.sample(report.contribution, 64).await.unwrap();
     assert!(samples[0].available(), "{:?}", samples[0]);
     assert!(samples[0].confidence > 0.999);
-    let fetched = reader.get(report.contribution).await.unwrap();
-    assert!(fetched == data);
     assert!(
         reader.peer_score(&liar.id) < 0,
-        "liar score {}",
+        "sampling scored the liar down: {}",
         reader.peer_score(&liar.id)
+    );
+    let fetched = getter.get(report.contribution).await.unwrap();
+    assert!(fetched == data);
+    assert!(
+        getter.peer_score(&liar.id) < 0,
+        "reading through the liar fell back to proven columns and scored it down: {}",
+        getter.peer_score(&liar.id)
     );
     for honest in [a.peer_id(), b.peer_id(), c.peer_id()] {
         assert!(reader.peer_score(&honest) >= 0);
+        assert!(getter.peer_score(&honest) >= 0);
     }
 
     let manifest = a

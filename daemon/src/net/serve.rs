@@ -223,6 +223,17 @@ fn answer_blocking(
             }
             Ok(Response::Columns(lines))
         }
+        Request::GetColumnHalves { da_root, indices } => {
+            let mut halves = Vec::with_capacity(indices.len());
+            for index in indices {
+                match store.column_half(&da_root, index) {
+                    Ok(Some(half)) => halves.push((index, half)),
+                    Ok(None) | Err(StoreError::Corrupted { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(Response::ColumnHalves(halves))
+        }
         Request::GetSamples {
             da_root,
             coordinates,

@@ -8,8 +8,9 @@ use datanet_protocol::{
     SquareHeader, SHARE_SIZE,
 };
 
-/// The most columns one push carries (2 MiB of top halves at `k = 128`).
-pub const MAX_PUSH_COLUMNS: usize = 32;
+/// The most columns one push carries (8 MiB of top halves at `k = 128`): up to half a square,
+/// so a custodian usually gets its whole share of a square in one request and one file.
+pub const MAX_PUSH_COLUMNS: usize = 128;
 /// The largest request on the wire: a manifest with [`MAX_HEADERS`] headers of the largest
 /// square (8.4 MB), or a push of [`MAX_PUSH_COLUMNS`] column halves, with room for framing.
 pub const MAX_REQUEST_BYTES: usize = MANIFEST_WITH_HEADERS_BYTES;
@@ -65,6 +66,14 @@ pub enum Request {
         /// At most [`MAX_GET_COLUMNS`] column indices.
         indices: Vec<u16>,
     },
+    /// Send the top halves (first `k` shares) of columns of one square, unproven: for a
+    /// reader that checks the square it rebuilds from them as a whole.
+    GetColumnHalves {
+        /// The square.
+        da_root: DaRoot,
+        /// At most [`MAX_GET_COLUMNS`] column indices.
+        indices: Vec<u16>,
+    },
     /// Send shares with their proofs through their columns.
     GetSamples {
         /// The square.
@@ -81,6 +90,7 @@ impl Request {
             Request::PutColumns { da_root, .. }
             | Request::GetColumn { da_root, .. }
             | Request::GetColumns { da_root, .. }
+            | Request::GetColumnHalves { da_root, .. }
             | Request::GetSamples { da_root, .. } => Some(*da_root),
             Request::PutManifest { .. } | Request::GetManifest(_) | Request::GetDatanet(_) => None,
         }
@@ -103,6 +113,9 @@ pub enum Response {
     Column(Line),
     /// The columns asked for by [`Request::GetColumns`] that the node holds.
     Columns(Vec<Line>),
+    /// The top halves asked for by [`Request::GetColumnHalves`] that the node holds, each
+    /// with its column index.
+    ColumnHalves(Vec<(u16, Vec<u8>)>),
     /// A signed datanet record.
     Datanet(Box<Datanet>),
     /// The answers to [`Request::GetSamples`], in request order.
@@ -227,6 +240,25 @@ fn encode_headers(out: &mut Writer, headers: &[SquareHeader]) {
     out.list(headers);
 }
 
+/// A square and up to [`MAX_GET_COLUMNS`] column indices in it.
+fn encode_indices(out: &mut Writer, da_root: &DaRoot, indices: &[u16]) {
+    da_root.encode_to(out);
+    out.u32(indices.len() as u32);
+    for index in indices {
+        out.u16(*index);
+    }
+}
+
+fn decode_indices(r: &mut Reader<'_>) -> Result<(DaRoot, Vec<u16>), DecodeError> {
+    let da_root = DaRoot::decode_from(r)?;
+    let count = r.len(MAX_GET_COLUMNS, "column indices")?;
+    let mut indices = Vec::with_capacity(count);
+    for _ in 0..count {
+        indices.push(r.u16("column index")?);
+    }
+    Ok((da_root, indices))
+}
+
 impl Encode for Request {
     fn encode_to(&self, out: &mut Writer) {
         out.u8(ENCODING_VERSION);
@@ -256,11 +288,11 @@ impl Encode for Request {
             }
             Request::GetColumns { da_root, indices } => {
                 out.u8(7);
-                da_root.encode_to(out);
-                out.u32(indices.len() as u32);
-                for index in indices {
-                    out.u16(*index);
-                }
+                encode_indices(out, da_root, indices);
+            }
+            Request::GetColumnHalves { da_root, indices } => {
+                out.u8(8);
+                encode_indices(out, da_root, indices);
             }
             Request::GetSamples {
                 da_root,
@@ -306,13 +338,12 @@ impl Decode for Request {
                 index: r.u16("column index")?,
             },
             7 => {
-                let da_root = DaRoot::decode_from(r)?;
-                let count = r.len(MAX_GET_COLUMNS, "column indices")?;
-                let mut indices = Vec::with_capacity(count);
-                for _ in 0..count {
-                    indices.push(r.u16("column index")?);
-                }
+                let (da_root, indices) = decode_indices(r)?;
                 Request::GetColumns { da_root, indices }
+            }
+            8 => {
+                let (da_root, indices) = decode_indices(r)?;
+                Request::GetColumnHalves { da_root, indices }
             }
             5 => {
                 let da_root = DaRoot::decode_from(r)?;
@@ -354,6 +385,14 @@ impl Encode for Response {
                 out.u8(8);
                 out.list(lines);
             }
+            Response::ColumnHalves(halves) => {
+                out.u8(9);
+                out.u32(halves.len() as u32);
+                for (index, half) in halves {
+                    out.u16(*index);
+                    out.bytes(half);
+                }
+            }
             Response::Samples(samples) => {
                 out.u8(4);
                 out.list(samples);
@@ -374,6 +413,9 @@ impl Encode for Response {
         match self {
             Response::Column(line) => Some(2 + line.encoded_len()?),
             Response::Columns(lines) => Some(2 + list_len(lines)?),
+            Response::ColumnHalves(halves) => {
+                Some(2 + 4 + halves.iter().map(|(_, h)| 2 + 4 + h.len()).sum::<usize>())
+            }
             _ => None,
         }
     }
@@ -390,6 +432,15 @@ impl Decode for Response {
             },
             3 => Response::Column(Line::decode_from(r)?),
             8 => Response::Columns(r.list(MAX_GET_COLUMNS, "columns")?),
+            9 => {
+                let count = r.len(MAX_GET_COLUMNS, "column halves")?;
+                let mut halves = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let index = r.u16("column index")?;
+                    halves.push((index, r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec()));
+                }
+                Response::ColumnHalves(halves)
+            }
             4 => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
             5 => Response::NotFound,
             7 => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
@@ -483,6 +534,10 @@ mod tests {
                 da_root: square.da_root(),
                 indices: (0..MAX_GET_COLUMNS as u16).collect(),
             },
+            Request::GetColumnHalves {
+                da_root: square.da_root(),
+                indices: (0..MAX_GET_COLUMNS as u16).collect(),
+            },
             Request::GetSamples {
                 da_root: square.da_root(),
                 coordinates: vec![(1, 2); MAX_SAMPLES],
@@ -498,6 +553,7 @@ mod tests {
         }
         let responses = [
             Response::Columns(vec![column.clone(); MAX_GET_COLUMNS]),
+            Response::ColumnHalves(vec![(5, column.top_half().to_vec()); MAX_GET_COLUMNS]),
             Response::Column(column),
             Response::Samples(vec![
                 SampleAnswer::Found {
@@ -533,6 +589,16 @@ mod tests {
         assert!(Request::from_bytes(&too_many.to_bytes()).is_err());
         let too_long = Response::Columns(vec![square.column(0).unwrap(); MAX_GET_COLUMNS + 1]);
         assert!(Response::from_bytes(&too_long.to_bytes()).is_err());
+        let too_many_halves = Request::GetColumnHalves {
+            da_root: square.da_root(),
+            indices: vec![0; MAX_GET_COLUMNS + 1],
+        };
+        assert!(Request::from_bytes(&too_many_halves.to_bytes()).is_err());
+        let half = square.column(0).unwrap().top_half().to_vec();
+        let too_many = Response::ColumnHalves(vec![(0, half); MAX_GET_COLUMNS + 1]);
+        assert!(Response::from_bytes(&too_many.to_bytes()).is_err());
+        let oversized = Response::ColumnHalves(vec![(0, vec![0; MAX_K * SHARE_SIZE + 1])]);
+        assert!(Response::from_bytes(&oversized.to_bytes()).is_err());
         assert!(Response::from_bytes(&[]).is_err());
     }
 }

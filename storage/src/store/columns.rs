@@ -342,14 +342,34 @@ impl Store {
         }
     }
 
+    /// The stored top half (first `k` shares) of column `index` of the square under `root`,
+    /// read without extending or verifying it: for a reader that checks the square it
+    /// rebuilds against the DA root as a whole. [`Store::column`] is the checked read.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupted`] (and the column is listed for repair) when the stored record
+    /// does not decode or its shares are missing, or an engine error.
+    pub fn column_half(&self, root: &DaRoot, index: u16) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(bytes) = self.backend.get(&column_key(root, index))? else {
+            return Ok(None);
+        };
+        let half = match ColumnRecord::from_bytes(&bytes) {
+            Ok(record) if record.index == index => self.record_half(&record)?,
+            _ => None,
+        };
+        match half {
+            Some(half) => Ok(Some(half)),
+            None => Err(self.corrupted(
+                RepairItem::Column(*root, index),
+                format!("column {index} of {root}"),
+            )),
+        }
+    }
+
     /// The column a record describes, its shares read from the blob; `None` when the blob or
     /// its bytes are missing, or do not form a column.
     fn read_record(&self, record: ColumnRecord) -> Result<Option<Line>, StoreError> {
-        let len = record.params.k() * SHARE_SIZE;
-        let Some(top_half) =
-            self.backend
-                .get_blob_range(&record.blob, u64::from(record.offset), len)?
-        else {
+        let Some(top_half) = self.record_half(&record)? else {
             return Ok(None);
         };
         Ok(Line::from_half(
@@ -360,6 +380,13 @@ impl Store {
             record.axis_path,
         )
         .ok())
+    }
+
+    /// The shares a record points to, read from its blob; `None` when they are missing.
+    fn record_half(&self, record: &ColumnRecord) -> Result<Option<Vec<u8>>, StoreError> {
+        let len = record.params.k() * SHARE_SIZE;
+        self.backend
+            .get_blob_range(&record.blob, u64::from(record.offset), len)
     }
 
     /// The indices of the stored columns of the square under `root`.

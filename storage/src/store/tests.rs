@@ -340,6 +340,32 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
 }
 
 #[test]
+fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
+    for (store, _dir) in stores() {
+        let s = sample(10, 20_000);
+        put(&store, &s);
+        let (root, line) = &s.columns[1];
+        assert_eq!(
+            store.column_half(root, line.index).unwrap().as_deref(),
+            Some(line.top_half())
+        );
+        let absent = DaRoot(datanet_protocol::Hash([7; 32]));
+        assert_eq!(store.column_half(&absent, line.index).unwrap(), None);
+        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
+        store.backend().remove_blob(&blob).unwrap();
+        assert!(matches!(
+            store.column_half(root, line.index),
+            Err(StoreError::Corrupted { .. })
+        ));
+        assert!(store
+            .repair_list()
+            .unwrap()
+            .contains(&RepairItem::Column(*root, line.index)));
+    }
+}
+
+#[test]
 fn data_without_a_format_version_is_not_a_store() {
     let backend = Arc::new(MemoryBackend::default());
     backend
