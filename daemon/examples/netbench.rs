@@ -44,6 +44,19 @@ fn loopback_bytes() -> Result<u64> {
     Ok(fields.get(8).ok_or("bad line")?.parse()?)
 }
 
+/// CPU time this process has used so far (user and system, every thread), in seconds: all
+/// the nodes share the machine's cores, so this is what a phase cost them together.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` fills the struct it is given; a zeroed `rusage` is a valid value.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 fn payload(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
     (0..len)
@@ -143,11 +156,13 @@ async fn main() -> Result<()> {
     let datanet = DatanetId(hash(Domain::Datanet, b"netbench"));
 
     let wire_before = loopback_bytes()?;
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let report = nodes[0]
         .contribute(datanet, data.clone(), "application/octet-stream")
         .await?;
     let disperse = start.elapsed().as_secs_f64();
+    let disperse_cpu = cpu_seconds() - cpu_before;
     let wire = loopback_bytes()? - wire_before;
     if !report.complete() {
         return Err(format!(
@@ -174,6 +189,11 @@ async fn main() -> Result<()> {
         mib as f64 / disperse
     );
     println!(
+        "  CPU {disperse_cpu:.2} s ({:.2} cores busy), {:.1} ms per MiB",
+        disperse_cpu / disperse,
+        disperse_cpu * 1000.0 / mib as f64
+    );
+    println!(
         "  wire {:.1} MiB, stored by the other nodes {:.1} MiB: {:.3} bytes on the wire per byte stored, {:.3} per original byte",
         wire as f64 / MIB,
         stored_remote as f64 / MIB,
@@ -191,15 +211,22 @@ async fn main() -> Result<()> {
     for n in &nodes {
         connect(&reader, n).await?;
     }
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let fetched = reader.get(report.contribution).await?;
     let get = start.elapsed().as_secs_f64();
+    let get_cpu = cpu_seconds() - cpu_before;
     if fetched != data {
         return Err("retrieved bytes differ".into());
     }
     println!(
         "retrieval by reconstruction at a fifth node: {mib} MiB in {get:.3} s = {:.1} MiB/s",
         mib as f64 / get
+    );
+    println!(
+        "  CPU {get_cpu:.2} s ({:.2} cores busy), {:.1} ms per MiB",
+        get_cpu / get,
+        get_cpu * 1000.0 / mib as f64
     );
 
     let one_chunk = nodes[1]

@@ -21,19 +21,26 @@ pub fn share_leaf(share: &[u8]) -> Hash {
 /// Shares hashed per parallel task: enough to fill every SIMD lane many times over.
 const LEAF_BATCH: usize = 256;
 
-/// The leaf hashes of consecutive shares, hashed in SIMD lanes on every core.
+/// The leaf hashes of consecutive shares, hashed in SIMD lanes, on every core when there is
+/// more than one batch (a line's worth is hashed on the calling thread: handing it to the
+/// thread pool would cost more than it saves).
 pub(crate) fn share_leaves(shares: &[u8]) -> Vec<Hash> {
     let mut leaves = vec![Hash::default(); shares.len() / SHARE_SIZE];
-    leaves
-        .par_chunks_mut(LEAF_BATCH)
-        .zip(shares.par_chunks(LEAF_BATCH * SHARE_SIZE))
-        .for_each(|(out, batch)| {
-            let refs: Vec<&[u8; SHARE_SIZE]> = batch
-                .chunks_exact(SHARE_SIZE)
-                .filter_map(|s| s.try_into().ok())
-                .collect();
-            hash_many(Domain::ShareLeaf, &refs, out);
-        });
+    let hash_batch = |(out, batch): (&mut [Hash], &[u8])| {
+        let refs: Vec<&[u8; SHARE_SIZE]> = batch
+            .chunks_exact(SHARE_SIZE)
+            .filter_map(|s| s.try_into().ok())
+            .collect();
+        hash_many(Domain::ShareLeaf, &refs, out);
+    };
+    if leaves.len() <= LEAF_BATCH {
+        hash_batch((&mut leaves, shares));
+    } else {
+        leaves
+            .par_chunks_mut(LEAF_BATCH)
+            .zip(shares.par_chunks(LEAF_BATCH * SHARE_SIZE))
+            .for_each(hash_batch);
+    }
     leaves
 }
 

@@ -49,21 +49,9 @@ impl Line {
         half: &[u8],
         axis_path: Vec<Hash>,
     ) -> Result<Self, SquareError> {
-        params.validate()?;
-        let k = params.k();
-        if half.len() != k * SHARE_SIZE {
-            return Err(SquareError::WrongLength {
-                expected: k * SHARE_SIZE,
-                got: half.len(),
-            });
-        }
-        if usize::from(index) >= params.width() {
-            return Err(SquareError::IndexOutOfRange {
-                index: index.into(),
-                width: params.width(),
-            });
-        }
-        let mut shares = half.to_vec();
+        check_half(&params, index, half)?;
+        let mut shares = Vec::with_capacity(2 * half.len());
+        shares.extend_from_slice(half);
         shares.extend(extension(&params, half)?);
         Ok(Line {
             params,
@@ -71,6 +59,34 @@ impl Line {
             index,
             shares,
             axis_path,
+        })
+    }
+
+    /// Checks that `half`, the first `k` shares of line `index` of `axis`, extended with the
+    /// square's codec, is the line `da_root` commits at that place: what [`Line::from_half`]
+    /// then [`Line::verify`] check, without building the line.
+    ///
+    /// # Errors
+    /// [`SquareError::WrongLength`], [`SquareError::IndexOutOfRange`], a codec error, or
+    /// [`SquareError::InvalidLine`] when the line is not the committed one.
+    pub fn verify_half(
+        params: &SquareParams,
+        axis: Axis,
+        index: u16,
+        half: &[u8],
+        axis_path: &[Hash],
+        da_root: &DaRoot,
+    ) -> Result<(), SquareError> {
+        check_half(params, index, half)?;
+        let mut leaves = commit::share_leaves(half);
+        leaves.extend(commit::share_leaves(&extension(params, half)?));
+        let root = commit::line_root(&leaves);
+        verify_line_root(params, axis, index.into(), &root, axis_path, da_root).map_err(|source| {
+            SquareError::InvalidLine {
+                axis,
+                index: index.into(),
+                source,
+            }
         })
     }
 
@@ -157,6 +173,25 @@ impl Line {
             Axis::Col => (pos, self.index.into()),
         }
     }
+}
+
+/// Checks that `half` can be the first `k` shares of line `index` of a square of `params`.
+fn check_half(params: &SquareParams, index: u16, half: &[u8]) -> Result<(), SquareError> {
+    params.validate()?;
+    let expected = params.k() * SHARE_SIZE;
+    if half.len() != expected {
+        return Err(SquareError::WrongLength {
+            expected,
+            got: half.len(),
+        });
+    }
+    if usize::from(index) >= params.width() {
+        return Err(SquareError::IndexOutOfRange {
+            index: index.into(),
+            width: params.width(),
+        });
+    }
+    Ok(())
 }
 
 /// The `k` recovery shares that extend `half`, the first `k` shares of a line.

@@ -9,6 +9,7 @@
 //! Q2 | Q3      Q3 = columns of Q1 extended (equal to rows of Q2 extended)
 //! ```
 
+mod buffers;
 mod commit;
 mod decode;
 mod header;
@@ -130,6 +131,12 @@ impl std::fmt::Debug for ExtendedSquare {
     }
 }
 
+impl Drop for ExtendedSquare {
+    fn drop(&mut self) {
+        buffers::recycle(std::mem::take(&mut self.data));
+    }
+}
+
 impl ExtendedSquare {
     /// Lays `chunk` out in the smallest square that holds it, extends it with `codec` and
     /// commits to it.
@@ -138,7 +145,7 @@ impl ExtendedSquare {
     /// [`SquareError::Params`] if the chunk exceeds 8 MiB.
     pub fn encode(chunk: &[u8], codec: CodecId) -> Result<Self, SquareError> {
         let params = SquareParams::for_chunk(codec, chunk.len())?;
-        let mut data = vec![0u8; params.width() * params.line_bytes()];
+        let mut data = buffers::zeroed(params.width() * params.line_bytes());
         lay_out(&params, chunk, &mut data);
         extend(&params, &mut data)?;
         Ok(Self::commit(params, data))
@@ -292,8 +299,8 @@ impl ExtendedSquare {
     }
 
     /// The square's top half (`Q0 | Q1`), its bottom rows dropped without copying the rest.
-    pub fn into_top_half(self) -> TopHalf {
-        let mut data = self.data;
+    pub fn into_top_half(mut self) -> TopHalf {
+        let mut data = std::mem::take(&mut self.data);
         data.truncate(self.params.k() * self.params.line_bytes());
         TopHalf::from_rows(self.params, data)
     }
@@ -404,7 +411,7 @@ impl ExtendedSquare {
         axis: Axis,
         halves: &decode::Halves<'_>,
     ) -> Result<Self, SquareError> {
-        let mut data = vec![0u8; params.width() * params.line_bytes()];
+        let mut data = buffers::zeroed(params.width() * params.line_bytes());
         decode::q0_into(params, axis, halves, &mut data)?;
         extend(params, &mut data)?;
         Ok(Self::commit(*params, data))

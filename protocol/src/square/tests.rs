@@ -252,6 +252,40 @@ fn columns_verify_round_trip_and_rebuild_from_their_top_half() {
 }
 
 #[test]
+fn a_top_half_verifies_only_as_its_own_line_of_its_own_square() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let square =
+        ExtendedSquare::encode(&random_chunk(&mut rng, 60_000), CodecId::RsLeopard).unwrap();
+    let (params, root) = (*square.params(), square.da_root());
+    let check = |axis, index, half: &[u8], path: &[Hash]| {
+        Line::verify_half(&params, axis, index, half, path, &root)
+    };
+    for axis in [Axis::Row, Axis::Col] {
+        for i in 0..params.width() {
+            let line = square.line(axis, i).unwrap();
+            check(axis, line.index, line.top_half(), &line.axis_path).unwrap();
+        }
+    }
+    let line = square.column(3).unwrap();
+    let (half, path) = (line.top_half(), line.axis_path.as_slice());
+    let invalid = |r: Result<(), SquareError>| matches!(r, Err(SquareError::InvalidLine { .. }));
+    assert!(invalid(check(Axis::Col, 4, half, path)));
+    assert!(invalid(check(Axis::Row, 3, half, path)));
+    let mut flipped = half.to_vec();
+    flipped[10] ^= 1;
+    assert!(invalid(check(Axis::Col, 3, &flipped, path)));
+    assert!(invalid(check(Axis::Col, 3, half, &path[1..])));
+    assert!(matches!(
+        check(Axis::Col, 3, &half[1..], path),
+        Err(SquareError::WrongLength { .. })
+    ));
+    assert!(matches!(
+        check(Axis::Col, params.width() as u16, half, path),
+        Err(SquareError::IndexOutOfRange { .. })
+    ));
+}
+
+#[test]
 fn the_top_half_and_header_paths_give_every_column_as_the_square_does() {
     let mut rng = StdRng::seed_from_u64(11);
     for codec in CodecId::ALL {

@@ -21,6 +21,12 @@ impl std::fmt::Debug for TopHalf {
     }
 }
 
+impl Drop for TopHalf {
+    fn drop(&mut self) {
+        super::buffers::recycle(std::mem::take(&mut self.data));
+    }
+}
+
 impl TopHalf {
     /// Lays `chunk` out as [`super::ExtendedSquare::encode`] does and extends its rows.
     ///

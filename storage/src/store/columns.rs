@@ -5,6 +5,7 @@
 //! and where its shares are in that blob. Bulk bytes stay out of sled, whose memory grows
 //! with what it stores.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
@@ -25,10 +26,10 @@ const INLINE_VERSION: u8 = 1;
 
 /// A verified column ready to store: parameters, index, top half and the column root's axis
 /// path.
-pub(crate) struct StoredColumn {
+pub(crate) struct StoredColumn<'a> {
     params: SquareParams,
     index: u16,
-    top_half: Vec<u8>,
+    top_half: Cow<'a, [u8]>,
     axis_path: Vec<Hash>,
 }
 
@@ -46,9 +47,9 @@ fn column_key(root: &DaRoot, index: u16) -> Vec<u8> {
     key(Kind::Column, &[&root.0 .0, &index.to_be_bytes()])
 }
 
-impl StoredColumn {
+impl<'a> StoredColumn<'a> {
     /// Checks a full column against `root` (proof and codeword) before it may be stored.
-    pub(crate) fn verified(root: &DaRoot, line: &Line) -> Result<Self, StoreError> {
+    pub(crate) fn verified(root: &DaRoot, line: &'a Line) -> Result<Self, StoreError> {
         let refuse =
             |why: String| StoreError::Invalid(format!("column {} of {root}: {why}", line.index));
         if line.axis != Axis::Col {
@@ -61,32 +62,31 @@ impl StoredColumn {
         Ok(StoredColumn {
             params: line.params,
             index: line.index,
-            top_half: line.top_half().to_vec(),
+            top_half: Cow::Borrowed(line.top_half()),
             axis_path: line.axis_path.clone(),
         })
     }
 
+    /// Checks a column sent as its top half against `root` before it may be stored.
     fn from_half(
         root: &DaRoot,
         params: SquareParams,
-        half: &ColumnHalf<'_>,
+        half: &ColumnHalf<'a>,
     ) -> Result<Self, StoreError> {
-        let refuse =
-            |why: String| StoreError::Invalid(format!("column {} of {root}: {why}", half.index));
-        let line = Line::from_half(
-            params,
+        Line::verify_half(
+            &params,
             Axis::Col,
             half.index,
             half.top_half,
-            half.axis_path.to_vec(),
+            half.axis_path,
+            root,
         )
-        .map_err(|e| refuse(e.to_string()))?;
-        line.verify(root).map_err(|e| refuse(e.to_string()))?;
+        .map_err(|e| StoreError::Invalid(format!("column {} of {root}: {e}", half.index)))?;
         Ok(StoredColumn {
             params,
-            index: line.index,
-            top_half: half.top_half.to_vec(),
-            axis_path: line.axis_path,
+            index: half.index,
+            top_half: Cow::Borrowed(half.top_half),
+            axis_path: half.axis_path.to_vec(),
         })
     }
 }
@@ -97,7 +97,7 @@ impl StoredColumn {
 pub(crate) fn write_columns(
     backend: &dyn Backend,
     root: &DaRoot,
-    columns: Vec<StoredColumn>,
+    columns: Vec<StoredColumn<'_>>,
 ) -> Result<Vec<Op>, StoreError> {
     if columns.is_empty() {
         return Ok(Vec::new());
@@ -173,7 +173,7 @@ impl Decode for ColumnRecord {
 /// Format 1 kept each column's shares inline in its record; format 2 moves them into one blob
 /// per square. Runs once when a format-1 store is opened.
 pub(crate) fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
-    let mut squares: BTreeMap<[u8; 32], Vec<StoredColumn>> = BTreeMap::new();
+    let mut squares: BTreeMap<[u8; 32], Vec<StoredColumn<'static>>> = BTreeMap::new();
     for (k, v) in backend.scan(&key(Kind::Column, &[]))? {
         let Some(root) = k.get(1..33).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
             continue;
@@ -190,7 +190,7 @@ pub(crate) fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, S
             Ok(StoredColumn {
                 params: SquareParams::decode_from(&mut r)?,
                 index: r.u16("column index")?,
-                top_half: r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec(),
+                top_half: Cow::Owned(r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec()),
                 axis_path: r.hashes(9, "axis path")?,
             })
         })();
@@ -297,7 +297,7 @@ impl Store {
                 Ok(StoredColumn {
                     params: header.params,
                     index,
-                    top_half,
+                    top_half: Cow::Owned(top_half),
                     axis_path,
                 })
             })
@@ -310,7 +310,7 @@ impl Store {
     fn commit_columns(
         &self,
         header: &SquareHeader,
-        columns: Vec<StoredColumn>,
+        columns: Vec<StoredColumn<'_>>,
     ) -> Result<(), StoreError> {
         let root = header.da_root();
         let _writing = self.writing_chunks();
