@@ -34,7 +34,7 @@ impl TopHalf {
     /// [`SquareError::Params`] if the chunk exceeds 8 MiB, or a codec error.
     pub fn encode(chunk: &[u8], codec: CodecId) -> Result<Self, SquareError> {
         let params = SquareParams::for_chunk(codec, chunk.len())?;
-        let mut data = vec![0u8; params.k() * params.line_bytes()];
+        let mut data = super::buffers::zeroed(params.k() * params.line_bytes());
         lay_out(&params, chunk, &mut data);
         extend_rows(&params, &mut data)?;
         Ok(TopHalf { params, data })
