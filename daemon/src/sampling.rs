@@ -1,5 +1,6 @@
 //! Availability sampling over the network: distinct random shares of a square, fetched in one
-//! batched request per custodian (other peers on failure), each checked against the DA root.
+//! batched request per custodian (other peers on failure), each checked against the square's
+//! header (whose roots the DA root commits), so no proof needs its column's axis path.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,7 +73,7 @@ pub(crate) async fn sample(
             tried.insert((row, col), asked);
         }
         let answered: Vec<Vec<(u16, u16)>> = stream::iter(asks)
-            .map(|(peer, coordinates)| ask(net, peer, da_root, coordinates))
+            .map(|(peer, coordinates)| ask(net, peer, header, coordinates))
             .buffer_unordered(PEERS_IN_FLIGHT)
             .collect()
             .await;
@@ -102,18 +103,20 @@ pub(crate) async fn sample(
     }
 }
 
-/// Asks `peer` for `coordinates`; returns those it did not answer with a valid proof.
+/// Asks `peer` for `coordinates` of the square under `header`; returns those it did not
+/// answer with a valid proof.
 async fn ask(
     net: &NetHandle,
     peer: PeerId,
-    da_root: DaRoot,
+    header: &SquareHeader,
     coordinates: Vec<(u16, u16)>,
 ) -> Vec<(u16, u16)> {
     let mut unanswered = Vec::new();
     for batch in coordinates.chunks(MAX_SAMPLES) {
         let request = Request::GetSamples {
-            da_root,
+            da_root: header.da_root(),
             coordinates: batch.to_vec(),
+            axis_paths: false,
         };
         let answers = match net.request(peer, request).await {
             Ok(Response::Samples(answers)) if answers.len() == batch.len() => answers,
@@ -126,7 +129,7 @@ async fn ask(
             let valid = match answer {
                 SampleAnswer::Found { share, proof } => {
                     let valid = proof
-                        .verify(&da_root, row.into(), col.into(), &share)
+                        .verify_in(header, row.into(), col.into(), &share)
                         .is_ok();
                     net.scores().record(peer, valid);
                     valid

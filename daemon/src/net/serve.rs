@@ -237,6 +237,7 @@ fn answer_blocking(
         Request::GetSamples {
             da_root,
             coordinates,
+            axis_paths,
         } => {
             let mut columns: BTreeMap<u16, Option<Line>> = BTreeMap::new();
             let mut samples = Vec::with_capacity(coordinates.len());
@@ -247,9 +248,13 @@ fn answer_blocking(
                 };
                 let sample = line.as_ref().and_then(|line| {
                     let row = usize::from(row);
+                    let mut proof = line.share_proof(row).ok()?;
+                    if !axis_paths {
+                        proof.axis_path.clear();
+                    }
                     Some(SampleAnswer::Found {
                         share: line.share(row)?.to_vec(),
-                        proof: line.share_proof(row).ok()?,
+                        proof,
                     })
                 });
                 samples.push(sample.unwrap_or(SampleAnswer::Missing));

@@ -80,6 +80,9 @@ pub enum Request {
         da_root: DaRoot,
         /// At most [`MAX_SAMPLES`] `(row, column)` coordinates.
         coordinates: Vec<(u16, u16)>,
+        /// Whether each proof carries its column root's path to the DA root; a sampler that
+        /// holds the square's header checks the share path against it and needs none.
+        axis_paths: bool,
     },
 }
 
@@ -297,6 +300,7 @@ impl Encode for Request {
             Request::GetSamples {
                 da_root,
                 coordinates,
+                axis_paths,
             } => {
                 out.u8(5);
                 da_root.encode_to(out);
@@ -305,6 +309,7 @@ impl Encode for Request {
                     out.u16(*row);
                     out.u16(*col);
                 }
+                out.u8(u8::from(*axis_paths));
             }
         }
     }
@@ -352,9 +357,20 @@ impl Decode for Request {
                 for _ in 0..count {
                     coordinates.push((r.u16("row")?, r.u16("column")?));
                 }
+                let axis_paths = match r.u8("axis paths flag")? {
+                    0 => false,
+                    1 => true,
+                    v => {
+                        return Err(DecodeError::InvalidTag {
+                            context: "axis paths flag",
+                            value: v.into(),
+                        })
+                    }
+                };
                 Request::GetSamples {
                     da_root,
                     coordinates,
+                    axis_paths,
                 }
             }
             v => {
@@ -541,6 +557,12 @@ mod tests {
             Request::GetSamples {
                 da_root: square.da_root(),
                 coordinates: vec![(1, 2); MAX_SAMPLES],
+                axis_paths: true,
+            },
+            Request::GetSamples {
+                da_root: square.da_root(),
+                coordinates: vec![(1, 2); 3],
+                axis_paths: false,
             },
         ];
         for request in requests {
@@ -582,6 +604,14 @@ mod tests {
             assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
         }
         assert!(Request::from_bytes(&[1, 9]).is_err());
+        let mut bad_flag = Request::GetSamples {
+            da_root: square.da_root(),
+            coordinates: vec![(1, 2)],
+            axis_paths: true,
+        }
+        .to_bytes();
+        *bad_flag.last_mut().unwrap() = 2;
+        assert!(Request::from_bytes(&bad_flag).is_err());
         let too_many = Request::GetColumns {
             da_root: square.da_root(),
             indices: vec![0; MAX_GET_COLUMNS + 1],

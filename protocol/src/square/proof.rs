@@ -7,7 +7,7 @@ use crate::ids::DaRoot;
 use crate::merkle::{self, MerkleError};
 
 use super::commit;
-use super::{Axis, ParamsError, SquareParams, SHARE_SIZE};
+use super::{Axis, ParamsError, SquareHeader, SquareParams, SHARE_SIZE};
 
 /// The most siblings in a share path: `log2(2 * 128)`.
 const MAX_SHARE_PATH: usize = 8;
@@ -69,6 +69,49 @@ impl ShareProof {
         col: usize,
         share: &[u8],
     ) -> Result<(), ProofError> {
+        let (line, line_root) = self.line_root(row, col, share)?;
+        verify_line_root(
+            &self.params,
+            self.axis,
+            line,
+            &line_root,
+            &self.axis_path,
+            da_root,
+        )
+    }
+
+    /// Checks that `share` is the share at `(row, col)` of the square under `header`, whose
+    /// line roots the caller holds (a header checked against its DA root once): the share path
+    /// alone is checked, so the axis path may be left empty.
+    ///
+    /// # Errors
+    /// Any [`ProofError`]; [`ProofError::RootMismatch`] also when the proof is for a square of
+    /// other parameters.
+    pub fn verify_in(
+        &self,
+        header: &SquareHeader,
+        row: usize,
+        col: usize,
+        share: &[u8],
+    ) -> Result<(), ProofError> {
+        if self.params != header.params {
+            return Err(ProofError::RootMismatch);
+        }
+        let (line, line_root) = self.line_root(row, col, share)?;
+        let committed = match self.axis {
+            Axis::Row => header.row_roots.get(line),
+            Axis::Col => header.col_roots.get(line),
+        };
+        if committed == Some(&line_root) {
+            Ok(())
+        } else {
+            Err(ProofError::RootMismatch)
+        }
+    }
+
+    /// The index of the line the share is proven through, and that line's root as the share
+    /// and its share path give it.
+    fn line_root(&self, row: usize, col: usize, share: &[u8]) -> Result<(usize, Hash), ProofError> {
         self.params.validate()?;
         let w = self.params.width();
         for index in [row, col] {
@@ -92,14 +135,7 @@ impl ShareProof {
             w as u64,
             &self.share_path,
         )?;
-        verify_line_root(
-            &self.params,
-            self.axis,
-            line,
-            &line_root,
-            &self.axis_path,
-            da_root,
-        )
+        Ok((line, line_root))
     }
 }
 

@@ -214,6 +214,46 @@ fn shares_proven_at_another_position_fail() {
 }
 
 #[test]
+fn a_share_checks_against_its_header_with_its_share_path_alone() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let square =
+        ExtendedSquare::encode(&random_chunk(&mut rng, 40 * SHARE_SIZE), CodecId::RsLeopard)
+            .unwrap();
+    let header = square.header();
+    let w = square.params().width();
+    for axis in [Axis::Row, Axis::Col] {
+        for (row, col) in [(0, 0), (1, 2), (w - 1, 3), (w - 1, w - 1)] {
+            let mut proof = square.share_proof_via(axis, row, col).unwrap();
+            proof.axis_path.clear();
+            let share = square.share(row, col).unwrap();
+            proof.verify_in(&header, row, col, share).unwrap();
+            assert!(proof.verify_in(&header, col, row, share).is_err() || row == col);
+            let mut flipped = share.to_vec();
+            flipped[0] ^= 1;
+            assert_eq!(
+                proof.verify_in(&header, row, col, &flipped),
+                Err(ProofError::RootMismatch)
+            );
+        }
+    }
+    let proof = square.share_proof_via(Axis::Col, 1, 2).unwrap();
+    let share = square.share(1, 2).unwrap();
+    let other =
+        ExtendedSquare::encode(&random_chunk(&mut rng, 40 * SHARE_SIZE), CodecId::RsLeopard)
+            .unwrap();
+    assert!(proof.verify_in(&other.header(), 1, 2, share).is_err());
+    let smaller = ExtendedSquare::encode(&[1u8; 100], CodecId::RsLeopard).unwrap();
+    assert_eq!(
+        proof.verify_in(&smaller.header(), 1, 2, share),
+        Err(ProofError::RootMismatch)
+    );
+    assert!(matches!(
+        proof.verify_in(&header, 1, w, share),
+        Err(ProofError::IndexOutOfRange { .. })
+    ));
+}
+
+#[test]
 fn oversized_chunk_is_refused() {
     let chunk = vec![0u8; crate::chunking::MAX_CHUNK_LEN + 1];
     assert!(matches!(
