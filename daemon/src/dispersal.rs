@@ -266,7 +266,7 @@ fn column_push(
         .map(|c| {
             Some(ColumnHalf {
                 index: *c,
-                top_half: top.column(usize::from(*c)).ok()?,
+                top_half: top.column(usize::from(*c)).ok()?.into(),
                 axis_path: paths.get(usize::from(*c))?.clone(),
             })
         })

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::{
@@ -189,12 +190,12 @@ async fn from_halves(
     replicas: usize,
 ) -> Result<Option<ExtendedSquare>, NodeError> {
     let root = header.da_root();
-    let mut halves: Vec<(u16, Vec<u8>)> = store
+    let mut halves: Vec<(u16, Bytes)> = store
         .run(move |s| {
             let mut held = Vec::new();
             for index in s.column_indices(&root)? {
                 if let Ok(Some(half)) = s.column_half(&root, index) {
-                    held.push((index, half));
+                    held.push((index, Bytes::from(half)));
                 }
             }
             Ok(held)
@@ -207,7 +208,7 @@ async fn from_halves(
     }
     let header = Arc::clone(header);
     let rebuilt = tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<(u16, &[u8])> = halves.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+        let borrowed: Vec<(u16, &[u8])> = halves.iter().map(|(i, h)| (*i, &h[..])).collect();
         ExtendedSquare::from_column_halves(&header, &borrowed)
     })
     .await
@@ -345,7 +346,7 @@ async fn fetch_halves(
     peer: PeerId,
     header: &SquareHeader,
     batch: Vec<u16>,
-) -> Vec<(u16, Vec<u8>)> {
+) -> Vec<(u16, Bytes)> {
     let request = Request::GetColumnHalves {
         da_root: header.da_root(),
         indices: batch.clone(),

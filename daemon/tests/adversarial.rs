@@ -194,7 +194,7 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
                     .map(|index| {
                         let mut line = liar_square.column(index.into()).unwrap();
                         line.shares[3] ^= 0x10;
-                        (index, line.top_half().to_vec())
+                        (index, line.top_half().to_vec().into())
                     })
                     .collect(),
             ),
@@ -278,7 +278,7 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
                     da_root: root,
                     columns: vec![ColumnHalf {
                         index,
-                        top_half: half,
+                        top_half: half.into(),
                         axis_path: line.axis_path.clone(),
                     }],
                 },
@@ -495,7 +495,7 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
                 let line = bad.column(index.into()).unwrap();
                 ColumnHalf {
                     index,
-                    top_half: line.top_half().to_vec(),
+                    top_half: line.top_half().to_vec().into(),
                     axis_path: line.axis_path,
                 }
             })

@@ -7,6 +7,7 @@
 //! object field by field.
 
 use crate::hash::{Hash, HASH_LEN};
+use bytes::Bytes;
 
 /// The version byte that opens every top-level encoding.
 pub const ENCODING_VERSION: u8 = 1;
@@ -101,6 +102,21 @@ pub trait Decode: Sized {
         r.finish()?;
         Ok(value)
     }
+
+    /// Decodes exactly one value occupying all of `bytes`, whose large byte fields (those read
+    /// with [`Reader::shared_bytes`]) then share `bytes` instead of being copied out of it.
+    ///
+    /// # Errors
+    /// As [`Decode::from_bytes`].
+    fn from_shared(bytes: &Bytes) -> Result<Self, DecodeError> {
+        let mut r = Reader {
+            rest: bytes,
+            shared: Some(bytes),
+        };
+        let value = Self::decode_from(&mut r)?;
+        r.finish()?;
+        Ok(value)
+    }
 }
 
 /// Appends canonical encodings to a buffer.
@@ -190,12 +206,17 @@ fn len_u32(len: usize) -> u32 {
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     rest: &'a [u8],
+    /// The buffer `rest` lies in, when large fields may share it rather than be copied.
+    shared: Option<&'a Bytes>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { rest: bytes }
+        Reader {
+            rest: bytes,
+            shared: None,
+        }
     }
 
     /// How many bytes are left.
@@ -317,6 +338,23 @@ impl<'a> Reader<'a> {
     pub fn bytes(&mut self, max: usize, context: &'static str) -> Result<&'a [u8], DecodeError> {
         let len = self.len(max, context)?;
         self.take(len, context)
+    }
+
+    /// Reads a length-prefixed byte string of at most `max` bytes as [`Bytes`]: a view of the
+    /// buffer when reading through [`Decode::from_shared`], a copy otherwise.
+    ///
+    /// # Errors
+    /// As [`Reader::bytes`].
+    pub fn shared_bytes(
+        &mut self,
+        max: usize,
+        context: &'static str,
+    ) -> Result<Bytes, DecodeError> {
+        let slice = self.bytes(max, context)?;
+        Ok(match self.shared {
+            Some(buffer) => buffer.slice_ref(slice),
+            None => Bytes::copy_from_slice(slice),
+        })
     }
 
     /// Reads a length-prefixed UTF-8 string of at most `max` bytes.

@@ -227,7 +227,7 @@ fn answer_blocking(
             let mut halves = Vec::with_capacity(indices.len());
             for index in indices {
                 match store.column_half(&da_root, index) {
-                    Ok(Some(half)) => halves.push((index, half)),
+                    Ok(Some(half)) => halves.push((index, half.into())),
                     Ok(None) | Err(StoreError::Corrupted { .. }) => {}
                     Err(e) => return Err(e),
                 }

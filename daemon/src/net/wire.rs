@@ -1,6 +1,7 @@
 //! The request-response messages between nodes, with their canonical encodings and the size
 //! limits every codec enforces before it allocates.
 
+use bytes::Bytes;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
@@ -118,7 +119,7 @@ pub enum Response {
     Columns(Vec<Line>),
     /// The top halves asked for by [`Request::GetColumnHalves`] that the node holds, each
     /// with its column index.
-    ColumnHalves(Vec<(u16, Vec<u8>)>),
+    ColumnHalves(Vec<(u16, Bytes)>),
     /// A signed datanet record.
     Datanet(Box<Datanet>),
     /// The answers to [`Request::GetSamples`], in request order.
@@ -177,8 +178,8 @@ impl Decode for SampleAnswer {
 pub struct ColumnHalf {
     /// The column index.
     pub index: u16,
-    /// The column's first `k` shares.
-    pub top_half: Vec<u8>,
+    /// The column's first `k` shares (a view of the received message, not a copy).
+    pub top_half: Bytes,
     /// The column root's path to the DA root.
     pub axis_path: Vec<Hash>,
 }
@@ -206,7 +207,7 @@ impl Decode for ColumnHalf {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(ColumnHalf {
             index: r.u16("column index")?,
-            top_half: r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec(),
+            top_half: r.shared_bytes(MAX_K * SHARE_SIZE, "column half")?,
             axis_path: r.hashes(9, "axis path")?,
         })
     }
@@ -453,7 +454,7 @@ impl Decode for Response {
                 let mut halves = Vec::with_capacity(count);
                 for _ in 0..count {
                     let index = r.u16("column index")?;
-                    halves.push((index, r.bytes(MAX_K * SHARE_SIZE, "column half")?.to_vec()));
+                    halves.push((index, r.shared_bytes(MAX_K * SHARE_SIZE, "column half")?));
                 }
                 Response::ColumnHalves(halves)
             }
@@ -521,6 +522,23 @@ mod tests {
         Datanet::sign(body, &key).unwrap()
     }
 
+    /// A push of two column halves of `square`.
+    fn push_of_two_halves(square: &ExtendedSquare) -> Request {
+        Request::PutColumns {
+            da_root: square.da_root(),
+            columns: (0..2)
+                .map(|i| {
+                    let column = square.column(i).unwrap();
+                    ColumnHalf {
+                        index: i as u16,
+                        top_half: column.top_half().to_vec().into(),
+                        axis_path: column.axis_path.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
     #[test]
     fn messages_round_trip_within_their_limits() {
         let square =
@@ -532,7 +550,7 @@ mod tests {
                 columns: (0..MAX_PUSH_COLUMNS)
                     .map(|_| ColumnHalf {
                         index: 5,
-                        top_half: column.top_half().to_vec(),
+                        top_half: column.top_half().to_vec().into(),
                         axis_path: column.axis_path.clone(),
                     })
                     .collect(),
@@ -575,7 +593,10 @@ mod tests {
         }
         let responses = [
             Response::Columns(vec![column.clone(); MAX_GET_COLUMNS]),
-            Response::ColumnHalves(vec![(5, column.top_half().to_vec()); MAX_GET_COLUMNS]),
+            Response::ColumnHalves(vec![
+                (5, column.top_half().to_vec().into());
+                MAX_GET_COLUMNS
+            ]),
             Response::Column(column),
             Response::Samples(vec![
                 SampleAnswer::Found {
@@ -603,6 +624,17 @@ mod tests {
             assert!(bytes.len() <= MAX_RESPONSE_BYTES);
             assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
         }
+        let push = &push_of_two_halves(&square);
+        let frame = Bytes::from(push.to_bytes());
+        // Halves decoded from a received frame are views of it, not copies.
+        let Request::PutColumns { columns, .. } = Request::from_shared(&frame).unwrap() else {
+            panic!("a push decodes as a push");
+        };
+        let within = frame.as_ptr_range();
+        assert!(columns
+            .iter()
+            .all(|c| within.contains(&c.top_half.as_ptr())));
+        assert_eq!(&Request::from_shared(&frame).unwrap(), push);
         assert!(Request::from_bytes(&[1, 9]).is_err());
         let mut bad_flag = Request::GetSamples {
             da_root: square.da_root(),
@@ -625,9 +657,9 @@ mod tests {
         };
         assert!(Request::from_bytes(&too_many_halves.to_bytes()).is_err());
         let half = square.column(0).unwrap().top_half().to_vec();
-        let too_many = Response::ColumnHalves(vec![(0, half); MAX_GET_COLUMNS + 1]);
+        let too_many = Response::ColumnHalves(vec![(0, half.into()); MAX_GET_COLUMNS + 1]);
         assert!(Response::from_bytes(&too_many.to_bytes()).is_err());
-        let oversized = Response::ColumnHalves(vec![(0, vec![0; MAX_K * SHARE_SIZE + 1])]);
+        let oversized = Response::ColumnHalves(vec![(0, vec![0; MAX_K * SHARE_SIZE + 1].into())]);
         assert!(Response::from_bytes(&oversized.to_bytes()).is_err());
         assert!(Response::from_bytes(&[]).is_err());
     }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use datanet_protocol::ChunkId;
 
@@ -26,6 +27,44 @@ pub struct DiskBackend {
     commits: Mutex<()>,
 }
 
+/// How long opening waits for the engine's lock to be released.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens the sled database at `path`. A database closed a moment ago in this process holds its
+/// file lock until sled's last background task lets go of it, so a lock held by someone else
+/// is waited on for up to [`LOCK_WAIT`] before it is reported as the store being in use.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let started = Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(None)
+            .open();
+        match opened {
+            Err(sled::Error::Io(e)) if is_lock_held(&e) => {
+                if started.elapsed() >= LOCK_WAIT {
+                    return Err(StoreError::Engine(format!(
+                        "{} is in use by another process (its lock is held)",
+                        path.display()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            opened => {
+                return opened
+                    .map_err(|e| StoreError::sled(format!("opening {}", path.display()), e))
+            }
+        }
+    }
+}
+
+/// Whether an open error is sled failing to take its file lock.
+fn is_lock_held(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock
+        || error.to_string().contains("could not acquire lock")
+}
+
 impl DiskBackend {
     /// Opens (creating if needed) the engine under `home`, with a page cache of
     /// [`CACHE_BYTES`].
@@ -35,12 +74,7 @@ impl DiskBackend {
     pub fn open(home: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(home)
             .map_err(|e| StoreError::io(format!("creating {}", home.display()), e))?;
-        let db = sled::Config::new()
-            .path(home.join("db"))
-            .cache_capacity(CACHE_BYTES)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| StoreError::sled(format!("opening {}", home.join("db").display()), e))?;
+        let db = open_db(&home.join("db"))?;
         let chunks = ChunkFiles::open(&home.join("chunks"))?;
         Ok(DiskBackend {
             db,
@@ -114,5 +148,27 @@ impl Backend for DiskBackend {
 
     fn blob_ids(&self) -> Result<Vec<ChunkId>, StoreError> {
         self.chunks.ids()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_reopens_right_after_it_is_closed_and_a_held_one_is_reported_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let backend = DiskBackend::open(dir.path()).unwrap();
+            backend
+                .commit(vec![Op::Put(b"k".to_vec(), b"v".to_vec())])
+                .unwrap();
+        }
+        let held = DiskBackend::open(dir.path()).unwrap();
+        let started = Instant::now();
+        let refused = DiskBackend::open(dir.path()).unwrap_err();
+        assert!(started.elapsed() >= LOCK_WAIT);
+        assert!(refused.to_string().contains("in use"), "{refused}");
+        assert_eq!(held.get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
     }
 }
