@@ -1,5 +1,7 @@
 //! The request-response codec: one length-prefixed frame per message, refused before reading
-//! when the declared length exceeds the message's limit, and decoded totally.
+//! when the declared length exceeds the message's limit, and decoded totally. Frames being
+//! read, from every peer together, never hold more than [`READ_BUDGET`] bytes: a frame waits
+//! for room before its buffer is allocated (and gives up with its stream's timeout).
 
 use std::io;
 use std::sync::atomic::Ordering;
@@ -9,6 +11,7 @@ use bytes::Bytes;
 use datanet_protocol::encoding::{Decode, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
+use tokio::sync::Semaphore;
 
 use super::wire::{Request, Response, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
 use super::NetStats;
@@ -16,16 +19,38 @@ use super::NetStats;
 /// The protocol name negotiated on each stream.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/datanet/req/1");
 
-/// Frames [`Request`]s and [`Response`]s, counting frames that are refused.
-#[derive(Debug, Clone, Default)]
+/// The most bytes of frames being read at once, from all peers: 31 of the largest frames.
+/// Without it, every one of up to 256 streams per connection could hold a frame of up to
+/// [`MAX_REQUEST_BYTES`] while its sender trickles it in.
+pub const READ_BUDGET: usize = 256 << 20;
+
+/// Frames [`Request`]s and [`Response`]s, counting frames that are refused. Clones share the
+/// read budget (libp2p clones the codec for every stream).
+#[derive(Debug, Clone)]
 pub struct DatanetCodec {
     stats: Arc<NetStats>,
+    reading: Arc<Semaphore>,
+}
+
+impl Default for DatanetCodec {
+    /// A codec with its own counters, within [`READ_BUDGET`].
+    fn default() -> Self {
+        Self::new(Arc::default())
+    }
 }
 
 impl DatanetCodec {
-    /// A codec that counts refused frames in `stats`.
+    /// A codec that counts refused frames in `stats`, within [`READ_BUDGET`].
     pub fn new(stats: Arc<NetStats>) -> Self {
-        DatanetCodec { stats }
+        Self::with_budget(stats, READ_BUDGET)
+    }
+
+    /// A codec whose frames being read never hold more than `budget` bytes together.
+    fn with_budget(stats: Arc<NetStats>, budget: usize) -> Self {
+        DatanetCodec {
+            stats,
+            reading: Arc::new(Semaphore::new(budget.div_ceil(BUDGET_UNIT))),
+        }
     }
 
     /// Counts a refused frame and passes its error on.
@@ -37,7 +62,10 @@ impl DatanetCodec {
     }
 }
 
-async fn read_frame<T, M>(io: &mut T, limit: usize) -> io::Result<M>
+/// The read budget is counted in KiB.
+const BUDGET_UNIT: usize = 1024;
+
+async fn read_frame<T, M>(io: &mut T, limit: usize, budget: &Semaphore) -> io::Result<M>
 where
     T: AsyncRead + Unpin + Send,
     M: Decode,
@@ -51,6 +79,11 @@ where
             format!("message of {len} bytes exceeds the limit of {limit}"),
         ));
     }
+    let units = u32::try_from(len.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX);
+    let _room = budget
+        .acquire_many(units)
+        .await
+        .map_err(|_| io::Error::other("the read budget is closed"))?;
     let mut buf = vec![0u8; len];
     io.read_exact(&mut buf).await?;
     M::from_shared(&Bytes::from(buf)).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
@@ -85,7 +118,7 @@ impl libp2p::request_response::Codec for DatanetCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let request = read_frame(io, MAX_REQUEST_BYTES).await;
+        let request = read_frame(io, MAX_REQUEST_BYTES, &self.reading).await;
         self.refused(request)
     }
 
@@ -93,7 +126,7 @@ impl libp2p::request_response::Codec for DatanetCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let response = read_frame(io, MAX_RESPONSE_BYTES).await;
+        let response = read_frame(io, MAX_RESPONSE_BYTES, &self.reading).await;
         self.refused(response)
     }
 
@@ -119,5 +152,72 @@ impl libp2p::request_response::Codec for DatanetCodec {
         T: AsyncWrite + Unpin + Send,
     {
         write_frame(io, &res, MAX_RESPONSE_BYTES).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use datanet_protocol::ContributionId;
+    use futures::io::Cursor;
+
+    use super::*;
+
+    /// A peer that sends `bytes` and then nothing more, leaving its frame unfinished.
+    struct Trickle(Cursor<Vec<u8>>);
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let cursor = &mut self.0;
+            if cursor.position() == cursor.get_ref().len() as u64 {
+                return Poll::Pending;
+            }
+            Pin::new(cursor).poll_read(cx, buf)
+        }
+    }
+
+    fn frame(request: &Request) -> Vec<u8> {
+        let body = request.to_bytes();
+        [(body.len() as u32).to_be_bytes().to_vec(), body].concat()
+    }
+
+    #[tokio::test]
+    async fn a_frame_waits_while_unfinished_frames_hold_the_read_budget() {
+        let codec = DatanetCodec::with_budget(Arc::default(), 2 * BUDGET_UNIT);
+        let request = Request::GetManifest(ContributionId::default());
+        let unfinished = |declared: u32| {
+            let mut bytes = declared.to_be_bytes().to_vec();
+            bytes.extend_from_slice(&[0; 10]);
+            Trickle(Cursor::new(bytes))
+        };
+        let (mut first, mut second) = (unfinished(1500), unfinished(100));
+        let holding = (
+            read_frame::<_, Request>(&mut first, MAX_REQUEST_BYTES, &codec.reading),
+            read_frame::<_, Request>(&mut second, MAX_REQUEST_BYTES, &codec.reading),
+        );
+        let mut holding = Box::pin(futures::future::join(holding.0, holding.1));
+        assert!(futures::poll!(holding.as_mut()).is_pending());
+
+        let mut complete = Cursor::new(frame(&request));
+        let read = read_frame::<_, Request>(&mut complete, MAX_REQUEST_BYTES, &codec.reading);
+        let mut read = Box::pin(read);
+        let waited = tokio::time::timeout(Duration::from_millis(200), read.as_mut()).await;
+        assert!(
+            waited.is_err(),
+            "no room while two unfinished frames hold it"
+        );
+        drop(holding);
+        let decoded = tokio::time::timeout(Duration::from_secs(5), read).await;
+        assert_eq!(
+            decoded.expect("room once they are dropped").unwrap(),
+            request
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! [`Multiaddr`], which name peers and addresses.
 
 mod behaviour;
+mod budget;
 pub mod codec;
 mod serve;
 pub mod wire;

@@ -71,7 +71,12 @@ impl Server {
                 }
                 next = inbound.recv() => next,
             };
-            let Some(Inbound { request, channel }) = next else {
+            let Some(Inbound {
+                request,
+                channel,
+                held,
+            }) = next
+            else {
                 break;
             };
             let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
@@ -82,7 +87,7 @@ impl Server {
             tokio::spawn(async move {
                 let response = server.answer(request).await;
                 let _ = responses.send((channel, response)).await;
-                drop(permit);
+                drop((permit, held));
             });
         }
     }

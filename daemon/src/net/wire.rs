@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
+use datanet_protocol::hash::HASH_LEN;
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
     BadEncodingProof, ContributionId, DaRoot, Datanet, DatanetId, Hash, Line, Manifest, ShareProof,
@@ -88,6 +89,19 @@ pub enum Request {
 }
 
 impl Request {
+    /// The bytes of its bulk fields (column halves, square headers): what holding it costs,
+    /// beyond a small fixed part.
+    pub fn bulk_bytes(&self) -> usize {
+        match self {
+            Request::PutColumns { columns, .. } => columns.iter().map(|c| c.top_half.len()).sum(),
+            Request::PutManifest { headers, .. } => headers
+                .iter()
+                .map(|h| HASH_LEN * (h.row_roots.len() + h.col_roots.len()))
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// The square the request is about, if it names one.
     pub fn da_root(&self) -> Option<DaRoot> {
         match self {
@@ -635,6 +649,13 @@ mod tests {
             .iter()
             .all(|c| within.contains(&c.top_half.as_ptr())));
         assert_eq!(&Request::from_shared(&frame).unwrap(), push);
+        assert_eq!(push.bulk_bytes(), 2 * square.params().k() * SHARE_SIZE);
+        let manifest = Request::PutManifest {
+            manifest: Box::new(largest_manifest(&square)),
+            headers: vec![square.header(); MAX_HEADERS],
+        };
+        let encoded = manifest.to_bytes().len();
+        assert!(manifest.bulk_bytes() <= encoded && encoded - manifest.bulk_bytes() < 256 << 10);
         assert!(Request::from_bytes(&[1, 9]).is_err());
         let mut bad_flag = Request::GetSamples {
             da_root: square.da_root(),

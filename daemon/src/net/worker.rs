@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
+use super::budget::{Budget, Held, INBOUND_BYTES};
 use super::serve::{Record, Server};
 use super::wire::{FraudNotice, Request, Response};
 use super::{Command, NetError, NetEvent, NetHandle, NetStats};
@@ -41,16 +42,18 @@ const RECORD_QUEUE: usize = 64;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
 
-/// An inbound request waiting for the server.
+/// An inbound request waiting for the server, with its share of the inbound byte budget.
 pub(crate) struct Inbound {
     pub(crate) request: Request,
     pub(crate) channel: ResponseChannel<Response>,
+    pub(crate) held: Held,
 }
 
 struct Worker {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     inbound: mpsc::Sender<Inbound>,
+    inbound_bytes: Budget,
     records: mpsc::Sender<Record>,
     responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
     events: broadcast::Sender<NetEvent>,
@@ -126,6 +129,7 @@ pub(crate) fn spawn(
         swarm,
         commands,
         inbound,
+        inbound_bytes: Budget::new(INBOUND_BYTES),
         records,
         responses,
         events: events.clone(),
@@ -276,17 +280,17 @@ impl Worker {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
-                    if let Err(mpsc::error::TrySendError::Full(refused)) =
-                        self.inbound.try_send(Inbound { request, channel })
-                    {
-                        self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
-                        let busy = Response::Refused("busy: too many requests in flight".into());
-                        let _ = self
-                            .swarm
-                            .behaviour_mut()
-                            .domain
-                            .requests
-                            .send_response(refused.channel, busy);
+                    let Some(held) = self.inbound_bytes.admit(request.bulk_bytes()) else {
+                        self.refuse_busy(channel, "too many request bytes in flight");
+                        return;
+                    };
+                    let queued = self.inbound.try_send(Inbound {
+                        request,
+                        channel,
+                        held,
+                    });
+                    if let Err(mpsc::error::TrySendError::Full(refused)) = queued {
+                        self.refuse_busy(refused.channel, "too many requests in flight");
                     }
                 }
                 request_response::Message::Response {
@@ -396,6 +400,18 @@ impl Worker {
         };
         self.follow(datanet.id());
         self.hand_over(Record::Datanet(Box::new(datanet)))
+    }
+
+    /// Answers a request the node has no room for, and counts the drop.
+    fn refuse_busy(&mut self, channel: ResponseChannel<Response>, why: &str) {
+        self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
+        let busy = Response::Refused(format!("busy: {why}"));
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .domain
+            .requests
+            .send_response(channel, busy);
     }
 
     /// Queues a verified record for the server; a full queue drops it (and counts the drop).
