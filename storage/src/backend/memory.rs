@@ -54,8 +54,8 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn put_blob(&self, id: &ChunkId, bytes: &[u8]) -> Result<(), StoreError> {
-        self.state().blobs.insert(*id, bytes.to_vec());
+    fn put_blob(&self, id: &ChunkId, parts: &[&[u8]]) -> Result<(), StoreError> {
+        self.state().blobs.insert(*id, parts.concat());
         Ok(())
     }
 

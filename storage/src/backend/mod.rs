@@ -45,11 +45,12 @@ pub trait Backend: Send + Sync {
     /// An engine or I/O error, after which no op is applied.
     fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError>;
 
-    /// Stores a chunk under its id, replacing any previous copy atomically; durable on return.
+    /// Stores a chunk made of `parts`, one after another, under its id, replacing any previous
+    /// copy atomically; durable on return.
     ///
     /// # Errors
     /// An I/O error (disk full, not writable), after which no partial chunk is visible.
-    fn put_blob(&self, id: &ChunkId, bytes: &[u8]) -> Result<(), StoreError>;
+    fn put_blob(&self, id: &ChunkId, parts: &[&[u8]]) -> Result<(), StoreError>;
 
     /// The bytes stored under `id`, unverified.
     ///

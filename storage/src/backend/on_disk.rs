@@ -125,8 +125,8 @@ impl Backend for DiskBackend {
         Ok(())
     }
 
-    fn put_blob(&self, id: &ChunkId, bytes: &[u8]) -> Result<(), StoreError> {
-        self.chunks.put(id, bytes)
+    fn put_blob(&self, id: &ChunkId, parts: &[&[u8]]) -> Result<(), StoreError> {
+        self.chunks.put(id, parts)
     }
 
     fn get_blob(&self, id: &ChunkId) -> Result<Option<Vec<u8>>, StoreError> {

@@ -27,7 +27,7 @@ impl Store {
     pub fn put_chunk(&self, bytes: &[u8]) -> Result<ChunkId, StoreError> {
         let _writing = self.writing_chunks();
         let id = ChunkId::of(bytes);
-        self.backend.put_blob(&id, bytes)?;
+        self.backend.put_blob(&id, &[bytes])?;
         let staged = key(Kind::Staged, &[&id.0 .0]);
         self.commit(vec![
             Op::Put(staged, now_ms().to_be_bytes().to_vec()),

@@ -102,24 +102,29 @@ pub(crate) fn write_columns(
     if columns.is_empty() {
         return Ok(Vec::new());
     }
-    let mut blob = Vec::with_capacity(columns.iter().map(|c| c.top_half.len()).sum());
-    let mut placed = Vec::with_capacity(columns.len());
-    for StoredColumn {
-        params,
-        index,
-        top_half,
-        axis_path,
-    } in columns
-    {
-        let offset = u32::try_from(blob.len())
-            .map_err(|_| StoreError::Invalid("a column batch over 4 GiB".into()))?;
-        blob.extend_from_slice(&top_half);
-        placed.push((params, index, axis_path, offset));
+    let mut offsets = Vec::with_capacity(columns.len());
+    let mut end = 0usize;
+    for column in &columns {
+        offsets.push(
+            u32::try_from(end)
+                .map_err(|_| StoreError::Invalid("a column batch over 4 GiB".into()))?,
+        );
+        end += column.top_half.len();
     }
-    let id = ChunkId::of(&blob);
-    backend.put_blob(&id, &blob)?;
-    let mut ops = Vec::with_capacity(2 * placed.len());
-    for (params, index, axis_path, offset) in placed {
+    let parts: Vec<&[u8]> = columns.iter().map(|c| &c.top_half[..]).collect();
+    let id = ChunkId::of_parts(&parts);
+    backend.put_blob(&id, &parts)?;
+    let mut ops = Vec::with_capacity(2 * columns.len());
+    for (
+        StoredColumn {
+            params,
+            index,
+            axis_path,
+            ..
+        },
+        offset,
+    ) in columns.into_iter().zip(offsets)
+    {
         let record = ColumnRecord {
             params,
             index,

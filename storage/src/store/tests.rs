@@ -137,7 +137,7 @@ fn corrupted_chunk_is_refused_listed_and_healed_by_a_rewrite() {
         let id = store.put_chunk(&chunk).unwrap();
         let mut flipped = chunk.clone();
         flipped[1234] ^= 0x40;
-        store.backend().put_blob(&id, &flipped).unwrap();
+        store.backend().put_blob(&id, &[&flipped]).unwrap();
         assert!(matches!(
             store.chunk(&id),
             Err(StoreError::Corrupted { .. })
@@ -193,7 +193,7 @@ fn gc_keeps_what_is_referenced_and_removes_the_rest() {
         put(&store, &dropped);
         let orphan = b"written before a crash, never listed".to_vec();
         let orphan_id = datanet_protocol::ChunkId::of(&orphan);
-        store.backend().put_blob(&orphan_id, &orphan).unwrap();
+        store.backend().put_blob(&orphan_id, &[&orphan]).unwrap();
         let staged = store.put_chunk(b"being ingested right now").unwrap();
         store.unpin(&dropped.manifest.id()).unwrap();
 
@@ -317,7 +317,7 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
         let mut bytes = store.backend().get_blob(&blob).unwrap().unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x40;
-        store.backend().put_blob(&blob, &bytes).unwrap();
+        store.backend().put_blob(&blob, &[&bytes]).unwrap();
         let broken = s
             .columns
             .iter()
