@@ -202,62 +202,64 @@ fn share_proof_verify(c: &mut Criterion, fixtures: &[Fixture]) {
     group.finish();
 }
 
-/// Reconstruction from k columns: the right half (every original share must be decoded) and
-/// the left half (the systematic columns: nothing to decode, only re-encode and compare).
-fn reconstruct_k_columns(c: &mut Criterion, fixtures: &[Fixture]) {
-    for (name, half) in [
-        ("reconstruct_k_columns", 1),
-        ("reconstruct_k_systematic_columns", 0),
-    ] {
+/// Runs `bench` on every fixture and codec in two groups named `parity` and `systematic`,
+/// handing it the range of the `k` columns to rebuild from: the right half (every original
+/// share must be decoded) or the left half (the original columns: nothing to decode).
+fn rebuild_groups(
+    c: &mut Criterion,
+    fixtures: &[Fixture],
+    [parity, systematic]: [&str; 2],
+    bench: impl Fn(&mut BenchmarkGroup<'_, WallTime>, &Fixture, CodecId, std::ops::Range<usize>),
+) {
+    for (name, half) in [(parity, 1), (systematic, 0)] {
         let mut group = heavy_group(c, name);
         for f in fixtures {
             group.throughput(f.throughput());
             for codec in CodecId::ALL {
-                let square = f.square(codec);
-                let header: SquareHeader = square.header();
-                let columns: Vec<Line> = (half * f.k..(half + 1) * f.k)
-                    .map(|c| square.column(c).expect("column in range"))
-                    .collect();
-                let rebuilt =
-                    ExtendedSquare::reconstruct(&header, &columns).expect("k columns suffice");
-                assert_eq!(rebuilt.chunk_bytes(), f.chunk);
-                group.bench_function(BenchmarkId::new(codec.name(), f.k), |b| {
-                    b.iter(|| ExtendedSquare::reconstruct(black_box(&header), black_box(&columns)));
-                });
+                bench(&mut group, f, codec, half * f.k..(half + 1) * f.k);
             }
         }
         group.finish();
     }
 }
 
+/// Reconstruction from `k` whole columns (`ExtendedSquare::reconstruct`).
+fn reconstruct_k_columns(c: &mut Criterion, fixtures: &[Fixture]) {
+    let names = ["reconstruct_k_columns", "reconstruct_k_systematic_columns"];
+    rebuild_groups(c, fixtures, names, |group, f, codec, range| {
+        let square = f.square(codec);
+        let header: SquareHeader = square.header();
+        let columns: Vec<Line> = range
+            .map(|c| square.column(c).expect("column in range"))
+            .collect();
+        let rebuilt = ExtendedSquare::reconstruct(&header, &columns).expect("k columns suffice");
+        assert_eq!(rebuilt.chunk_bytes(), f.chunk);
+        group.bench_function(BenchmarkId::new(codec.name(), f.k), |b| {
+            b.iter(|| ExtendedSquare::reconstruct(black_box(&header), black_box(&columns)));
+        });
+    });
+}
+
+/// Reconstruction from the top halves of `k` columns (`ExtendedSquare::from_column_halves`).
 fn rebuild_from_column_halves(c: &mut Criterion, fixtures: &[Fixture]) {
-    for (name, half) in [("column_halves_parity", 1), ("column_halves_systematic", 0)] {
-        let mut group = heavy_group(c, name);
-        for f in fixtures {
-            group.throughput(f.throughput());
-            for codec in CodecId::ALL {
-                let square = f.square(codec);
-                let header: SquareHeader = square.header();
-                let halves: Vec<(u16, Vec<u8>)> = (half * f.k..(half + 1) * f.k)
-                    .map(|c| {
-                        let column = square.column(c).expect("column in range");
-                        (c as u16, column.top_half().to_vec())
-                    })
-                    .collect();
-                let halves: Vec<(u16, &[u8])> =
-                    halves.iter().map(|(i, h)| (*i, h.as_slice())).collect();
-                let rebuilt =
-                    ExtendedSquare::from_column_halves(&header, &halves).expect("k halves suffice");
-                assert_eq!(rebuilt.chunk_bytes(), f.chunk);
-                group.bench_function(BenchmarkId::new(codec.name(), f.k), |b| {
-                    b.iter(|| {
-                        ExtendedSquare::from_column_halves(black_box(&header), black_box(&halves))
-                    });
-                });
-            }
-        }
-        group.finish();
-    }
+    let names = ["column_halves_parity", "column_halves_systematic"];
+    rebuild_groups(c, fixtures, names, |group, f, codec, range| {
+        let square = f.square(codec);
+        let header: SquareHeader = square.header();
+        let halves: Vec<(u16, Vec<u8>)> = range
+            .map(|c| {
+                let column = square.column(c).expect("column in range");
+                (c as u16, column.top_half().to_vec())
+            })
+            .collect();
+        let halves: Vec<(u16, &[u8])> = halves.iter().map(|(i, h)| (*i, h.as_slice())).collect();
+        let rebuilt =
+            ExtendedSquare::from_column_halves(&header, &halves).expect("k halves suffice");
+        assert_eq!(rebuilt.chunk_bytes(), f.chunk);
+        group.bench_function(BenchmarkId::new(codec.name(), f.k), |b| {
+            b.iter(|| ExtendedSquare::from_column_halves(black_box(&header), black_box(&halves)));
+        });
+    });
 }
 
 fn square_benches(c: &mut Criterion) {
