@@ -553,6 +553,71 @@ mod tests {
         }
     }
 
+    /// Decodes `bytes` as an `M` both by copying and as views of a shared frame: the two must
+    /// agree, and a value that decodes must encode back to exactly `bytes`.
+    fn decode_both_ways<M: Decode + Encode + PartialEq + std::fmt::Debug>(bytes: &[u8]) {
+        let copied = M::from_bytes(bytes);
+        let shared = M::from_shared(&Bytes::copy_from_slice(bytes));
+        match (copied, shared) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b);
+                assert_eq!(a.to_bytes(), bytes, "decoding is canonical");
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("copied {a:?} and shared {b:?} decodings disagree"),
+        }
+    }
+
+    #[test]
+    fn damaged_messages_are_refused_the_same_way_whether_copied_or_shared() {
+        use rand::{Rng, SeedableRng};
+        let square = ExtendedSquare::encode(&[7u8; 40_000], CodecId::RsLeopard).unwrap();
+        let column = square.column(3).unwrap();
+        let requests = [
+            push_of_two_halves(&square).to_bytes(),
+            Request::GetColumnHalves {
+                da_root: square.da_root(),
+                indices: vec![1, 2, 3],
+            }
+            .to_bytes(),
+            Request::GetSamples {
+                da_root: square.da_root(),
+                coordinates: vec![(1, 2), (3, 4)],
+                axis_paths: false,
+            }
+            .to_bytes(),
+        ];
+        let responses = [
+            Response::ColumnHalves(vec![(3, column.top_half().to_vec().into())]).to_bytes(),
+            Response::Columns(vec![column.clone()]).to_bytes(),
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for round in 0..3000 {
+            let (bytes, is_request) = if round % 2 == 0 {
+                (&requests[round / 2 % requests.len()], true)
+            } else {
+                (&responses[round / 2 % responses.len()], false)
+            };
+            let mut damaged = bytes.clone();
+            match rng.gen_range(0..3) {
+                0 => {
+                    let at = rng.gen_range(0..damaged.len());
+                    damaged[at] ^= rng.gen_range(1..=255u8);
+                }
+                1 => damaged.truncate(rng.gen_range(0..damaged.len())),
+                _ => damaged.extend_from_slice(&[rng.gen(), rng.gen()]),
+            }
+            if is_request {
+                decode_both_ways::<Request>(&damaged);
+            } else {
+                decode_both_ways::<Response>(&damaged);
+            }
+        }
+        for bytes in requests.iter() {
+            decode_both_ways::<Request>(bytes);
+        }
+    }
+
     #[test]
     fn messages_round_trip_within_their_limits() {
         let square =
