@@ -97,10 +97,7 @@ pub trait Decode: Sized {
     /// # Errors
     /// Any [`DecodeError`], including [`DecodeError::TrailingBytes`].
     fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let value = Self::decode_from(&mut r)?;
-        r.finish()?;
-        Ok(value)
+        decode_whole(Reader::new(bytes))
     }
 
     /// Decodes exactly one value occupying all of `bytes`, whose large byte fields (those read
@@ -109,14 +106,18 @@ pub trait Decode: Sized {
     /// # Errors
     /// As [`Decode::from_bytes`].
     fn from_shared(bytes: &Bytes) -> Result<Self, DecodeError> {
-        let mut r = Reader {
+        decode_whole(Reader {
             rest: bytes,
             shared: Some(bytes),
-        };
-        let value = Self::decode_from(&mut r)?;
-        r.finish()?;
-        Ok(value)
+        })
     }
+}
+
+/// Decodes one value that must use up all of `r`.
+fn decode_whole<T: Decode>(mut r: Reader<'_>) -> Result<T, DecodeError> {
+    let value = T::decode_from(&mut r)?;
+    r.finish()?;
+    Ok(value)
 }
 
 /// Appends canonical encodings to a buffer.

@@ -176,7 +176,11 @@ impl Line {
 }
 
 /// Checks that `half` can be the first `k` shares of line `index` of a square of `params`.
-fn check_half(params: &SquareParams, index: u16, half: &[u8]) -> Result<(), SquareError> {
+pub(super) fn check_half(
+    params: &SquareParams,
+    index: u16,
+    half: &[u8],
+) -> Result<(), SquareError> {
     params.validate()?;
     let expected = params.k() * SHARE_SIZE;
     if half.len() != expected {

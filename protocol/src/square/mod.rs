@@ -372,17 +372,8 @@ impl ExtendedSquare {
         let (k, width) = (params.k(), params.width());
         let mut distinct = decode::Halves::new();
         for (index, half) in halves {
-            let index = usize::from(*index);
-            if index >= width {
-                return Err(SquareError::IndexOutOfRange { index, width });
-            }
-            if half.len() != k * SHARE_SIZE {
-                return Err(SquareError::WrongLength {
-                    expected: k * SHARE_SIZE,
-                    got: half.len(),
-                });
-            }
-            distinct.insert(index, half);
+            line::check_half(&params, *index, half)?;
+            distinct.insert(usize::from(*index), half);
         }
         if distinct.len() < k {
             return Err(SquareError::NotEnoughShares {
@@ -395,12 +386,9 @@ impl ExtendedSquare {
         if square.da_root == header.da_root() {
             return Ok(square);
         }
-        let differ = |ours: &[Hash], theirs: &[Hash]| {
-            ours.iter().zip(theirs).filter(|(a, b)| a != b).count()
-        };
+        let (rows, cols) = square.mismatched_lines(header);
         Err(SquareError::Inconsistent {
-            mismatched: differ(&square.row_roots, &header.row_roots)
-                + differ(&square.col_roots, &header.col_roots),
+            mismatched: rows.len() + cols.len(),
         })
     }
 
@@ -423,11 +411,7 @@ impl ExtendedSquare {
         if self.da_root == header.da_root() {
             return Ok(self);
         }
-        let bad = |ours: &[Hash], theirs: &[Hash]| -> Vec<usize> {
-            (0..ours.len()).filter(|i| ours[*i] != theirs[*i]).collect()
-        };
-        let bad_rows = bad(&self.row_roots, &header.row_roots);
-        let bad_cols = bad(&self.col_roots, &header.col_roots);
+        let (bad_rows, bad_cols) = self.mismatched_lines(header);
         let candidates = bad_rows
             .iter()
             .map(|r| (Axis::Row, *r))
@@ -440,6 +424,17 @@ impl ExtendedSquare {
         Err(SquareError::Inconsistent {
             mismatched: bad_rows.len() + bad_cols.len(),
         })
+    }
+
+    /// The rows and the columns whose roots differ from those `header` commits.
+    fn mismatched_lines(&self, header: &SquareHeader) -> (Vec<usize>, Vec<usize>) {
+        let differ = |ours: &[Hash], theirs: &[Hash]| -> Vec<usize> {
+            (0..ours.len()).filter(|i| ours[*i] != theirs[*i]).collect()
+        };
+        (
+            differ(&self.row_roots, &header.row_roots),
+            differ(&self.col_roots, &header.col_roots),
+        )
     }
 
     /// The shares of one row or column, concatenated.
