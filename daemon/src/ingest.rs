@@ -5,6 +5,7 @@
 //! dispersal only its rows are extended again (the top half of every column), which costs a
 //! fraction of the full encoding.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
@@ -164,11 +165,15 @@ impl Ingest<'_> {
                 Ok::<_, NodeError>((hasher.finalize(), len))
             });
             let column_writer = scope.spawn(move || {
+                let mut own_by_width = BTreeMap::new();
                 for (n, Encoded { header, square }) in columns.into_iter().enumerate() {
-                    let own = self.custody.assign(header.params.width()).own;
+                    let width = header.params.width();
+                    let own: &Vec<u16> = own_by_width
+                        .entry(width)
+                        .or_insert_with(|| self.custody.assign(width).own);
                     if !own.is_empty() {
                         let top = square.into_top_half();
-                        self.store.put_encoded_columns(&header, &top, &own)?;
+                        self.store.put_encoded_columns(&header, &top, own)?;
                     }
                     if n % TRIM_EVERY == TRIM_EVERY - 1 {
                         release_freed_memory();

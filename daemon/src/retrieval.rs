@@ -12,7 +12,7 @@ use datanet_protocol::{
     BadEncodingProof, ChunkId, ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError,
     SquareHeader, SHARE_SIZE,
 };
-use datanet_storage::AsyncStore;
+use datanet_storage::{AsyncStore, Store, StoreError};
 use futures::future::join_all;
 use futures::{stream, Future, StreamExt};
 use libp2p::PeerId;
@@ -189,18 +189,11 @@ async fn from_halves(
     header: &Arc<SquareHeader>,
     replicas: usize,
 ) -> Result<Option<ExtendedSquare>, NodeError> {
-    let root = header.da_root();
-    let mut halves: Vec<(u16, Bytes)> = store
-        .run(move |s| {
-            let mut held = Vec::new();
-            for index in s.column_indices(&root)? {
-                if let Ok(Some(half)) = s.column_half(&root, index) {
-                    held.push((index, Bytes::from(half)));
-                }
-            }
-            Ok(held)
-        })
-        .await?;
+    let mut halves = held_here(store, header.da_root(), |s, root, index| {
+        Ok(s.column_half(root, index)?
+            .map(|half| (index, Bytes::from(half))))
+    })
+    .await?;
     let fetch = |peer, batch| fetch_halves(net, peer, header, batch);
     gather(net, peers, header, replicas, &mut halves, |h| h.0, fetch).await;
     if halves.len() < header.params.k() {
@@ -225,17 +218,7 @@ async fn from_proven_columns(
     replicas: usize,
 ) -> Result<ExtendedSquare, NodeError> {
     let (k, root) = (header.params.k(), header.da_root());
-    let mut lines: Vec<Line> = store
-        .run(move |s| {
-            let mut held = Vec::new();
-            for index in s.column_indices(&root)? {
-                if let Ok(Some(line)) = s.column(&root, index) {
-                    held.push(line);
-                }
-            }
-            Ok(held)
-        })
-        .await?;
+    let mut lines = held_here(store, root, |s, root, index| s.column(root, index)).await?;
     let fetch = |peer, batch| fetch_columns(net, peer, &header, batch);
     gather(
         net,
@@ -265,6 +248,26 @@ async fn from_proven_columns(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What `read` gives for each column of the square under `root` that this node stores and
+/// can read; a column that fails to read is skipped (peers may still have it).
+async fn held_here<T: Send + 'static>(
+    store: &AsyncStore,
+    root: DaRoot,
+    read: fn(&Store, &DaRoot, u16) -> Result<Option<T>, StoreError>,
+) -> Result<Vec<T>, NodeError> {
+    Ok(store
+        .run(move |s| {
+            let mut held = Vec::new();
+            for index in s.column_indices(&root)? {
+                if let Ok(Some(value)) = read(s, &root, index) {
+                    held.push(value);
+                }
+            }
+            Ok(held)
+        })
+        .await?)
 }
 
 /// Records a proven bad encoding, tells every node, and raises the event.

@@ -166,6 +166,12 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     }
     let mut events = reader.events();
     let liar_square = square.clone();
+    let column_square = square.clone();
+    let corrupted = move |index: u16, at: usize, mask: u8| {
+        let mut line = column_square.column(index.into()).unwrap();
+        line.shares[at] ^= mask;
+        line
+    };
     let liar = RawPeer::spawn(
         vec![
             a_addr(&reader).await,
@@ -173,27 +179,18 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
             a_addr(&c).await,
         ],
         move |request| match request {
-            Request::GetColumn { index, .. } => {
-                let mut line = liar_square.column(index.into()).unwrap();
-                line.shares[7] ^= 0x80;
-                Response::Column(line)
-            }
+            Request::GetColumn { index, .. } => Response::Column(corrupted(index, 7, 0x80)),
             Request::GetColumns { indices, .. } => Response::Columns(
                 indices
                     .into_iter()
-                    .map(|index| {
-                        let mut line = liar_square.column(index.into()).unwrap();
-                        line.shares[9] ^= 0x04;
-                        line
-                    })
+                    .map(|index| corrupted(index, 9, 0x04))
                     .collect(),
             ),
             Request::GetColumnHalves { indices, .. } => Response::ColumnHalves(
                 indices
                     .into_iter()
                     .map(|index| {
-                        let mut line = liar_square.column(index.into()).unwrap();
-                        line.shares[3] ^= 0x10;
+                        let line = corrupted(index, 3, 0x10);
                         (index, line.top_half().to_vec().into())
                     })
                     .collect(),

@@ -218,25 +218,16 @@ fn answer_blocking(
             None => Response::NotFound,
         }),
         Request::GetColumns { da_root, indices } => {
-            let mut lines = Vec::with_capacity(indices.len());
-            for index in indices {
-                match store.column(&da_root, index) {
-                    Ok(Some(line)) => lines.push(line),
-                    Ok(None) | Err(StoreError::Corrupted { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(Response::Columns(lines))
+            Ok(Response::Columns(held(&indices, |index| {
+                store.column(&da_root, index)
+            })?))
         }
         Request::GetColumnHalves { da_root, indices } => {
-            let mut halves = Vec::with_capacity(indices.len());
-            for index in indices {
-                match store.column_half(&da_root, index) {
-                    Ok(Some(half)) => halves.push((index, half.into())),
-                    Ok(None) | Err(StoreError::Corrupted { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let halves = held(&indices, |index| {
+                Ok(store
+                    .column_half(&da_root, index)?
+                    .map(|half| (index, half.into())))
+            })?;
             Ok(Response::ColumnHalves(halves))
         }
         Request::GetSamples {
@@ -267,4 +258,22 @@ fn answer_blocking(
             Ok(Response::Samples(samples))
         }
     }
+}
+
+/// What `read` gives for each of `indices` that the store holds intact: absent and corrupted
+/// entries (the latter are listed for repair by the read) are left out; any other store
+/// error ends the answer.
+fn held<T>(
+    indices: &[u16],
+    read: impl Fn(u16) -> Result<Option<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut found = Vec::with_capacity(indices.len());
+    for index in indices {
+        match read(*index) {
+            Ok(Some(value)) => found.push(value),
+            Ok(None) | Err(StoreError::Corrupted { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
 }

@@ -97,25 +97,20 @@ pub(crate) fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    for topic in [FRAUD_TOPIC, DATANET_TOPIC] {
+    let known = store.blocking().datanets().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
+        Vec::new()
+    });
+    let followed = known.iter().map(|datanet| announce_topic(datanet.id()));
+    for topic in [FRAUD_TOPIC.to_owned(), DATANET_TOPIC.to_owned()]
+        .into_iter()
+        .chain(followed)
+    {
         swarm
             .behaviour_mut()
             .domain
             .gossip
             .subscribe(&gossipsub::IdentTopic::new(topic))
-            .map_err(|e| build_error(e.to_string()))?;
-    }
-
-    let known = store.blocking().datanets().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
-        Vec::new()
-    });
-    for datanet in known {
-        swarm
-            .behaviour_mut()
-            .domain
-            .gossip
-            .subscribe(&gossipsub::IdentTopic::new(announce_topic(datanet.id())))
             .map_err(|e| build_error(e.to_string()))?;
     }
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
