@@ -3,7 +3,9 @@
 //! - dispersal of a payload (default 256 MiB) from one node to a 4-node network: MiB/s of
 //!   original data, and bytes on the wire (loopback counters) per byte stored by the other
 //!   nodes;
-//! - a plain transfer of the same bytes over one TCP stream between two processes;
+//! - a plain transfer of the same bytes over one TCP stream between two processes, and over
+//!   one iroh QUIC stream (`daemon/iroh-transfer`, run when it has been built: it is outside
+//!   the workspace so that CI does not build iroh);
 //! - retrieval of the payload by reconstruction at a fifth node that holds nothing;
 //! - sampling one 8 MiB chunk to 99.99% confidence: latency and bytes on the wire.
 //!
@@ -134,6 +136,33 @@ fn plain_tcp(bytes: &[u8]) -> Result<f64> {
     Ok(elapsed)
 }
 
+/// Where `daemon/iroh-transfer` puts its release binary.
+const IROH_TRANSFER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/iroh-transfer/target/release/iroh-transfer"
+);
+
+/// Sends `bytes`, written to a file in `dir`, over one iroh QUIC stream between two endpoints
+/// (two threads of another process) and returns what it reports; `None` when
+/// `daemon/iroh-transfer` has not been built.
+fn iroh_stream(dir: &std::path::Path, bytes: &[u8]) -> Result<Option<String>> {
+    if !std::path::Path::new(IROH_TRANSFER).exists() {
+        return Ok(None);
+    }
+    let file = dir.join("iroh-payload");
+    std::fs::write(&file, bytes)?;
+    let out = Command::new(IROH_TRANSFER).arg(&file).output()?;
+    std::fs::remove_file(&file)?;
+    if !out.status.success() {
+        return Err(format!(
+            "iroh-transfer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -201,12 +230,6 @@ async fn main() -> Result<()> {
         wire as f64 / data.len() as f64
     );
 
-    let tcp = plain_tcp(&data)?;
-    println!(
-        "plain TCP stream between two processes: {mib} MiB in {tcp:.3} s = {:.1} MiB/s",
-        mib as f64 / tcp
-    );
-
     let reader = node(&dir, "reader").await?;
     for n in &nodes {
         connect(&reader, n).await?;
@@ -251,5 +274,17 @@ async fn main() -> Result<()> {
         n.shutdown().await;
     }
     reader.shutdown().await;
+
+    let tcp = plain_tcp(&data)?;
+    println!(
+        "plain TCP stream between two processes: {mib} MiB in {tcp:.3} s = {:.1} MiB/s",
+        mib as f64 / tcp
+    );
+    match iroh_stream(dir.path(), &data)? {
+        Some(line) => println!("{line}"),
+        None => println!(
+            "iroh QUIC stream: not run; build it with `cargo build --release --manifest-path daemon/iroh-transfer/Cargo.toml`"
+        ),
+    }
     Ok(())
 }
