@@ -91,11 +91,14 @@ pub enum Domain {
     Datanet,
     /// A validator set.
     ValidatorSet,
+    /// The name a store gives the file holding a batch of one square's columns: its DA root
+    /// and column indices (cheap to hash, unlike the megabytes of shares in it).
+    ColumnBlob,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 12] = [
+    pub const ALL: [Domain; 13] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -108,6 +111,7 @@ impl Domain {
         Domain::QuorumCertificate,
         Domain::Datanet,
         Domain::ValidatorSet,
+        Domain::ColumnBlob,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -125,6 +129,7 @@ impl Domain {
             Domain::QuorumCertificate => "datanet v1 quorum certificate",
             Domain::Datanet => "datanet v1 datanet",
             Domain::ValidatorSet => "datanet v1 validator set",
+            Domain::ColumnBlob => "datanet v1 column blob",
         }
     }
 

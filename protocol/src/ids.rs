@@ -85,16 +85,6 @@ impl ChunkId {
     pub fn of(chunk: &[u8]) -> Self {
         ChunkId(hash(Domain::Chunk, chunk))
     }
-
-    /// The id of a chunk made of `parts` one after another: the id of their concatenation,
-    /// without making it.
-    pub fn of_parts(parts: &[&[u8]]) -> Self {
-        let mut hasher = crate::hash::Hasher::new(Domain::Chunk);
-        for part in parts {
-            hasher.update(part);
-        }
-        ChunkId(hasher.finalize())
-    }
 }
 
 #[cfg(test)]
@@ -105,10 +95,6 @@ mod tests {
     fn chunk_id_is_content_address() {
         assert_eq!(ChunkId::of(b"abc"), ChunkId::of(b"abc"));
         assert_ne!(ChunkId::of(b"abc"), ChunkId::of(b"abd"));
-        let long: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
-        let (a, b) = long.split_at(1500);
-        assert_eq!(ChunkId::of_parts(&[a, b]), ChunkId::of(&long));
-        assert_eq!(ChunkId::of_parts(&[]), ChunkId::of(b""));
     }
 
     #[test]

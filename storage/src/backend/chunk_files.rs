@@ -209,7 +209,7 @@ mod tests {
             bytes.len(),
         ];
         let parts: Vec<&[u8]> = cuts.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
-        let id = ChunkId::of_parts(&parts);
+        let id = ChunkId::of(&bytes);
         files.put(&id, &parts).unwrap();
         assert_eq!(files.get(&id).unwrap(), Some(bytes.clone()));
         let one = ChunkId::of(b"short");

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
+use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::square::MAX_K;
 use datanet_protocol::{
     Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, TopHalf, SHARE_SIZE,
@@ -91,6 +92,19 @@ impl<'a> StoredColumn<'a> {
     }
 }
 
+/// The name of the blob holding `columns` of the square under `root`. Verified columns of a
+/// square are fixed by its DA root, so the root and the indices name the bytes as well as a
+/// hash of them would, at the cost of hashing a few bytes instead of megabytes; the domain
+/// keeps these names apart from the ids of chunks, which share the same files.
+fn blob_name(root: &DaRoot, columns: &[StoredColumn<'_>]) -> ChunkId {
+    let mut hasher = Hasher::new(Domain::ColumnBlob);
+    hasher.update(&root.0 .0);
+    for column in columns {
+        hasher.update(&column.index.to_be_bytes());
+    }
+    ChunkId(hasher.finalize())
+}
+
 /// Writes the shares of `columns` (all of the square under `root`) as one durable blob and
 /// returns the ops that publish their records; the caller commits them, holding the chunk
 /// writing guard from before this call so collection cannot see the blob unreferenced.
@@ -112,7 +126,7 @@ pub(crate) fn write_columns(
         end += column.top_half.len();
     }
     let parts: Vec<&[u8]> = columns.iter().map(|c| &c.top_half[..]).collect();
-    let id = ChunkId::of_parts(&parts);
+    let id = blob_name(root, &columns);
     backend.put_blob(&id, &parts)?;
     let mut ops = Vec::with_capacity(2 * columns.len());
     for (

@@ -6,7 +6,7 @@ use datanet_protocol::chunking;
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::ChunkEntry;
 use datanet_protocol::{
-    CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, ManifestBody, SecretKey,
+    ChunkId, CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, ManifestBody, SecretKey,
     SquareHeader, TopHalf,
 };
 use tempfile::TempDir;
@@ -585,6 +585,35 @@ fn only_a_verifying_fraud_proof_marks_a_square_invalid() {
         assert_eq!(
             store.invalid_proof(&bad.da_root()).unwrap().as_ref(),
             Some(&*proof)
+        );
+    }
+}
+
+#[test]
+fn a_chunk_with_the_bytes_that_name_a_column_blob_leaves_the_blob_alone() {
+    for (store, _dir) in stores() {
+        let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+        let root = square.da_root();
+        let top = TopHalf::encode(&chunk, CodecId::RsLeopard).unwrap();
+        store
+            .put_encoded_columns(&square.header(), &top, &[0, 5, 7])
+            .unwrap();
+        let mut name_input = root.0 .0.to_vec();
+        for index in [0u16, 5, 7] {
+            name_input.extend_from_slice(&index.to_be_bytes());
+        }
+        store.put_chunk(&name_input).unwrap();
+        store
+            .put_encoded_columns(&square.header(), &top, &[5])
+            .unwrap();
+        for index in [0u16, 5, 7] {
+            let line = store.column(&root, index).unwrap().unwrap();
+            assert_eq!(line, square.column(index.into()).unwrap());
+        }
+        assert_eq!(
+            store.chunk(&ChunkId::of(&name_input)).unwrap(),
+            Some(name_input)
         );
     }
 }
