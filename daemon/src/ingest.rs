@@ -20,6 +20,7 @@ use datanet_protocol::{
     TopHalf,
 };
 use datanet_storage::Store;
+use bytes::Bytes;
 use futures::{stream, StreamExt};
 
 use crate::custody::CustodySet;
@@ -44,8 +45,8 @@ fn release_freed_memory() {
 /// A contribution's bytes.
 #[derive(Debug, Clone)]
 pub enum Payload {
-    /// Bytes in memory.
-    Bytes(Arc<Vec<u8>>),
+    /// Bytes in memory; its chunks are views of them, not copies.
+    Bytes(Bytes),
     /// A file of `len` bytes, read one chunk at a time.
     File {
         /// The file.
@@ -72,7 +73,9 @@ impl Payload {
     /// Each chunk in order, read as it is needed.
     fn chunks(&self) -> Result<Chunks<'_>, NodeError> {
         match self {
-            Payload::Bytes(bytes) => Ok(Box::new(chunking::chunks(bytes).map(|c| Ok(c.to_vec())))),
+            Payload::Bytes(bytes) => Ok(Box::new(
+                chunking::chunks(bytes).map(|c| Ok(bytes.slice_ref(c))),
+            )),
             Payload::File { path, len } => {
                 let file = File::open(path).map_err(|e| io_error(path, e))?;
                 let mut reader = file.take(*len);
@@ -83,7 +86,7 @@ impl Payload {
                     reader
                         .read_exact(&mut chunk)
                         .map_err(|e| io_error(path, e))?;
-                    Ok(chunk)
+                    Ok(Bytes::from(chunk))
                 })))
             }
         }
@@ -91,7 +94,7 @@ impl Payload {
 }
 
 /// A payload's chunks, each read when it is reached.
-type Chunks<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, NodeError>> + 'a>;
+type Chunks<'a> = Box<dyn Iterator<Item = Result<Bytes, NodeError>> + 'a>;
 
 fn io_error(path: &std::path::Path, e: std::io::Error) -> NodeError {
     NodeError::Invalid(format!("reading {}: {e}", path.display()))
@@ -149,20 +152,20 @@ impl Ingest<'_> {
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Committed, NodeError> {
         let total = chunking::chunk_count(payload.len()) as usize;
-        let mut entries = Vec::with_capacity(total);
         let mut headers = Vec::with_capacity(total);
-        let (payload_hash, payload_len) = std::thread::scope(|scope| {
-            let (to_chunks, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let (payload_hash, payload_len, ids) = std::thread::scope(|scope| {
+            let (to_chunks, chunks) = std::sync::mpsc::sync_channel::<Bytes>(1);
             let (to_columns, columns) = std::sync::mpsc::sync_channel::<Encoded>(0);
             let chunk_writer = scope.spawn(move || {
                 let mut hasher = Hasher::new(Domain::Payload);
                 let mut len = 0u64;
+                let mut ids = Vec::with_capacity(total);
                 for chunk in chunks {
-                    self.store.put_chunk(&chunk)?;
+                    ids.push(self.store.put_chunk(&chunk)?);
                     hasher.update(&chunk);
                     len += chunk.len() as u64;
                 }
-                Ok::<_, NodeError>((hasher.finalize(), len))
+                Ok::<_, NodeError>((hasher.finalize(), len, ids))
             });
             let column_writer = scope.spawn(move || {
                 let mut own_by_width = BTreeMap::new();
@@ -186,10 +189,9 @@ impl Ingest<'_> {
                     let chunk = chunk?;
                     let square = ExtendedSquare::encode(&chunk, self.codec)?;
                     let header = square.header();
-                    entries.push(ChunkEntry::new(&chunk, &square));
                     headers.push(header.clone());
                     progress(Progress::Encoded {
-                        done: entries.len(),
+                        done: headers.len(),
                         total,
                     });
                     if to_chunks.send(chunk).is_err()
@@ -206,6 +208,22 @@ impl Ingest<'_> {
             let columns = column_writer.join().map_err(failed)?;
             encoded.and(columns).and(written)
         })?;
+        if ids.len() != headers.len() {
+            return Err(NodeError::Invalid(format!(
+                "{} chunks stored for {} encoded",
+                ids.len(),
+                headers.len()
+            )));
+        }
+        let entries = ids
+            .into_iter()
+            .zip(&headers)
+            .map(|(id, header)| ChunkEntry {
+                id,
+                k: header.params.k,
+                da_root: header.da_root(),
+            })
+            .collect();
         let body = ManifestBody {
             datanet: self.datanet,
             contributor: self.key.public(),

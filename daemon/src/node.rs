@@ -237,7 +237,7 @@ impl Node {
     ) -> Result<DispersalReport, NodeError> {
         self.contribute_payload(
             datanet,
-            Payload::Bytes(Arc::new(payload)),
+            Payload::Bytes(payload.into()),
             media_type,
             |_| {},
         )
