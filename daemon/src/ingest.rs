@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use datanet_protocol::chunking::{self, MAX_CHUNK_LEN};
 use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::signed::ChunkEntry;
@@ -20,7 +21,6 @@ use datanet_protocol::{
     TopHalf,
 };
 use datanet_storage::Store;
-use bytes::Bytes;
 use futures::{stream, StreamExt};
 
 use crate::custody::CustodySet;

@@ -235,13 +235,8 @@ impl Node {
         payload: Vec<u8>,
         media_type: &str,
     ) -> Result<DispersalReport, NodeError> {
-        self.contribute_payload(
-            datanet,
-            Payload::Bytes(payload.into()),
-            media_type,
-            |_| {},
-        )
-        .await
+        self.contribute_payload(datanet, Payload::Bytes(payload.into()), media_type, |_| {})
+            .await
     }
 
     /// Contributes `payload` as [`Node::contribute`] does, reading it one chunk at a time and

@@ -161,7 +161,8 @@ async fn fetch_chunk(
 /// node holds, then others fetched from peers, original columns first. If they do not give
 /// the committed square (a peer lied, a disk rotted, or the square is badly encoded), again
 /// from whole columns, each proven before use, which scores the peers and, for a bad
-/// encoding, yields the fraud proof.
+/// encoding, yields the fraud proof; the halves of the first pass are then checked against
+/// the proven square, so a peer that sent a wrong half loses score too.
 ///
 /// # Errors
 /// [`NodeError::Unavailable`] (naming no chunk) when fewer than `k` columns can be fetched,
@@ -174,39 +175,85 @@ pub(crate) async fn fetch_square(
 ) -> Result<ExtendedSquare, NodeError> {
     let peers = net.peers().await?;
     let header = Arc::new(header);
-    if let Some(square) = from_halves(net, store, &peers, &header, replicas).await? {
-        return Ok(square);
+    let halves = match from_halves(net, store, &peers, &header, replicas).await? {
+        Ok(square) => return Ok(square),
+        Err(halves) => halves,
+    };
+    let square = from_proven_columns(net, store, &peers, header, replicas).await?;
+    for half in &halves {
+        if let Some(peer) = half.from {
+            net.scores()
+                .record(peer, is_top_half(&square, half.index, &half.bytes));
+        }
     }
-    from_proven_columns(net, store, &peers, header, replicas).await
+    Ok(square)
 }
 
-/// The square rebuilt from `k` column top halves, or `None` when too few could be had or
-/// they do not give the committed square.
+/// A column's top half as it arrived: from `from`, or from this node's store (`None`).
+struct Half {
+    index: u16,
+    bytes: Bytes,
+    from: Option<PeerId>,
+}
+
+/// Whether `half` is the top half of column `index` of `square`.
+fn is_top_half(square: &ExtendedSquare, index: u16, half: &[u8]) -> bool {
+    half.len() == square.params().k() * SHARE_SIZE
+        && half
+            .chunks(SHARE_SIZE)
+            .enumerate()
+            .all(|(row, share)| square.share(row, usize::from(index)).ok() == Some(share))
+}
+
+/// The square rebuilt from `k` column top halves; when too few could be had or they do not
+/// give the committed square, the halves that were gathered instead. Each peer whose halves
+/// gave the square gains a valid answer per half.
 async fn from_halves(
     net: &NetHandle,
     store: &AsyncStore,
     peers: &[PeerId],
     header: &Arc<SquareHeader>,
     replicas: usize,
-) -> Result<Option<ExtendedSquare>, NodeError> {
+) -> Result<Result<ExtendedSquare, Vec<Half>>, NodeError> {
     let mut halves = held_here(store, header.da_root(), |s, root, index| {
-        Ok(s.column_half(root, index)?
-            .map(|half| (index, Bytes::from(half))))
+        Ok(s.column_half(root, index)?.map(|half| Half {
+            index,
+            bytes: Bytes::from(half),
+            from: None,
+        }))
     })
     .await?;
     let fetch = |peer, batch| fetch_halves(net, peer, header, batch);
-    gather(net, peers, header, replicas, &mut halves, |h| h.0, fetch).await;
+    gather(
+        net,
+        peers,
+        header,
+        replicas,
+        &mut halves,
+        |h| h.index,
+        fetch,
+    )
+    .await;
     if halves.len() < header.params.k() {
-        return Ok(None);
+        return Ok(Err(halves));
     }
     let header = Arc::clone(header);
-    let rebuilt = tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<(u16, &[u8])> = halves.iter().map(|(i, h)| (*i, &h[..])).collect();
-        ExtendedSquare::from_column_halves(&header, &borrowed)
+    let (rebuilt, halves) = tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<(u16, &[u8])> = halves.iter().map(|h| (h.index, &h.bytes[..])).collect();
+        (
+            ExtendedSquare::from_column_halves(&header, &borrowed),
+            halves,
+        )
     })
     .await
     .map_err(|e| NodeError::Invalid(format!("reconstruction task failed: {e}")))?;
-    Ok(rebuilt.ok())
+    let Ok(square) = rebuilt else {
+        return Ok(Err(halves));
+    };
+    for peer in halves.iter().filter_map(|h| h.from) {
+        net.scores().record(peer, true);
+    }
+    Ok(Ok(square))
 }
 
 /// The square rebuilt from `k` whole columns, each proven against the DA root.
@@ -349,7 +396,7 @@ async fn fetch_halves(
     peer: PeerId,
     header: &SquareHeader,
     batch: Vec<u16>,
-) -> Vec<(u16, Bytes)> {
+) -> Vec<Half> {
     let request = Request::GetColumnHalves {
         da_root: header.da_root(),
         indices: batch.clone(),
@@ -367,6 +414,11 @@ async fn fetch_halves(
                 net.scores().record(peer, false);
             }
             usable
+        })
+        .map(|(index, bytes)| Half {
+            index,
+            bytes,
+            from: Some(peer),
         })
         .collect()
 }

@@ -293,6 +293,81 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     );
 }
 
+/// Waits until `node` counts `peer` among its connected peers.
+async fn until_connected(node: &Node, peer: &PeerId) {
+    let mut events = node.events();
+    tokio::time::timeout(WAIT, async {
+        while !node.peers().await.unwrap().contains(peer) {
+            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+        }
+    })
+    .await
+    .expect("the peer connects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
+    let (a, _ha) = start(2).await;
+    let (b, _hb) = start(2).await;
+    let (c, _hc) = start(2).await;
+    connect(&b, &a).await;
+    connect(&c, &a).await;
+    connect(&c, &b).await;
+    let data = payload(600_000);
+    let datanet = DatanetId(hash(Domain::Datanet, b"half liar"));
+    let report = a
+        .contribute(datanet, data.clone(), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete(), "{:?}", report.short);
+    let square = ExtendedSquare::encode(&data[..], CodecId::RsLeopard).unwrap();
+
+    let (reader, _hr) = start(2).await;
+    for node in [&a, &b, &c] {
+        connect(&reader, node).await;
+    }
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&asked);
+    let liar = RawPeer::spawn(vec![a_addr(&reader).await], move |request| match request {
+        Request::GetColumnHalves { indices, .. } => {
+            counted.fetch_add(indices.len(), std::sync::atomic::Ordering::Relaxed);
+            Response::ColumnHalves(
+                indices
+                    .into_iter()
+                    .map(|index| {
+                        let mut half = square.column(index.into()).unwrap().top_half().to_vec();
+                        half[SHARE_SIZE + 5] ^= 0x20;
+                        (index, half.into())
+                    })
+                    .collect(),
+            )
+        }
+        Request::GetColumns { indices, .. } => Response::Columns(
+            indices
+                .into_iter()
+                .map(|index| square.column(index.into()).unwrap())
+                .collect(),
+        ),
+        _ => Response::NotFound,
+    });
+    until_connected(&reader, &liar.id).await;
+
+    let fetched = reader.get(report.contribution).await.unwrap();
+    assert!(fetched == data);
+    assert!(
+        asked.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the liar was asked for halves"
+    );
+    assert!(
+        reader.peer_score(&liar.id) < 0,
+        "its halves, checked against the square proven from whole columns, scored it down: {}",
+        reader.peer_score(&liar.id)
+    );
+    for honest in [a.peer_id(), b.peer_id(), c.peer_id()] {
+        assert!(reader.peer_score(&honest) > 0);
+    }
+}
+
 /// Sends raw frames: the request is written as given, the response read to its end.
 #[derive(Debug, Clone, Default)]
 struct RawFrames;
