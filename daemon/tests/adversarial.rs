@@ -140,22 +140,48 @@ fn payload(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Three honest nodes, connected, after the first contributed `len` bytes with every column
+/// stored by enough custodians.
+struct Honest {
+    nodes: Vec<(Node, TempDir)>,
+    data: Vec<u8>,
+    report: datanet_daemon::DispersalReport,
+    square: ExtendedSquare,
+}
+
+impl Honest {
+    async fn contributing(len: usize) -> Honest {
+        let mut nodes: Vec<(Node, TempDir)> = Vec::new();
+        for _ in 0..3 {
+            let node = start(2).await;
+            for (other, _) in &nodes {
+                connect(&node.0, other).await;
+            }
+            nodes.push(node);
+        }
+        let data = payload(len);
+        let datanet = DatanetId(hash(Domain::Datanet, b"adversarial"));
+        let report = nodes[0]
+            .0
+            .contribute(datanet, data.clone(), "application/octet-stream")
+            .await
+            .unwrap();
+        assert!(report.complete(), "{:?}", report.short);
+        let square = ExtendedSquare::encode(&data[..], CodecId::RsLeopard).unwrap();
+        Honest {
+            nodes,
+            data,
+            report,
+            square,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
-    let (a, _ha) = start(2).await;
-    let (b, _hb) = start(2).await;
-    let (c, _hc) = start(2).await;
-    connect(&b, &a).await;
-    connect(&c, &a).await;
-    connect(&c, &b).await;
-    let data = payload(1_000_000);
-    let datanet = DatanetId(hash(Domain::Datanet, b"adversarial"));
-    let report = a
-        .contribute(datanet, data.clone(), "application/octet-stream")
-        .await
-        .unwrap();
-    assert!(report.complete(), "{:?}", report.short);
-    let square = ExtendedSquare::encode(&data[..], CodecId::RsLeopard).unwrap();
+    let honest = Honest::contributing(1_000_000).await;
+    let (a, b, c) = (&honest.nodes[0].0, &honest.nodes[1].0, &honest.nodes[2].0);
+    let (data, report, square) = (&honest.data, &honest.report, &honest.square);
     let root = square.da_root();
 
     let (reader, _hr) = start(2).await;
@@ -176,7 +202,7 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
         vec![
             a_addr(&reader).await,
             a_addr(&getter).await,
-            a_addr(&c).await,
+            a_addr(c).await,
         ],
         move |request| match request {
             Request::GetColumn { index, .. } => Response::Column(corrupted(index, 7, 0x80)),
@@ -232,7 +258,7 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
         reader.peer_score(&liar.id)
     );
     let fetched = getter.get(report.contribution).await.unwrap();
-    assert!(fetched == data);
+    assert!(fetched == *data);
     assert!(
         getter.peer_score(&liar.id) < 0,
         "reading through the liar fell back to proven columns and scored it down: {}",
@@ -307,23 +333,10 @@ async fn until_connected(node: &Node, peer: &PeerId) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
-    let (a, _ha) = start(2).await;
-    let (b, _hb) = start(2).await;
-    let (c, _hc) = start(2).await;
-    connect(&b, &a).await;
-    connect(&c, &a).await;
-    connect(&c, &b).await;
-    let data = payload(600_000);
-    let datanet = DatanetId(hash(Domain::Datanet, b"half liar"));
-    let report = a
-        .contribute(datanet, data.clone(), "application/octet-stream")
-        .await
-        .unwrap();
-    assert!(report.complete(), "{:?}", report.short);
-    let square = ExtendedSquare::encode(&data[..], CodecId::RsLeopard).unwrap();
-
+    let honest = Honest::contributing(600_000).await;
+    let square = honest.square.clone();
     let (reader, _hr) = start(2).await;
-    for node in [&a, &b, &c] {
+    for (node, _) in &honest.nodes {
         connect(&reader, node).await;
     }
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -352,8 +365,8 @@ async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
     });
     until_connected(&reader, &liar.id).await;
 
-    let fetched = reader.get(report.contribution).await.unwrap();
-    assert!(fetched == data);
+    let fetched = reader.get(honest.report.contribution).await.unwrap();
+    assert!(fetched == honest.data);
     assert!(
         asked.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "the liar was asked for halves"
@@ -363,8 +376,8 @@ async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
         "its halves, checked against the square proven from whole columns, scored it down: {}",
         reader.peer_score(&liar.id)
     );
-    for honest in [a.peer_id(), b.peer_id(), c.peer_id()] {
-        assert!(reader.peer_score(&honest) > 0);
+    for (node, _) in &honest.nodes {
+        assert!(reader.peer_score(&node.peer_id()) > 0);
     }
 }
 

@@ -589,13 +589,19 @@ fn only_a_verifying_fraud_proof_marks_a_square_invalid() {
     }
 }
 
+/// A 40 000-byte chunk (bytes cycling modulo `modulus`), its extended square and top half.
+fn encoded(modulus: u32) -> (Vec<u8>, ExtendedSquare, TopHalf) {
+    let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % modulus) as u8).collect();
+    let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+    let top = TopHalf::encode(&chunk, CodecId::RsLeopard).unwrap();
+    (chunk, square, top)
+}
+
 #[test]
 fn a_chunk_with_the_bytes_that_name_a_column_blob_leaves_the_blob_alone() {
     for (store, _dir) in stores() {
-        let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-        let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
+        let (_, square, top) = encoded(251);
         let root = square.da_root();
-        let top = TopHalf::encode(&chunk, CodecId::RsLeopard).unwrap();
         store
             .put_encoded_columns(&square.header(), &top, &[0, 5, 7])
             .unwrap();
@@ -621,13 +627,8 @@ fn a_chunk_with_the_bytes_that_name_a_column_blob_leaves_the_blob_alone() {
 #[test]
 fn columns_of_a_square_encoded_here_are_stored_and_read_back_verified() {
     for (store, _dir) in stores() {
-        let chunk: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
-        let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
-        let root = square.da_root();
-        let (header, top) = (
-            square.header(),
-            TopHalf::encode(&chunk, CodecId::RsLeopard).unwrap(),
-        );
+        let (chunk, square, top) = encoded(253);
+        let (root, header) = (square.da_root(), square.header());
         store
             .put_encoded_columns(&header, &top, &[0, 5, 7])
             .unwrap();
