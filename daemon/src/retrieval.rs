@@ -12,7 +12,7 @@ use datanet_protocol::{
     BadEncodingProof, ChunkId, ContributionId, DaRoot, ExtendedSquare, Line, Manifest, SquareError,
     SquareHeader, SHARE_SIZE,
 };
-use datanet_storage::{AsyncStore, Store, StoreError};
+use datanet_storage::{AsyncStore, Store};
 use futures::future::join_all;
 use futures::{stream, Future, StreamExt};
 use libp2p::PeerId;
@@ -215,12 +215,18 @@ async fn from_halves(
     header: &Arc<SquareHeader>,
     replicas: usize,
 ) -> Result<Result<ExtendedSquare, Vec<Half>>, NodeError> {
-    let mut halves = held_here(store, header.da_root(), |s, root, index| {
-        Ok(s.column_half(root, index)?.map(|half| Half {
-            index,
-            bytes: Bytes::from(half),
-            from: None,
-        }))
+    let mut halves = held_here(store, header.da_root(), |s, root, indices| {
+        indices
+            .iter()
+            .filter_map(|&index| {
+                let half = s.column_half(root, index).ok()??;
+                Some(Half {
+                    index,
+                    bytes: Bytes::from(half),
+                    from: None,
+                })
+            })
+            .collect()
     })
     .await?;
     let fetch = |peer, batch| fetch_halves(net, peer, header, batch);
@@ -265,7 +271,10 @@ async fn from_proven_columns(
     replicas: usize,
 ) -> Result<ExtendedSquare, NodeError> {
     let (k, root) = (header.params.k(), header.da_root());
-    let mut lines = held_here(store, root, |s, root, index| s.column(root, index)).await?;
+    let mut lines = held_here(store, root, |s, root, indices| {
+        s.columns(root, indices).unwrap_or_default()
+    })
+    .await?;
     let fetch = |peer, batch| fetch_columns(net, peer, &header, batch);
     gather(
         net,
@@ -297,23 +306,15 @@ async fn from_proven_columns(
     }
 }
 
-/// What `read` gives for each column of the square under `root` that this node stores and
-/// can read; a column that fails to read is skipped (peers may still have it).
+/// What `read` gives for the columns of the square under `root` that this node stores; a
+/// column that fails to read is left out (peers may still have it).
 async fn held_here<T: Send + 'static>(
     store: &AsyncStore,
     root: DaRoot,
-    read: fn(&Store, &DaRoot, u16) -> Result<Option<T>, StoreError>,
+    read: fn(&Store, &DaRoot, &[u16]) -> Vec<T>,
 ) -> Result<Vec<T>, NodeError> {
     Ok(store
-        .run(move |s| {
-            let mut held = Vec::new();
-            for index in s.column_indices(&root)? {
-                if let Ok(Some(value)) = read(s, &root, index) {
-                    held.push(value);
-                }
-            }
-            Ok(held)
-        })
+        .run(move |s| Ok(read(s, &root, &s.column_indices(&root)?)))
         .await?)
 }
 

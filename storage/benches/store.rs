@@ -45,6 +45,10 @@ fn columns(c: &mut Criterion) {
             }
         })
     });
+    let indices: Vec<u16> = (0..BATCH as u16).collect();
+    group.bench_function("store_get_batch_16", |b| {
+        b.iter(|| assert_eq!(store.columns(&root, &indices).unwrap().len(), BATCH))
+    });
 
     let sled_dir = tempfile::tempdir().unwrap();
     let db = sled::open(sled_dir.path()).unwrap();

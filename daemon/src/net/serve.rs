@@ -2,7 +2,7 @@
 //! stored, reads come from verified store records. At most [`MAX_CONCURRENT`] requests are
 //! served at once; the worker refuses what does not fit its queue.
 
-use std::collections::btree_map::{BTreeMap, Entry};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -218,9 +218,7 @@ fn answer_blocking(
             None => Response::NotFound,
         }),
         Request::GetColumns { da_root, indices } => {
-            Ok(Response::Columns(held(&indices, |index| {
-                store.column(&da_root, index)
-            })?))
+            Ok(Response::Columns(store.columns(&da_root, &indices)?))
         }
         Request::GetColumnHalves { da_root, indices } => {
             let halves = held(&indices, |index| {
@@ -235,14 +233,16 @@ fn answer_blocking(
             coordinates,
             axis_paths,
         } => {
-            let mut columns: BTreeMap<u16, Option<Line>> = BTreeMap::new();
+            let wanted: BTreeSet<u16> = coordinates.iter().map(|(_, col)| *col).collect();
+            let wanted: Vec<u16> = wanted.into_iter().collect();
+            let columns: BTreeMap<u16, Line> = store
+                .columns(&da_root, &wanted)?
+                .into_iter()
+                .map(|line| (line.index, line))
+                .collect();
             let mut samples = Vec::with_capacity(coordinates.len());
             for (row, col) in coordinates {
-                let line = match columns.entry(col) {
-                    Entry::Occupied(held) => held.into_mut(),
-                    Entry::Vacant(slot) => slot.insert(store.column(&da_root, col)?),
-                };
-                let sample = line.as_ref().and_then(|line| {
+                let sample = columns.get(&col).and_then(|line| {
                     let row = usize::from(row);
                     let mut proof = line.share_proof(row).ok()?;
                     if !axis_paths {

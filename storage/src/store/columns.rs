@@ -1,12 +1,13 @@
 //! Custodied columns. Only the top `k` shares are stored (half the bytes); a read extends them
 //! back to `2k` shares and checks the result against the DA root, so a flipped bit anywhere is
 //! caught. The shares of a batch of columns go to one blob file (written and synced before
-//! anything refers to it); the metadata store keeps, per column, its parameters, axis path
-//! and where its shares are in that blob. Bulk bytes stay out of sled, whose memory grows
-//! with what it stores.
+//! anything refers to it); the metadata store keeps, per column, its parameters and where its
+//! shares are in that blob. The column root's path to the DA root is not kept: it follows from
+//! the square's header, stored beside the columns. Bulk bytes stay out of sled, whose memory
+//! grows with what it stores.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::hash::{Domain, Hasher};
@@ -20,18 +21,19 @@ use crate::backend::{Backend, Op};
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
-/// The version byte of a column record that points into a blob.
-const RECORD_VERSION: u8 = 2;
+/// The version byte of a column record that points into a blob (store format 3).
+const RECORD_VERSION: u8 = 3;
+/// The version byte of a format-2 record: as [`RECORD_VERSION`], followed by the column root's
+/// axis path, which reads skip.
+const PATH_VERSION: u8 = 2;
 /// The version byte of a format-1 record, which held the shares inline.
 const INLINE_VERSION: u8 = 1;
 
-/// A verified column ready to store: parameters, index, top half and the column root's axis
-/// path.
+/// A verified column ready to store: parameters, index and top half.
 pub(crate) struct StoredColumn<'a> {
     params: SquareParams,
     index: u16,
     top_half: Cow<'a, [u8]>,
-    axis_path: Vec<Hash>,
 }
 
 /// What the metadata store keeps for a column: its shares are `params.k() * SHARE_SIZE` bytes
@@ -41,7 +43,6 @@ struct ColumnRecord {
     index: u16,
     blob: ChunkId,
     offset: u32,
-    axis_path: Vec<Hash>,
 }
 
 fn column_key(root: &DaRoot, index: u16) -> Vec<u8> {
@@ -64,7 +65,6 @@ impl<'a> StoredColumn<'a> {
             params: line.params,
             index: line.index,
             top_half: Cow::Borrowed(line.top_half()),
-            axis_path: line.axis_path.clone(),
         })
     }
 
@@ -87,7 +87,6 @@ impl<'a> StoredColumn<'a> {
             params,
             index: half.index,
             top_half: Cow::Borrowed(half.top_half),
-            axis_path: half.axis_path.to_vec(),
         })
     }
 }
@@ -129,22 +128,12 @@ pub(crate) fn write_columns(
     let id = blob_name(root, &columns);
     backend.put_blob(&id, &parts)?;
     let mut ops = Vec::with_capacity(2 * columns.len());
-    for (
-        StoredColumn {
-            params,
-            index,
-            axis_path,
-            ..
-        },
-        offset,
-    ) in columns.into_iter().zip(offsets)
-    {
+    for (StoredColumn { params, index, .. }, offset) in columns.into_iter().zip(offsets) {
         let record = ColumnRecord {
             params,
             index,
             blob: id,
             offset,
-            axis_path,
         };
         ops.push(Op::Put(column_key(root, record.index), record.to_bytes()));
         ops.push(Op::Delete(
@@ -166,26 +155,28 @@ impl Encode for ColumnRecord {
         out.u16(self.index);
         out.hash(&self.blob.0);
         out.u32(self.offset);
-        out.hashes(&self.axis_path);
     }
 }
 
 impl Decode for ColumnRecord {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let version = r.u8("column record version")?;
-        if version != RECORD_VERSION {
+        if version != RECORD_VERSION && version != PATH_VERSION {
             return Err(DecodeError::InvalidTag {
                 context: "column record version",
                 value: version.into(),
             });
         }
-        Ok(ColumnRecord {
+        let record = ColumnRecord {
             params: SquareParams::decode_from(r)?,
             index: r.u16("column index")?,
             blob: ChunkId(r.hash("column blob")?),
             offset: r.u32("column offset")?,
-            axis_path: r.hashes(9, "axis path")?,
-        })
+        };
+        if version == PATH_VERSION {
+            r.hashes(9, "axis path")?;
+        }
+        Ok(record)
     }
 }
 
@@ -206,12 +197,13 @@ pub(crate) fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, S
                     value: version.into(),
                 });
             }
-            Ok(StoredColumn {
+            let column = StoredColumn {
                 params: SquareParams::decode_from(&mut r)?,
                 index: r.u16("column index")?,
                 top_half: Cow::Owned(r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec()),
-                axis_path: r.hashes(9, "axis path")?,
-            })
+            };
+            r.hashes(9, "axis path")?;
+            Ok(column)
         })();
         match inline {
             Ok(column) => squares.entry(root).or_default().push(column),
@@ -301,23 +293,20 @@ impl Store {
                 header.params
             )));
         }
-        let mut paths: Vec<Option<Vec<Hash>>> =
-            header.axis_paths(Axis::Col).into_iter().map(Some).collect();
+        let mut listed = BTreeSet::new();
         let columns = indices
             .iter()
             .map(|&index| {
                 let invalid =
                     |e: &dyn std::fmt::Display| StoreError::Invalid(format!("column {index}: {e}"));
                 let top_half = top.column(usize::from(index)).map_err(|e| invalid(&e))?;
-                let axis_path = paths
-                    .get_mut(usize::from(index))
-                    .and_then(Option::take)
-                    .ok_or_else(|| invalid(&"listed twice"))?;
+                if !listed.insert(index) {
+                    return Err(invalid(&"listed twice"));
+                }
                 Ok(StoredColumn {
                     params: header.params,
                     index,
                     top_half: Cow::Owned(top_half),
-                    axis_path,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -344,21 +333,75 @@ impl Store {
     /// [`StoreError::Corrupted`] (and the column is listed for repair) when the stored record
     /// does not decode or no longer matches `root`, or an engine error.
     pub fn column(&self, root: &DaRoot, index: u16) -> Result<Option<Line>, StoreError> {
-        let Some(bytes) = self.backend.get(&column_key(root, index))? else {
-            return Ok(None);
-        };
-        let line = match ColumnRecord::from_bytes(&bytes) {
-            Ok(record) => self.read_record(record)?,
-            Err(_) => None,
+        self.read_columns(root, &[index])?.pop().transpose()
+    }
+
+    /// Columns `indices` of the square under `root` that are stored and intact, in that order,
+    /// each rebuilt from its stored half and verified, with the square's header read once. A
+    /// corrupted one is left out and listed for repair.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn columns(&self, root: &DaRoot, indices: &[u16]) -> Result<Vec<Line>, StoreError> {
+        Ok(self
+            .read_columns(root, indices)?
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect())
+    }
+
+    /// For each of `indices` that has a record, its verified column or the corruption error
+    /// (the column is then listed for repair). The axis paths come from the stored
+    /// header unverified: each column is checked against `root` through its path, which a
+    /// damaged header would fail.
+    fn read_columns(
+        &self,
+        root: &DaRoot,
+        indices: &[u16],
+    ) -> Result<Vec<Result<Line, StoreError>>, StoreError> {
+        let mut records = Vec::with_capacity(indices.len());
+        for &index in indices {
+            if let Some(bytes) = self.backend.get(&column_key(root, index))? {
+                records.push((index, bytes));
+            }
         }
-        .filter(|line| line.index == index && line.verify(root).is_ok());
-        match line {
-            Some(line) => Ok(Some(line)),
-            None => Err(self.corrupted(
-                RepairItem::Column(*root, index),
-                format!("column {index} of {root}"),
-            )),
+        if records.is_empty() {
+            return Ok(Vec::new());
         }
+        let header = self
+            .backend
+            .get(&key(Kind::Header, &[&root.0 .0]))?
+            .and_then(|bytes| SquareHeader::from_bytes(&bytes).ok());
+        let single = records.len() == 1;
+        let mut every_path: Option<Vec<Vec<Hash>>> = None;
+        let mut read = Vec::with_capacity(records.len());
+        for (index, bytes) in records {
+            let at = usize::from(index);
+            let path = header.as_ref().and_then(|h| {
+                if single {
+                    return h.axis_path(Axis::Col, at).ok();
+                }
+                every_path
+                    .get_or_insert_with(|| h.axis_paths(Axis::Col))
+                    .get(at)
+                    .cloned()
+            });
+            let line = match (ColumnRecord::from_bytes(&bytes), path) {
+                (Ok(record), Some(path)) if record.index == index => {
+                    self.read_record(record, path)?
+                }
+                _ => None,
+            }
+            .filter(|line| line.verify(root).is_ok());
+            let line = line.ok_or_else(|| {
+                self.corrupted(
+                    RepairItem::Column(*root, index),
+                    format!("column {index} of {root}"),
+                )
+            });
+            read.push(line);
+        }
+        Ok(read)
     }
 
     /// The stored top half (first `k` shares) of column `index` of the square under `root`,
@@ -385,20 +428,17 @@ impl Store {
         }
     }
 
-    /// The column a record describes, its shares read from the blob; `None` when the blob or
-    /// its bytes are missing, or do not form a column.
-    fn read_record(&self, record: ColumnRecord) -> Result<Option<Line>, StoreError> {
+    /// The column a record describes with its root's `axis_path`, its shares read from the
+    /// blob; `None` when the blob or its bytes are missing, or do not form a column.
+    fn read_record(
+        &self,
+        record: ColumnRecord,
+        axis_path: Vec<Hash>,
+    ) -> Result<Option<Line>, StoreError> {
         let Some(top_half) = self.record_half(&record)? else {
             return Ok(None);
         };
-        Ok(Line::from_half(
-            record.params,
-            Axis::Col,
-            record.index,
-            &top_half,
-            record.axis_path,
-        )
-        .ok())
+        Ok(Line::from_half(record.params, Axis::Col, record.index, &top_half, axis_path).ok())
     }
 
     /// The shares a record points to, read from its blob; `None` when they are missing.

@@ -6,7 +6,7 @@ use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One upgrade step from format `from` to `from + 1`, applied before the store is used.
 #[derive(Clone, Copy)]
@@ -18,11 +18,20 @@ pub struct Migration {
 }
 
 /// The migrations of this build: format 1 to 2 moves column shares out of their records
-/// into one blob per square.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    run: super::columns::migrate_inline_columns,
-}];
+/// into one blob per square; format 2 to 3 rewrites nothing (format 3 writes column records
+/// without their axis path and still reads the format-2 ones that have it) and exists so
+/// that a build that only knows format 2 refuses the store instead of finding records it
+/// cannot read.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        run: super::columns::migrate_inline_columns,
+    },
+    Migration {
+        from: 2,
+        run: |_| Ok(Vec::new()),
+    },
+];
 
 fn version_key() -> Vec<u8> {
     key(Kind::Format, &[])

@@ -340,6 +340,78 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
 }
 
 #[test]
+fn column_records_keep_no_axis_path_and_format_2_records_with_one_still_read() {
+    use datanet_protocol::encoding::Writer;
+    for (store, _dir) in stores() {
+        let s = sample(10, 20_000);
+        put(&store, &s);
+        let backend = Arc::clone(store.backend());
+        let mut ops = Vec::new();
+        for (root, line) in s.columns.iter().step_by(2) {
+            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            let record = backend.get(&k).unwrap().unwrap();
+            assert!(record.len() < 80, "a record of {} bytes", record.len());
+            let mut with_path = Writer::default();
+            with_path.u8(2);
+            with_path.raw(&record[1..]);
+            with_path.hashes(&line.axis_path);
+            ops.push(Op::Put(k, with_path.into_bytes()));
+        }
+        backend.commit(ops).unwrap();
+        let reopened = Store::with_backend(Arc::clone(&backend)).unwrap();
+        for (root, line) in &s.columns {
+            assert_eq!(
+                reopened.column(root, line.index).unwrap().as_ref(),
+                Some(line)
+            );
+        }
+        let root = s.columns[0].0;
+        let indices: Vec<u16> = s
+            .columns
+            .iter()
+            .filter(|(r, _)| *r == root)
+            .map(|(_, l)| l.index)
+            .collect();
+        assert_eq!(
+            reopened.columns(&root, &indices).unwrap().len(),
+            indices.len()
+        );
+    }
+}
+
+#[test]
+fn a_batch_of_columns_leaves_out_the_absent_and_the_corrupted_and_lists_the_latter() {
+    for (store, _dir) in stores() {
+        let s = sample(11, 20_000);
+        put(&store, &s);
+        let root = s.columns[0].0;
+        let lines: Vec<&Line> = s
+            .columns
+            .iter()
+            .filter(|(r, _)| *r == root)
+            .map(|(_, l)| l)
+            .collect();
+        let broken = lines[2].index;
+        let k = key(Kind::Column, &[&root.0 .0, &broken.to_be_bytes()]);
+        let mut record = store.backend().get(&k).unwrap().unwrap();
+        let last = record.len() - 1;
+        record[last] ^= 1;
+        store.backend().commit(vec![Op::Put(k, record)]).unwrap();
+        store.drop_column(&root, lines[4].index).unwrap();
+
+        let asked: Vec<u16> = [0, 2, 4, 1, 1].iter().map(|i| lines[*i].index).collect();
+        let read = store.columns(&root, &asked).unwrap();
+        let expected: Vec<Line> = [0, 1, 1].iter().map(|i| lines[*i].clone()).collect();
+        assert_eq!(read, expected, "in the order asked, repeats included");
+        assert_eq!(
+            store.repair_list().unwrap(),
+            vec![RepairItem::Column(root, broken)]
+        );
+        assert_eq!(store.columns(&root, &[]).unwrap(), Vec::<Line>::new());
+    }
+}
+
+#[test]
 fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
     for (store, _dir) in stores() {
         let s = sample(10, 20_000);
