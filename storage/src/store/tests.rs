@@ -340,13 +340,13 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
 }
 
 #[test]
-fn column_records_keep_no_axis_path_and_format_2_records_with_one_still_read() {
+fn column_records_keep_no_axis_path_and_a_format_2_store_with_paths_upgrades_and_reads_back() {
     use datanet_protocol::encoding::Writer;
     for (store, _dir) in stores() {
         let s = sample(10, 20_000);
         put(&store, &s);
         let backend = Arc::clone(store.backend());
-        let mut ops = Vec::new();
+        let mut ops = vec![Op::Put(key(Kind::Format, &[]), 2u32.to_be_bytes().to_vec())];
         for (root, line) in s.columns.iter().step_by(2) {
             let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
             let record = backend.get(&k).unwrap().unwrap();
@@ -359,6 +359,10 @@ fn column_records_keep_no_axis_path_and_format_2_records_with_one_still_read() {
         }
         backend.commit(ops).unwrap();
         let reopened = Store::with_backend(Arc::clone(&backend)).unwrap();
+        assert_eq!(
+            backend.get(&key(Kind::Format, &[])).unwrap(),
+            Some(FORMAT_VERSION.to_be_bytes().to_vec())
+        );
         for (root, line) in &s.columns {
             assert_eq!(
                 reopened.column(root, line.index).unwrap().as_ref(),
