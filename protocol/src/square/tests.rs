@@ -15,6 +15,11 @@ fn random_chunk(rng: &mut StdRng, len: usize) -> Vec<u8> {
     chunk
 }
 
+/// The square (Leopard codec) of a random chunk of `len` bytes.
+fn random_square(rng: &mut StdRng, len: usize) -> ExtendedSquare {
+    ExtendedSquare::encode(&random_chunk(rng, len), CodecId::RsLeopard).unwrap()
+}
+
 /// A chunk length whose square has width `k`.
 fn len_for_k(rng: &mut StdRng, k: usize) -> usize {
     let max = k * k * SHARE_SIZE;
@@ -198,9 +203,7 @@ fn codec_is_part_of_the_commitment() {
 #[test]
 fn shares_proven_at_another_position_fail() {
     let mut rng = StdRng::seed_from_u64(9);
-    let square =
-        ExtendedSquare::encode(&random_chunk(&mut rng, 16 * SHARE_SIZE), CodecId::RsLeopard)
-            .unwrap();
+    let square = random_square(&mut rng, 16 * SHARE_SIZE);
     let root = square.da_root();
     let proof = square.share_proof(1, 2).unwrap();
     let share = square.share(1, 2).unwrap();
@@ -216,9 +219,7 @@ fn shares_proven_at_another_position_fail() {
 #[test]
 fn a_share_checks_against_its_header_with_its_share_path_alone() {
     let mut rng = StdRng::seed_from_u64(10);
-    let square =
-        ExtendedSquare::encode(&random_chunk(&mut rng, 40 * SHARE_SIZE), CodecId::RsLeopard)
-            .unwrap();
+    let square = random_square(&mut rng, 40 * SHARE_SIZE);
     let header = square.header();
     let w = square.params().width();
     for axis in [Axis::Row, Axis::Col] {
@@ -238,9 +239,7 @@ fn a_share_checks_against_its_header_with_its_share_path_alone() {
     }
     let proof = square.share_proof_via(Axis::Col, 1, 2).unwrap();
     let share = square.share(1, 2).unwrap();
-    let other =
-        ExtendedSquare::encode(&random_chunk(&mut rng, 40 * SHARE_SIZE), CodecId::RsLeopard)
-            .unwrap();
+    let other = random_square(&mut rng, 40 * SHARE_SIZE);
     assert!(proof.verify_in(&other.header(), 1, 2, share).is_err());
     let smaller = ExtendedSquare::encode(&[1u8; 100], CodecId::RsLeopard).unwrap();
     assert_eq!(
@@ -294,8 +293,7 @@ fn columns_verify_round_trip_and_rebuild_from_their_top_half() {
 #[test]
 fn a_top_half_verifies_only_as_its_own_line_of_its_own_square() {
     let mut rng = StdRng::seed_from_u64(4);
-    let square =
-        ExtendedSquare::encode(&random_chunk(&mut rng, 60_000), CodecId::RsLeopard).unwrap();
+    let square = random_square(&mut rng, 60_000);
     let (params, root) = (*square.params(), square.da_root());
     let check = |axis, index, half: &[u8], path: &[Hash]| {
         Line::verify_half(&params, axis, index, half, path, &root)
