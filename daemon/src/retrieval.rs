@@ -216,15 +216,13 @@ async fn from_halves(
     replicas: usize,
 ) -> Result<Result<ExtendedSquare, Vec<Half>>, NodeError> {
     let mut halves = held_here(store, header.da_root(), |s, root, indices| {
-        indices
-            .iter()
-            .filter_map(|&index| {
-                let half = s.column_half(root, index).ok()??;
-                Some(Half {
-                    index,
-                    bytes: Bytes::from(half),
-                    from: None,
-                })
+        let halves = s.column_halves(root, indices).unwrap_or_default();
+        halves
+            .into_iter()
+            .map(|(index, half)| Half {
+                index,
+                bytes: Bytes::from(half),
+                from: None,
             })
             .collect()
     })

@@ -220,14 +220,13 @@ fn answer_blocking(
         Request::GetColumns { da_root, indices } => {
             Ok(Response::Columns(store.columns(&da_root, &indices)?))
         }
-        Request::GetColumnHalves { da_root, indices } => {
-            let halves = held(&indices, |index| {
-                Ok(store
-                    .column_half(&da_root, index)?
-                    .map(|half| (index, half.into())))
-            })?;
-            Ok(Response::ColumnHalves(halves))
-        }
+        Request::GetColumnHalves { da_root, indices } => Ok(Response::ColumnHalves(
+            store
+                .column_halves(&da_root, &indices)?
+                .into_iter()
+                .map(|(index, half)| (index, half.into()))
+                .collect(),
+        )),
         Request::GetSamples {
             da_root,
             coordinates,
@@ -258,22 +257,4 @@ fn answer_blocking(
             Ok(Response::Samples(samples))
         }
     }
-}
-
-/// What `read` gives for each of `indices` that the store holds intact: absent and corrupted
-/// entries (the latter are listed for repair by the read) are left out; any other store
-/// error ends the answer.
-fn held<T>(
-    indices: &[u16],
-    read: impl Fn(u16) -> Result<Option<T>, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let mut found = Vec::with_capacity(indices.len());
-    for index in indices {
-        match read(*index) {
-            Ok(Some(value)) => found.push(value),
-            Ok(None) | Err(StoreError::Corrupted { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(found)
 }

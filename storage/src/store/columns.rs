@@ -428,6 +428,28 @@ impl Store {
         }
     }
 
+    /// The stored top halves of columns `indices` of the square under `root`, each with its
+    /// index, in that order, read as [`Store::column_half`] reads one; absent and corrupted
+    /// ones are left out (the latter listed for repair).
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn column_halves(
+        &self,
+        root: &DaRoot,
+        indices: &[u16],
+    ) -> Result<Vec<(u16, Vec<u8>)>, StoreError> {
+        let mut halves = Vec::with_capacity(indices.len());
+        for &index in indices {
+            match self.column_half(root, index) {
+                Ok(Some(half)) => halves.push((index, half)),
+                Ok(None) | Err(StoreError::Corrupted { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(halves)
+    }
+
     /// The column a record describes with its root's `axis_path`, its shares read from the
     /// blob; `None` when the blob or its bytes are missing, or do not form a column.
     fn read_record(

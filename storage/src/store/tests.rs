@@ -427,6 +427,18 @@ fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
         );
         let absent = DaRoot(datanet_protocol::Hash([7; 32]));
         assert_eq!(store.column_half(&absent, line.index).unwrap(), None);
+        let (first, dropped) = (&s.columns[0].1, s.columns[2].1.index);
+        store.drop_column(root, dropped).unwrap();
+        assert_eq!(
+            store
+                .column_halves(root, &[line.index, dropped, first.index])
+                .unwrap(),
+            vec![
+                (line.index, line.top_half().to_vec()),
+                (first.index, first.top_half().to_vec())
+            ],
+            "the held ones, in the order asked"
+        );
         let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
         let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
         store.backend().remove_blob(&blob).unwrap();
@@ -434,6 +446,7 @@ fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
             store.column_half(root, line.index),
             Err(StoreError::Corrupted { .. })
         ));
+        assert_eq!(store.column_halves(root, &[line.index]).unwrap(), vec![]);
         assert!(store
             .repair_list()
             .unwrap()
