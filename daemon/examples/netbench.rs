@@ -20,10 +20,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use datanet_daemon::{Node, NodeConfig};
-use datanet_protocol::hash::{hash, Domain};
+use datanet_daemon::{Node, NodeConfig, NodeKeys};
 use datanet_protocol::sampling::samples_needed;
-use datanet_protocol::DatanetId;
+use datanet_protocol::signed::{Policy, MAX_CONTRIBUTION_BYTES};
 use datanet_storage::Store;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -74,7 +73,7 @@ fn payload(len: usize, seed: u64) -> Vec<u8> {
 async fn node(dir: &tempfile::TempDir, name: &str) -> Result<Node> {
     let home = dir.path().join(name);
     let store = Store::open(&home.join("store"))?;
-    Ok(Node::start(NodeConfig::local(home), store).await?)
+    Ok(Node::start(NodeConfig::local(), NodeKeys::generate(), store).await?)
 }
 
 async fn connect(a: &Node, b: &Node) -> Result<()> {
@@ -86,8 +85,10 @@ async fn connect(a: &Node, b: &Node) -> Result<()> {
         .find(|a| a.to_string().contains(&want))
         .ok_or("no address")?;
     a.dial(address).await?;
-    while !b.peers().await?.contains(&a.peer_id()) {
-        tokio::task::yield_now().await;
+    while !(a.network().storage_peers().await?.contains(&b.peer_id())
+        && b.network().storage_peers().await?.contains(&a.peer_id()))
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     Ok(())
 }
@@ -182,7 +183,14 @@ async fn main() -> Result<()> {
         }
         nodes.push(n);
     }
-    let datanet = DatanetId(hash(Domain::Datanet, b"netbench"));
+    let policy = Policy {
+        max_contribution_bytes: MAX_CONTRIBUTION_BYTES,
+        ..Policy::default()
+    };
+    let datanet = nodes[0]
+        .create_datanet("netbench", "network benchmark", policy)
+        .await?
+        .id();
 
     let wire_before = loopback_bytes()?;
     let cpu_before = cpu_seconds();

@@ -8,14 +8,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use datanet_net::custody::{in_batches, Assignment, CustodySet};
+use datanet_net::NetHandle;
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::{Axis, ContributionId, DaRoot, Hash, Manifest, SquareHeader, TopHalf};
+use datanet_protocol::wire::{ColumnHalf, Request, MAX_PUSH_COLUMNS};
+use datanet_protocol::{
+    Axis, ChunkId, ContributionId, DaRoot, Hash, Manifest, SquareHeader, TopHalf,
+};
+use datanet_storage::Store;
 use futures::{stream, StreamExt};
 use libp2p::PeerId;
 
-use crate::custody::{in_batches, Assignment, CustodySet};
-use crate::net::wire::{ColumnHalf, Request, Response, MAX_PUSH_COLUMNS};
-use crate::net::NetHandle;
+use crate::ingest::{Committed, Progress};
 use crate::NodeError;
 
 /// Pushes in flight at once, per square.
@@ -24,9 +28,13 @@ const PUSHES_IN_FLIGHT: usize = 16;
 const ANNOUNCES_IN_FLIGHT: usize = 4;
 /// Squares whose columns travel at once, so one square's slowest custodian does not hold up
 /// the next square.
-pub(crate) const SQUARES_IN_FLIGHT: usize = 3;
+const SQUARES_IN_FLIGHT: usize = 3;
+/// Top halves made ahead of the ones being pushed, so making them overlaps the network.
+const ENCODE_AHEAD: usize = 1;
 
-/// What a dispersal achieved.
+/// What a dispersal achieved. A dispersal that leaves columns short is not an error, so a
+/// report dropped unread loses that news.
+#[must_use = "a short dispersal is reported here, not as an error"]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispersalReport {
     /// The contribution dispersed.
@@ -92,6 +100,80 @@ pub(crate) struct Pushed {
     bytes_sent: u64,
 }
 
+/// Disperses a committed contribution: its manifest to every custodian, then each square's
+/// columns from its top half, [`SQUARES_IN_FLIGHT`] squares at a time, reporting each square
+/// pushed to `progress`. This node's own columns were stored while committing, under the same
+/// `custody`.
+pub(crate) async fn disperse(
+    net: &NetHandle,
+    store: Store,
+    committed: &Committed,
+    custody: CustodySet,
+    min_acks: usize,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<DispersalReport, NodeError> {
+    let mut dispersal = Dispersal::start(
+        net,
+        &committed.manifest,
+        committed.headers.clone(),
+        custody,
+        min_acks,
+    )
+    .await?;
+    let total = committed.headers.len();
+    let to_push = dispersal.squares_to_push();
+    let mut done = total - to_push.len();
+    if done > 0 {
+        progress(Progress::Dispersed { done, total });
+    }
+    let pusher = dispersal.pusher.clone();
+    let mut pushed = std::pin::pin!(top_halves(store, &committed.manifest, to_push)
+        .map(|top| {
+            let pusher = pusher.clone();
+            async move {
+                let (index, top) = top?;
+                pusher.push(index, top).await
+            }
+        })
+        .buffered(SQUARES_IN_FLIGHT));
+    while let Some(square) = pushed.next().await {
+        dispersal.record(square?);
+        done += 1;
+        progress(Progress::Dispersed { done, total });
+    }
+    Ok(dispersal.finish())
+}
+
+/// The top halves of squares `indices` of `manifest`'s contribution, in that order, each
+/// made from its chunk read back from the store (verified), a few ahead of the consumer.
+fn top_halves(
+    store: Store,
+    manifest: &Manifest,
+    indices: Vec<usize>,
+) -> impl futures::Stream<Item = Result<(usize, Arc<TopHalf>), NodeError>> {
+    let codec = manifest.body().codec;
+    let chunks = &manifest.body().chunks;
+    let ids: Vec<(usize, ChunkId)> = indices
+        .into_iter()
+        .filter_map(|i| Some((i, chunks.get(i)?.id)))
+        .collect();
+    stream::iter(ids)
+        .map(move |(index, id)| {
+            let store = store.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let chunk = store.chunk(&id)?.ok_or_else(|| {
+                        NodeError::Internal(format!("chunk {id} left the store during ingest"))
+                    })?;
+                    Ok((index, Arc::new(TopHalf::encode(&chunk, codec)?)))
+                })
+                .await
+                .map_err(|e| NodeError::task("encoding", e))?
+            }
+        })
+        .buffered(ENCODE_AHEAD)
+}
+
 impl<'a> Dispersal<'a> {
     /// Sends `manifest` and its `headers` to every other peer that custodies a column of it.
     /// This node's own columns were stored as the contribution was committed, under the same
@@ -129,20 +211,23 @@ impl<'a> Dispersal<'a> {
             .flat_map(|a| a.others.keys().copied())
             .collect();
         let roots = headers.iter().map(SquareHeader::da_root).collect();
-        let announce = Request::PutManifest {
+        let announce_bytes = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
             headers: headers.clone(),
-        };
-        let announce_bytes = announce.to_bytes().len() as u64;
+        }
+        .to_bytes()
+        .len() as u64;
+        let (manifest_ref, headers_ref) = (manifest, &headers);
         let ready: BTreeSet<PeerId> = stream::iter(targets)
-            .map(|peer| {
-                let request = announce.clone();
-                async move { (peer, net.request(peer, request).await) }
+            .map(|peer| async move {
+                let put = net.put_manifest(peer, manifest_ref, headers_ref).await;
+                if let Err(e) = &put {
+                    tracing::info!(%peer, error = %e, "custodian did not take the manifest");
+                }
+                (peer, put.is_ok())
             })
             .buffer_unordered(ANNOUNCES_IN_FLIGHT)
-            .filter_map(|(peer, result)| async move {
-                matches!(result, Ok(Response::Stored)).then_some(peer)
-            })
+            .filter_map(|(peer, ready)| async move { ready.then_some(peer) })
             .collect()
             .await;
         Ok(Dispersal {
@@ -176,11 +261,6 @@ impl<'a> Dispersal<'a> {
         (0..targets.headers.len())
             .filter(|i| !targets.pushes_for(*i).is_empty())
             .collect()
-    }
-
-    /// The handle that pushes squares of this dispersal.
-    pub(crate) fn pusher(&self) -> Pusher<'a> {
-        self.pusher.clone()
     }
 
     /// Counts the acknowledgements of one pushed square.
@@ -229,10 +309,16 @@ impl Pusher<'_> {
             .map(|(peer, batch)| {
                 let (top, paths) = (Arc::clone(&top), Arc::clone(&paths));
                 async move {
-                    let request = column_push(da_root, &top, &paths, &batch)?;
-                    let sent = request.encoded_len().unwrap_or_default() as u64;
-                    let stored = matches!(net.request(peer, request).await, Ok(Response::Stored));
-                    Some((batch, stored, sent))
+                    let columns = column_halves(&top, &paths, &batch)?;
+                    let sent = ColumnHalf::push_len(&columns) as u64;
+                    let stored = match net.put_columns(peer, da_root, columns).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::info!(%peer, %da_root, error = %e, "columns not taken");
+                            false
+                        }
+                    };
+                    Ok::<_, NodeError>((batch, stored, sent))
                 }
             })
             .buffer_unordered(PUSHES_IN_FLIGHT)
@@ -243,7 +329,8 @@ impl Pusher<'_> {
             acked: Vec::new(),
             bytes_sent: 0,
         };
-        for (batch, stored, sent) in others.into_iter().flatten() {
+        for push in others {
+            let (batch, stored, sent) = push?;
             pushed.bytes_sent += sent;
             if stored {
                 pushed.acked.extend(batch);
@@ -253,23 +340,24 @@ impl Pusher<'_> {
     }
 }
 
-/// The request that pushes columns `batch` of the square under `da_root` as top halves,
-/// with their root paths from `paths`.
-fn column_push(
-    da_root: DaRoot,
+/// Columns `batch` of a square as top halves, with their root paths from `paths`.
+///
+/// # Errors
+/// [`NodeError::Internal`] for a column outside the square: custody assigns none.
+fn column_halves(
     top: &TopHalf,
     paths: &[Vec<Hash>],
     batch: &[u16],
-) -> Option<Request> {
-    let columns = batch
+) -> Result<Vec<ColumnHalf>, NodeError> {
+    batch
         .iter()
         .map(|c| {
-            Some(ColumnHalf {
+            let outside = || NodeError::Internal(format!("column {c} is outside the square"));
+            Ok(ColumnHalf {
                 index: *c,
-                top_half: top.column(usize::from(*c)).ok()?.into(),
-                axis_path: paths.get(usize::from(*c))?.clone(),
+                top_half: top.column(usize::from(*c)).map_err(|_| outside())?.into(),
+                axis_path: paths.get(usize::from(*c)).ok_or_else(outside)?.clone(),
             })
         })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Request::PutColumns { da_root, columns })
+        .collect()
 }

@@ -1,9 +1,12 @@
-//! The node's error type.
+//! The node's error type: what the caller got wrong ([`NodeError::Invalid`]), what the
+//! network or its data did ([`NodeError::Unavailable`], [`NodeError::BadEncoding`],
+//! [`NodeError::ChunkMismatch`], [`NodeError::PayloadMismatch`]), and what failed inside the
+//! node ([`NodeError::Internal`]), kept apart so the API answers 400, 502/503 and 500
+//! respectively.
 
+use datanet_net::NetError;
 use datanet_protocol::{ChunkId, ContributionId, DaRoot, DatanetId, SquareError};
 use datanet_storage::StoreError;
-
-use crate::net::NetError;
 
 /// Why a node operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +20,9 @@ pub enum NodeError {
     /// Encoding or rebuilding a square failed.
     #[error(transparent)]
     Square(#[from] SquareError),
+    /// The contribution breaks its datanet's policy.
+    #[error(transparent)]
+    Policy(#[from] datanet_policy::Violation),
     /// No peer could provide the manifest of a contribution.
     #[error("contribution {0} is unknown here and no peer provided its manifest")]
     UnknownContribution(ContributionId),
@@ -33,19 +39,40 @@ pub enum NodeError {
         /// Columns needed (`k`).
         need: usize,
     },
+    /// Too few columns of a square could be fetched to rebuild it (the square of no chunk
+    /// yet: [`NodeError::Unavailable`] names the chunk once it is known).
+    #[error("square {da_root} is unavailable: {have} of the {need} columns needed could be fetched")]
+    SquareUnavailable {
+        /// The square.
+        da_root: DaRoot,
+        /// Verified columns obtained.
+        have: usize,
+        /// Columns needed (`k`).
+        need: usize,
+    },
     /// The square is badly encoded; the fraud proof was recorded and gossiped.
     #[error("square {0} is badly encoded; its fraud proof was published")]
     BadEncoding(DaRoot),
     /// Rebuilt bytes do not hash to the chunk id the manifest lists.
     #[error("rebuilt chunk does not match its id {0}")]
     ChunkMismatch(ChunkId),
+    /// A contribution's chunks do not hash to the payload hash its manifest lists.
+    #[error("the payload of {0} does not match its manifest's hash")]
+    PayloadMismatch(ContributionId),
     /// Input refused before anything was done.
     #[error("{0}")]
     Invalid(String),
+    /// The node failed inside: a task panicked or was cancelled, a writer thread died.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The node's key file could not be used.
     #[error("node key: {0}")]
     Key(String),
-    /// The node has shut down.
-    #[error("the node has shut down")]
-    Stopped,
+}
+
+impl NodeError {
+    /// An [`NodeError::Internal`] for a background task that did not finish.
+    pub(crate) fn task(what: &str, e: tokio::task::JoinError) -> Self {
+        NodeError::Internal(format!("{what} failed: {e}"))
+    }
 }

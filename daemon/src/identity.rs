@@ -13,6 +13,37 @@ pub const NODE_KEY_FILE: &str = "node.key";
 /// The contributor key file's name inside a node's home.
 pub const CONTRIBUTOR_KEY_FILE: &str = "contributor.key";
 
+/// The keys a node runs with, loaded by its caller and passed in (so a light client or an
+/// in-process test needs no key files).
+#[derive(Debug)]
+pub struct NodeKeys {
+    /// The network key: the node's libp2p identity, from which its peer id derives.
+    pub network: SecretKey,
+    /// The key that signs this node's contributions and datanet records.
+    pub contributor: SecretKey,
+}
+
+impl NodeKeys {
+    /// The keys of the node whose home is `home`, each created (mode 0600) on first use.
+    ///
+    /// # Errors
+    /// [`NodeError::Key`] as [`load_or_create_key`].
+    pub fn load_or_create(home: &Path) -> Result<Self, NodeError> {
+        Ok(NodeKeys {
+            network: load_or_create_key(home)?,
+            contributor: load_or_create_contributor_key(home)?,
+        })
+    }
+
+    /// Fresh random keys, kept nowhere.
+    pub fn generate() -> Self {
+        NodeKeys {
+            network: SecretKey::generate(),
+            contributor: SecretKey::generate(),
+        }
+    }
+}
+
 /// Loads the node key from `home`, creating it (mode 0600) on first use.
 ///
 /// # Errors

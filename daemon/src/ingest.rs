@@ -9,25 +9,21 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use datanet_protocol::chunking::{self, MAX_CHUNK_LEN};
+use datanet_protocol::chunking;
 use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::signed::ChunkEntry;
 use datanet_protocol::{
-    ChunkId, CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SquareHeader,
-    TopHalf,
+    CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SquareHeader,
 };
 use datanet_storage::Store;
-use futures::{stream, StreamExt};
 
-use crate::custody::CustodySet;
+use datanet_net::custody::CustodySet;
+
+use crate::clock::now_ms;
 use crate::NodeError;
 
-/// Top halves made ahead of the ones being pushed, so making them overlaps the network.
-const ENCODE_AHEAD: usize = 1;
 /// Chunks committed between two returns of freed memory to the system.
 const TRIM_EVERY: usize = 16;
 
@@ -203,13 +199,13 @@ impl Ingest<'_> {
                 Ok::<_, NodeError>(())
             })();
             drop((to_chunks, to_columns));
-            let failed = |_| NodeError::Invalid("a store writer failed".into());
+            let failed = |_| NodeError::Internal("a store writer thread panicked".into());
             let written = chunk_writer.join().map_err(failed)?;
             let columns = column_writer.join().map_err(failed)?;
             encoded.and(columns).and(written)
         })?;
         if ids.len() != headers.len() {
-            return Err(NodeError::Invalid(format!(
+            return Err(NodeError::Internal(format!(
                 "{} chunks stored for {} encoded",
                 ids.len(),
                 headers.len()
@@ -240,75 +236,5 @@ impl Ingest<'_> {
             Manifest::sign(body, self.key).map_err(|e| NodeError::Invalid(e.to_string()))?;
         self.store.put_contribution(&manifest, &headers, &[])?;
         Ok(Committed { manifest, headers })
-    }
-}
-
-/// The top halves of squares `indices` of a committed contribution, in that order, each made
-/// from its chunk read back from the store (verified), a few ahead of the consumer.
-pub(crate) fn top_halves(
-    store: Store,
-    committed: &Committed,
-    indices: Vec<usize>,
-) -> impl futures::Stream<Item = Result<(usize, Arc<TopHalf>), NodeError>> {
-    let codec = committed.manifest.body().codec;
-    let chunks = &committed.manifest.body().chunks;
-    let ids: Vec<(usize, ChunkId)> = indices
-        .into_iter()
-        .filter_map(|i| Some((i, chunks.get(i)?.id)))
-        .collect();
-    stream::iter(ids)
-        .map(move |(index, id)| {
-            let store = store.clone();
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    let chunk = store.chunk(&id)?.ok_or_else(|| {
-                        NodeError::Invalid(format!("chunk {id} left the store during ingest"))
-                    })?;
-                    Ok((index, Arc::new(TopHalf::encode(&chunk, codec)?)))
-                })
-                .await
-                .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))?
-            }
-        })
-        .buffered(ENCODE_AHEAD)
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// The largest contribution: its chunks' headers travel in one request of at most
-/// [`crate::net::wire::MAX_HEADERS`] headers.
-pub const MAX_CONTRIBUTION_BYTES: u64 = crate::net::wire::MAX_HEADERS as u64 * MAX_CHUNK_LEN as u64;
-
-/// Refuses a contribution over [`MAX_CONTRIBUTION_BYTES`].
-pub(crate) fn check_size(len: u64) -> Result<(), NodeError> {
-    let chunks = chunking::chunk_count(len);
-    let max = crate::net::wire::MAX_HEADERS as u64;
-    if chunks > max {
-        return Err(NodeError::Invalid(format!(
-            "a contribution of {len} bytes has {chunks} chunks; at most {max} ({} MiB) fit one manifest",
-            (max * MAX_CHUNK_LEN as u64) >> 20
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contributions_up_to_4_gib_are_accepted_and_larger_ones_refused() {
-        assert_eq!(MAX_CONTRIBUTION_BYTES, 4 << 30);
-        assert!(check_size(MAX_CONTRIBUTION_BYTES).is_ok());
-        let refused = check_size(MAX_CONTRIBUTION_BYTES + 1)
-            .unwrap_err()
-            .to_string();
-        assert!(refused.contains("at most 512"), "{refused}");
     }
 }

@@ -1,31 +1,33 @@
 //! `datanet-daemon`: the datanet node.
 //!
-//! A [`Node`] runs one libp2p swarm (QUIC and TCP, identify, ping, kademlia, gossipsub and
-//! datanet's request-response protocol) over a [`datanet_storage::Store`]. It disperses
-//! contributions as columns to their custodians, retrieves them by reconstruction from any
-//! `k` columns, and samples them to check availability.
+//! A [`Node`] composes the network ([`datanet_net`], in the storage role) with the store
+//! ([`datanet_storage`]) and the policy checks ([`datanet_policy`]): it answers peers from
+//! its store, disperses contributions as columns to their custodians, retrieves them by
+//! reconstruction from any `k` columns, samples them to check availability, and repairs the
+//! columns it owes. The local API and the `datanet` command line sit on top.
 
 pub mod api;
 pub mod cli;
-pub mod custody;
+mod clock;
 mod dispersal;
 mod error;
+mod events;
 mod identity;
 mod ingest;
-pub mod net;
 mod node;
 mod repair;
 mod retrieval;
-mod sampling;
+mod serve;
 
+pub use datanet_net::SampleReport;
 pub use dispersal::DispersalReport;
 pub use error::NodeError;
+pub use events::NodeEvent;
 pub use identity::{
-    load_or_create_contributor_key, load_or_create_key, peer_id_of, CONTRIBUTOR_KEY_FILE,
-    NODE_KEY_FILE,
+    load_or_create_contributor_key, load_or_create_key, peer_id_of, NodeKeys,
+    CONTRIBUTOR_KEY_FILE, NODE_KEY_FILE,
 };
-pub use ingest::{Payload, Progress, MAX_CONTRIBUTION_BYTES};
+pub use ingest::{Payload, Progress};
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;
-pub use sampling::SampleReport;

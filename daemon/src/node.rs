@@ -1,12 +1,13 @@
-//! The [`Node`] handle: starts the network over a store and offers what a storage peer does —
-//! contribute, get, sample — and stops everything in dependency order.
+//! The [`Node`] handle: composes the network ([`datanet_net`]) with the store and offers what
+//! a storage peer does — contribute, get, sample, repair. Every task it starts runs on one
+//! [`TaskTracker`] under one [`CancellationToken`], so [`Node::shutdown`] drains them all.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use datanet_config::Config;
-use datanet_protocol::encoding::Encode;
+use datanet_net::custody::CustodySet;
+use datanet_net::{Multiaddr, NetConfig, NetEvent, NetHandle, NetStats, PeerId, Role};
 use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{DatanetBody, Policy};
 use datanet_protocol::{
@@ -15,22 +16,22 @@ use datanet_protocol::{
 use datanet_storage::{AsyncStore, Store};
 use futures::StreamExt;
 use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::custody::CustodySet;
-use crate::dispersal::{Dispersal, SQUARES_IN_FLIGHT};
-use crate::identity::{libp2p_keypair, load_or_create_contributor_key, load_or_create_key};
-use crate::ingest::{self, Ingest, Payload, Progress};
-use crate::net::wire::{Request, Response};
-use crate::net::{self, Multiaddr, NetEvent, NetHandle, NetStats, PeerId};
-use crate::{repair, retrieval, sampling, DispersalReport, NodeError, RepairReport, SampleReport};
+use crate::clock::now_ms;
+use crate::events::{Events, NodeEvent};
+use crate::identity::libp2p_keypair;
+use crate::ingest::{Committed, Ingest, Payload, Progress};
+use crate::retrieval::Retriever;
+use crate::serve::Server;
+use crate::{
+    dispersal, repair, DispersalReport, NodeError, NodeKeys, RepairReport, SampleReport,
+};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// The node's home folder: its key lives here.
-    pub home: PathBuf,
     /// Addresses to listen on, e.g. `/ip4/127.0.0.1/tcp/0` and `/ip4/127.0.0.1/udp/0/quic-v1`.
     pub listen: Vec<Multiaddr>,
     /// Peers to dial at start.
@@ -48,12 +49,11 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// The node settings of a loaded configuration, for a node whose home is `home` (the
-    /// configuration's `node.home` with `~` already expanded by the caller).
+    /// The node settings of a loaded configuration.
     ///
     /// # Errors
     /// [`NodeError::Invalid`] naming the key whose value is not a multiaddr or a codec.
-    pub fn from_config(config: &Config, home: PathBuf) -> Result<Self, NodeError> {
+    pub fn from_config(config: &Config) -> Result<Self, NodeError> {
         let addresses = |key: &str, values: &[String]| -> Result<Vec<Multiaddr>, NodeError> {
             values
                 .iter()
@@ -65,7 +65,6 @@ impl NodeConfig {
                 .collect()
         };
         Ok(NodeConfig {
-            home,
             listen: addresses("network.listen", &config.network.listen)?,
             bootstrap: addresses("network.bootstrap", &config.network.bootstrap)?,
             replicas: config.network.replicas,
@@ -80,16 +79,11 @@ impl NodeConfig {
         })
     }
 
-    /// A development setup in `home`: loopback TCP and QUIC on free ports, 2 custodians per
-    /// column, both required, `rs-leopard`.
-    pub fn local(home: PathBuf) -> Self {
-        let listen = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"]
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
+    /// A development setup: loopback TCP and QUIC on free ports, 2 custodians per column,
+    /// both required, `rs-leopard`.
+    pub fn local() -> Self {
         NodeConfig {
-            home,
-            listen,
+            listen: datanet_net::loopback_addrs(),
             bootstrap: Vec::new(),
             replicas: 2,
             min_acks: 2,
@@ -100,15 +94,15 @@ impl NodeConfig {
     }
 }
 
-/// A running datanet node.
+/// A running datanet node. Dropping it cancels every task it started; [`Node::shutdown`]
+/// also waits for them.
+#[must_use = "dropping a Node stops it"]
 pub struct Node {
     contributor: Arc<SecretKey>,
-    net: NetHandle,
-    store: AsyncStore,
+    retriever: Retriever,
     config: NodeConfig,
     cancel: CancellationToken,
-    worker: JoinHandle<()>,
-    repairer: JoinHandle<()>,
+    tasks: TaskTracker,
 }
 
 impl std::fmt::Debug for Node {
@@ -120,50 +114,75 @@ impl std::fmt::Debug for Node {
 }
 
 impl Node {
-    /// Starts a node over `store`: loads (or creates) its key, listens, dials the bootstrap
-    /// peers.
+    /// Starts a storage node over `store` with `keys`: listens, follows the datanets it
+    /// knows, answers peers from the store, dials the bootstrap peers, and repairs on
+    /// schedule.
     ///
     /// # Errors
     /// [`NodeError::Key`], or a network error when listening fails. A bootstrap peer that
-    /// cannot be reached is not an error; it is retried by discovery.
-    pub async fn start(config: NodeConfig, store: Store) -> Result<Node, NodeError> {
-        let keypair = libp2p_keypair(&load_or_create_key(&config.home)?)?;
-        let contributor = load_or_create_contributor_key(&config.home)?;
+    /// cannot be reached is not an error.
+    pub async fn start(config: NodeConfig, keys: NodeKeys, store: Store) -> Result<Node, NodeError> {
         let cancel = CancellationToken::new();
+        let tasks = TaskTracker::new();
         let store = AsyncStore::new(store);
-        let (net, worker) = net::spawn(
-            keypair,
-            &config.listen,
-            config.request_timeout,
-            store.clone(),
-            cancel.clone(),
-        )?;
+        let net_config = NetConfig {
+            key: libp2p_keypair(&keys.network)?,
+            role: Role::Storage,
+            listen: config.listen.clone(),
+            request_timeout: config.request_timeout,
+        };
+        let (net, inbound) = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
+        let known = store.run(|s| s.datanets()).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
+            Vec::new()
+        });
+        for datanet in known {
+            net.follow(datanet.id()).await?;
+        }
+        let events = Events::new();
+        let server = Server {
+            store: store.clone(),
+            net: net.clone(),
+            events: events.clone(),
+        };
+        tasks.spawn(server.clone().record_gossip(net.events(), cancel.clone()));
+        if let Some(inbound) = inbound {
+            tasks.spawn(server.answer(inbound, tasks.clone(), cancel.clone()));
+        }
         for address in &config.bootstrap {
             if let Err(e) = net.dial(address.clone()).await {
                 tracing::warn!(%address, error = %e, "bootstrap peer not reached");
             }
         }
-        let repairer = tokio::spawn(repair_loop(
-            net.clone(),
-            store.clone(),
-            config.replicas,
+        let retriever = Retriever {
+            net,
+            store,
+            events,
+            replicas: config.replicas,
+        };
+        tasks.spawn(repair::repair_loop(
+            retriever.clone(),
             config.repair_interval,
             cancel.clone(),
         ));
         Ok(Node {
-            contributor: Arc::new(contributor),
-            net,
-            store,
+            contributor: Arc::new(keys.contributor),
+            retriever,
             config,
             cancel,
-            worker,
-            repairer,
+            tasks,
         })
+    }
+
+    /// This node's network handle: for code that composes the network with more than the
+    /// node offers, such as test harnesses.
+    pub fn network(&self) -> &NetHandle {
+        &self.retriever.net
     }
 
     /// This node's peer id.
     pub fn peer_id(&self) -> PeerId {
-        self.net.local_peer_id()
+        self.network().local_peer_id()
     }
 
     /// The addresses this node listens on, each ending in its peer id.
@@ -173,7 +192,7 @@ impl Node {
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NodeError> {
         let peer = self.peer_id();
         Ok(self
-            .net
+            .network()
             .listen_addrs()
             .await?
             .into_iter()
@@ -186,7 +205,7 @@ impl Node {
     /// # Errors
     /// [`NodeError::Net`].
     pub async fn dial(&self, address: Multiaddr) -> Result<(), NodeError> {
-        Ok(self.net.dial(address).await?)
+        Ok(self.network().dial(address).await?)
     }
 
     /// The peers connected now.
@@ -194,27 +213,32 @@ impl Node {
     /// # Errors
     /// [`NodeError::Net`] if the network has stopped.
     pub async fn peers(&self) -> Result<Vec<PeerId>, NodeError> {
-        Ok(self.net.peers().await?)
+        Ok(self.network().peers().await?)
     }
 
-    /// The node's domain events from now on.
-    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
-        self.net.events()
+    /// The node's own events (columns stored, squares proven bad, datanets added) from now on.
+    pub fn events(&self) -> broadcast::Receiver<NodeEvent> {
+        self.retriever.events.subscribe()
+    }
+
+    /// The network's events (peers, verified gossip) from now on.
+    pub fn net_events(&self) -> broadcast::Receiver<NetEvent> {
+        self.network().events()
     }
 
     /// The network's drop and byte counters.
     pub fn net_stats(&self) -> &NetStats {
-        self.net.stats()
+        self.network().stats()
     }
 
     /// `peer`'s score from the validity of its answers so far.
     pub fn peer_score(&self, peer: &PeerId) -> i64 {
-        self.net.scores().get(peer)
+        self.network().scores().get(peer)
     }
 
     /// The node's store.
     pub fn store(&self) -> &AsyncStore {
-        &self.store
+        &self.retriever.store
     }
 
     /// The key that signs this node's contributions and datanet records.
@@ -222,13 +246,13 @@ impl Node {
         self.contributor.public()
     }
 
-    /// Contributes `payload` to `datanet`: cuts and encodes it, signs its manifest with the
-    /// contributor key, stores it, disperses every column to its custodians and announces it.
+    /// Contributes `payload` to `datanet`: checks it against the datanet's policy, cuts and
+    /// encodes it, signs its manifest with the contributor key, stores it, disperses every
+    /// column to its custodians and announces it.
     ///
     /// # Errors
-    /// [`NodeError::Invalid`] for a payload over 4 GiB (512 chunks), or a store, encoding or
-    /// network error. A dispersal that leaves columns short is not an error: the report says
-    /// which.
+    /// [`NodeError::UnknownDatanet`], [`NodeError::Policy`], or a store, encoding or network
+    /// error. A dispersal that leaves columns short is not an error: the report says which.
     pub async fn contribute(
         &self,
         datanet: DatanetId,
@@ -240,7 +264,8 @@ impl Node {
     }
 
     /// Contributes `payload` as [`Node::contribute`] does, reading it one chunk at a time and
-    /// calling `progress` after each chunk is committed and after each is dispersed.
+    /// calling `progress` after each chunk is committed and after each is dispersed: check,
+    /// commit, disperse, announce.
     ///
     /// # Errors
     /// As [`Node::contribute`]; also [`NodeError::Invalid`] when the file cannot be read.
@@ -251,69 +276,67 @@ impl Node {
         media_type: &str,
         progress: impl Fn(Progress) + Send + Sync + 'static,
     ) -> Result<DispersalReport, NodeError> {
-        ingest::check_size(payload.len())?;
+        let record = self.datanet(datanet).await?;
+        datanet_policy::check_admission(&record.body().policy, media_type, payload.len())?;
         let progress = Arc::new(progress);
-        let key = Arc::clone(&self.contributor);
-        let store = self.store.blocking().clone();
-        let ingest_store = store.clone();
-        let codec = self.config.codec;
-        let media_type = media_type.to_owned();
-        let report_progress = Arc::clone(&progress);
-        let local = self.net.local_peer_id();
-        let mut peers = self.net.peers().await?;
+        let custody = self.custody().await?;
+        let committed = self
+            .commit(datanet, payload, media_type, &custody, Arc::clone(&progress))
+            .await?;
+        let store = self.store().blocking().clone();
+        let report = dispersal::disperse(
+            self.network(),
+            store,
+            &committed,
+            custody,
+            self.config.min_acks,
+            &*progress,
+        )
+        .await?;
+        self.network().announce(&committed.manifest).await?;
+        Ok(report)
+    }
+
+    /// The custody a contribution made now follows: the storage peers connected and this
+    /// node.
+    async fn custody(&self) -> Result<CustodySet, NodeError> {
+        let local = self.peer_id();
+        let mut peers = self.network().storage_peers().await?;
         peers.push(local);
-        let custody = CustodySet {
+        Ok(CustodySet {
             local,
             peers,
             replicas: self.config.replicas,
-        };
-        let ingest_custody = custody.clone();
-        let committed = tokio::task::spawn_blocking(move || {
+        })
+    }
+
+    /// Encodes, stores and signs `payload` on the blocking pool.
+    async fn commit(
+        &self,
+        datanet: DatanetId,
+        payload: Payload,
+        media_type: &str,
+        custody: &CustodySet,
+        progress: Arc<impl Fn(Progress) + Send + Sync + 'static>,
+    ) -> Result<Committed, NodeError> {
+        let key = Arc::clone(&self.contributor);
+        let store = self.store().blocking().clone();
+        let custody = custody.clone();
+        let codec = self.config.codec;
+        let media_type = media_type.to_owned();
+        tokio::task::spawn_blocking(move || {
             Ingest {
-                store: &ingest_store,
-                custody: &ingest_custody,
+                store: &store,
+                custody: &custody,
                 key: &key,
                 datanet,
                 codec,
                 media_type,
             }
-            .commit(&payload, &*report_progress)
+            .commit(&payload, &*progress)
         })
         .await
-        .map_err(|e| NodeError::Invalid(format!("encoding task failed: {e}")))??;
-        let mut dispersal = Dispersal::start(
-            &self.net,
-            &committed.manifest,
-            committed.headers.clone(),
-            custody,
-            self.config.min_acks,
-        )
-        .await?;
-        let total = committed.headers.len();
-        let to_push = dispersal.squares_to_push();
-        let mut done = total - to_push.len();
-        if done > 0 {
-            progress(Progress::Dispersed { done, total });
-        }
-        let pusher = dispersal.pusher();
-        let mut pushed = std::pin::pin!(ingest::top_halves(store, &committed, to_push)
-            .map(|top| {
-                let pusher = pusher.clone();
-                async move {
-                    let (index, top) = top?;
-                    pusher.push(index, top).await
-                }
-            })
-            .buffered(SQUARES_IN_FLIGHT));
-        while let Some(square) = pushed.next().await {
-            dispersal.record(square?);
-            done += 1;
-            progress(Progress::Dispersed { done, total });
-        }
-        self.net
-            .announce(datanet, committed.manifest.to_bytes())
-            .await?;
-        Ok(dispersal.finish())
+        .map_err(|e| NodeError::task("encoding", e))?
     }
 
     /// The payload of contribution `id`, verified against its manifest.
@@ -332,8 +355,8 @@ impl Node {
 
     /// The manifest of contribution `id` and its chunks from chunk `first` on, each verified
     /// against its chunk id as it arrives; a few chunks are fetched ahead of the reader.
-    /// Reading from chunk 0, the last item is an error if the whole payload does not match
-    /// the manifest's hash.
+    /// Reading from chunk 0, the last item is [`NodeError::PayloadMismatch`] if the whole
+    /// payload does not match the manifest's hash.
     ///
     /// # Errors
     /// [`NodeError::UnknownContribution`] when no peer has the manifest; chunk errors come
@@ -342,8 +365,10 @@ impl Node {
         &self,
         id: ContributionId,
         first: usize,
-    ) -> Result<(Manifest, retrieval::ChunkStream), NodeError> {
-        retrieval::read(&self.net, &self.store, id, first, self.config.replicas).await
+    ) -> Result<(Manifest, crate::ChunkStream), NodeError> {
+        self.retriever
+            .read(id, first, &self.tasks, self.cancel.clone())
+            .await
     }
 
     /// The manifest of contribution `id`, from the store or a peer.
@@ -351,36 +376,42 @@ impl Node {
     /// # Errors
     /// [`NodeError::UnknownContribution`] or a store error.
     pub async fn manifest(&self, id: ContributionId) -> Result<Manifest, NodeError> {
-        Ok(retrieval::manifest(&self.net, &self.store, id).await?.0)
+        Ok(self.retriever.manifest(id).await?.0)
     }
 
-    /// The datanet record `id`, from the store or else from the first peer that has it
-    /// (verified, then stored), so a node that joined after the record was gossiped still
-    /// finds it.
+    /// The datanet record `id`, from the store or else from the first storage peer that has
+    /// it (verified by the fetch, then stored and followed), so a node that joined after the
+    /// record was gossiped still finds it.
     ///
     /// # Errors
     /// [`NodeError::UnknownDatanet`] when no peer has it, or a store error.
     pub async fn datanet(&self, id: DatanetId) -> Result<Datanet, NodeError> {
-        if let Some(datanet) = self.store.run(move |s| s.datanet(&id)).await? {
+        if let Some(datanet) = self.store().run(move |s| s.datanet(&id)).await? {
             return Ok(datanet);
         }
-        for peer in self.net.peers().await? {
-            let Ok(Response::Datanet(datanet)) =
-                self.net.request(peer, Request::GetDatanet(id)).await
-            else {
-                continue;
+        for peer in self.network().storage_peers().await? {
+            let datanet = match self.network().get_datanet(peer, id).await {
+                Ok(datanet) => datanet,
+                Err(e) => {
+                    tracing::debug!(%peer, datanet = %id, error = %e, "datanet not fetched");
+                    continue;
+                }
             };
-            if datanet.id() != id || datanet.verify().is_err() {
-                self.net.scores().record(peer, false);
-                continue;
-            }
-            let record = (*datanet).clone();
-            self.store.run(move |s| s.put_datanet(&record)).await?;
-            self.net.follow(id).await?;
-            self.net.emit(NetEvent::DatanetAdded(id));
-            return Ok(*datanet);
+            self.keep_datanet(&datanet).await?;
+            return Ok(datanet);
         }
         Err(NodeError::UnknownDatanet(id))
+    }
+
+    /// Stores a verified datanet record, follows its announcements and says so.
+    async fn keep_datanet(&self, datanet: &Datanet) -> Result<(), NodeError> {
+        let record = datanet.clone();
+        self.store().run(move |s| s.put_datanet(&record)).await?;
+        self.network().follow(datanet.id()).await?;
+        self.retriever
+            .events
+            .emit(NodeEvent::DatanetAdded(datanet.id()));
+        Ok(())
     }
 
     /// Creates a datanet owned by the contributor key: signs the record, stores it and
@@ -401,16 +432,13 @@ impl Node {
             owner: self.contributor.public(),
             policy,
             validator_set: Hash::default(),
-            created_ms: ingest::now_ms(),
+            created_ms: now_ms(),
             nonce: rand::random(),
         };
         let datanet = Datanet::sign(body, &self.contributor)
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
-        let record = datanet.clone();
-        self.store.run(move |s| s.put_datanet(&record)).await?;
-        self.net.follow(datanet.id()).await?;
-        self.net.emit(NetEvent::DatanetAdded(datanet.id()));
-        self.net.publish_datanet(datanet.to_bytes()).await?;
+        self.keep_datanet(&datanet).await?;
+        self.network().publish_datanet(&datanet).await?;
         Ok(datanet)
     }
 
@@ -423,12 +451,7 @@ impl Node {
         id: ContributionId,
         samples: usize,
     ) -> Result<Vec<SampleReport>, NodeError> {
-        let (_, headers) = retrieval::manifest(&self.net, &self.store, id).await?;
-        let mut reports = Vec::with_capacity(headers.len());
-        for header in &headers {
-            reports.push(sampling::sample(&self.net, header, samples, self.config.replicas).await);
-        }
-        Ok(reports)
+        self.verify(id, |_| samples).await
     }
 
     /// Samples every chunk of contribution `id`, `samples(k)` shares of a square of width
@@ -441,57 +464,47 @@ impl Node {
         id: ContributionId,
         samples: impl Fn(u16) -> usize,
     ) -> Result<Vec<SampleReport>, NodeError> {
-        let (_, headers) = retrieval::manifest(&self.net, &self.store, id).await?;
+        let (_, headers) = self.retriever.manifest(id).await?;
         let mut reports = Vec::with_capacity(headers.len());
         for header in &headers {
             let count = samples(header.params.k);
-            reports.push(sampling::sample(&self.net, header, count, self.config.replicas).await);
+            reports.push(
+                datanet_net::sampling::sample(self.network(), header, count, self.config.replicas)
+                    .await,
+            );
         }
         Ok(reports)
     }
 
-    /// Runs one repair pass now: rebuilds every column this node owes but lacks.
+    /// Runs one repair pass now: rebuilds every column this node owes but lacks. Stops early,
+    /// with what it did so far lost, when the node shuts down.
     ///
     /// # Errors
     /// A store or network error.
     pub async fn repair(&self) -> Result<RepairReport, NodeError> {
-        repair::repair_pass(&self.net, &self.store, self.config.replicas).await
+        self.cancel
+            .run_until_cancelled(repair::repair_pass(&self.retriever))
+            .await
+            .unwrap_or_else(|| Err(NodeError::Internal("the node is shutting down".into())))
     }
 
-    /// Stops in dependency order: the repairer (a user of the network) first, then the
-    /// network, then the store closes when the last handle drops.
-    pub async fn shutdown(mut self) {
+    /// Stops every task the node started and waits until all have ended; the store closes
+    /// when the last handle on it drops. Idempotent, and callable through an `Arc`.
+    pub async fn shutdown(&self) {
         self.cancel.cancel();
-        let _ = (&mut self.repairer).await;
-        let _ = (&mut self.worker).await;
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    /// Whether every task the node started has ended (after [`Node::shutdown`]).
+    pub fn is_stopped(&self) -> bool {
+        self.tasks.is_closed() && self.tasks.is_empty()
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
         self.cancel.cancel();
-    }
-}
-
-/// Repairs every `interval` until cancelled; a failed pass is logged and retried next time.
-async fn repair_loop(
-    net: NetHandle,
-    store: AsyncStore,
-    replicas: usize,
-    interval: Duration,
-    cancel: CancellationToken,
-) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            _ = ticks.tick() => {}
-        }
-        if let Err(e) = repair::repair_pass(&net, &store, replicas).await {
-            tracing::warn!(error = %e, "repair pass failed");
-        }
     }
 }
 
@@ -503,12 +516,12 @@ mod tests {
     fn shipped_configs_become_node_settings() {
         let devnet =
             Config::parse(include_str!("../../config/devnet.toml"), "devnet.toml", []).unwrap();
-        let node = NodeConfig::from_config(&devnet, PathBuf::from("/tmp/n")).unwrap();
+        let node = NodeConfig::from_config(&devnet).unwrap();
         assert_eq!(node.listen.len(), 2);
         assert_eq!(node.repair_interval, Duration::from_secs(2));
         let mut bad = Config::default();
         bad.network.bootstrap = vec!["not an address".into()];
-        let err = NodeConfig::from_config(&bad, PathBuf::from("/tmp/n")).unwrap_err();
+        let err = NodeConfig::from_config(&bad).unwrap_err();
         assert!(err.to_string().contains("network.bootstrap"));
     }
 }

@@ -4,13 +4,15 @@
 //! never takes more than one reconstruction's worth of bandwidth and CPU at once.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use datanet_net::custody::is_custodian;
 use datanet_protocol::{DaRoot, Line, SquareHeader};
-use datanet_storage::{AsyncStore, RepairItem};
+use datanet_storage::RepairItem;
+use tokio_util::sync::CancellationToken;
 
-use crate::custody::is_custodian;
-use crate::net::{NetEvent, NetHandle};
-use crate::retrieval::fetch_square;
+use crate::events::NodeEvent;
+use crate::retrieval::Retriever;
 use crate::NodeError;
 
 /// What one repair pass did.
@@ -24,19 +26,52 @@ pub struct RepairReport {
     pub unavailable: Vec<DaRoot>,
 }
 
+/// Repairs every `interval` until cancelled; a failed pass is logged and retried next time,
+/// and a pass under way stops as soon as `cancel` fires.
+pub(crate) async fn repair_loop(
+    retriever: Retriever,
+    interval: Duration,
+    cancel: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        match cancel.run_until_cancelled(repair_pass(&retriever)).await {
+            Some(Ok(report)) if report.repaired > 0 || !report.unavailable.is_empty() => {
+                tracing::info!(
+                    repaired = report.repaired,
+                    unavailable = report.unavailable.len(),
+                    "repair pass"
+                );
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => tracing::warn!(error = %e, "repair pass failed"),
+            None => break,
+        }
+    }
+}
+
 /// Checks every square of every stored contribution and rebuilds the columns this node owes
 /// but lacks.
 ///
 /// # Errors
 /// A store or network error that stops the pass; squares that are merely unavailable are
 /// listed in the report instead.
-pub(crate) async fn repair_pass(
-    net: &NetHandle,
-    store: &AsyncStore,
-    replicas: usize,
-) -> Result<RepairReport, NodeError> {
+pub(crate) async fn repair_pass(retriever: &Retriever) -> Result<RepairReport, NodeError> {
+    let Retriever {
+        net,
+        store,
+        events,
+        replicas,
+    } = retriever;
+    let replicas = *replicas;
     let local = net.local_peer_id();
-    let mut peers = net.peers().await?;
+    let mut peers = net.storage_peers().await?;
     peers.push(local);
     let headers: Vec<SquareHeader> = store
         .run(|s| {
@@ -76,9 +111,9 @@ pub(crate) async fn repair_pass(
         if missing.is_empty() {
             continue;
         }
-        let square = match fetch_square(net, store, header.clone(), replicas).await {
+        let square = match retriever.square(header.clone()).await {
             Ok(square) => square,
-            Err(NodeError::Unavailable { .. }) => {
+            Err(NodeError::SquareUnavailable { .. }) => {
                 report.unavailable.push(root);
                 continue;
             }
@@ -92,7 +127,7 @@ pub(crate) async fn repair_pass(
         report.repaired += lines.len();
         store.run(move |s| s.put_columns(&header, &lines)).await?;
         for index in missing {
-            net.emit(NetEvent::ColumnStored {
+            events.emit(NodeEvent::ColumnStored {
                 da_root: root,
                 index,
             });

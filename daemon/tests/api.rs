@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::{payload, start, TestNode};
 use datanet_daemon::api::{self, Api, ApiConfig};
-use datanet_daemon::{Node, NodeConfig};
-use datanet_storage::Store;
+use datanet_daemon::Node;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,13 +30,18 @@ struct Daemon {
 
 impl Daemon {
     async fn start(timeout: Duration, uploads: usize, tcp_token: Option<&str>) -> Daemon {
-        let home = tempfile::tempdir().unwrap();
-        let store = Store::open(&home.path().join("store")).unwrap();
-        let node = Arc::new(
-            Node::start(NodeConfig::local(home.path().to_path_buf()), store)
-                .await
-                .unwrap(),
-        );
+        Self::serve(start().await, timeout, uploads, tcp_token).await
+    }
+
+    /// Serves the API of `node` on a socket in its home.
+    async fn serve(
+        node: TestNode,
+        timeout: Duration,
+        uploads: usize,
+        tcp_token: Option<&str>,
+    ) -> Daemon {
+        let TestNode { node, home } = node;
+        let node = Arc::new(node);
         let socket = home.path().join("datanet.sock");
         let staging = home.path().join("uploads");
         let cancel = CancellationToken::new();
@@ -168,10 +175,6 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&raw[line_end + 2..line_end + 2 + size]);
         raw = &raw[line_end + 2 + size + 2..];
     }
-}
-
-fn payload(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
 fn error_code(json: &Value) -> &str {
@@ -469,15 +472,9 @@ async fn the_tcp_listener_requires_the_bearer_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_daemon_cannot_take_a_live_socket() {
     let daemon = Daemon::start(Duration::from_secs(30), 1, None).await;
-    let home = tempfile::tempdir().unwrap();
-    let store = Store::open(&home.path().join("store")).unwrap();
-    let other = Arc::new(
-        Node::start(NodeConfig::local(home.path().to_path_buf()), store)
-            .await
-            .unwrap(),
-    );
+    let TestNode { node: other, home } = start().await;
     let err = api::serve(
-        other,
+        Arc::new(other),
         ApiConfig {
             socket: daemon.socket.clone(),
             tcp: None,

@@ -4,91 +4,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use datanet_daemon::custody::custodians;
-use datanet_daemon::net::{NetEvent, PeerId};
-use datanet_daemon::{Node, NodeConfig, NodeError};
+use common::{connect, mesh, open_datanet, payload, start, wait_for_node_event, TestNode, WAIT};
+use datanet_daemon::{Node, NodeError, NodeEvent};
+use datanet_net::custody::custodians;
+use datanet_net::test_utils::wait_for;
+use datanet_net::{NetEvent, PeerId};
 use datanet_protocol::chunking::MAX_CHUNK_LEN;
-use datanet_protocol::hash::{hash, Domain};
-use datanet_protocol::DatanetId;
-use datanet_storage::Store;
-use tempfile::TempDir;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct TestNode {
-    node: Node,
-    _home: TempDir,
-}
-
-/// A node on loopback whose background repair runs every `repair_every`.
-async fn start_with(repair_every: Duration) -> TestNode {
-    let home = tempfile::tempdir().unwrap();
-    let store = Store::open(&home.path().join("store")).unwrap();
-    let mut config = NodeConfig::local(home.path().to_path_buf());
-    config.repair_interval = repair_every;
-    let node = Node::start(config, store).await.unwrap();
-    TestNode { node, _home: home }
-}
-
-/// A node whose background repair stays out of the way of what a test checks.
-async fn start() -> TestNode {
-    start_with(Duration::from_secs(3600)).await
-}
-
-/// Connects `new` to every node in `others` and waits until both ends see each connection.
-async fn connect(new: &Node, others: &[&Node]) {
-    let mut events = new.events();
-    let want: BTreeSet<PeerId> = others.iter().map(|n| n.peer_id()).collect();
-    for other in others {
-        let address = other.listen_addrs().await.unwrap()[0].clone();
-        new.dial(address).await.unwrap();
-    }
-    tokio::time::timeout(WAIT, async {
-        let mut seen: BTreeSet<PeerId> = new.peers().await.unwrap().into_iter().collect();
-        while !want.is_subset(&seen) {
-            if let Ok(NetEvent::PeerConnected(p)) = events.recv().await {
-                seen.insert(p);
-            }
-        }
-    })
-    .await
-    .expect("peers connected");
-    for other in others {
-        tokio::time::timeout(WAIT, async {
-            let mut events = other.events();
-            while !other.peers().await.unwrap().contains(&new.peer_id()) {
-                let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-            }
-        })
-        .await
-        .expect("reverse connection seen");
-    }
-}
-
-async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> {
-    let mut nodes: Vec<TestNode> = Vec::new();
-    for _ in 0..count {
-        let node = start_with(repair_every).await;
-        let others: Vec<&Node> = nodes.iter().map(|n| &n.node).collect();
-        connect(&node.node, &others).await;
-        nodes.push(node);
-    }
-    nodes
-}
-
-fn payload(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u64).wrapping_mul(2_654_435_761) as u8 ^ (i >> 13) as u8)
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withheld() {
     let mut storage = mesh(5, Duration::from_secs(3600)).await;
-    let datanet = DatanetId(hash(Domain::Datanet, b"network test"));
+    let datanet = open_datanet(&storage[0].node, "network test").await;
     let data = payload(MAX_CHUNK_LEN + 1);
     let report = storage[0]
         .node
@@ -115,7 +46,7 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
         (m, id)
     };
     for entry in &manifest.body().chunks {
-        let width = if entry.k == 128 { 256 } else { 2 * entry.k };
+        let width = 2 * entry.k;
         for c in 0..width {
             for custodian in custodians(&peers, c, 2) {
                 let node = storage
@@ -152,21 +83,19 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
         node.node.shutdown().await;
     }
     assert_eq!(storage.len(), 3);
-    let mut events = reader.node.events();
-    tokio::time::timeout(WAIT, async {
-        while reader
-            .node
-            .peers()
-            .await
-            .unwrap()
-            .iter()
-            .any(|p| stopped.contains(p))
-        {
-            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-        }
-    })
-    .await
-    .expect("stopped peers disconnect");
+    let mut events = reader.node.net_events();
+    let mut gone: BTreeSet<PeerId> = stopped.iter().copied().collect();
+    let connected: BTreeSet<PeerId> = reader.node.peers().await.unwrap().into_iter().collect();
+    gone.retain(|p| connected.contains(p));
+    while !gone.is_empty() {
+        wait_for(&mut events, WAIT, |e| match e {
+            NetEvent::PeerDisconnected(p) => Some(p),
+            _ => None,
+        })
+        .await
+        .map(|p| gone.remove(&p))
+        .expect("stopped peers disconnect");
+    }
     let still = reader.node.get(report.contribution).await.unwrap();
     assert!(still == data, "bytes differ after two custodians stopped");
     for node in storage.iter().map(|n| &n.node).chain([&reader.node]) {
@@ -184,7 +113,7 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn withheld_data_is_reported_unavailable_by_get_and_by_sampling() {
     let mut storage = mesh(5, Duration::from_secs(3600)).await;
-    let datanet = DatanetId(hash(Domain::Datanet, b"withholding test"));
+    let datanet = open_datanet(&storage[0].node, "withholding test").await;
     let report = storage[0]
         .node
         .contribute(datanet, payload(MAX_CHUNK_LEN), "application/octet-stream")
@@ -226,7 +155,7 @@ async fn withheld_data_is_reported_unavailable_by_get_and_by_sampling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
     let nodes = mesh(4, Duration::from_millis(300)).await;
-    let datanet = DatanetId(hash(Domain::Datanet, b"repair test"));
+    let datanet = open_datanet(&nodes[0].node, "repair test").await;
     let report = nodes[0]
         .node
         .contribute(datanet, payload(300_000), "application/octet-stream")
@@ -256,17 +185,14 @@ async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
         .column(&root, 3)
         .unwrap()
         .is_none());
-    tokio::time::timeout(WAIT, async {
-        loop {
-            if let Ok(NetEvent::ColumnStored { da_root, index: 3 }) = events.recv().await {
-                if da_root == root {
-                    break;
-                }
-            }
-        }
+    wait_for_node_event(&mut events, |e| {
+        (e == NodeEvent::ColumnStored {
+            da_root: root,
+            index: 3,
+        })
+        .then_some(())
     })
-    .await
-    .expect("column repaired in time");
+    .await;
     let line = custodian
         .store()
         .blocking()
@@ -308,8 +234,8 @@ async fn announcements_reach_the_nodes_that_follow_their_datanet_only() {
     connect(&follower.node, &[&owner.node]).await;
     connect(&stranger.node, &[&owner.node, &follower.node]).await;
     follower.node.datanet(datanet.id()).await.unwrap();
-    let mut follower_events = follower.node.events();
-    let mut stranger_events = stranger.node.events();
+    let mut follower_events = follower.node.net_events();
+    let mut stranger_events = stranger.node.net_events();
 
     let heard = tokio::time::timeout(WAIT, async {
         for attempt in 0u8.. {
@@ -324,8 +250,8 @@ async fn announcements_reach_the_nodes_that_follow_their_datanet_only() {
                 .unwrap();
             let wait = tokio::time::timeout(Duration::from_secs(2), async {
                 loop {
-                    if let Ok(NetEvent::Announced(id)) = follower_events.recv().await {
-                        if id == report.contribution {
+                    if let Ok(NetEvent::Announced(manifest)) = follower_events.recv().await {
+                        if manifest.id() == report.contribution {
                             return;
                         }
                     }

@@ -3,7 +3,8 @@
 //! Pure and synchronous: ids and domain-separated BLAKE3 hashing, the canonical byte
 //! encoding, Merkle trees, the 2D Reed-Solomon extended square with its DA root and share
 //! proofs, reconstruction, bad-encoding fraud proofs, sampling math, and ed25519-signed
-//! manifests, attestations and quorum certificates. `docs/protocol.md` describes every
+//! manifests, attestations and quorum certificates, and the request-response messages nodes
+//! exchange with their limits. `docs/protocol.md` describes every
 //! encoding byte by byte.
 //!
 //! ```
@@ -25,6 +26,7 @@ pub mod merkle;
 pub mod sampling;
 pub mod signed;
 pub mod square;
+pub mod wire;
 
 pub use codec::{CodecError, CodecId, ErasureCode};
 pub use encoding::{Decode, DecodeError, Encode};

@@ -69,16 +69,36 @@ impl From<NodeError> for ApiError {
                 Self::not_found(message)
             }
             NodeError::Invalid(_) => Self::bad_request(message),
-            NodeError::Unavailable { .. } => {
+            NodeError::Policy(violation) => Self::from(violation),
+            NodeError::Unavailable { .. } | NodeError::SquareUnavailable { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
             }
-            NodeError::BadEncoding(_) | NodeError::ChunkMismatch(_) => {
+            NodeError::BadEncoding(_)
+            | NodeError::ChunkMismatch(_)
+            | NodeError::PayloadMismatch(_) => {
                 Self::new(StatusCode::BAD_GATEWAY, "bad_data", message)
             }
             NodeError::Store(datanet_storage::StoreError::DiskFull { .. }) => {
                 Self::new(StatusCode::INSUFFICIENT_STORAGE, "disk_full", message)
             }
             _ => Self::internal(message),
+        }
+    }
+}
+
+impl From<datanet_policy::Violation> for ApiError {
+    fn from(violation: datanet_policy::Violation) -> Self {
+        let message = violation.to_string();
+        match violation {
+            datanet_policy::Violation::MediaType { .. } => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message,
+            ),
+            datanet_policy::Violation::TooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
+            datanet_policy::Violation::Empty => Self::bad_request(message),
         }
     }
 }

@@ -1,12 +1,15 @@
-//! Server-sent events: the node's network events and the progress of uploads, as JSON objects
-//! with a `type` field, on one broadcast channel that `/v1/events` subscribers read.
+//! Server-sent events: the node's own events, the network's peer and announcement events, and
+//! the progress of uploads, as JSON objects with a `type` field, on one broadcast channel
+//! that `/v1/events` subscribers read.
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::net::NetEvent;
-use crate::Progress;
+use datanet_net::NetEvent;
+use tokio_util::task::TaskTracker;
+
+use crate::{NodeEvent, Progress};
 
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
 const BUFFER: usize = 1024;
@@ -61,25 +64,33 @@ pub enum ApiEvent {
 }
 
 impl ApiEvent {
-    /// The event for a network event.
-    fn of(event: NetEvent) -> Self {
-        match event {
+    /// The event for a network event, if subscribers are told of it (verified fraud proofs
+    /// and datanet records reach them as the node events their storing raises).
+    fn of_net(event: NetEvent) -> Option<Self> {
+        Some(match event {
             NetEvent::PeerConnected(p) => ApiEvent::PeerConnected {
                 peer_id: p.to_string(),
             },
             NetEvent::PeerDisconnected(p) => ApiEvent::PeerDisconnected {
                 peer_id: p.to_string(),
             },
-            NetEvent::Announced(c) => ApiEvent::Announced {
-                contribution: c.to_string(),
+            NetEvent::Announced(manifest) => ApiEvent::Announced {
+                contribution: manifest.id().to_string(),
             },
-            NetEvent::DatanetAdded(d) => ApiEvent::DatanetAdded {
+            NetEvent::StoragePeer(_) | NetEvent::Fraud(_) | NetEvent::Datanet(_) => return None,
+        })
+    }
+
+    /// The event for a node event.
+    fn of_node(event: NodeEvent) -> Self {
+        match event {
+            NodeEvent::DatanetAdded(d) => ApiEvent::DatanetAdded {
                 datanet: d.to_string(),
             },
-            NetEvent::ChunkInvalid(r) => ApiEvent::ChunkInvalid {
+            NodeEvent::ChunkInvalid(r) => ApiEvent::ChunkInvalid {
                 da_root: r.to_string(),
             },
-            NetEvent::ColumnStored { da_root, index } => ApiEvent::ColumnStored {
+            NodeEvent::ColumnStored { da_root, index } => ApiEvent::ColumnStored {
                 da_root: da_root.to_string(),
                 index,
             },
@@ -101,27 +112,40 @@ impl ApiEvent {
     }
 }
 
-/// The channel subscribers read, fed by the node's events until `cancel`.
+/// The channel subscribers read, fed by the node's and the network's events until
+/// `cancel`, by a task on `tasks`.
 pub(crate) fn channel(
-    mut node_events: broadcast::Receiver<NetEvent>,
+    mut node_events: broadcast::Receiver<NodeEvent>,
+    mut net_events: broadcast::Receiver<NetEvent>,
+    tasks: &TaskTracker,
     cancel: CancellationToken,
 ) -> broadcast::Sender<ApiEvent> {
     let (tx, _) = broadcast::channel(BUFFER);
     let forward = tx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         loop {
             let event = tokio::select! {
                 _ = cancel.cancelled() => break,
-                event = node_events.recv() => event,
+                event = node_events.recv() => received(event).map(|e| e.map(ApiEvent::of_node)),
+                event = net_events.recv() => received(event).map(|e| e.and_then(ApiEvent::of_net)),
             };
             match event {
-                Ok(event) => {
-                    let _ = forward.send(ApiEvent::of(event));
+                Some(Some(event)) => {
+                    let _ = forward.send(event);
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => break,
+                Some(None) => {}
+                None => break,
             }
         }
     });
     tx
+}
+
+/// A received event (`None` inside when some were missed), or `None` once the channel closed.
+fn received<T>(event: Result<T, broadcast::error::RecvError>) -> Option<Option<T>> {
+    match event {
+        Ok(event) => Some(Some(event)),
+        Err(broadcast::error::RecvError::Lagged(_)) => Some(None),
+        Err(broadcast::error::RecvError::Closed) => None,
+    }
 }

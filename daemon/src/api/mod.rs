@@ -29,7 +29,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{broadcast, Semaphore};
-use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -61,6 +61,7 @@ pub struct ApiConfig {
 /// What every handler shares.
 pub(crate) struct ApiState {
     node: Arc<Node>,
+    cancel: CancellationToken,
     uploads: Arc<Semaphore>,
     max_uploads: usize,
     events: broadcast::Sender<ApiEvent>,
@@ -86,7 +87,7 @@ pub enum ServeError {
 /// The running API.
 #[derive(Debug)]
 pub struct Api {
-    tasks: Vec<JoinHandle<()>>,
+    tasks: TaskTracker,
     socket: PathBuf,
     tcp: Option<SocketAddr>,
 }
@@ -97,12 +98,12 @@ impl Api {
         self.tcp
     }
 
-    /// Waits until the listeners have stopped (after their cancellation) and removes the
-    /// socket file.
+    /// Waits until the listeners and every connection have ended (after their cancellation:
+    /// a connection gets [`SHUTDOWN_GRACE`] to finish its request, an event stream ends at
+    /// once) and removes the socket file.
     pub async fn stopped(self) {
-        for task in self.tasks {
-            let _ = task.await;
-        }
+        self.tasks.close();
+        self.tasks.wait().await;
         let _ = std::fs::remove_file(&self.socket);
     }
 }
@@ -116,9 +117,11 @@ pub async fn serve(
     config: ApiConfig,
     cancel: CancellationToken,
 ) -> Result<Api, ServeError> {
-    let events = events::channel(node.events(), cancel.clone());
+    let tasks = TaskTracker::new();
+    let events = events::channel(node.events(), node.net_events(), &tasks, cancel.clone());
     let state = Arc::new(ApiState {
         node,
+        cancel: cancel.clone(),
         uploads: Arc::new(Semaphore::new(config.max_concurrent_uploads)),
         max_uploads: config.max_concurrent_uploads,
         events,
@@ -131,7 +134,7 @@ pub async fn serve(
     });
     let router = router(Arc::clone(&state));
     let unix = bind_unix(&config.socket).await?;
-    let mut tasks = vec![tokio::spawn(accept(unix, router.clone(), cancel.clone()))];
+    tasks.spawn(accept(unix, router.clone(), tasks.clone(), cancel.clone()));
     let mut tcp_addr = None;
     if let Some((addr, token)) = config.tcp {
         let listener = TcpListener::bind(addr)
@@ -140,7 +143,7 @@ pub async fn serve(
         tcp_addr = listener.local_addr().ok();
         let token = Arc::new(format!("Bearer {token}"));
         let guarded = router.layer(middleware::from_fn_with_state(token, require_token));
-        tasks.push(tokio::spawn(accept(listener, guarded, cancel)));
+        tasks.spawn(accept(listener, guarded, tasks.clone(), cancel));
     }
     Ok(Api {
         tasks,
@@ -243,13 +246,18 @@ async fn bind_unix(path: &Path) -> Result<UnixListener, ServeError> {
     Ok(listener)
 }
 
-/// Accepts connections until `cancel`, each served on its own task.
-async fn accept<L: Listener>(mut listener: L, router: Router, cancel: CancellationToken) {
+/// Accepts connections until `cancel`, each served on its own task in `tasks`.
+async fn accept<L: Listener>(
+    mut listener: L,
+    router: Router,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
             (stream, _) = listener.accept() => {
-                tokio::spawn(serve_connection(stream, router.clone(), cancel.clone()));
+                tasks.spawn(serve_connection(stream, router.clone(), cancel.clone()));
             }
         }
     }

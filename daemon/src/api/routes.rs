@@ -27,7 +27,7 @@ use super::views::{
     ChunkSampleView, CreateDatanet, PeerView, StatusView, VerifyRequest, VerifyView,
 };
 use super::ApiState;
-use crate::{Payload, MAX_CONTRIBUTION_BYTES};
+use crate::Payload;
 
 type Shared = State<Arc<ApiState>>;
 
@@ -156,17 +156,8 @@ pub(crate) async fn contribute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream")
         .to_owned();
-    if !policy.media_types.is_empty() && !policy.media_types.contains(&media_type) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!(
-                "datanet {id} accepts {}, not {media_type}",
-                policy.media_types.join(", ")
-            ),
-        ));
-    }
-    let limit = policy.max_contribution_bytes.min(MAX_CONTRIBUTION_BYTES);
+    datanet_policy::check_media_type(policy, &media_type)?;
+    let limit = datanet_policy::size_limit(policy);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -185,9 +176,6 @@ pub(crate) async fn contribute(
         ));
     };
     let staged = stage(&state.staging, body, limit, state.idle).await?;
-    if staged.len() == 0 {
-        return Err(ApiError::bad_request("the payload is empty"));
-    }
     let upload = state.upload_seq.fetch_add(1, Ordering::Relaxed);
     let events = state.events.clone();
     let report = state
@@ -378,10 +366,12 @@ pub(crate) async fn verify(
 pub(crate) async fn events(
     State(state): Shared,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(state.events.subscribe()).filter_map(|e| async move {
-        let event = e.ok()?;
-        Event::default().json_data(&event).ok().map(Ok)
-    });
+    let stream = BroadcastStream::new(state.events.subscribe())
+        .filter_map(|e| async move {
+            let event = e.ok()?;
+            Event::default().json_data(&event).ok().map(Ok)
+        })
+        .take_until(state.cancel.clone().cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

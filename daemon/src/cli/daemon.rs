@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::home::{load_config, STAGING_DIR, STORE_DIR, TOKEN_FILE};
 use super::CliError;
 use crate::api::{self, ApiConfig};
-use crate::{Node, NodeConfig};
+use crate::{Node, NodeConfig, NodeKeys};
 
 /// Runs the daemon of `home` until SIGINT or SIGTERM.
 pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
@@ -27,8 +27,9 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
     let store = Store::open(&home.join(STORE_DIR)).map_err(|e| {
         CliError::Other(format!("cannot open the store in {}: {e}", home.display()))
     })?;
-    let node_config = NodeConfig::from_config(&config, home.to_path_buf())?;
-    let node = Arc::new(Node::start(node_config, store).await?);
+    let node_config = NodeConfig::from_config(&config)?;
+    let keys = NodeKeys::load_or_create(home)?;
+    let node = Arc::new(Node::start(node_config, keys, store).await?);
     let cancel = CancellationToken::new();
     let socket = home.join(&config.api.socket);
     let api = api::serve(
@@ -67,10 +68,7 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
     cancel.cancel();
     api.stopped().await;
     let _ = collector.await;
-    match Arc::try_unwrap(node) {
-        Ok(node) => node.shutdown().await,
-        Err(node) => drop(node),
-    }
+    node.shutdown().await;
     eprintln!("stopped");
     Ok(())
 }

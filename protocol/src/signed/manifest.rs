@@ -5,12 +5,16 @@ use crate::codec::CodecId;
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use crate::hash::{hash, Domain, Hash};
 use crate::ids::{ChunkId, ContributionId, DaRoot, DatanetId};
-use crate::square::{ExtendedSquare, SquareParams};
+use crate::square::{ExtendedSquare, SquareHeader, SquareParams};
 
 use super::{PublicKey, Signable, Signed};
 
-/// The most chunks one manifest lists: 64 GiB of payload.
-pub const MAX_CHUNKS: usize = 8192;
+/// The most chunks one manifest lists. A manifest travels with the header of every chunk, and
+/// the wire carries at most this many headers in one message.
+pub const MAX_CHUNKS: usize = 512;
+/// The largest payload one manifest describes: [`MAX_CHUNKS`] chunks of
+/// [`chunking::MAX_CHUNK_LEN`] bytes, 4 GiB.
+pub const MAX_CONTRIBUTION_BYTES: u64 = MAX_CHUNKS as u64 * chunking::MAX_CHUNK_LEN as u64;
 /// The longest media type, in bytes.
 pub const MAX_MEDIA_TYPE: usize = 127;
 /// The most metadata entries.
@@ -86,6 +90,12 @@ pub enum ManifestError {
     /// A field is empty, too long, or metadata keys are not strictly ascending.
     #[error("{0}")]
     Field(String),
+    /// The contributor's signature does not verify.
+    #[error("signature: {0}")]
+    Signature(#[from] super::SignatureError),
+    /// The square headers given with the manifest do not match its chunks.
+    #[error("{0}")]
+    Headers(String),
 }
 
 /// What a contributor signs about a contribution.
@@ -120,6 +130,35 @@ impl Manifest {
     /// The contribution id: the hash of the signed manifest's encoding.
     pub fn id(&self) -> ContributionId {
         ContributionId(hash(Domain::Contribution, &self.to_bytes()))
+    }
+
+    /// The check every holder of a manifest and its square headers runs before trusting
+    /// them (a store before keeping them, a fetch before handing them on): the body follows
+    /// the manifest rules, the signature verifies, and there is one header per chunk whose DA
+    /// root and parameters are that chunk's.
+    ///
+    /// # Errors
+    /// The first rule broken.
+    pub fn check_headers(&self, headers: &[SquareHeader]) -> Result<(), ManifestError> {
+        let body = self.body();
+        body.validate()?;
+        self.verify()?;
+        if headers.len() != body.chunks.len() {
+            return Err(ManifestError::Headers(format!(
+                "{} headers for {} chunks",
+                headers.len(),
+                body.chunks.len()
+            )));
+        }
+        for (i, (chunk, header)) in body.chunks.iter().zip(headers).enumerate() {
+            if header.da_root() != chunk.da_root || Some(header.params) != body.chunk_params(i) {
+                return Err(ManifestError::Headers(format!(
+                    "header {i} does not match chunk {}",
+                    chunk.id
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -29,31 +29,16 @@ impl Store {
         headers: &[SquareHeader],
         columns: &[(DaRoot, Line)],
     ) -> Result<ContributionId, StoreError> {
-        let body = manifest.body();
-        body.validate()
-            .map_err(|e| StoreError::Invalid(format!("manifest: {e}")))?;
         manifest
-            .verify()
+            .check_headers(headers)
             .map_err(|e| StoreError::Invalid(format!("manifest: {e}")))?;
-        if headers.len() != body.chunks.len() {
-            return Err(StoreError::Invalid(format!(
-                "{} headers for {} chunks",
-                headers.len(),
-                body.chunks.len()
-            )));
-        }
+        let body = manifest.body();
         let id = manifest.id();
         let mut ops = vec![
             Op::Put(key(Kind::Manifest, &[&id.0 .0]), manifest.to_bytes()),
             Op::Put(key(Kind::Pin, &[&id.0 .0]), Vec::new()),
         ];
-        for (i, (chunk, header)) in body.chunks.iter().zip(headers).enumerate() {
-            if header.da_root() != chunk.da_root || Some(header.params) != body.chunk_params(i) {
-                return Err(StoreError::Invalid(format!(
-                    "header {i} does not match chunk {}",
-                    chunk.id
-                )));
-            }
+        for (chunk, header) in body.chunks.iter().zip(headers) {
             ops.push(Op::Put(
                 key(Kind::Header, &[&chunk.da_root.0 .0]),
                 header.to_bytes(),

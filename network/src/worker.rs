@@ -1,80 +1,74 @@
 //! The network worker: owns the swarm, turns handle commands into swarm calls and swarm
-//! events into domain events, and hands inbound requests to the server. One `select!`,
-//! cancellation first; a failure handling one event is logged and the loop goes on.
+//! events into [`NetEvent`]s, hands inbound requests out to whoever answers them and gossip
+//! to the validator. One `select!`, cancellation first; a failure handling one event is
+//! logged and the loop goes on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datanet_protocol::encoding::Decode;
-use datanet_protocol::{Datanet, DatanetId, Manifest};
-use datanet_storage::AsyncStore;
+use datanet_protocol::wire::{Request, Response};
 use futures::StreamExt;
-use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::{DialError, SwarmEvent};
-use libp2p::{gossipsub, identify, identity, noise, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{gossipsub, identify, noise, tcp, yamux, Multiaddr, PeerId, Swarm};
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use super::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
-use super::budget::{Budget, Held, INBOUND_BYTES};
-use super::serve::{Record, Server};
-use super::wire::{FraudNotice, Request, Response};
-use super::{Command, NetError, NetEvent, NetHandle, NetStats};
+use crate::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
+use crate::budget::{Budget, INBOUND_BYTES};
+use crate::codec::PROTOCOL;
+use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
+use crate::handle::Command;
+use crate::inbound::Responder;
+use crate::{
+    InboundRequest, NetConfig, NetError, NetEvent, NetHandle, NetStats, RequestFailure, Role,
+};
 
 /// Commands queued from handles before senders wait.
 const COMMAND_QUEUE: usize = 256;
-/// Inbound requests queued for the server before new ones are refused.
-const INBOUND_QUEUE: usize = 512;
-/// Domain events buffered per subscriber; a slow subscriber misses the oldest.
+/// Inbound requests queued for the answering side before new ones are refused.
+pub(crate) const INBOUND_QUEUE: usize = 512;
+/// Events buffered per subscriber; a slow subscriber misses the oldest.
 const EVENT_BUFFER: usize = 1024;
-/// The prefix of each datanet's gossip topic of manifest announcements; the datanet id in
-/// hex follows it.
-const ANNOUNCE_PREFIX: &str = "/datanet/announce/1/";
-/// The gossip topic of bad-encoding fraud proofs.
-pub(crate) const FRAUD_TOPIC: &str = "/datanet/fraud/1";
-/// The gossip topic of signed datanet records.
-pub(crate) const DATANET_TOPIC: &str = "/datanet/datanets/1";
-/// Verified gossiped records queued for the server to store.
-const RECORD_QUEUE: usize = 64;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
-
-/// An inbound request waiting for the server, with its share of the inbound byte budget.
-pub(crate) struct Inbound {
-    pub(crate) request: Request,
-    pub(crate) channel: ResponseChannel<Response>,
-    pub(crate) held: Held,
-}
 
 struct Worker {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
-    inbound: mpsc::Sender<Inbound>,
+    inbound: Option<mpsc::Sender<InboundRequest>>,
     inbound_bytes: Budget,
-    records: mpsc::Sender<Record>,
+    responses_tx: mpsc::Sender<(ResponseChannel<Response>, Response)>,
     responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
+    gossip: mpsc::Sender<Unvalidated>,
     events: broadcast::Sender<NetEvent>,
     stats: Arc<NetStats>,
     pending: HashMap<OutboundRequestId, Reply<Response>>,
     dials: HashMap<PeerId, Vec<Reply<()>>>,
     connected: HashSet<PeerId>,
+    storage: HashSet<PeerId>,
     cancel: CancellationToken,
 }
 
-/// Starts the swarm on `listen` and its worker; returns the handle and the worker's task.
+/// Starts the swarm of `config` and its tasks on `tasks`, until `cancel`. Returns the handle
+/// and, for a storage node, the inbound requests it must answer.
 ///
 /// # Errors
 /// [`NetError::Listen`] when an address cannot be listened on.
-pub(crate) fn spawn(
-    key: identity::Keypair,
-    listen: &[Multiaddr],
-    request_timeout: Duration,
-    store: AsyncStore,
+pub fn spawn(
+    config: NetConfig,
+    tasks: &TaskTracker,
     cancel: CancellationToken,
-) -> Result<(NetHandle, JoinHandle<()>), NetError> {
+) -> Result<(NetHandle, Option<mpsc::Receiver<InboundRequest>>), NetError> {
+    let NetConfig {
+        key,
+        role,
+        listen,
+        request_timeout,
+    } = config;
     let local = key.public().to_peer_id();
     let stats = Arc::new(NetStats::default());
     let codec_stats = Arc::clone(&stats);
@@ -88,60 +82,67 @@ pub(crate) fn spawn(
         )
         .map_err(|e| build_error(e.to_string()))?
         .with_quic()
-        .with_behaviour(|key| Behaviour::new(key, codec_stats, request_timeout))
+        .with_behaviour(|key| Behaviour::new(key, role, codec_stats, request_timeout))
         .map_err(|e| build_error(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
         .build();
-    for address in listen {
+    for address in &listen {
         swarm
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    let known = store.blocking().datanets().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
-        Vec::new()
-    });
-    let followed = known.iter().map(|datanet| announce_topic(datanet.id()));
-    for topic in [FRAUD_TOPIC.to_owned(), DATANET_TOPIC.to_owned()]
-        .into_iter()
-        .chain(followed)
-    {
+    for topic in [Topic::Fraud, Topic::Datanets] {
         swarm
             .behaviour_mut()
             .domain
             .gossip
-            .subscribe(&gossipsub::IdentTopic::new(topic))
+            .subscribe(&topic.ident())
             .map_err(|e| build_error(e.to_string()))?;
     }
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
-    let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
+    let (inbound, inbound_rx) = match role {
+        Role::Storage => {
+            let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
+            (Some(tx), Some(rx))
+        }
+        Role::Light => (None, None),
+    };
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
-    let (records, records_rx) = mpsc::channel(RECORD_QUEUE);
+    let (gossip, unvalidated) = mpsc::channel(VALIDATION_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
-    let server = Server::new(store, events.clone(), Arc::clone(&stats));
-    tokio::spawn(server.run(inbound_rx, records_rx, responses_tx, cancel.clone()));
+    let validator = Validator {
+        messages: unvalidated,
+        verdicts: commands_tx.clone(),
+        events: events.clone(),
+        stats: Arc::clone(&stats),
+    };
+    tasks.spawn(validator.run(cancel.clone()));
     let worker = Worker {
         swarm,
         commands,
         inbound,
         inbound_bytes: Budget::new(INBOUND_BYTES),
-        records,
+        responses_tx,
         responses,
+        gossip,
         events: events.clone(),
         stats: Arc::clone(&stats),
         pending: HashMap::new(),
         dials: HashMap::new(),
         connected: HashSet::new(),
+        storage: HashSet::new(),
         cancel,
     };
+    tasks.spawn(worker.run());
     let handle = NetHandle {
         commands: commands_tx,
         events,
         local,
+        role,
         stats,
         scores: Arc::default(),
     };
-    Ok((handle, tokio::spawn(worker.run())))
+    Ok((handle, inbound_rx))
 }
 
 impl Worker {
@@ -194,16 +195,25 @@ impl Worker {
             Command::Peers(reply) => {
                 let _ = reply.send(self.connected.iter().copied().collect());
             }
+            Command::StoragePeers(reply) => {
+                let _ = reply.send(self.storage.iter().copied().collect());
+            }
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
-            Command::Announce { datanet, manifest } => {
-                self.follow(datanet);
-                self.publish(&announce_topic(datanet), manifest);
+            Command::Publish(topic, data) => self.publish(topic, data),
+            Command::Follow(datanet) => self.follow(Topic::Announce(datanet)),
+            Command::Validated {
+                id,
+                source,
+                acceptance,
+            } => {
+                self.swarm
+                    .behaviour_mut()
+                    .domain
+                    .gossip
+                    .report_message_validation_result(&id, &source, acceptance);
             }
-            Command::Follow(datanet) => self.follow(datanet),
-            Command::PublishFraud(data) => self.publish(FRAUD_TOPIC, data),
-            Command::PublishDatanet(data) => self.publish(DATANET_TOPIC, data),
         }
     }
 
@@ -229,6 +239,7 @@ impl Worker {
                 num_established: 0,
                 ..
             } if self.connected.remove(&peer_id) => {
+                self.storage.remove(&peer_id);
                 let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError {
@@ -246,15 +257,7 @@ impl Worker {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Infra(InfraEvent::Identify(
                 identify::Event::Received { peer_id, info, .. },
-            ))) => {
-                for address in info.listen_addrs {
-                    self.swarm
-                        .behaviour_mut()
-                        .infra
-                        .kad
-                        .add_address(&peer_id, address);
-                }
-            }
+            ))) => self.on_identified(peer_id, info),
             SwarmEvent::Behaviour(BehaviourEvent::Domain(DomainEvent::Requests(event))) => {
                 self.on_request_event(event)
             }
@@ -269,25 +272,28 @@ impl Worker {
         }
     }
 
+    /// Learns a peer's addresses for the DHT, and whether it is a storage peer: one that
+    /// advertises datanet's request protocol.
+    fn on_identified(&mut self, peer: PeerId, info: identify::Info) {
+        let is_storage = info.protocols.contains(&PROTOCOL);
+        for address in info.listen_addrs {
+            self.swarm
+                .behaviour_mut()
+                .infra
+                .kad
+                .add_address(&peer, address);
+        }
+        if is_storage && self.connected.contains(&peer) && self.storage.insert(peer) {
+            let _ = self.events.send(NetEvent::StoragePeer(peer));
+        }
+    }
+
     fn on_request_event(&mut self, event: request_response::Event<Request, Response>) {
         match event {
-            request_response::Event::Message { message, .. } => match message {
+            request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
                     request, channel, ..
-                } => {
-                    let Some(held) = self.inbound_bytes.admit(request.bulk_bytes()) else {
-                        self.refuse_busy(channel, "too many request bytes in flight");
-                        return;
-                    };
-                    let queued = self.inbound.try_send(Inbound {
-                        request,
-                        channel,
-                        held,
-                    });
-                    if let Err(mpsc::error::TrySendError::Full(refused)) = queued {
-                        self.refuse_busy(refused.channel, "too many requests in flight");
-                    }
-                }
+                } => self.on_inbound(peer, request, channel),
                 request_response::Message::Response {
                     request_id,
                     response,
@@ -304,10 +310,8 @@ impl Worker {
                 ..
             } => {
                 if let Some(reply) = self.pending.remove(&request_id) {
-                    let _ = reply.send(Err(NetError::Request {
-                        peer,
-                        reason: error.to_string(),
-                    }));
+                    let failure = failure_of(error);
+                    let _ = reply.send(Err(NetError::Request { peer, failure }));
                 }
             }
             request_response::Event::InboundFailure { error, .. } => {
@@ -317,84 +321,75 @@ impl Worker {
         }
     }
 
-    /// Subscribes to the announcements of `datanet` (again is harmless).
-    fn follow(&mut self, datanet: DatanetId) {
-        let topic = gossipsub::IdentTopic::new(announce_topic(datanet));
-        if let Err(e) = self.swarm.behaviour_mut().domain.gossip.subscribe(&topic) {
-            tracing::debug!(%datanet, error = %e, "datanet topic not followed");
+    /// Hands an inbound request out within the byte budget, or refuses it as busy.
+    fn on_inbound(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
+        let Some(inbound) = &self.inbound else {
+            let refused = Response::Refused("a light node answers no requests".into());
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .domain
+                .requests
+                .send_response(channel, refused);
+            return;
+        };
+        let Some(held) = self.inbound_bytes.admit(request.bulk_bytes()) else {
+            self.refuse_busy(channel, "too many request bytes in flight");
+            return;
+        };
+        let queued = inbound.try_send(InboundRequest {
+            peer,
+            request,
+            responder: Responder {
+                channel,
+                responses: self.responses_tx.clone(),
+                held,
+            },
+        });
+        if let Err(mpsc::error::TrySendError::Full(refused)) = queued {
+            self.refuse_busy(refused.responder.channel, "too many requests in flight");
         }
     }
 
-    fn publish(&mut self, topic: &str, data: Vec<u8>) {
-        let topic = gossipsub::IdentTopic::new(topic);
+    fn follow(&mut self, topic: Topic) {
+        if let Err(e) = self.swarm.behaviour_mut().domain.gossip.subscribe(&topic.ident()) {
+            tracing::debug!(?topic, error = %e, "topic not followed");
+        }
+    }
+
+    fn publish(&mut self, topic: Topic, data: Vec<u8>) {
         if let Err(e) = self
             .swarm
             .behaviour_mut()
             .domain
             .gossip
-            .publish(topic, data)
+            .publish(topic.ident(), data)
         {
-            tracing::debug!(error = %e, "gossip message not published");
+            tracing::debug!(?topic, error = %e, "gossip message not published");
         }
     }
 
-    /// Validates a gossip message before it is forwarded: a manifest must verify and belong to
-    /// the datanet whose topic carried it, a datanet record must verify, a fraud proof must
-    /// prove its square badly encoded. Invalid messages are rejected, which also lowers their
-    /// sender's gossip score.
+    /// Queues a gossip message for validation off the swarm task; when the queue is full it
+    /// is ignored (neither forwarded nor held against its sender) and the drop counted.
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
-        let valid = if message.topic == gossipsub::IdentTopic::new(FRAUD_TOPIC).hash() {
-            self.on_fraud_notice(&message.data)
-        } else if message.topic == gossipsub::IdentTopic::new(DATANET_TOPIC).hash() {
-            self.on_datanet_record(&message.data)
-        } else if let Some(datanet) = topic_datanet(&message.topic) {
-            match Manifest::from_bytes(&message.data)
-                .ok()
-                .filter(|m| m.body().datanet == datanet && m.verify().is_ok())
-            {
-                Some(manifest) => {
-                    let _ = self.events.send(NetEvent::Announced(manifest.id()));
-                    true
-                }
-                None => false,
-            }
-        } else {
-            false
-        };
-        let acceptance = if valid {
-            gossipsub::MessageAcceptance::Accept
-        } else {
-            self.stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
-            gossipsub::MessageAcceptance::Reject
-        };
-        self.swarm
-            .behaviour_mut()
-            .domain
-            .gossip
-            .report_message_validation_result(&id, &source, acceptance);
-    }
-
-    /// Verifies a gossiped fraud proof and hands it to the server to record.
-    fn on_fraud_notice(&mut self, data: &[u8]) -> bool {
-        let Some(notice) = FraudNotice::from_bytes(data)
-            .ok()
-            .filter(|n| n.proof.verify(&n.da_root).is_ok())
-        else {
-            return false;
-        };
-        self.hand_over(Record::Fraud(notice))
-    }
-
-    /// Verifies a gossiped datanet record and hands it to the server to store.
-    fn on_datanet_record(&mut self, data: &[u8]) -> bool {
-        let Some(datanet) = Datanet::from_bytes(data)
-            .ok()
-            .filter(|d| d.verify().is_ok())
-        else {
-            return false;
-        };
-        self.follow(datanet.id());
-        self.hand_over(Record::Datanet(Box::new(datanet)))
+        let queued = self.gossip.try_send(Unvalidated {
+            id: id.clone(),
+            source,
+            topic: message.topic,
+            data: message.data,
+        });
+        if queued.is_err() {
+            self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
+            self.swarm
+                .behaviour_mut()
+                .domain
+                .gossip
+                .report_message_validation_result(
+                    &id,
+                    &source,
+                    gossipsub::MessageAcceptance::Ignore,
+                );
+        }
     }
 
     /// Answers a request the node has no room for, and counts the drop.
@@ -408,24 +403,18 @@ impl Worker {
             .requests
             .send_response(channel, busy);
     }
+}
 
-    /// Queues a verified record for the server; a full queue drops it (and counts the drop).
-    fn hand_over(&mut self, record: Record) -> bool {
-        if self.records.try_send(record).is_err() {
-            self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
+/// The typed failure of an outbound request: an answer that did not decode (the codec's
+/// `InvalidData`) is the peer's fault, the rest are not.
+fn failure_of(error: OutboundFailure) -> RequestFailure {
+    match error {
+        OutboundFailure::Timeout => RequestFailure::Timeout,
+        OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            RequestFailure::Malformed(e.to_string())
         }
-        true
+        other => RequestFailure::Unreachable(other.to_string()),
     }
-}
-
-/// The gossip topic of `datanet`'s manifest announcements.
-pub(crate) fn announce_topic(datanet: DatanetId) -> String {
-    format!("{ANNOUNCE_PREFIX}{datanet}")
-}
-
-/// The datanet whose announcement topic `topic` is, if it is one.
-fn topic_datanet(topic: &gossipsub::TopicHash) -> Option<DatanetId> {
-    topic.as_str().strip_prefix(ANNOUNCE_PREFIX)?.parse().ok()
 }
 
 /// The peer id at the end of an address, if it names one.
@@ -434,30 +423,4 @@ fn peer_of(address: &Multiaddr) -> Option<PeerId> {
         libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
         _ => None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_datanet_topic_names_its_datanet_and_nothing_else_does() {
-        let id = DatanetId(datanet_protocol::hash::hash(
-            datanet_protocol::hash::Domain::Datanet,
-            b"topic",
-        ));
-        let topic = gossipsub::IdentTopic::new(announce_topic(id)).hash();
-        assert_eq!(topic_datanet(&topic), Some(id));
-        for other in [
-            FRAUD_TOPIC,
-            DATANET_TOPIC,
-            ANNOUNCE_PREFIX,
-            "/datanet/announce/1/zz",
-        ] {
-            assert_eq!(
-                topic_datanet(&gossipsub::IdentTopic::new(other).hash()),
-                None
-            );
-        }
-    }
 }

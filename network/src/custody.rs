@@ -1,5 +1,8 @@
 //! Column custody: which peers keep which columns.
 //!
+//! Only storage peers custody: a light peer never advertises the request protocol, so it is
+//! never among the peers given here (see [`crate::NetHandle::storage_peers`]).
+//!
 //! Each column index is its own subnet. The custodians of column `c` are the `replicas` peers
 //! with the smallest `BLAKE3(peer id ‖ c)` among the peers known (rendezvous hashing), so any
 //! node that knows the same peers computes the same custodians, every column gets exactly
@@ -11,32 +14,34 @@ use std::collections::BTreeMap;
 use datanet_protocol::hash::{Domain, Hasher};
 use libp2p::PeerId;
 
+use crate::PeerScores;
+
 /// The peers of one contribution's ingest, this node included, as known when it began: so
 /// the columns this node stores while committing and those it pushes while dispersing follow
 /// the same custody.
 #[derive(Debug, Clone)]
-pub(crate) struct CustodySet {
+pub struct CustodySet {
     /// This node.
-    pub(crate) local: PeerId,
+    pub local: PeerId,
     /// Every peer known, this node included.
-    pub(crate) peers: Vec<PeerId>,
+    pub peers: Vec<PeerId>,
     /// Custodians per column.
-    pub(crate) replicas: usize,
+    pub replicas: usize,
 }
 
 /// Who keeps which column of a square of one width: this node's columns and every other
 /// peer's.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Assignment {
+pub struct Assignment {
     /// The columns this node custodies.
-    pub(crate) own: Vec<u16>,
+    pub own: Vec<u16>,
     /// The columns each other peer custodies.
-    pub(crate) others: BTreeMap<PeerId, Vec<u16>>,
+    pub others: BTreeMap<PeerId, Vec<u16>>,
 }
 
 impl CustodySet {
     /// The custody of a `width`-wide square, every column's custodians computed once.
-    pub(crate) fn assign(&self, width: usize) -> Assignment {
+    pub fn assign(&self, width: usize) -> Assignment {
         let mut assignment = Assignment::default();
         for c in 0..width as u16 {
             for peer in custodians(&self.peers, c, self.replicas) {
@@ -52,7 +57,7 @@ impl CustodySet {
 }
 
 /// Each peer's columns cut into batches of at most `size`, one request each.
-pub(crate) fn in_batches(
+pub fn in_batches(
     columns: impl IntoIterator<Item = (PeerId, Vec<u16>)>,
     size: usize,
 ) -> Vec<(PeerId, Vec<u16>)> {
@@ -87,6 +92,29 @@ pub fn custodians(peers: &[PeerId], index: u16, replicas: usize) -> Vec<PeerId> 
 /// Whether `peer` custodies column `index` among `peers`.
 pub fn is_custodian(peers: &[PeerId], peer: &PeerId, index: u16, replicas: usize) -> bool {
     custodians(peers, index, replicas).contains(peer)
+}
+
+/// The peers to ask for column `index` among the storage `peers`: its custodians, then every
+/// other peer, each group best score first; never `local`.
+pub fn candidates(
+    scores: &PeerScores,
+    local: PeerId,
+    peers: &[PeerId],
+    index: u16,
+    replicas: usize,
+) -> Vec<PeerId> {
+    let preferred: Vec<PeerId> = custodians(peers, index, replicas)
+        .into_iter()
+        .filter(|p| *p != local)
+        .collect();
+    let others: Vec<PeerId> = peers
+        .iter()
+        .filter(|p| **p != local && !preferred.contains(p))
+        .copied()
+        .collect();
+    let mut ranked = scores.rank(preferred);
+    ranked.extend(scores.rank(others));
+    ranked
 }
 
 #[cfg(test)]
@@ -127,6 +155,24 @@ mod tests {
             assert_eq!(holders, 2, "column {c}");
             assert_eq!(own.contains(&c), is_custodian(&peers, &peers[2], c, 2));
         }
+    }
+
+    #[test]
+    fn candidates_put_custodians_first_best_score_first_and_never_the_asker() {
+        let peers: Vec<PeerId> = (0..5).map(|_| PeerId::random()).collect();
+        let scores = PeerScores::default();
+        let custody = custodians(&peers, 7, 2);
+        let local = custody[0];
+        let other_custodian = custody[1];
+        let stranger = *peers.iter().find(|p| !custody.contains(p)).unwrap();
+        scores.record(stranger, true);
+        let ranked = candidates(&scores, local, &peers, 7, 2);
+        assert_eq!(ranked.len(), 4);
+        assert!(!ranked.contains(&local));
+        assert_eq!(ranked[0], other_custodian, "a custodian before any stranger");
+        assert_eq!(ranked[1], stranger, "the best-scored stranger first among strangers");
+        scores.record(other_custodian, false);
+        assert_eq!(candidates(&scores, local, &peers, 7, 2)[0], other_custodian);
     }
 
     #[test]

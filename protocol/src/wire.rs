@@ -2,10 +2,10 @@
 //! limits every codec enforces before it allocates.
 
 use bytes::Bytes;
-use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
-use datanet_protocol::hash::HASH_LEN;
-use datanet_protocol::square::MAX_K;
-use datanet_protocol::{
+use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
+use crate::hash::HASH_LEN;
+use crate::square::MAX_K;
+use crate::{
     BadEncodingProof, ContributionId, DaRoot, Datanet, DatanetId, Hash, Line, Manifest, ShareProof,
     SquareHeader, SHARE_SIZE,
 };
@@ -18,9 +18,9 @@ pub const MAX_PUSH_COLUMNS: usize = 128;
 pub const MAX_REQUEST_BYTES: usize = MANIFEST_WITH_HEADERS_BYTES;
 /// The largest response: a manifest with the headers of up to [`MAX_HEADERS`] chunks.
 pub const MAX_RESPONSE_BYTES: usize = MANIFEST_WITH_HEADERS_BYTES;
-/// The most square headers one manifest request or response carries (4 GiB of payload at
-/// 8 MiB chunks).
-pub const MAX_HEADERS: usize = 512;
+/// The most square headers one manifest request or response carries: one per chunk of the
+/// largest manifest, [`crate::signed::MAX_CHUNKS`].
+pub const MAX_HEADERS: usize = crate::signed::MAX_CHUNKS;
 /// A manifest with [`MAX_HEADERS`] headers of 16 KiB (the largest square's) and room for the
 /// manifest itself and framing.
 const MANIFEST_WITH_HEADERS_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
@@ -30,6 +30,32 @@ pub const MAX_SAMPLES: usize = 256;
 pub const MAX_GET_COLUMNS: usize = 32;
 /// The longest reason text in a refusal.
 const MAX_REASON: usize = 512;
+
+/// The kind byte of each [`Request`], after the version byte: the one table both directions
+/// read.
+mod request_kind {
+    pub(super) const PUT_MANIFEST: u8 = 1;
+    pub(super) const PUT_COLUMNS: u8 = 2;
+    pub(super) const GET_MANIFEST: u8 = 3;
+    pub(super) const GET_COLUMN: u8 = 4;
+    pub(super) const GET_SAMPLES: u8 = 5;
+    pub(super) const GET_DATANET: u8 = 6;
+    pub(super) const GET_COLUMNS: u8 = 7;
+    pub(super) const GET_COLUMN_HALVES: u8 = 8;
+}
+
+/// The kind byte of each [`Response`], after the version byte.
+mod response_kind {
+    pub(super) const STORED: u8 = 1;
+    pub(super) const MANIFEST: u8 = 2;
+    pub(super) const COLUMN: u8 = 3;
+    pub(super) const SAMPLES: u8 = 4;
+    pub(super) const NOT_FOUND: u8 = 5;
+    pub(super) const REFUSED: u8 = 6;
+    pub(super) const DATANET: u8 = 7;
+    pub(super) const COLUMNS: u8 = 8;
+    pub(super) const COLUMN_HALVES: u8 = 9;
+}
 
 /// A request one node sends another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +232,19 @@ impl Encode for ColumnHalf {
     }
 
     fn encoded_len(&self) -> Option<usize> {
-        Some(2 + 4 + self.top_half.len() + 4 + 32 * self.axis_path.len())
+        Some(2 + 4 + self.top_half.len() + 4 + HASH_LEN * self.axis_path.len())
+    }
+}
+
+impl ColumnHalf {
+    /// The encoded length of a [`Request::PutColumns`] carrying `columns`: what a push puts
+    /// on the wire.
+    pub fn push_len(columns: &[ColumnHalf]) -> usize {
+        let list: usize = columns
+            .iter()
+            .map(|c| 2 + 4 + c.top_half.len() + 4 + HASH_LEN * c.axis_path.len())
+            .sum();
+        2 + HASH_LEN + 4 + list
     }
 }
 
@@ -222,7 +260,7 @@ impl Decode for ColumnHalf {
         Ok(ColumnHalf {
             index: r.u16("column index")?,
             top_half: r.shared_bytes(MAX_K * SHARE_SIZE, "column half")?,
-            axis_path: r.hashes(9, "axis path")?,
+            axis_path: r.hashes(crate::square::MAX_AXIS_PATH, "axis path")?,
         })
     }
 }
@@ -282,34 +320,34 @@ impl Encode for Request {
         out.u8(ENCODING_VERSION);
         match self {
             Request::PutManifest { manifest, headers } => {
-                out.u8(1);
+                out.u8(request_kind::PUT_MANIFEST);
                 manifest.encode_to(out);
                 encode_headers(out, headers);
             }
             Request::PutColumns { da_root, columns } => {
-                out.u8(2);
+                out.u8(request_kind::PUT_COLUMNS);
                 da_root.encode_to(out);
                 out.list(columns);
             }
             Request::GetManifest(id) => {
-                out.u8(3);
+                out.u8(request_kind::GET_MANIFEST);
                 id.encode_to(out);
             }
             Request::GetColumn { da_root, index } => {
-                out.u8(4);
+                out.u8(request_kind::GET_COLUMN);
                 da_root.encode_to(out);
                 out.u16(*index);
             }
             Request::GetDatanet(id) => {
-                out.u8(6);
+                out.u8(request_kind::GET_DATANET);
                 id.encode_to(out);
             }
             Request::GetColumns { da_root, indices } => {
-                out.u8(7);
+                out.u8(request_kind::GET_COLUMNS);
                 encode_indices(out, da_root, indices);
             }
             Request::GetColumnHalves { da_root, indices } => {
-                out.u8(8);
+                out.u8(request_kind::GET_COLUMN_HALVES);
                 encode_indices(out, da_root, indices);
             }
             Request::GetSamples {
@@ -317,7 +355,7 @@ impl Encode for Request {
                 coordinates,
                 axis_paths,
             } => {
-                out.u8(5);
+                out.u8(request_kind::GET_SAMPLES);
                 da_root.encode_to(out);
                 out.u32(coordinates.len() as u32);
                 for (row, col) in coordinates {
@@ -331,9 +369,7 @@ impl Encode for Request {
 
     fn encoded_len(&self) -> Option<usize> {
         match self {
-            Request::PutColumns { da_root, columns } => {
-                Some(2 + da_root.to_bytes().len() + list_len(columns)?)
-            }
+            Request::PutColumns { columns, .. } => Some(ColumnHalf::push_len(columns)),
             _ => None,
         }
     }
@@ -343,29 +379,29 @@ impl Decode for Request {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version("request version")?;
         Ok(match r.u8("request kind")? {
-            1 => Request::PutManifest {
+            request_kind::PUT_MANIFEST => Request::PutManifest {
                 manifest: Box::new(Manifest::decode_from(r)?),
                 headers: r.list(MAX_HEADERS, "headers")?,
             },
-            2 => Request::PutColumns {
+            request_kind::PUT_COLUMNS => Request::PutColumns {
                 da_root: DaRoot::decode_from(r)?,
                 columns: r.list(MAX_PUSH_COLUMNS, "columns")?,
             },
-            3 => Request::GetManifest(ContributionId::decode_from(r)?),
-            6 => Request::GetDatanet(DatanetId::decode_from(r)?),
-            4 => Request::GetColumn {
+            request_kind::GET_MANIFEST => Request::GetManifest(ContributionId::decode_from(r)?),
+            request_kind::GET_DATANET => Request::GetDatanet(DatanetId::decode_from(r)?),
+            request_kind::GET_COLUMN => Request::GetColumn {
                 da_root: DaRoot::decode_from(r)?,
                 index: r.u16("column index")?,
             },
-            7 => {
+            request_kind::GET_COLUMNS => {
                 let (da_root, indices) = decode_indices(r)?;
                 Request::GetColumns { da_root, indices }
             }
-            8 => {
+            request_kind::GET_COLUMN_HALVES => {
                 let (da_root, indices) = decode_indices(r)?;
                 Request::GetColumnHalves { da_root, indices }
             }
-            5 => {
+            request_kind::GET_SAMPLES => {
                 let da_root = DaRoot::decode_from(r)?;
                 let count = r.len(MAX_SAMPLES, "coordinates")?;
                 let mut coordinates = Vec::with_capacity(count);
@@ -402,22 +438,22 @@ impl Encode for Response {
     fn encode_to(&self, out: &mut Writer) {
         out.u8(ENCODING_VERSION);
         match self {
-            Response::Stored => out.u8(1),
+            Response::Stored => out.u8(response_kind::STORED),
             Response::Manifest { manifest, headers } => {
-                out.u8(2);
+                out.u8(response_kind::MANIFEST);
                 manifest.encode_to(out);
                 encode_headers(out, headers);
             }
             Response::Column(line) => {
-                out.u8(3);
+                out.u8(response_kind::COLUMN);
                 line.encode_to(out);
             }
             Response::Columns(lines) => {
-                out.u8(8);
+                out.u8(response_kind::COLUMNS);
                 out.list(lines);
             }
             Response::ColumnHalves(halves) => {
-                out.u8(9);
+                out.u8(response_kind::COLUMN_HALVES);
                 out.u32(halves.len() as u32);
                 for (index, half) in halves {
                     out.u16(*index);
@@ -425,16 +461,16 @@ impl Encode for Response {
                 }
             }
             Response::Samples(samples) => {
-                out.u8(4);
+                out.u8(response_kind::SAMPLES);
                 out.list(samples);
             }
-            Response::NotFound => out.u8(5),
+            Response::NotFound => out.u8(response_kind::NOT_FOUND),
             Response::Datanet(datanet) => {
-                out.u8(7);
+                out.u8(response_kind::DATANET);
                 datanet.encode_to(out);
             }
             Response::Refused(reason) => {
-                out.u8(6);
+                out.u8(response_kind::REFUSED);
                 out.str(reason);
             }
         }
@@ -456,14 +492,14 @@ impl Decode for Response {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version("response version")?;
         Ok(match r.u8("response kind")? {
-            1 => Response::Stored,
-            2 => Response::Manifest {
+            response_kind::STORED => Response::Stored,
+            response_kind::MANIFEST => Response::Manifest {
                 manifest: Box::new(Manifest::decode_from(r)?),
                 headers: r.list(MAX_HEADERS, "headers")?,
             },
-            3 => Response::Column(Line::decode_from(r)?),
-            8 => Response::Columns(r.list(MAX_GET_COLUMNS, "columns")?),
-            9 => {
+            response_kind::COLUMN => Response::Column(Line::decode_from(r)?),
+            response_kind::COLUMNS => Response::Columns(r.list(MAX_GET_COLUMNS, "columns")?),
+            response_kind::COLUMN_HALVES => {
                 let count = r.len(MAX_GET_COLUMNS, "column halves")?;
                 let mut halves = Vec::with_capacity(count);
                 for _ in 0..count {
@@ -472,10 +508,10 @@ impl Decode for Response {
                 }
                 Response::ColumnHalves(halves)
             }
-            4 => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
-            5 => Response::NotFound,
-            7 => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
-            6 => Response::Refused(r.str(MAX_REASON, "reason")?),
+            response_kind::SAMPLES => Response::Samples(r.list(MAX_SAMPLES, "samples")?),
+            response_kind::NOT_FOUND => Response::NotFound,
+            response_kind::DATANET => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
+            response_kind::REFUSED => Response::Refused(r.str(MAX_REASON, "reason")?),
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "response kind",
@@ -489,18 +525,18 @@ impl Decode for Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datanet_protocol::{CodecId, ExtendedSquare};
+    use crate::{CodecId, ExtendedSquare};
 
     /// A manifest naming `square` as its only chunk (enough to measure sizes).
     /// The largest manifest: [`MAX_HEADERS`] full chunks of `square`, and the media type and
     /// metadata at their bounds.
     fn largest_manifest(square: &ExtendedSquare) -> Manifest {
-        use datanet_protocol::signed::{
+        use crate::signed::{
             ChunkEntry, MAX_MEDIA_TYPE, MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE,
         };
-        let key = datanet_protocol::SecretKey::from_seed([1; 32]);
+        let key = crate::SecretKey::from_seed([1; 32]);
         let chunk = square.chunk_bytes();
-        let body = datanet_protocol::ManifestBody {
+        let body = crate::ManifestBody {
             datanet: Default::default(),
             contributor: key.public(),
             payload_len: (chunk.len() * MAX_HEADERS) as u64,
@@ -522,8 +558,8 @@ mod tests {
 
     /// A datanet record with every field at its bound.
     fn datanet_record() -> Datanet {
-        use datanet_protocol::signed::{DatanetBody, Policy, MAX_DESCRIPTION, MAX_NAME};
-        let key = datanet_protocol::SecretKey::from_seed([2; 32]);
+        use crate::signed::{DatanetBody, Policy, MAX_DESCRIPTION, MAX_NAME};
+        let key = crate::SecretKey::from_seed([2; 32]);
         let body = DatanetBody {
             name: "n".repeat(MAX_NAME),
             description: "d".repeat(MAX_DESCRIPTION),
@@ -681,7 +717,7 @@ mod tests {
                 SampleAnswer::Found {
                     share: square.share(1, 2).unwrap().to_vec(),
                     proof: square
-                        .share_proof_via(datanet_protocol::Axis::Col, 1, 2)
+                        .share_proof_via(crate::Axis::Col, 1, 2)
                         .unwrap(),
                 };
                 MAX_SAMPLES

@@ -7,8 +7,8 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{connection_limits, gossipsub, identify, identity, kad, ping, request_response};
 
-use super::codec::{DatanetCodec, PROTOCOL};
-use super::NetStats;
+use crate::codec::{DatanetCodec, PROTOCOL};
+use crate::{NetStats, Role};
 
 /// The identify protocol version string.
 const IDENTIFY_PROTOCOL: &str = "/datanet/id/1";
@@ -57,16 +57,22 @@ pub(crate) struct Behaviour {
 }
 
 impl Behaviour {
-    /// The behaviours of a node with `key`, counting refused frames in `stats` and failing
-    /// requests after `request_timeout`.
+    /// The behaviours of a node with `key` in `role`, counting refused frames in `stats` and
+    /// failing requests after `request_timeout`. A storage node serves the request protocol
+    /// (so identify advertises it) and the DHT; a light node only asks.
     pub(crate) fn new(
         key: &identity::Keypair,
+        role: Role,
         stats: Arc<NetStats>,
         request_timeout: Duration,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let peer_id = key.public().to_peer_id();
         let mut kad = kad::Behaviour::new(peer_id, kad::store::MemoryStore::new(peer_id));
-        kad.set_mode(Some(kad::Mode::Server));
+        let (mode, support) = match role {
+            Role::Storage => (kad::Mode::Server, request_response::ProtocolSupport::Full),
+            Role::Light => (kad::Mode::Client, request_response::ProtocolSupport::Outbound),
+        };
+        kad.set_mode(Some(mode));
         let gossip_config = gossipsub::ConfigBuilder::default()
             .validation_mode(gossipsub::ValidationMode::Strict)
             .validate_messages()
@@ -83,7 +89,7 @@ impl Behaviour {
         )?;
         let requests = request_response::Behaviour::with_codec(
             DatanetCodec::new(stats),
-            [(PROTOCOL, request_response::ProtocolSupport::Full)],
+            [(PROTOCOL, support)],
             request_response::Config::default()
                 .with_request_timeout(request_timeout)
                 .with_max_concurrent_streams(MAX_STREAMS),

@@ -13,8 +13,9 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use tokio::sync::Semaphore;
 
-use super::wire::{Request, Response, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
-use super::NetStats;
+use datanet_protocol::wire::{Request, Response, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+
+use crate::NetStats;
 
 /// The protocol name negotiated on each stream.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/datanet/req/1");

@@ -1,0 +1,281 @@
+//! Typed, verifying fetches: each asks one peer for one thing, checks the answer before
+//! handing it on, and scores the peer the same way at every call site. A peer that answers
+//! with a malformed frame, the wrong kind of answer, or data that does not verify loses
+//! [`crate::PeerScores::INVALID`]; a peer that is slow, gone, or does not hold the thing
+//! loses nothing.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer};
+use datanet_protocol::{
+    Axis, ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader, SHARE_SIZE,
+};
+use libp2p::PeerId;
+
+use crate::{FetchError, NetHandle};
+
+impl NetHandle {
+    /// Sends `request` to `peer`; a `NotFound` or `Refused` answer becomes its error, and a
+    /// failure that is the peer's fault costs it score.
+    async fn ask(&self, peer: PeerId, request: Request) -> Result<Response, FetchError> {
+        let answer = match self.request(peer, request).await {
+            Ok(Response::NotFound) => Err(FetchError::NotFound(peer)),
+            Ok(Response::Refused(reason)) => Err(FetchError::Refused { peer, reason }),
+            Ok(response) => Ok(response),
+            Err(e) => Err(FetchError::Net(e)),
+        };
+        if let Err(e) = &answer {
+            self.score_fault(peer, e);
+        }
+        answer
+    }
+
+    /// Lowers `peer`'s score when `error` is its fault.
+    fn score_fault(&self, peer: PeerId, error: &FetchError) {
+        if error.is_peer_fault() {
+            self.scores.record(peer, false);
+        }
+    }
+
+    /// `Err` for an answer that is not of the kind asked for, which costs the peer score.
+    fn wrong_kind<T>(&self, peer: PeerId, asked: &str, got: &Response) -> Result<T, FetchError> {
+        self.invalid(peer, format!("answered {asked} with {}", kind_of(got)))
+    }
+
+    /// `Err` for invalid data from `peer`, which costs it score.
+    fn invalid<T>(&self, peer: PeerId, why: String) -> Result<T, FetchError> {
+        self.scores.record(peer, false);
+        Err(FetchError::Invalid { peer, why })
+    }
+
+    /// The manifest of contribution `id` and its chunks' square headers from `peer`, checked
+    /// as a store checks them before keeping them (id, signature, one matching header per
+    /// chunk).
+    ///
+    /// # Errors
+    /// [`FetchError`]; a manifest that fails its check is [`FetchError::Invalid`].
+    pub async fn get_manifest(
+        &self,
+        peer: PeerId,
+        id: ContributionId,
+    ) -> Result<(Manifest, Vec<SquareHeader>), FetchError> {
+        let (manifest, headers) = match self.ask(peer, Request::GetManifest(id)).await? {
+            Response::Manifest { manifest, headers } => (*manifest, headers),
+            other => return self.wrong_kind(peer, "GetManifest", &other),
+        };
+        if manifest.id() != id {
+            return self.invalid(peer, format!("sent manifest {} for {id}", manifest.id()));
+        }
+        let check = manifest.clone();
+        let headers = tokio::task::spawn_blocking(move || {
+            check.check_headers(&headers).map(|()| headers)
+        })
+        .await
+        .map_err(|_| FetchError::Stopped)?;
+        match headers {
+            Ok(headers) => Ok((manifest, headers)),
+            Err(e) => self.invalid(peer, format!("manifest {id}: {e}")),
+        }
+    }
+
+    /// The datanet record `id` from `peer`, its owner's signature verified.
+    ///
+    /// # Errors
+    /// [`FetchError`]; a wrong or unsigned record is [`FetchError::Invalid`].
+    pub async fn get_datanet(&self, peer: PeerId, id: DatanetId) -> Result<Datanet, FetchError> {
+        let datanet = match self.ask(peer, Request::GetDatanet(id)).await? {
+            Response::Datanet(datanet) => *datanet,
+            other => return self.wrong_kind(peer, "GetDatanet", &other),
+        };
+        if datanet.id() != id {
+            return self.invalid(peer, format!("sent datanet {} for {id}", datanet.id()));
+        }
+        if let Err(e) = datanet.verify() {
+            return self.invalid(peer, format!("datanet {id}: {e}"));
+        }
+        Ok(datanet)
+    }
+
+    /// The top halves of columns `batch` of the square under `header` that `peer` holds,
+    /// unproven: each asked for, once, and of the right length; every half that is not costs
+    /// the peer score and is left out. Whether the rest are right only the square rebuilt
+    /// from them tells, so valid halves are not scored here.
+    ///
+    /// # Errors
+    /// [`FetchError`] when the request fails or the answer is of the wrong kind.
+    pub async fn get_column_halves(
+        &self,
+        peer: PeerId,
+        header: &SquareHeader,
+        batch: &[u16],
+    ) -> Result<Vec<(u16, Bytes)>, FetchError> {
+        let request = Request::GetColumnHalves {
+            da_root: header.da_root(),
+            indices: batch.to_vec(),
+        };
+        let answered = match self.ask(peer, request).await? {
+            Response::ColumnHalves(halves) => halves,
+            other => return self.wrong_kind(peer, "GetColumnHalves", &other),
+        };
+        let len = header.params.k() * SHARE_SIZE;
+        let mut seen = BTreeSet::new();
+        Ok(answered
+            .into_iter()
+            .filter(|(index, half)| {
+                let usable = batch.contains(index) && seen.insert(*index) && half.len() == len;
+                if !usable {
+                    self.scores.record(peer, false);
+                }
+                usable
+            })
+            .collect())
+    }
+
+    /// The whole columns `batch` of the square under `header` that `peer` holds, each proven
+    /// against the DA root (on the blocking pool: up to 4 MiB of hashing); each column scores
+    /// the peer, valid or not, and only valid ones are returned.
+    ///
+    /// # Errors
+    /// [`FetchError`] when the request fails or the answer is of the wrong kind.
+    pub async fn get_columns(
+        &self,
+        peer: PeerId,
+        header: &SquareHeader,
+        batch: &[u16],
+    ) -> Result<Vec<Line>, FetchError> {
+        let da_root = header.da_root();
+        let request = Request::GetColumns {
+            da_root,
+            indices: batch.to_vec(),
+        };
+        let answered = match self.ask(peer, request).await? {
+            Response::Columns(lines) => lines,
+            other => return self.wrong_kind(peer, "GetColumns", &other),
+        };
+        let wanted = batch.to_vec();
+        let checked = tokio::task::spawn_blocking(move || check_columns(&da_root, &wanted, answered))
+            .await
+            .unwrap_or_default();
+        Ok(checked
+            .into_iter()
+            .filter_map(|(line, valid)| {
+                self.scores.record(peer, valid);
+                valid.then_some(line)
+            })
+            .collect())
+    }
+
+    /// The shares at `coordinates` of the square under `header` from `peer`, in order, each
+    /// checked against the header: `None` where the peer has no share or its proof fails.
+    /// Every share answered scores the peer, valid or not.
+    ///
+    /// # Errors
+    /// [`FetchError`] when the request fails, or the answer is of the wrong kind or count.
+    pub async fn get_samples(
+        &self,
+        peer: PeerId,
+        header: &SquareHeader,
+        coordinates: &[(u16, u16)],
+    ) -> Result<Vec<Option<Vec<u8>>>, FetchError> {
+        let request = Request::GetSamples {
+            da_root: header.da_root(),
+            coordinates: coordinates.to_vec(),
+            axis_paths: false,
+        };
+        let answers = match self.ask(peer, request).await? {
+            Response::Samples(answers) if answers.len() == coordinates.len() => answers,
+            Response::Samples(answers) => {
+                let why = format!("{} samples for {}", answers.len(), coordinates.len());
+                return self.invalid(peer, why);
+            }
+            other => return self.wrong_kind(peer, "GetSamples", &other),
+        };
+        Ok(coordinates
+            .iter()
+            .zip(answers)
+            .map(|(&(row, col), answer)| match answer {
+                SampleAnswer::Found { share, proof } => {
+                    let valid = proof
+                        .verify_in(header, row.into(), col.into(), &share)
+                        .is_ok();
+                    self.scores.record(peer, valid);
+                    valid.then_some(share)
+                }
+                SampleAnswer::Missing => None,
+            })
+            .collect())
+    }
+
+    /// Gives `peer` custody of a contribution: its manifest and headers, which it verifies
+    /// and stores before it takes any column.
+    ///
+    /// # Errors
+    /// [`FetchError`]; a refusal carries the peer's reason.
+    pub async fn put_manifest(
+        &self,
+        peer: PeerId,
+        manifest: &Manifest,
+        headers: &[SquareHeader],
+    ) -> Result<(), FetchError> {
+        let request = Request::PutManifest {
+            manifest: Box::new(manifest.clone()),
+            headers: headers.to_vec(),
+        };
+        match self.ask(peer, request).await? {
+            Response::Stored => Ok(()),
+            other => self.wrong_kind(peer, "PutManifest", &other),
+        }
+    }
+
+    /// Gives `peer` columns of the square under `da_root` as top halves, which it extends,
+    /// verifies and stores all or none of.
+    ///
+    /// # Errors
+    /// [`FetchError`]; a refusal carries the peer's reason.
+    pub async fn put_columns(
+        &self,
+        peer: PeerId,
+        da_root: DaRoot,
+        columns: Vec<ColumnHalf>,
+    ) -> Result<(), FetchError> {
+        match self
+            .ask(peer, Request::PutColumns { da_root, columns })
+            .await?
+        {
+            Response::Stored => Ok(()),
+            other => self.wrong_kind(peer, "PutColumns", &other),
+        }
+    }
+}
+
+/// Each answered column with whether it is one asked for, not repeated, and proven against
+/// `da_root`.
+fn check_columns(da_root: &DaRoot, wanted: &[u16], lines: Vec<Line>) -> Vec<(Line, bool)> {
+    let mut seen = BTreeSet::new();
+    lines
+        .into_iter()
+        .map(|line| {
+            let valid = line.axis == Axis::Col
+                && wanted.contains(&line.index)
+                && seen.insert(line.index)
+                && line.verify(da_root).is_ok();
+            (line, valid)
+        })
+        .collect()
+}
+
+/// The name of a response's kind, for errors.
+fn kind_of(response: &Response) -> &'static str {
+    match response {
+        Response::Stored => "Stored",
+        Response::Manifest { .. } => "Manifest",
+        Response::Column(_) => "Column",
+        Response::Columns(_) => "Columns",
+        Response::ColumnHalves(_) => "ColumnHalves",
+        Response::Datanet(_) => "Datanet",
+        Response::Samples(_) => "Samples",
+        Response::NotFound => "NotFound",
+        Response::Refused(_) => "Refused",
+    }
+}

@@ -1,0 +1,50 @@
+//! How a network starts: its key, addresses, timeouts, and the role it plays.
+
+use std::time::Duration;
+
+use libp2p::{identity, Multiaddr};
+
+/// What a node is to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Answers requests and custodies columns: advertises datanet's request protocol (which is
+    /// how other nodes tell storage peers apart) and serves the DHT.
+    Storage,
+    /// Asks only: never advertises the request protocol, so it is never made a custodian,
+    /// and is a DHT client.
+    Light,
+}
+
+/// The settings of one node's network.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// The node's network identity.
+    pub key: identity::Keypair,
+    /// What the node is to the network.
+    pub role: Role,
+    /// Addresses to listen on, e.g. `/ip4/127.0.0.1/udp/0/quic-v1`.
+    pub listen: Vec<Multiaddr>,
+    /// How long a request to a peer may take.
+    pub request_timeout: Duration,
+}
+
+impl NetConfig {
+    /// A node with `key` in `role`, listening on loopback TCP and QUIC on free ports, with
+    /// requests timing out after 20 s.
+    pub fn loopback(key: identity::Keypair, role: Role) -> Self {
+        NetConfig {
+            key,
+            role,
+            listen: loopback_addrs(),
+            request_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Loopback TCP and QUIC addresses on free ports.
+pub fn loopback_addrs() -> Vec<Multiaddr> {
+    ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"]
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! Gossip: the topics, and validation of every message off the swarm task. The worker hands
+//! each message to [`Validator`], which checks it on the blocking pool (signatures and fraud
+//! proofs cost CPU that must not stall the swarm at quorum rates), reports the verdict back to
+//! the worker for gossipsub to forward or reject, and publishes what verified as a
+//! [`NetEvent`] carrying the verified object.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use datanet_protocol::encoding::Decode;
+use datanet_protocol::wire::FraudNotice;
+use datanet_protocol::{Datanet, DatanetId, Manifest};
+use futures::StreamExt;
+use libp2p::gossipsub::{IdentTopic, MessageAcceptance, MessageId, TopicHash};
+use libp2p::PeerId;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::handle::Command;
+use crate::{NetEvent, NetStats};
+
+/// The prefix of each datanet's gossip topic of manifest announcements; the datanet id in
+/// hex follows it.
+const ANNOUNCE_PREFIX: &str = "/datanet/announce/1/";
+/// The gossip topic of bad-encoding fraud proofs.
+const FRAUD_TOPIC: &str = "/datanet/fraud/1";
+/// The gossip topic of signed datanet records.
+const DATANET_TOPIC: &str = "/datanet/datanets/1";
+/// Messages waiting for validation before new ones are ignored (neither forwarded nor
+/// penalised).
+pub(crate) const VALIDATION_QUEUE: usize = 1024;
+/// Messages validated at once on the blocking pool.
+const VALIDATIONS_IN_FLIGHT: usize = 8;
+
+/// A gossip topic datanet uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Topic {
+    /// One datanet's manifest announcements.
+    Announce(DatanetId),
+    /// Fraud proofs, followed by every node.
+    Fraud,
+    /// Datanet records, followed by every node.
+    Datanets,
+}
+
+impl Topic {
+    /// The libp2p topic.
+    pub(crate) fn ident(self) -> IdentTopic {
+        IdentTopic::new(match self {
+            Topic::Announce(datanet) => announce_topic(datanet),
+            Topic::Fraud => FRAUD_TOPIC.to_owned(),
+            Topic::Datanets => DATANET_TOPIC.to_owned(),
+        })
+    }
+
+    /// The datanet topic `hash` names, if it is one of datanet's.
+    fn of(hash: &TopicHash) -> Option<Topic> {
+        match hash.as_str() {
+            FRAUD_TOPIC => Some(Topic::Fraud),
+            DATANET_TOPIC => Some(Topic::Datanets),
+            other => other
+                .strip_prefix(ANNOUNCE_PREFIX)?
+                .parse()
+                .ok()
+                .map(Topic::Announce),
+        }
+    }
+}
+
+/// The gossip topic of `datanet`'s manifest announcements.
+pub(crate) fn announce_topic(datanet: DatanetId) -> String {
+    format!("{ANNOUNCE_PREFIX}{datanet}")
+}
+
+/// What a gossip message on `topic` verifies to, if anything: a manifest must verify and
+/// belong to the datanet whose topic carried it, a datanet record must verify, a fraud proof
+/// must prove its square badly encoded.
+pub(crate) fn validate(topic: &TopicHash, data: &[u8]) -> Option<NetEvent> {
+    match Topic::of(topic)? {
+        Topic::Announce(datanet) => Manifest::from_bytes(data)
+            .ok()
+            .filter(|m| m.body().datanet == datanet && m.verify().is_ok())
+            .map(|m| NetEvent::Announced(Box::new(m))),
+        Topic::Fraud => FraudNotice::from_bytes(data)
+            .ok()
+            .filter(|n| n.proof.verify(&n.da_root).is_ok())
+            .map(|n| NetEvent::Fraud(Box::new(n))),
+        Topic::Datanets => Datanet::from_bytes(data)
+            .ok()
+            .filter(|d| d.verify().is_ok())
+            .map(|d| NetEvent::Datanet(Box::new(d))),
+    }
+}
+
+/// A gossip message waiting for its verdict.
+pub(crate) struct Unvalidated {
+    pub(crate) id: MessageId,
+    pub(crate) source: PeerId,
+    pub(crate) topic: TopicHash,
+    pub(crate) data: Vec<u8>,
+}
+
+/// Validates gossip off the swarm task and reports each verdict back to the worker.
+pub(crate) struct Validator {
+    pub(crate) messages: mpsc::Receiver<Unvalidated>,
+    pub(crate) verdicts: mpsc::Sender<Command>,
+    pub(crate) events: broadcast::Sender<NetEvent>,
+    pub(crate) stats: Arc<NetStats>,
+}
+
+impl Validator {
+    /// Validates until cancelled or until the worker stops sending.
+    pub(crate) async fn run(self, cancel: CancellationToken) {
+        let Validator {
+            mut messages,
+            verdicts,
+            events,
+            stats,
+        } = self;
+        let verdicts_ref = &verdicts;
+        let (events, stats) = (&events, &stats);
+        let checked = futures::stream::poll_fn(|cx| messages.poll_recv(cx))
+            .map(|message| async move {
+                let Unvalidated {
+                    id,
+                    source,
+                    topic,
+                    data,
+                } = message;
+                let event = tokio::task::spawn_blocking(move || validate(&topic, &data))
+                    .await
+                    .ok()
+                    .flatten();
+                let acceptance = match event {
+                    Some(event) => {
+                        let _ = events.send(event);
+                        MessageAcceptance::Accept
+                    }
+                    None => {
+                        stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+                        MessageAcceptance::Reject
+                    }
+                };
+                let _ = verdicts_ref
+                    .send(Command::Validated {
+                        id,
+                        source,
+                        acceptance,
+                    })
+                    .await;
+            })
+            .buffer_unordered(VALIDATIONS_IN_FLIGHT)
+            .for_each(|()| async {});
+        cancel.run_until_cancelled(checked).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_datanet_topic_names_its_datanet_and_nothing_else_does() {
+        let id = DatanetId(datanet_protocol::hash::hash(
+            datanet_protocol::hash::Domain::Datanet,
+            b"topic",
+        ));
+        let topic = Topic::Announce(id).ident().hash();
+        assert_eq!(Topic::of(&topic), Some(Topic::Announce(id)));
+        assert_eq!(Topic::of(&Topic::Fraud.ident().hash()), Some(Topic::Fraud));
+        for other in [ANNOUNCE_PREFIX, "/datanet/announce/1/zz", "/other/1"] {
+            assert_eq!(Topic::of(&IdentTopic::new(other).hash()), None);
+        }
+    }
+
+    #[test]
+    fn gossip_that_does_not_verify_yields_no_event() {
+        for topic in [Topic::Fraud, Topic::Datanets] {
+            assert_eq!(validate(&topic.ident().hash(), b"not a message"), None);
+        }
+        let unknown = IdentTopic::new("/other/1").hash();
+        assert_eq!(validate(&unknown, b""), None);
+    }
+}

@@ -1,0 +1,217 @@
+//! The cloneable [`NetHandle`] through which the rest of a node uses its network, and the
+//! [`NetEvent`]s the network reports: peers coming and going, and gossip that verified,
+//! carrying the verified object so nobody fetches it again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use datanet_protocol::encoding::Encode;
+use datanet_protocol::wire::{FraudNotice, Request, Response};
+use datanet_protocol::{Datanet, DatanetId, Manifest};
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::gossip::Topic;
+use crate::{NetError, NetStats, PeerScores, Role};
+
+/// How long a dial may take to connect.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the network tells the rest of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    /// A connection to a peer opened (its first).
+    PeerConnected(PeerId),
+    /// The last connection to a peer closed.
+    PeerDisconnected(PeerId),
+    /// A connected peer said it is a storage peer: it now counts for custody.
+    StoragePeer(PeerId),
+    /// A manifest announcement arrived by gossip, its signature verified and its datanet
+    /// the topic's.
+    Announced(Box<Manifest>),
+    /// A bad-encoding fraud proof arrived by gossip and proves its square badly encoded.
+    Fraud(Box<FraudNotice>),
+    /// A datanet record arrived by gossip and its owner's signature verifies.
+    Datanet(Box<Datanet>),
+}
+
+/// Commands from handles to the worker.
+pub(crate) enum Command {
+    Request {
+        peer: PeerId,
+        request: Request,
+        reply: oneshot::Sender<Result<Response, NetError>>,
+    },
+    Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
+    Peers(oneshot::Sender<Vec<PeerId>>),
+    StoragePeers(oneshot::Sender<Vec<PeerId>>),
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    Publish(Topic, Vec<u8>),
+    Follow(DatanetId),
+    Validated {
+        id: MessageId,
+        source: PeerId,
+        acceptance: MessageAcceptance,
+    },
+}
+
+/// A handle on the network worker. Cheap to clone.
+#[derive(Clone)]
+pub struct NetHandle {
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) events: broadcast::Sender<NetEvent>,
+    pub(crate) local: PeerId,
+    pub(crate) role: Role,
+    pub(crate) stats: Arc<NetStats>,
+    pub(crate) scores: Arc<PeerScores>,
+}
+
+impl std::fmt::Debug for NetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetHandle")
+            .field("local", &self.local)
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+impl NetHandle {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(make(tx)).await?;
+        rx.await.map_err(|_| NetError::WorkerDied)
+    }
+
+    pub(crate) async fn send(&self, command: Command) -> Result<(), NetError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| NetError::WorkerDied)
+    }
+
+    /// This node's peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    /// What this node is to the network.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Sends `request` to `peer` and waits for its answer. Prefer the typed, verifying
+    /// fetches ([`NetHandle::get_manifest`] and the others), which also score the peer.
+    ///
+    /// # Errors
+    /// [`NetError::Request`] or [`NetError::WorkerDied`].
+    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, NetError> {
+        self.call(|reply| Command::Request {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Dials `address`; when it ends in `/p2p/<peer id>`, waits until that peer is connected,
+    /// at most [`DIAL_TIMEOUT`].
+    ///
+    /// # Errors
+    /// [`NetError::Dial`] (a timeout included) or [`NetError::WorkerDied`].
+    pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {
+        let dialing = self.call(|reply| Command::Dial(address.clone(), reply));
+        match tokio::time::timeout(DIAL_TIMEOUT, dialing).await {
+            Ok(result) => result?,
+            Err(_) => Err(NetError::Dial(
+                address,
+                format!("no connection within {} s", DIAL_TIMEOUT.as_secs()),
+            )),
+        }
+    }
+
+    /// The peers connected now, light and storage.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn peers(&self) -> Result<Vec<PeerId>, NetError> {
+        self.call(Command::Peers).await
+    }
+
+    /// The connected peers that said they are storage peers: the only ones that custody
+    /// columns and answer requests.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn storage_peers(&self) -> Result<Vec<PeerId>, NetError> {
+        self.call(Command::StoragePeers).await
+    }
+
+    /// The addresses this node listens on.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(Command::ListenAddrs).await
+    }
+
+    /// Announces a signed manifest on the gossip topic of its datanet, which this node then
+    /// follows.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn announce(&self, manifest: &Manifest) -> Result<(), NetError> {
+        let datanet = manifest.body().datanet;
+        self.follow(datanet).await?;
+        self.send(Command::Publish(
+            Topic::Announce(datanet),
+            manifest.to_bytes(),
+        ))
+        .await
+    }
+
+    /// Follows the announcements of `datanet`: its gossip topic, which only the nodes that
+    /// know the datanet subscribe to.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn follow(&self, datanet: DatanetId) -> Result<(), NetError> {
+        self.send(Command::Follow(datanet)).await
+    }
+
+    /// Gossips a fraud proof to every node.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_fraud(&self, notice: &FraudNotice) -> Result<(), NetError> {
+        self.send(Command::Publish(Topic::Fraud, notice.to_bytes()))
+            .await
+    }
+
+    /// Gossips a signed datanet record to every node.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_datanet(&self, datanet: &Datanet) -> Result<(), NetError> {
+        self.send(Command::Publish(Topic::Datanets, datanet.to_bytes()))
+            .await
+    }
+
+    /// A receiver of network events from now on.
+    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+        self.events.subscribe()
+    }
+
+    /// The network's counters.
+    pub fn stats(&self) -> &NetStats {
+        &self.stats
+    }
+
+    /// What each peer's answers have earned it.
+    pub fn scores(&self) -> &PeerScores {
+        &self.scores
+    }
+}

@@ -1,0 +1,53 @@
+//! What each peer's answers have earned it, and the counters of what the network refused.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+
+use libp2p::PeerId;
+
+/// What a peer's answers have earned it: valid answers raise the score, invalid ones (bad
+/// proofs, corrupted shares, malformed frames) lower it ten times as much. Requests go to
+/// better peers first.
+#[derive(Debug, Default)]
+pub struct PeerScores {
+    scores: Mutex<HashMap<PeerId, i64>>,
+}
+
+impl PeerScores {
+    /// Points for a valid answer.
+    pub const VALID: i64 = 1;
+    /// Points for an invalid answer.
+    pub const INVALID: i64 = -10;
+
+    /// `peer`'s score; unknown peers have 0.
+    pub fn get(&self, peer: &PeerId) -> i64 {
+        self.lock().get(peer).copied().unwrap_or(0)
+    }
+
+    /// Records a valid (`true`) or invalid answer from `peer`.
+    pub fn record(&self, peer: PeerId, valid: bool) {
+        let delta = if valid { Self::VALID } else { Self::INVALID };
+        *self.lock().entry(peer).or_default() += delta;
+    }
+
+    /// `peers` ordered best first (stable for equal scores).
+    pub fn rank(&self, mut peers: Vec<PeerId>) -> Vec<PeerId> {
+        let scores = self.lock();
+        peers.sort_by_key(|p| std::cmp::Reverse(scores.get(p).copied().unwrap_or(0)));
+        peers
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, i64>> {
+        self.scores.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Counters of what the network dropped or refused, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct NetStats {
+    /// Inbound requests refused, or verified gossip dropped, because their queue was full.
+    pub inbound_dropped: AtomicU64,
+    /// Inbound requests or gossip messages that did not decode or verify.
+    pub invalid_messages: AtomicU64,
+}
