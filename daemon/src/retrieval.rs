@@ -403,3 +403,104 @@ async fn held_here<T: Send + 'static>(
         .run(move |s| Ok(read(s, &root, &s.column_indices(&root)?)))
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use datanet_net::test_utils::MockNet;
+    use datanet_protocol::wire::Response;
+    use datanet_protocol::CodecId;
+
+    use super::*;
+
+    /// A retriever over a mock network of `peers` that answers nothing itself (the tests
+    /// give `gather` its fetch).
+    fn retriever(peers: &[PeerId]) -> Retriever {
+        let mock = MockNet::new(peers.to_vec(), |_, _| Ok(Response::NotFound));
+        Retriever {
+            net: mock.handle,
+            store: AsyncStore::new(Store::memory()),
+            events: Events::new(),
+            replicas: 2,
+        }
+    }
+
+    /// The header of a square of width 8 (k = 4).
+    fn header() -> SquareHeader {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 13) as u8).collect();
+        ExtendedSquare::encode(&data, CodecId::RsLeopard)
+            .unwrap()
+            .header()
+    }
+
+    #[tokio::test]
+    async fn gather_asks_each_column_of_its_best_custodian_then_alone_of_the_others() {
+        let peers: Vec<PeerId> = (0..4).map(|_| PeerId::random()).collect();
+        let retriever = retriever(&peers);
+        let local = retriever.net.local_peer_id();
+        let dead = candidates(retriever.net.scores(), local, &peers, 0, 2)[0];
+        let header = header();
+        let asked: Mutex<Vec<(PeerId, Vec<u16>)>> = Mutex::default();
+        let fetch = |peer: PeerId, batch: Vec<u16>| {
+            asked.lock().unwrap().push((peer, batch.clone()));
+            async move {
+                if peer == dead {
+                    Vec::new()
+                } else {
+                    batch
+                }
+            }
+        };
+        let mut held = Vec::new();
+        retriever
+            .gather(&peers, &header, &mut held, |c| *c, fetch)
+            .await;
+        held.sort();
+        assert_eq!(held, vec![0, 1, 2, 3], "the original columns, once each");
+
+        let asked = asked.into_inner().unwrap();
+        for c in 0..4u16 {
+            let ranked = candidates(retriever.net.scores(), local, &peers, c, 2);
+            let first = asked.iter().position(|(_, b)| b.contains(&c)).unwrap();
+            assert_eq!(asked[first].0, ranked[0], "column {c} first asked of its best candidate");
+            let alone: Vec<PeerId> = asked[first + 1..]
+                .iter()
+                .filter(|(_, b)| b == &vec![c])
+                .map(|(p, _)| *p)
+                .collect();
+            if ranked[0] == dead {
+                assert_eq!(alone, vec![ranked[1]], "column {c} retried alone with the next");
+            } else {
+                assert!(alone.is_empty(), "column {c} arrived at once");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn gather_stops_short_when_no_peer_has_the_columns_after_asking_each_of_every_one() {
+        let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
+        let retriever = retriever(&peers);
+        let header = header();
+        let asked: Mutex<Vec<(PeerId, Vec<u16>)>> = Mutex::default();
+        let fetch = |peer: PeerId, batch: Vec<u16>| {
+            asked.lock().unwrap().push((peer, batch));
+            async { Vec::<u16>::new() }
+        };
+        let mut held = vec![5u16];
+        retriever
+            .gather(&peers, &header, &mut held, |c| *c, fetch)
+            .await;
+        assert_eq!(held, vec![5], "nothing arrived");
+        let asked = asked.into_inner().unwrap();
+        for c in (0..8u16).filter(|c| *c != 5) {
+            let askers: BTreeSet<PeerId> = asked
+                .iter()
+                .filter(|(_, b)| b.contains(&c))
+                .map(|(p, _)| *p)
+                .collect();
+            assert_eq!(askers.len(), 3, "column {c} asked of every peer");
+        }
+        assert!(asked.iter().all(|(_, b)| !b.contains(&5)), "a held column is not asked");
+    }
+}

@@ -6,11 +6,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{payload, start, TestNode};
+use common::{open_datanet, payload, start, start_configured, TestNode, WAIT};
+use datanet_net::test_utils::{connect_and_wait, TestNode as NetNode};
+use datanet_net::Role;
+use datanet_protocol::wire::Request;
 use datanet_daemon::api::{self, Api, ApiConfig};
 use datanet_daemon::Node;
 use serde_json::Value;
@@ -489,4 +492,72 @@ async fn a_second_daemon_cannot_take_a_live_socket() {
     assert!(err.to_string().contains("already listening"), "{err}");
     daemon.assert_alive().await;
     daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_an_event_stream_open_and_a_repair_waiting_on_silent_peers_stops_within_seconds() {
+    let node = start_configured(Duration::from_millis(200), |_| {}).await;
+    let datanet = open_datanet(&node.node, "shutdown").await;
+    let report = node
+        .node
+        .contribute(datanet, payload(300_000), "application/octet-stream")
+        .await
+        .unwrap();
+    let store = node.node.store().blocking().clone();
+    let root = store.manifest(&report.contribution).unwrap().unwrap().body().chunks[0].da_root;
+    let mut silent = Vec::new();
+    for _ in 0..2 {
+        let mut peer = NetNode::start(Role::Storage).unwrap();
+        let requests = peer.inbound.take().unwrap();
+        connect_and_wait(node.node.network(), &peer.handle)
+            .await
+            .unwrap();
+        silent.push((peer, requests));
+    }
+    for c in store.column_indices(&root).unwrap() {
+        store.drop_column(&root, c).unwrap();
+    }
+    let daemon = Daemon::serve(node, Duration::from_secs(30), 1, None).await;
+    let mut events = UnixStream::connect(&daemon.socket).await.unwrap();
+    events
+        .write_all(b"GET /v1/events HTTP/1.1\r\nHost: datanet\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    events.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let (first, second) = silent.split_at_mut(1);
+    let asked = tokio::time::timeout(WAIT, async {
+        tokio::select! {
+            r = first[0].1.recv() => r,
+            r = second[0].1.recv() => r,
+        }
+    })
+    .await
+    .expect("repair asks a silent peer for columns")
+    .expect("the request");
+    assert!(matches!(
+        asked.request,
+        Request::GetColumnHalves { da_root, .. } if da_root == root
+    ));
+
+    let node = Arc::clone(&daemon.node);
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        daemon.stop().await;
+        node.shutdown().await;
+    })
+    .await
+    .expect("the API and the node stop within 5 s");
+    assert!(node.is_stopped(), "every task of the node has ended");
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(1), events.read_to_end(&mut rest))
+        .await
+        .expect("the event stream ends with the API")
+        .unwrap();
+    node.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(6));
+    for (peer, _) in silent {
+        peer.stop().await;
+    }
 }

@@ -174,6 +174,37 @@ mod tests {
     }
 
     #[test]
+    fn a_datanet_record_verifies_only_as_signed() {
+        use datanet_protocol::encoding::Encode;
+        use datanet_protocol::signed::{DatanetBody, Policy};
+        use datanet_protocol::{Hash, SecretKey};
+
+        let key = SecretKey::generate();
+        let body = DatanetBody {
+            name: "gossiped".to_owned(),
+            description: String::new(),
+            owner: key.public(),
+            policy: Policy::default(),
+            validator_set: Hash::default(),
+            created_ms: 1,
+            nonce: 2,
+        };
+        let record = Datanet::sign(body, &key).unwrap();
+        let topic = Topic::Datanets.ident().hash();
+        let bytes = record.to_bytes();
+        assert_eq!(
+            validate(&topic, &bytes),
+            Some(NetEvent::Datanet(Box::new(record)))
+        );
+        let mut forged = bytes.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert_eq!(validate(&topic, &forged), None, "a damaged signature");
+        let announce = Topic::Announce(DatanetId::default()).ident().hash();
+        assert_eq!(validate(&announce, &bytes), None, "a record is no manifest");
+    }
+
+    #[test]
     fn gossip_that_does_not_verify_yields_no_event() {
         for topic in [Topic::Fraud, Topic::Datanets] {
             assert_eq!(validate(&topic.ident().hash(), b"not a message"), None);

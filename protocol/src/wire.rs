@@ -527,7 +527,6 @@ mod tests {
     use super::*;
     use crate::{CodecId, ExtendedSquare};
 
-    /// A manifest naming `square` as its only chunk (enough to measure sizes).
     /// The largest manifest: [`MAX_HEADERS`] full chunks of `square`, and the media type and
     /// metadata at their bounds.
     fn largest_manifest(square: &ExtendedSquare) -> Manifest {
@@ -654,10 +653,14 @@ mod tests {
         }
     }
 
+    /// A square of the largest width, `k = 128`.
+    fn largest_square() -> ExtendedSquare {
+        ExtendedSquare::encode(&vec![3u8; 8 * 1024 * 1024], CodecId::RsLeopard).unwrap()
+    }
+
     #[test]
-    fn messages_round_trip_within_their_limits() {
-        let square =
-            ExtendedSquare::encode(&vec![3u8; 8 * 1024 * 1024], CodecId::RsLeopard).unwrap();
+    fn every_request_at_its_largest_round_trips_within_the_request_limit() {
+        let square = largest_square();
         let column = square.column(5).unwrap();
         let requests = [
             Request::PutColumns {
@@ -706,6 +709,12 @@ mod tests {
             assert!(bytes.len() <= MAX_REQUEST_BYTES);
             assert_eq!(Request::from_bytes(&bytes).unwrap(), request);
         }
+    }
+
+    #[test]
+    fn every_response_at_its_largest_round_trips_within_the_response_limit() {
+        let square = largest_square();
+        let column = square.column(5).unwrap();
         let responses = [
             Response::Columns(vec![column.clone(); MAX_GET_COLUMNS]),
             Response::ColumnHalves(vec![
@@ -739,9 +748,13 @@ mod tests {
             assert!(bytes.len() <= MAX_RESPONSE_BYTES);
             assert_eq!(Response::from_bytes(&bytes).unwrap(), response);
         }
+    }
+
+    #[test]
+    fn halves_decoded_from_a_received_frame_are_views_of_it_not_copies() {
+        let square = largest_square();
         let push = &push_of_two_halves(&square);
         let frame = Bytes::from(push.to_bytes());
-        // Halves decoded from a received frame are views of it, not copies.
         let Request::PutColumns { columns, .. } = Request::from_shared(&frame).unwrap() else {
             panic!("a push decodes as a push");
         };
@@ -750,6 +763,12 @@ mod tests {
             .iter()
             .all(|c| within.contains(&c.top_half.as_ptr())));
         assert_eq!(&Request::from_shared(&frame).unwrap(), push);
+    }
+
+    #[test]
+    fn bulk_bytes_count_what_holding_a_request_costs() {
+        let square = largest_square();
+        let push = push_of_two_halves(&square);
         assert_eq!(push.bulk_bytes(), 2 * square.params().k() * SHARE_SIZE);
         let manifest = Request::PutManifest {
             manifest: Box::new(largest_manifest(&square)),
@@ -757,7 +776,13 @@ mod tests {
         };
         let encoded = manifest.to_bytes().len();
         assert!(manifest.bulk_bytes() <= encoded && encoded - manifest.bulk_bytes() < 256 << 10);
+    }
+
+    #[test]
+    fn unknown_kinds_flags_and_lists_over_their_limits_are_refused() {
+        let square = largest_square();
         assert!(Request::from_bytes(&[1, 9]).is_err());
+        assert!(Response::from_bytes(&[]).is_err());
         let mut bad_flag = Request::GetSamples {
             da_root: square.da_root(),
             coordinates: vec![(1, 2)],
@@ -783,6 +808,39 @@ mod tests {
         assert!(Response::from_bytes(&too_many.to_bytes()).is_err());
         let oversized = Response::ColumnHalves(vec![(0, vec![0; MAX_K * SHARE_SIZE + 1].into())]);
         assert!(Response::from_bytes(&oversized.to_bytes()).is_err());
-        assert!(Response::from_bytes(&[]).is_err());
+    }
+
+    #[test]
+    fn the_kind_tables_give_every_message_its_own_byte() {
+        let requests = [
+            request_kind::PUT_MANIFEST,
+            request_kind::PUT_COLUMNS,
+            request_kind::GET_MANIFEST,
+            request_kind::GET_COLUMN,
+            request_kind::GET_SAMPLES,
+            request_kind::GET_DATANET,
+            request_kind::GET_COLUMNS,
+            request_kind::GET_COLUMN_HALVES,
+        ];
+        let responses = [
+            response_kind::STORED,
+            response_kind::MANIFEST,
+            response_kind::COLUMN,
+            response_kind::SAMPLES,
+            response_kind::NOT_FOUND,
+            response_kind::REFUSED,
+            response_kind::DATANET,
+            response_kind::COLUMNS,
+            response_kind::COLUMN_HALVES,
+        ];
+        for table in [&requests[..], &responses[..]] {
+            let distinct: std::collections::BTreeSet<u8> = table.iter().copied().collect();
+            assert_eq!(distinct.len(), table.len());
+        }
+        assert_eq!(
+            Request::GetDatanet(DatanetId::default()).to_bytes()[1],
+            request_kind::GET_DATANET
+        );
+        assert_eq!(Response::NotFound.to_bytes()[1], response_kind::NOT_FOUND);
     }
 }

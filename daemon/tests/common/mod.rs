@@ -25,7 +25,10 @@ pub(crate) struct TestNode {
 
 /// A node on loopback whose background repair runs every `repair_every`, configured further
 /// by `configure`.
-pub(crate) async fn start_configured(repair_every: Duration, configure: impl FnOnce(&mut NodeConfig)) -> TestNode {
+pub(crate) async fn start_configured(
+    repair_every: Duration,
+    configure: impl FnOnce(&mut NodeConfig),
+) -> TestNode {
     let home = tempfile::tempdir().unwrap();
     let store = Store::open(&home.path().join("store")).unwrap();
     let mut config = NodeConfig::local();
