@@ -41,7 +41,9 @@ pub enum NodeError {
     },
     /// Too few columns of a square could be fetched to rebuild it (the square of no chunk
     /// yet: [`NodeError::Unavailable`] names the chunk once it is known).
-    #[error("square {da_root} is unavailable: {have} of the {need} columns needed could be fetched")]
+    #[error(
+        "square {da_root} is unavailable: {have} of the {need} columns needed could be fetched"
+    )]
     SquareUnavailable {
         /// The square.
         da_root: DaRoot,

@@ -24,8 +24,8 @@ pub use dispersal::DispersalReport;
 pub use error::NodeError;
 pub use events::NodeEvent;
 pub use identity::{
-    load_or_create_contributor_key, load_or_create_key, peer_id_of, NodeKeys,
-    CONTRIBUTOR_KEY_FILE, NODE_KEY_FILE,
+    load_or_create_contributor_key, load_or_create_key, peer_id_of, NodeKeys, CONTRIBUTOR_KEY_FILE,
+    NODE_KEY_FILE,
 };
 pub use ingest::{Payload, Progress};
 pub use node::{Node, NodeConfig};

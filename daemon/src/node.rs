@@ -25,9 +25,7 @@ use crate::identity::libp2p_keypair;
 use crate::ingest::{Committed, Ingest, Payload, Progress};
 use crate::retrieval::Retriever;
 use crate::serve::Server;
-use crate::{
-    dispersal, repair, DispersalReport, NodeError, NodeKeys, RepairReport, SampleReport,
-};
+use crate::{dispersal, repair, DispersalReport, NodeError, NodeKeys, RepairReport, SampleReport};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -121,7 +119,11 @@ impl Node {
     /// # Errors
     /// [`NodeError::Key`], or a network error when listening fails. A bootstrap peer that
     /// cannot be reached is not an error.
-    pub async fn start(config: NodeConfig, keys: NodeKeys, store: Store) -> Result<Node, NodeError> {
+    pub async fn start(
+        config: NodeConfig,
+        keys: NodeKeys,
+        store: Store,
+    ) -> Result<Node, NodeError> {
         let cancel = CancellationToken::new();
         let tasks = TaskTracker::new();
         let store = AsyncStore::new(store);
@@ -281,7 +283,13 @@ impl Node {
         let progress = Arc::new(progress);
         let custody = self.custody().await?;
         let committed = self
-            .commit(datanet, payload, media_type, &custody, Arc::clone(&progress))
+            .commit(
+                datanet,
+                payload,
+                media_type,
+                &custody,
+                Arc::clone(&progress),
+            )
             .await?;
         let store = self.store().blocking().clone();
         let report = dispersal::disperse(

@@ -182,11 +182,11 @@ impl Retriever {
     pub(crate) async fn square(&self, header: SquareHeader) -> Result<ExtendedSquare, NodeError> {
         let peers = self.net.storage_peers().await?;
         let header = Arc::new(header);
-        let halves = match self.from_halves(&peers, &header).await? {
+        let halves = match self.rebuild_from_halves(&peers, &header).await? {
             Ok(square) => return Ok(square),
             Err(halves) => halves,
         };
-        let square = self.from_proven_columns(&peers, header).await?;
+        let square = self.rebuild_from_proven_columns(&peers, header).await?;
         for half in &halves {
             if let Some(peer) = half.from {
                 self.net
@@ -200,7 +200,7 @@ impl Retriever {
     /// The square rebuilt from `k` column top halves; when too few could be had or they do
     /// not give the committed square, the halves that were gathered instead. Each peer whose
     /// halves gave the square gains a valid answer per half.
-    async fn from_halves(
+    async fn rebuild_from_halves(
         &self,
         peers: &[PeerId],
         header: &Arc<SquareHeader>,
@@ -259,7 +259,7 @@ impl Retriever {
     }
 
     /// The square rebuilt from `k` whole columns, each proven against the DA root.
-    async fn from_proven_columns(
+    async fn rebuild_from_proven_columns(
         &self,
         peers: &[PeerId],
         header: Arc<SquareHeader>,
@@ -463,14 +463,21 @@ mod tests {
         for c in 0..4u16 {
             let ranked = candidates(retriever.net.scores(), local, &peers, c, 2);
             let first = asked.iter().position(|(_, b)| b.contains(&c)).unwrap();
-            assert_eq!(asked[first].0, ranked[0], "column {c} first asked of its best candidate");
+            assert_eq!(
+                asked[first].0, ranked[0],
+                "column {c} first asked of its best candidate"
+            );
             let alone: Vec<PeerId> = asked[first + 1..]
                 .iter()
                 .filter(|(_, b)| b == &vec![c])
                 .map(|(p, _)| *p)
                 .collect();
             if ranked[0] == dead {
-                assert_eq!(alone, vec![ranked[1]], "column {c} retried alone with the next");
+                assert_eq!(
+                    alone,
+                    vec![ranked[1]],
+                    "column {c} retried alone with the next"
+                );
             } else {
                 assert!(alone.is_empty(), "column {c} arrived at once");
             }
@@ -501,6 +508,9 @@ mod tests {
                 .collect();
             assert_eq!(askers.len(), 3, "column {c} asked of every peer");
         }
-        assert!(asked.iter().all(|(_, b)| !b.contains(&5)), "a held column is not asked");
+        assert!(
+            asked.iter().all(|(_, b)| !b.contains(&5)),
+            "a held column is not asked"
+        );
     }
 }

@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use datanet_net::{InboundRequest, NetEvent, NetHandle};
 use datanet_protocol::wire::{ColumnHalf, FraudNotice, Request, Response, SampleAnswer};
-use datanet_protocol::{
-    ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader,
-};
+use datanet_protocol::{ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader};
 use datanet_storage::{AsyncStore, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;

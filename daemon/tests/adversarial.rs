@@ -5,50 +5,45 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io;
 use std::time::Duration;
 
-use datanet_daemon::net::codec::{DatanetCodec, PROTOCOL};
-use datanet_daemon::net::wire::{ColumnHalf, Request, Response, SampleAnswer, MAX_PUSH_COLUMNS};
-use datanet_daemon::net::{Multiaddr, NetEvent, PeerId};
-use datanet_daemon::{Node, NodeConfig, NodeError};
+use common::{
+    connect, open_datanet, payload, start, start_configured, wait_for_node_event, TestNode, WAIT,
+};
+use datanet_daemon::{Node, NodeConfig, NodeError, NodeEvent};
+use datanet_net::codec::{DatanetCodec, PROTOCOL};
+use datanet_net::test_utils::wait_for;
+use datanet_net::{Multiaddr, NetEvent, PeerId};
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer, MAX_PUSH_COLUMNS};
 use datanet_protocol::{
     CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SHARE_SIZE,
 };
-use datanet_storage::Store;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
+use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{noise, tcp, yamux, StreamProtocol, Swarm};
-use tempfile::TempDir;
+use libp2p::{identify, noise, tcp, yamux, StreamProtocol, Swarm};
 use tokio::sync::{mpsc, oneshot};
 
-const WAIT: Duration = Duration::from_secs(30);
+/// The identify protocol version datanet's nodes speak.
+const IDENTIFY_PROTOCOL: &str = "/datanet/id/1";
 
-async fn start(min_acks: usize) -> (Node, TempDir) {
-    let home = tempfile::tempdir().unwrap();
-    let store = Store::open(&home.path().join("store")).unwrap();
-    let mut config = NodeConfig::local(home.path().to_path_buf());
-    config.min_acks = min_acks;
-    config.repair_interval = Duration::from_secs(3600);
-    (Node::start(config, store).await.unwrap(), home)
-}
-
-async fn connect(a: &Node, b: &Node) {
-    let mut events = b.events();
-    a.dial(a_addr(b).await).await.unwrap();
-    tokio::time::timeout(WAIT, async {
-        while !b.peers().await.unwrap().contains(&a.peer_id()) {
-            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-        }
+/// A node whose background repair stays out of the way and that needs one acknowledgement
+/// per column.
+async fn start_one_ack() -> TestNode {
+    start_configured(Duration::from_secs(3600), |config: &mut NodeConfig| {
+        config.min_acks = 1;
     })
     .await
-    .unwrap();
 }
 
-async fn a_addr(node: &Node) -> Multiaddr {
+/// The TCP address `node` listens on.
+async fn tcp_addr(node: &Node) -> Multiaddr {
     node.listen_addrs()
         .await
         .unwrap()
@@ -57,7 +52,27 @@ async fn a_addr(node: &Node) -> Multiaddr {
         .unwrap()
 }
 
-fn raw_swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
+/// Waits until `node` counts `peer` among its storage peers.
+async fn until_storage_peer(node: &Node, peer: PeerId) {
+    let mut events = node.net_events();
+    if node
+        .network()
+        .storage_peers()
+        .await
+        .unwrap()
+        .contains(&peer)
+    {
+        return;
+    }
+    wait_for(&mut events, WAIT, |event| match event {
+        NetEvent::StoragePeer(id) if id == peer => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("the peer is known as a storage peer");
+}
+
+fn raw_swarm<B: NetworkBehaviour>(behaviour: impl FnOnce(&Keypair) -> B) -> Swarm<B> {
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -66,10 +81,18 @@ fn raw_swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
             yamux::Config::default,
         )
         .unwrap()
-        .with_behaviour(|_| behaviour)
+        .with_behaviour(|key| behaviour(key))
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build()
+}
+
+/// What a [`RawPeer`] runs: identify, so nodes take it for a storage peer, and datanet's
+/// request protocol.
+#[derive(NetworkBehaviour)]
+struct RawBehaviour {
+    identify: identify::Behaviour,
+    requests: request_response::Behaviour<DatanetCodec>,
 }
 
 /// A peer speaking datanet's protocol that answers every request with `answer` and sends
@@ -84,11 +107,16 @@ impl RawPeer {
         dial: Vec<Multiaddr>,
         answer: impl Fn(Request) -> Response + Send + 'static,
     ) -> RawPeer {
-        let behaviour: request_response::Behaviour<DatanetCodec> = request_response::Behaviour::new(
-            [(PROTOCOL, ProtocolSupport::Full)],
-            request_response::Config::default(),
-        );
-        let mut swarm = raw_swarm(behaviour);
+        let mut swarm = raw_swarm(|key| RawBehaviour {
+            identify: identify::Behaviour::new(identify::Config::new(
+                IDENTIFY_PROTOCOL.into(),
+                key.public(),
+            )),
+            requests: request_response::Behaviour::new(
+                [(PROTOCOL, ProtocolSupport::Full)],
+                request_response::Config::default(),
+            ),
+        });
         let id = *swarm.local_peer_id();
         for address in dial {
             swarm.dial(address).unwrap();
@@ -100,13 +128,13 @@ impl RawPeer {
             loop {
                 tokio::select! {
                     Some((peer, request, reply)) = commands.recv() => {
-                        let id = swarm.behaviour_mut().send_request(&peer, request);
+                        let id = swarm.behaviour_mut().requests.send_request(&peer, request);
                         pending.insert(id, reply);
                     }
                     event = swarm.select_next_some() => match event {
-                        SwarmEvent::Behaviour(request_response::Event::Message { message, .. }) => match message {
+                        SwarmEvent::Behaviour(RawBehaviourEvent::Requests(request_response::Event::Message { message, .. })) => match message {
                             request_response::Message::Request { request, channel, .. } => {
-                                let _ = swarm.behaviour_mut().send_response(channel, answer(request));
+                                let _ = swarm.behaviour_mut().requests.send_response(channel, answer(request));
                             }
                             request_response::Message::Response { request_id, response } => {
                                 if let Some(reply) = pending.remove(&request_id) {
@@ -114,7 +142,7 @@ impl RawPeer {
                                 }
                             }
                         },
-                        SwarmEvent::Behaviour(request_response::Event::OutboundFailure { request_id, .. }) => {
+                        SwarmEvent::Behaviour(RawBehaviourEvent::Requests(request_response::Event::OutboundFailure { request_id, .. })) => {
                             if let Some(reply) = pending.remove(&request_id) {
                                 let _ = reply.send(None);
                             }
@@ -134,16 +162,10 @@ impl RawPeer {
     }
 }
 
-fn payload(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u64).wrapping_mul(0x9E37_79B9) as u8)
-        .collect()
-}
-
 /// Three honest nodes, connected, after the first contributed `len` bytes with every column
 /// stored by enough custodians.
 struct Honest {
-    nodes: Vec<(Node, TempDir)>,
+    nodes: Vec<TestNode>,
     data: Vec<u8>,
     report: datanet_daemon::DispersalReport,
     square: ExtendedSquare,
@@ -151,18 +173,17 @@ struct Honest {
 
 impl Honest {
     async fn contributing(len: usize) -> Honest {
-        let mut nodes: Vec<(Node, TempDir)> = Vec::new();
+        let mut nodes: Vec<TestNode> = Vec::new();
         for _ in 0..3 {
-            let node = start(2).await;
-            for (other, _) in &nodes {
-                connect(&node.0, other).await;
-            }
+            let node = start().await;
+            let others: Vec<&Node> = nodes.iter().map(|n| &n.node).collect();
+            connect(&node.node, &others).await;
             nodes.push(node);
         }
         let data = payload(len);
-        let datanet = DatanetId(hash(Domain::Datanet, b"adversarial"));
+        let datanet = open_datanet(&nodes[0].node, "adversarial").await;
         let report = nodes[0]
-            .0
+            .node
             .contribute(datanet, data.clone(), "application/octet-stream")
             .await
             .unwrap();
@@ -180,17 +201,19 @@ impl Honest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     let honest = Honest::contributing(1_000_000).await;
-    let (a, b, c) = (&honest.nodes[0].0, &honest.nodes[1].0, &honest.nodes[2].0);
+    let (a, b, c) = (
+        &honest.nodes[0].node,
+        &honest.nodes[1].node,
+        &honest.nodes[2].node,
+    );
     let (data, report, square) = (&honest.data, &honest.report, &honest.square);
     let root = square.da_root();
 
-    let (reader, _hr) = start(2).await;
-    let (getter, _hg) = start(2).await;
-    for node in [&a, &b, &c] {
-        connect(&reader, node).await;
-        connect(&getter, node).await;
-    }
-    let mut events = reader.events();
+    let reader = start().await;
+    let getter = start().await;
+    let (reader, getter) = (&reader.node, &getter.node);
+    connect(reader, &[a, b, c]).await;
+    connect(getter, &[a, b, c]).await;
     let liar_square = square.clone();
     let column_square = square.clone();
     let corrupted = move |index: u16, at: usize, mask: u8| {
@@ -200,9 +223,9 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     };
     let liar = RawPeer::spawn(
         vec![
-            a_addr(&reader).await,
-            a_addr(&getter).await,
-            a_addr(c).await,
+            tcp_addr(reader).await,
+            tcp_addr(getter).await,
+            tcp_addr(c).await,
         ],
         move |request| match request {
             Request::GetColumn { index, .. } => Response::Column(corrupted(index, 7, 0x80)),
@@ -237,17 +260,8 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
             _ => Response::NotFound,
         },
     );
-    let mut getter_events = getter.events();
-    tokio::time::timeout(WAIT, async {
-        while !reader.peers().await.unwrap().contains(&liar.id) {
-            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-        }
-        while !getter.peers().await.unwrap().contains(&liar.id) {
-            let _ = tokio::time::timeout(Duration::from_millis(200), getter_events.recv()).await;
-        }
-    })
-    .await
-    .expect("the liar connects to both readers");
+    until_storage_peer(reader, liar.id).await;
+    until_storage_peer(getter, liar.id).await;
 
     let samples = reader.sample(report.contribution, 64).await.unwrap();
     assert!(samples[0].available(), "{:?}", samples[0]);
@@ -319,29 +333,17 @@ async fn a_lying_peer_is_outscored_and_nothing_it_pushes_is_stored() {
     );
 }
 
-/// Waits until `node` counts `peer` among its connected peers.
-async fn until_connected(node: &Node, peer: &PeerId) {
-    let mut events = node.events();
-    tokio::time::timeout(WAIT, async {
-        while !node.peers().await.unwrap().contains(peer) {
-            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-        }
-    })
-    .await
-    .expect("the peer connects");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
     let honest = Honest::contributing(600_000).await;
     let square = honest.square.clone();
-    let (reader, _hr) = start(2).await;
-    for (node, _) in &honest.nodes {
-        connect(&reader, node).await;
-    }
+    let reader = start().await;
+    let reader = &reader.node;
+    let all: Vec<&Node> = honest.nodes.iter().map(|n| &n.node).collect();
+    connect(reader, &all).await;
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = std::sync::Arc::clone(&asked);
-    let liar = RawPeer::spawn(vec![a_addr(&reader).await], move |request| match request {
+    let liar = RawPeer::spawn(vec![tcp_addr(reader).await], move |request| match request {
         Request::GetColumnHalves { indices, .. } => {
             counted.fetch_add(indices.len(), std::sync::atomic::Ordering::Relaxed);
             Response::ColumnHalves(
@@ -363,7 +365,7 @@ async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
         ),
         _ => Response::NotFound,
     });
-    until_connected(&reader, &liar.id).await;
+    until_storage_peer(reader, liar.id).await;
 
     let fetched = reader.get(honest.report.contribution).await.unwrap();
     assert!(fetched == honest.data);
@@ -376,7 +378,7 @@ async fn a_peer_that_sends_wrong_halves_but_right_columns_loses_score() {
         "its halves, checked against the square proven from whole columns, scored it down: {}",
         reader.peer_score(&liar.id)
     );
-    for (node, _) in &honest.nodes {
+    for node in &all {
         assert!(reader.peer_score(&node.peer_id()) > 0);
     }
 }
@@ -430,9 +432,10 @@ impl request_response::Codec for RawFrames {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
-    let (node, _home) = start(1).await;
+    let node = start_one_ack().await;
+    let node = &node.node;
     let data = payload(200_000);
-    let datanet = DatanetId(hash(Domain::Datanet, b"malformed"));
+    let datanet = open_datanet(node, "malformed").await;
     let report = node
         .contribute(datanet, data.clone(), "text/plain")
         .await
@@ -442,8 +445,8 @@ async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
         [(PROTOCOL, ProtocolSupport::Outbound)],
         request_response::Config::default().with_request_timeout(Duration::from_secs(5)),
     );
-    let mut raw = raw_swarm(behaviour);
-    raw.dial(a_addr(&node).await).unwrap();
+    let mut raw = raw_swarm(|_| behaviour);
+    raw.dial(tcp_addr(node).await).unwrap();
     let mut huge = u32::MAX.to_be_bytes().to_vec();
     huge.extend_from_slice(&[0u8; 64]);
     let mut garbage = 1000u32.to_be_bytes().to_vec();
@@ -489,8 +492,9 @@ async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
     .await
     .unwrap_or_else(|_| panic!("only {} malformed frames were counted", invalid()));
 
-    let (reader, _hr) = start(1).await;
-    connect(&reader, &node).await;
+    let reader = start_one_ack().await;
+    let reader = &reader.node;
+    connect(reader, &[node]).await;
     let fetched = reader.get(report.contribution).await.unwrap();
     assert!(fetched == data, "the node no longer serves correctly");
 }
@@ -524,12 +528,14 @@ fn mis_encoded_square() -> ExtendedSquare {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_invalid() {
-    let (a, _ha) = start(1).await;
-    let (b, _hb) = start(1).await;
-    let (c, _hc) = start(1).await;
-    connect(&b, &a).await;
-    connect(&c, &a).await;
-    connect(&c, &b).await;
+    let (a, b, c) = (
+        start_one_ack().await,
+        start_one_ack().await,
+        start_one_ack().await,
+    );
+    let (a, b, c) = (&a.node, &b.node, &c.node);
+    connect(b, &[a]).await;
+    connect(c, &[a, b]).await;
 
     let bad = mis_encoded_square();
     let root = bad.da_root();
@@ -555,18 +561,11 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
     )
     .unwrap();
     let cheater = RawPeer::spawn(
-        vec![a_addr(&a).await, a_addr(&b).await, a_addr(&c).await],
+        vec![tcp_addr(a).await, tcp_addr(b).await, tcp_addr(c).await],
         |_| Response::NotFound,
     );
-    for node in [&a, &b, &c] {
-        let mut events = node.events();
-        tokio::time::timeout(WAIT, async {
-            while !node.peers().await.unwrap().contains(&cheater.id) {
-                let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
-            }
-        })
-        .await
-        .unwrap();
+    for node in [a, b, c] {
+        until_storage_peer(node, cheater.id).await;
         let put = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
             headers: vec![bad.header()],
@@ -607,19 +606,13 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
     );
     assert!(a.store().blocking().is_invalid(&root).unwrap());
     for events in [&mut b_events, &mut c_events] {
-        tokio::time::timeout(WAIT, async {
-            loop {
-                if let Ok(NetEvent::ChunkInvalid(r)) = events.recv().await {
-                    if r == root {
-                        break;
-                    }
-                }
-            }
+        wait_for_node_event(events, |event| match event {
+            NodeEvent::ChunkInvalid(r) if r == root => Some(()),
+            _ => None,
         })
-        .await
-        .expect("the fraud proof reached every honest node");
+        .await;
     }
-    for node in [&b, &c] {
+    for node in [b, c] {
         let proof = node
             .store()
             .blocking()

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{open_datanet, payload, start, start_configured, TestNode, WAIT};
+use datanet_daemon::api::{self, Api, ApiConfig};
+use datanet_daemon::Node;
 use datanet_net::test_utils::{connect_and_wait, TestNode as NetNode};
 use datanet_net::Role;
 use datanet_protocol::wire::Request;
-use datanet_daemon::api::{self, Api, ApiConfig};
-use datanet_daemon::Node;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -495,7 +495,8 @@ async fn a_second_daemon_cannot_take_a_live_socket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_with_an_event_stream_open_and_a_repair_waiting_on_silent_peers_stops_within_seconds() {
+async fn a_node_with_an_event_stream_open_and_a_repair_waiting_on_silent_peers_stops_within_seconds(
+) {
     let node = start_configured(Duration::from_millis(200), |_| {}).await;
     let datanet = open_datanet(&node.node, "shutdown").await;
     let report = node
@@ -504,7 +505,13 @@ async fn a_node_with_an_event_stream_open_and_a_repair_waiting_on_silent_peers_s
         .await
         .unwrap();
     let store = node.node.store().blocking().clone();
-    let root = store.manifest(&report.contribution).unwrap().unwrap().body().chunks[0].da_root;
+    let root = store
+        .manifest(&report.contribution)
+        .unwrap()
+        .unwrap()
+        .body()
+        .chunks[0]
+        .da_root;
     let mut silent = Vec::new();
     for _ in 0..2 {
         let mut peer = NetNode::start(Role::Storage).unwrap();

@@ -70,7 +70,10 @@ impl Behaviour {
         let mut kad = kad::Behaviour::new(peer_id, kad::store::MemoryStore::new(peer_id));
         let (mode, support) = match role {
             Role::Storage => (kad::Mode::Server, request_response::ProtocolSupport::Full),
-            Role::Light => (kad::Mode::Client, request_response::ProtocolSupport::Outbound),
+            Role::Light => (
+                kad::Mode::Client,
+                request_response::ProtocolSupport::Outbound,
+            ),
         };
         kad.set_mode(Some(mode));
         let gossip_config = gossipsub::ConfigBuilder::default()

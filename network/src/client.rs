@@ -68,11 +68,10 @@ impl NetHandle {
             return self.invalid(peer, format!("sent manifest {} for {id}", manifest.id()));
         }
         let check = manifest.clone();
-        let headers = tokio::task::spawn_blocking(move || {
-            check.check_headers(&headers).map(|()| headers)
-        })
-        .await
-        .map_err(|_| FetchError::Stopped)?;
+        let headers =
+            tokio::task::spawn_blocking(move || check.check_headers(&headers).map(|()| headers))
+                .await
+                .map_err(|_| FetchError::Stopped)?;
         match headers {
             Ok(headers) => Ok((manifest, headers)),
             Err(e) => self.invalid(peer, format!("manifest {id}: {e}")),
@@ -154,9 +153,10 @@ impl NetHandle {
             other => return self.wrong_kind(peer, "GetColumns", &other),
         };
         let wanted = batch.to_vec();
-        let checked = tokio::task::spawn_blocking(move || check_columns(&da_root, &wanted, answered))
-            .await
-            .unwrap_or_default();
+        let checked =
+            tokio::task::spawn_blocking(move || check_columns(&da_root, &wanted, answered))
+                .await
+                .unwrap_or_default();
         Ok(checked
             .into_iter()
             .filter_map(|(line, valid)| {

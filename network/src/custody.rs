@@ -169,8 +169,14 @@ mod tests {
         let ranked = candidates(&scores, local, &peers, 7, 2);
         assert_eq!(ranked.len(), 4);
         assert!(!ranked.contains(&local));
-        assert_eq!(ranked[0], other_custodian, "a custodian before any stranger");
-        assert_eq!(ranked[1], stranger, "the best-scored stranger first among strangers");
+        assert_eq!(
+            ranked[0], other_custodian,
+            "a custodian before any stranger"
+        );
+        assert_eq!(
+            ranked[1], stranger,
+            "the best-scored stranger first among strangers"
+        );
         scores.record(other_custodian, false);
         assert_eq!(candidates(&scores, local, &peers, 7, 2)[0], other_custodian);
     }

@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(report.failed.len(), 8);
         assert_eq!(report.confidence, 0.0);
         let asked = mock.requests().len();
-        assert!(asked <= 3 * 3, "at most one request per peer per round: {asked}");
+        assert!(
+            asked <= 3 * 3,
+            "at most one request per peer per round: {asked}"
+        );
         assert!(peers.iter().all(|p| mock.handle.scores().get(p) == 0));
     }
 }

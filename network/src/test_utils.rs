@@ -161,7 +161,10 @@ pub async fn connect_and_wait(a: &NetHandle, b: &NetHandle) -> Result<(), NetErr
     .await;
     match waited {
         Ok(result) => result,
-        Err(_) => Err(NetError::Dial(address, "the peers did not see each other".into())),
+        Err(_) => Err(NetError::Dial(
+            address,
+            "the peers did not see each other".into(),
+        )),
     }
 }
 

@@ -352,7 +352,13 @@ impl Worker {
     }
 
     fn follow(&mut self, topic: Topic) {
-        if let Err(e) = self.swarm.behaviour_mut().domain.gossip.subscribe(&topic.ident()) {
+        if let Err(e) = self
+            .swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .subscribe(&topic.ident())
+        {
             tracing::debug!(?topic, error = %e, "topic not followed");
         }
     }

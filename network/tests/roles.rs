@@ -30,7 +30,10 @@ fn datanet(name: &str) -> Datanet {
 
 /// Answers every request `node` is handed with `answer`, on a task of its own.
 fn answer_with(node: &mut TestNode, answer: impl Fn(&Request) -> Response + Send + 'static) {
-    let mut inbound = node.inbound.take().expect("a storage node is handed requests");
+    let mut inbound = node
+        .inbound
+        .take()
+        .expect("a storage node is handed requests");
     tokio::spawn(async move {
         while let Some(request) = inbound.recv().await {
             let response = answer(&request.request);
@@ -43,18 +46,29 @@ fn answer_with(node: &mut TestNode, answer: impl Fn(&Request) -> Response + Send
 async fn a_light_peer_is_never_counted_as_a_storage_peer_and_answers_no_requests() {
     let mut storage = TestNode::start(Role::Storage).unwrap();
     let light = TestNode::start(Role::Light).unwrap();
-    assert!(light.inbound.is_none(), "a light node is handed no requests");
+    assert!(
+        light.inbound.is_none(),
+        "a light node is handed no requests"
+    );
     let record = datanet("served");
     let served = record.clone();
     answer_with(&mut storage, move |request| match request {
-        Request::GetDatanet(id) if *id == served.id() => Response::Datanet(Box::new(served.clone())),
+        Request::GetDatanet(id) if *id == served.id() => {
+            Response::Datanet(Box::new(served.clone()))
+        }
         _ => Response::NotFound,
     });
-    connect_and_wait(&light.handle, &storage.handle).await.unwrap();
+    connect_and_wait(&light.handle, &storage.handle)
+        .await
+        .unwrap();
 
     let (s, l) = (&storage.handle, &light.handle);
     assert!(s.peers().await.unwrap().contains(&l.local_peer_id()));
-    assert!(!s.storage_peers().await.unwrap().contains(&l.local_peer_id()));
+    assert!(!s
+        .storage_peers()
+        .await
+        .unwrap()
+        .contains(&l.local_peer_id()));
     assert_eq!(l.storage_peers().await.unwrap(), vec![s.local_peer_id()]);
 
     let fetched = l.get_datanet(s.local_peer_id(), record.id()).await.unwrap();
@@ -86,14 +100,24 @@ async fn a_wrong_answer_costs_the_peer_score_and_a_missing_one_does_not() {
 
     let not_found = net.get_datanet(peer, missing).await;
     assert_eq!(not_found, Err(FetchError::NotFound(peer)));
-    assert_eq!(net.scores().get(&peer), 0, "not holding a thing is no fault");
+    assert_eq!(
+        net.scores().get(&peer),
+        0,
+        "not holding a thing is no fault"
+    );
 
     let wrong = net.get_datanet(peer, wanted.id()).await;
-    assert!(matches!(wrong, Err(FetchError::Invalid { .. })), "{wrong:?}");
+    assert!(
+        matches!(wrong, Err(FetchError::Invalid { .. })),
+        "{wrong:?}"
+    );
     assert_eq!(net.scores().get(&peer), PeerScores::INVALID);
 
     let wrong_kind = net.get_manifest(peer, Default::default()).await;
-    assert!(matches!(wrong_kind, Err(FetchError::Invalid { .. })), "{wrong_kind:?}");
+    assert!(
+        matches!(wrong_kind, Err(FetchError::Invalid { .. })),
+        "{wrong_kind:?}"
+    );
     assert_eq!(net.scores().get(&peer), 2 * PeerScores::INVALID);
     asker.stop().await;
     liar.stop().await;

@@ -106,7 +106,12 @@ pub fn check_admission(policy: &Policy, media_type: &str, len: u64) -> Result<()
 /// `n` bytes for a reader: the exact count, and from 1 KiB on the size in the largest binary
 /// unit it reaches, to one decimal.
 fn bytes(n: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
     let Some((unit, size)) = UNITS.into_iter().find(|(_, size)| n >= *size) else {
         return format!("{n} bytes");
     };
@@ -152,9 +157,17 @@ mod tests {
     #[test]
     fn a_media_type_must_match_exactly() {
         let csv = accepting(&["text/csv"], 1 << 20);
-        for near in ["TEXT/CSV", "text/csv; charset=utf-8", " text/csv", "text/cs"] {
+        for near in [
+            "TEXT/CSV",
+            "text/csv; charset=utf-8",
+            " text/csv",
+            "text/cs",
+        ] {
             assert!(
-                matches!(check_media_type(&csv, near), Err(Violation::MediaType { .. })),
+                matches!(
+                    check_media_type(&csv, near),
+                    Err(Violation::MediaType { .. })
+                ),
                 "{near:?}"
             );
         }
@@ -167,7 +180,10 @@ mod tests {
             size_limit(&accepting(&[], MAX_CONTRIBUTION_BYTES)),
             MAX_CONTRIBUTION_BYTES
         );
-        assert_eq!(size_limit(&accepting(&[], u64::MAX)), MAX_CONTRIBUTION_BYTES);
+        assert_eq!(
+            size_limit(&accepting(&[], u64::MAX)),
+            MAX_CONTRIBUTION_BYTES
+        );
         assert_eq!(MAX_CONTRIBUTION_BYTES, 4 << 30);
     }
 
@@ -231,7 +247,9 @@ mod tests {
             media,
             "media type image/png is not accepted: this datanet accepts text/csv, application/json"
         );
-        let large = check_size(&csv_or_json, (3 << 30) / 2).unwrap_err().to_string();
+        let large = check_size(&csv_or_json, (3 << 30) / 2)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             large,
             "the payload is 1610612736 bytes (1.5 GiB), over the limit of 1073741824 bytes \

@@ -1,7 +1,6 @@
 //! The request-response messages between nodes, with their canonical encodings and the size
 //! limits every codec enforces before it allocates.
 
-use bytes::Bytes;
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use crate::hash::HASH_LEN;
 use crate::square::MAX_K;
@@ -9,6 +8,7 @@ use crate::{
     BadEncodingProof, ContributionId, DaRoot, Datanet, DatanetId, Hash, Line, Manifest, ShareProof,
     SquareHeader, SHARE_SIZE,
 };
+use bytes::Bytes;
 
 /// The most columns one push carries (8 MiB of top halves at `k = 128`): up to half a square,
 /// so a custodian usually gets its whole share of a square in one request and one file.
@@ -725,9 +725,7 @@ mod tests {
             Response::Samples(vec![
                 SampleAnswer::Found {
                     share: square.share(1, 2).unwrap().to_vec(),
-                    proof: square
-                        .share_proof_via(crate::Axis::Col, 1, 2)
-                        .unwrap(),
+                    proof: square.share_proof_via(crate::Axis::Col, 1, 2).unwrap(),
                 };
                 MAX_SAMPLES
             ]),

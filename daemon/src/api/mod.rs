@@ -29,8 +29,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{broadcast, Semaphore};
-use tokio_util::task::TaskTracker;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use events::ApiEvent;

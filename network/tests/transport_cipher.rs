@@ -1,5 +1,5 @@
 //! The TLS configurations libp2p's QUIC transport is built with (the patched `libp2p-tls` in
-//! `daemon/libp2p-tls`) negotiate AES-GCM between two nodes on a CPU with AES instructions,
+//! `network/libp2p-tls`) negotiate AES-GCM between two nodes on a CPU with AES instructions,
 //! and ChaCha20-Poly1305 on one without: the cipher is the largest single cost of moving
 //! columns over QUIC.
 
