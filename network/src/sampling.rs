@@ -179,9 +179,10 @@ mod tests {
         let mock = MockNet::new(peers.clone(), move |peer, request| {
             Ok(answer(&honest, request, peer == liar))
         });
-        let report = sample(&mock.handle, &header, 16, 2).await;
+        let every_share = 4 * usize::from(header.params.k).pow(2);
+        let report = sample(&mock.handle, &header, every_share, 2).await;
         assert!(report.available(), "{report:?}");
-        assert_eq!(report.verified, 16);
+        assert_eq!(report.verified, every_share);
         assert!(report.confidence > 0.0);
 
         let mut asked: BTreeMap<(u16, u16), Vec<PeerId>> = BTreeMap::new();
@@ -203,7 +204,7 @@ mod tests {
                 assert_eq!(asked.len(), 1, "{coordinate:?} answered first time");
             }
         }
-        assert!(liar_asked > 0, "the liar custodies some sampled column");
+        assert!(liar_asked > 0, "the liar is the best custodian of some column");
         let scores = mock.handle.scores();
         assert_eq!(scores.get(&liar), PeerScores::INVALID * liar_asked);
         assert!(peers[1..].iter().all(|p| scores.get(p) > 0));
