@@ -3,10 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde::Serialize;
-
 use super::client::Client;
 use super::home::{self, toml_strings};
+use super::output::{self, print};
 use super::{daemon, devnet, transfer, Cli, CliError, Command};
 use crate::api::views::{
     ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
@@ -44,7 +43,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run => daemon::run(&home).await?,
         Command::Status => {
             let status: StatusView = client().get("/v1/status").await?;
-            print(json, &status, print_status);
+            print(json, &status, output::status);
         }
         Command::Peers => {
             let peers: Vec<PeerView> = client().get("/v1/peers").await?;
@@ -74,7 +73,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let datanet: DatanetView = client().post("/v1/datanets", &request).await?;
             print(json, &datanet, |d| {
                 println!("created datanet {}", d.id);
-                print_datanet(d);
+                output::datanet(d);
             });
         }
         Command::List => {
@@ -96,7 +95,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let view = transfer::upload(&client(), &datanet, &file, &media_type, json).await?;
             print(json, &view, |v| {
                 println!("contributed {}", v.id);
-                print_contribution(v);
+                output::contribution(v);
             });
         }
         Command::Get { id, output } => {
@@ -115,7 +114,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let view: ContributionView = client().get(&format!("/v1/contributions/{id}")).await?;
             print(json, &view, |v| {
                 println!("contribution {}", v.id);
-                print_contribution(v);
+                output::contribution(v);
             });
         }
         Command::Verify { id, confidence } => {
@@ -125,7 +124,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let view: VerifyView = client()
                 .post(&format!("/v1/contributions/{id}/verify"), &request)
                 .await?;
-            print(json, &view, print_verify);
+            print(json, &view, output::verification);
             if !view.available {
                 return Ok(ExitCode::from(UNAVAILABLE));
             }
@@ -140,114 +139,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) {
-    if json {
-        match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
-    } else {
-        text(value);
-    }
-}
-
 fn read_policy(path: &Path) -> Result<PolicyView, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text)
         .map_err(|e| CliError::Other(format!("{}: not a valid policy: {e}", path.display())))
-}
-
-fn print_status(s: &StatusView) {
-    println!("datanet {}", s.version);
-    println!("  peer id        {}", s.peer_id);
-    println!("  contributor    {}", s.contributor);
-    for address in &s.listen {
-        println!("  listen         {address}");
-    }
-    println!("  peers          {}", s.peers);
-    println!("  datanets       {}", s.datanets);
-    println!("  contributions  {}", s.contributions);
-    println!("  uptime         {} s", s.uptime_s);
-}
-
-fn print_datanet(d: &DatanetView) {
-    println!("  name         {}", d.name);
-    if !d.description.is_empty() {
-        println!("  description  {}", d.description);
-    }
-    println!("  owner        {}", d.owner);
-    println!(
-        "  policy       at most {} bytes, media types: {}, duplicates {}",
-        d.policy.max_contribution_bytes,
-        if d.policy.media_types.is_empty() {
-            "any".to_owned()
-        } else {
-            d.policy.media_types.join(", ")
-        },
-        if d.policy.reject_duplicates {
-            "rejected"
-        } else {
-            "allowed"
-        }
-    );
-}
-
-/// Prints a contribution's manifest and status.
-pub(crate) fn print_contribution(v: &ContributionView) {
-    println!("  datanet      {}", v.datanet);
-    println!("  contributor  {}", v.contributor);
-    println!(
-        "  payload      {} bytes, {}, hash {}",
-        v.payload_len, v.media_type, v.payload_hash
-    );
-    println!("  codec        {}", v.codec);
-    match &v.reason {
-        Some(reason) => println!("  status       {} ({reason})", v.status),
-        None => println!("  status       {}", v.status),
-    }
-    if let Some(d) = &v.dispersal {
-        println!(
-            "  dispersal    {} columns, {} custodian acks, {}",
-            d.columns,
-            d.acks,
-            if d.complete {
-                "complete".to_owned()
-            } else {
-                format!("{} columns short", d.short_columns)
-            }
-        );
-    }
-    println!("  chunks       {}", v.chunks.len());
-    for (i, c) in v.chunks.iter().enumerate() {
-        println!("    {i:>3}  {}  k={:<3}  da_root {}", c.id, c.k, c.da_root);
-    }
-}
-
-/// Prints a verification, one line per chunk.
-pub(crate) fn print_verify(v: &VerifyView) {
-    for (i, c) in v.chunks.iter().enumerate() {
-        println!(
-            "  chunk {i:>3}  {}/{} samples verified  confidence {:.6}  {}",
-            c.verified,
-            c.requested,
-            c.confidence,
-            if c.available {
-                "available"
-            } else {
-                "NOT AVAILABLE"
-            }
-        );
-    }
-    println!(
-        "{}: {} of {} chunks reached confidence {}",
-        if v.available {
-            "available"
-        } else {
-            "unavailable"
-        },
-        v.chunks.iter().filter(|c| c.available).count(),
-        v.chunks.len(),
-        v.target
-    );
 }

@@ -14,9 +14,8 @@ use serde::Serialize;
 use tokio::process::{Child, Command};
 
 use super::client::Client;
-use super::commands::{print_contribution, print_verify};
 use super::home::{self, toml_strings};
-use super::{transfer, CliError};
+use super::{output, transfer, CliError};
 use crate::api::views::{
     ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
     VerifyView,
@@ -229,7 +228,7 @@ async fn walk_through(
         ),
     );
     if !json {
-        print_contribution(&contribution);
+        output::contribution(&contribution);
     }
 
     step(json, &format!("retrieving it at node-{}", nodes - 1));
@@ -267,7 +266,7 @@ async fn walk_through(
         )
         .await?;
     if !json {
-        print_verify(&verify);
+        output::verification(&verify);
     }
     if !verify.available {
         return Err(CliError::Other("sampling did not reach the target".into()));

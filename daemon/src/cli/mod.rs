@@ -7,6 +7,7 @@ mod commands;
 mod daemon;
 mod devnet;
 pub mod home;
+mod output;
 mod transfer;
 
 use std::path::PathBuf;
