@@ -27,34 +27,39 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                 settings.push(("network.listen", toml_strings(&listen)));
             }
             let made = home::init(&home, &settings)?;
-            print(json, &made, |m| {
-                println!("initialized {}", m.home.display());
-                println!("  peer id      {}", m.peer_id);
-                println!("  contributor  {}", m.contributor);
+            print(json, &made, |out, m| {
+                writeln!(out, "initialized {}", m.home.display())?;
+                writeln!(out, "  peer id      {}", m.peer_id)?;
+                writeln!(out, "  contributor  {}", m.contributor)?;
                 for address in &m.listen {
-                    println!("  listen       {address}");
+                    writeln!(out, "  listen       {address}")?;
                 }
                 for address in &m.bootstrap {
-                    println!("  bootstrap    {address}");
+                    writeln!(out, "  bootstrap    {address}")?;
                 }
-                println!("start it with: datanet --home {} run", m.home.display());
-            });
+                writeln!(
+                    out,
+                    "start it with: datanet --home {} run",
+                    m.home.display()
+                )
+            })?;
         }
         Command::Run => daemon::run(&home).await?,
         Command::Status => {
             let status: StatusView = client().get("/v1/status").await?;
-            print(json, &status, output::status);
+            print(json, &status, output::status)?;
         }
         Command::Peers => {
             let peers: Vec<PeerView> = client().get("/v1/peers").await?;
-            print(json, &peers, |peers| {
+            print(json, &peers, |out, peers| {
                 if peers.is_empty() {
-                    println!("no peers connected");
+                    writeln!(out, "no peers connected")?;
                 }
                 for p in peers {
-                    println!("{}  score {}", p.peer_id, p.score);
+                    writeln!(out, "{}  score {}", p.peer_id, p.score)?;
                 }
-            });
+                Ok(())
+            })?;
         }
         Command::Create {
             name,
@@ -71,21 +76,25 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                 policy,
             };
             let datanet: DatanetView = client().post("/v1/datanets", &request).await?;
-            print(json, &datanet, |d| {
-                println!("created datanet {}", d.id);
-                output::datanet(d);
-            });
+            print(json, &datanet, |out, d| {
+                writeln!(out, "created datanet {}", d.id)?;
+                output::datanet(out, d)
+            })?;
         }
         Command::List => {
             let datanets: Vec<DatanetView> = client().get("/v1/datanets").await?;
-            print(json, &datanets, |all| {
+            print(json, &datanets, |out, all| {
                 if all.is_empty() {
-                    println!("no datanets yet: create one with `datanet create NAME`");
+                    writeln!(
+                        out,
+                        "no datanets yet: create one with `datanet create NAME`"
+                    )?;
                 }
                 for d in all {
-                    println!("{}  {}", d.id, d.name);
+                    writeln!(out, "{}  {}", d.id, d.name)?;
                 }
-            });
+                Ok(())
+            })?;
         }
         Command::Contribute {
             file,
@@ -93,29 +102,30 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             media_type,
         } => {
             let view = transfer::upload(&client(), &datanet, &file, &media_type, json).await?;
-            print(json, &view, |v| {
-                println!("contributed {}", v.id);
-                output::contribution(v);
-            });
+            print(json, &view, |out, v| {
+                writeln!(out, "contributed {}", v.id)?;
+                output::contribution(out, v)
+            })?;
         }
-        Command::Get { id, output } => {
-            let view = transfer::download(&client(), &id, output.as_deref(), json).await?;
-            if let Some(out) = output {
-                print(json, &view, |v| {
-                    println!(
+        Command::Get { id, output: file } => {
+            let view = transfer::download(&client(), &id, file.as_deref(), json).await?;
+            if let Some(file) = file {
+                print(json, &view, |out, v| {
+                    writeln!(
+                        out,
                         "wrote {} bytes to {} (hash verified)",
                         v.payload_len,
-                        out.display()
-                    );
-                });
+                        file.display()
+                    )
+                })?;
             }
         }
         Command::Show { id } => {
             let view: ContributionView = client().get(&format!("/v1/contributions/{id}")).await?;
-            print(json, &view, |v| {
-                println!("contribution {}", v.id);
-                output::contribution(v);
-            });
+            print(json, &view, |out, v| {
+                writeln!(out, "contribution {}", v.id)?;
+                output::contribution(out, v)
+            })?;
         }
         Command::Verify { id, confidence } => {
             let request = VerifyRequest {
@@ -124,7 +134,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             let view: VerifyView = client()
                 .post(&format!("/v1/contributions/{id}/verify"), &request)
                 .await?;
-            print(json, &view, output::verification);
+            print(json, &view, output::verification)?;
             if !view.available {
                 return Ok(ExitCode::from(UNAVAILABLE));
             }

@@ -76,54 +76,22 @@ pub(crate) async fn run(
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Other(format!("cannot create {}: {e}", dir.display())))?;
     let started = Instant::now();
-    step(
-        json,
-        &format!("starting {nodes} daemons in {}", dir.display()),
-    );
     let mut daemons: Vec<Daemon> = Vec::new();
-    let outcome = walk_through(&dir, nodes, sample_mib, &mut daemons, json).await;
-    match &outcome {
-        Ok(summary) => {
-            if json {
-                match serde_json::to_string_pretty(summary) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => eprintln!("error: {e}"),
-                }
-            }
-            say(json, String::new());
-            say(
-                json,
-                format!("devnet ready in {:.1} s", started.elapsed().as_secs_f64()),
-            );
-            say(json, "use it from another terminal, for example:".into());
-            let last = &daemons[daemons.len() - 1].home;
-            let exe = std::env::current_exe()
-                .map_or_else(|_| "datanet".to_owned(), |p| p.display().to_string());
-            say(json, format!("  {exe} --home {} status", last.display()));
-            say(json, format!("  {exe} --home {} list", last.display()));
-            say(
-                json,
-                format!(
-                    "  curl --unix-socket {} http://datanet/v1/status",
-                    home::socket(last).display()
-                ),
-            );
-            say(
-                json,
-                format!("daemon logs: {}/node-*/daemon.log", dir.display()),
-            );
-            if !exit {
-                say(json, "press Ctrl-C to stop every daemon".into());
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    let outcome = match walk_through(&dir, nodes, sample_mib, &mut daemons, json).await {
+        Ok(summary) => serve(&summary, &daemons, &dir, started, exit, json).await,
+        Err(CliError::OutputClosed) => Err(CliError::OutputClosed),
+        Err(e) => {
+            output::report(format_args!("devnet failed: {e}"));
+            Err(e)
         }
-        Err(e) => eprintln!("devnet failed: {e}"),
-    }
-    step(json, "stopping the daemons");
+    };
+    // The daemons are stopped even when the output has been closed: what is said about it
+    // is let go if it cannot be written.
+    let _ = step(json, "stopping the daemons");
     for daemon in &mut daemons {
         stop(&mut daemon.child).await;
     }
-    say(
+    let _ = say(
         json,
         format!(
             "stopped {} daemons; their homes stay in {}",
@@ -131,7 +99,49 @@ pub(crate) async fn run(
             dir.display()
         ),
     );
-    outcome.map(|_| ())
+    outcome
+}
+
+/// Prints the summary as JSON with `--json`, says how to use the devnet, and waits for
+/// Ctrl-C unless `exit` is set.
+async fn serve(
+    summary: &Summary,
+    daemons: &[Daemon],
+    dir: &Path,
+    started: Instant,
+    exit: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        output::json(summary)?;
+    }
+    say(json, String::new())?;
+    say(
+        json,
+        format!("devnet ready in {:.1} s", started.elapsed().as_secs_f64()),
+    )?;
+    say(json, "use it from another terminal, for example:".into())?;
+    let last = &daemons[daemons.len() - 1].home;
+    let exe =
+        std::env::current_exe().map_or_else(|_| "datanet".to_owned(), |p| p.display().to_string());
+    say(json, format!("  {exe} --home {} status", last.display()))?;
+    say(json, format!("  {exe} --home {} list", last.display()))?;
+    say(
+        json,
+        format!(
+            "  curl --unix-socket {} http://datanet/v1/status",
+            home::socket(last).display()
+        ),
+    )?;
+    say(
+        json,
+        format!("daemon logs: {}/node-*/daemon.log", dir.display()),
+    )?;
+    if !exit {
+        say(json, "press Ctrl-C to stop every daemon".into())?;
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    Ok(())
 }
 
 /// What the walk-through did, printed as JSON with `--json`.
@@ -161,12 +171,16 @@ async fn walk_through(
     daemons: &mut Vec<Daemon>,
     json: bool,
 ) -> Result<Summary, CliError> {
+    step(
+        json,
+        &format!("starting {nodes} daemons in {}", dir.display()),
+    )?;
     let mut summaries = Vec::new();
     let mut bootstrap: Vec<String> = Vec::new();
     for i in 0..nodes {
         let daemon = start_daemon(&dir.join(format!("node-{i}")), &bootstrap).await?;
         let status: StatusView = daemon.client.get("/v1/status").await?;
-        say(json, format!("  node-{i}  {}", status.peer_id));
+        say(json, format!("  node-{i}  {}", status.peer_id))?;
         summaries.push(NodeSummary {
             home: daemon.home.clone(),
             peer_id: status.peer_id.clone(),
@@ -179,18 +193,18 @@ async fn walk_through(
     say(
         json,
         format!("  every node is connected to the {} others", nodes - 1),
-    );
+    )?;
 
     let first = &daemons[0];
     let last = &daemons[nodes - 1];
-    step(json, "creating a datanet at node-0");
+    step(json, "creating a datanet at node-0")?;
     let request = CreateDatanet {
         name: "devnet-sample".into(),
         description: "A sample instruction dataset contributed by the devnet".into(),
         policy: PolicyView::default(),
     };
     let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
-    say(json, format!("  datanet {} ({})", datanet.id, datanet.name));
+    say(json, format!("  datanet {} ({})", datanet.id, datanet.name))?;
     wait_until(
         START_TIMEOUT,
         "the datanet record to reach the last node",
@@ -202,12 +216,12 @@ async fn walk_through(
         },
     )
     .await?;
-    say(json, "  gossiped to every node".into());
+    say(json, "  gossiped to every node".into())?;
 
     step(
         json,
         &format!("contributing {sample_mib} MiB of sample data at node-0"),
-    );
+    )?;
     let sample = dir.join("sample.jsonl");
     write_sample(&sample, sample_mib << 20)?;
     let upload_started = Instant::now();
@@ -226,12 +240,12 @@ async fn walk_through(
             contribution.id,
             upload_started.elapsed().as_secs_f64()
         ),
-    );
+    )?;
     if !json {
-        output::contribution(&contribution);
+        output::stdout(|out| output::contribution(out, &contribution))?;
     }
 
-    step(json, &format!("retrieving it at node-{}", nodes - 1));
+    step(json, &format!("retrieving it at node-{}", nodes - 1))?;
     let retrieved = dir.join("retrieved.jsonl");
     let get_started = Instant::now();
     transfer::download(&last.client, &contribution.id, Some(&retrieved), false).await?;
@@ -250,12 +264,12 @@ async fn walk_through(
             contribution.payload_len,
             get_started.elapsed().as_secs_f64()
         ),
-    );
+    )?;
 
     step(
         json,
         &format!("verifying availability by sampling at node-{}", nodes - 1),
-    );
+    )?;
     let verify: VerifyView = last
         .client
         .post(
@@ -266,19 +280,19 @@ async fn walk_through(
         )
         .await?;
     if !json {
-        output::verification(&verify);
+        output::stdout(|out| output::verification(out, &verify))?;
     }
     if !verify.available {
         return Err(CliError::Other("sampling did not reach the target".into()));
     }
 
-    say(json, String::new());
-    say(json, "summary".into());
+    say(json, String::new())?;
+    say(json, "summary".into())?;
     say(
         json,
         format!("  nodes          {nodes} daemons on loopback"),
-    );
-    say(json, format!("  datanet        {}", datanet.id));
+    )?;
+    say(json, format!("  datanet        {}", datanet.id))?;
     say(
         json,
         format!(
@@ -287,18 +301,18 @@ async fn walk_through(
             contribution.payload_len,
             contribution.chunks.len()
         ),
-    );
+    )?;
     say(
         json,
         format!("  retrieved      bit-exact at node-{}", nodes - 1),
-    );
+    )?;
     say(
         json,
         format!(
             "  verified       every chunk available with confidence >= {}",
             verify.target
         ),
-    );
+    )?;
     Ok(Summary {
         dir: dir.to_path_buf(),
         nodes: summaries,
@@ -311,16 +325,16 @@ async fn walk_through(
 }
 
 /// A step of the walk-through.
-fn step(json: bool, text: &str) {
-    say(json, format!("==> {text}"));
+fn step(json: bool, text: &str) -> Result<(), CliError> {
+    say(json, format!("==> {text}"))
 }
 
 /// One line for the reader: on stdout, or on stderr when stdout carries the JSON summary.
-fn say(json: bool, text: String) {
+fn say(json: bool, text: String) -> Result<(), CliError> {
     if json {
-        eprintln!("{text}");
+        output::stderr(|out| writeln!(out, "{text}"))
     } else {
-        println!("{text}");
+        output::stdout(|out| writeln!(out, "{text}"))
     }
 }
 

@@ -1,43 +1,90 @@
-//! What the commands print: the daemon's answers as JSON, or rendered as text.
+//! What the commands print, and how. The daemon's answers are rendered as text here, and
+//! every write to standard output goes through this module, so that a reader that stops
+//! early (`datanet show ID | head -1`) ends the command quietly with
+//! [`CliError::OutputClosed`] instead of a failed write.
+
+use std::fmt;
+use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::CliError;
 use crate::api::views::{ContributionView, DatanetView, StatusView, VerifyView};
 
-/// Prints `value`: as pretty JSON when `json` is set, else as `text` prints it.
-pub(crate) fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) {
-    if json {
-        match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
+/// `e`, met while writing `what`: a broken pipe means the reader has gone, which ends the
+/// command quietly; anything else is an error worth saying.
+pub(crate) fn write_error(e: io::Error, what: &str) -> CliError {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        CliError::OutputClosed
     } else {
-        text(value);
+        CliError::Other(format!("writing {what}: {e}"))
     }
 }
 
-/// Prints a daemon's identity, addresses and counts.
-pub(crate) fn status(s: &StatusView) {
-    println!("datanet {}", s.version);
-    println!("  peer id        {}", s.peer_id);
-    println!("  contributor    {}", s.contributor);
+/// Writes with `write` to standard output, then flushes it.
+pub(crate) fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_error(e, "to standard output"))
+}
+
+/// Writes with `write` to standard error, then flushes it.
+pub(crate) fn stderr(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), CliError> {
+    let mut out = io::stderr().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_error(e, "to standard error"))
+}
+
+/// Tells the person at the terminal why the command failed, on standard error. Nothing is
+/// left to do if standard error is closed, so a failed write is let go.
+pub(crate) fn report(message: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{message}");
+}
+
+/// `value` as pretty JSON on standard output.
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    stdout(|out| writeln!(out, "{text}"))
+}
+
+/// `value` on standard output: as JSON when `json` is set, else as `text` writes it.
+pub(crate) fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
+) -> Result<(), CliError> {
+    if json {
+        self::json(value)
+    } else {
+        stdout(|out| text(out, value))
+    }
+}
+
+/// A daemon's identity, addresses and counts.
+pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
+    writeln!(out, "datanet {}", s.version)?;
+    writeln!(out, "  peer id        {}", s.peer_id)?;
+    writeln!(out, "  contributor    {}", s.contributor)?;
     for address in &s.listen {
-        println!("  listen         {address}");
+        writeln!(out, "  listen         {address}")?;
     }
-    println!("  peers          {}", s.peers);
-    println!("  datanets       {}", s.datanets);
-    println!("  contributions  {}", s.contributions);
-    println!("  uptime         {} s", s.uptime_s);
+    writeln!(out, "  peers          {}", s.peers)?;
+    writeln!(out, "  datanets       {}", s.datanets)?;
+    writeln!(out, "  contributions  {}", s.contributions)?;
+    writeln!(out, "  uptime         {} s", s.uptime_s)
 }
 
-/// Prints a datanet's name, description, owner and policy.
-pub(crate) fn datanet(d: &DatanetView) {
-    println!("  name         {}", d.name);
+/// A datanet's name, description, owner and policy.
+pub(crate) fn datanet(out: &mut dyn Write, d: &DatanetView) -> io::Result<()> {
+    writeln!(out, "  name         {}", d.name)?;
     if !d.description.is_empty() {
-        println!("  description  {}", d.description);
+        writeln!(out, "  description  {}", d.description)?;
     }
-    println!("  owner        {}", d.owner);
-    println!(
+    writeln!(out, "  owner        {}", d.owner)?;
+    writeln!(
+        out,
         "  policy       at most {} bytes, media types: {}, duplicates {}",
         d.policy.max_contribution_bytes,
         if d.policy.media_types.is_empty() {
@@ -50,24 +97,26 @@ pub(crate) fn datanet(d: &DatanetView) {
         } else {
             "allowed"
         }
-    );
+    )
 }
 
-/// Prints a contribution's manifest and status.
-pub(crate) fn contribution(v: &ContributionView) {
-    println!("  datanet      {}", v.datanet);
-    println!("  contributor  {}", v.contributor);
-    println!(
+/// A contribution's manifest and status.
+pub(crate) fn contribution(out: &mut dyn Write, v: &ContributionView) -> io::Result<()> {
+    writeln!(out, "  datanet      {}", v.datanet)?;
+    writeln!(out, "  contributor  {}", v.contributor)?;
+    writeln!(
+        out,
         "  payload      {} bytes, {}, hash {}",
         v.payload_len, v.media_type, v.payload_hash
-    );
-    println!("  codec        {}", v.codec);
+    )?;
+    writeln!(out, "  codec        {}", v.codec)?;
     match &v.reason {
-        Some(reason) => println!("  status       {} ({reason})", v.status),
-        None => println!("  status       {}", v.status),
+        Some(reason) => writeln!(out, "  status       {} ({reason})", v.status)?,
+        None => writeln!(out, "  status       {}", v.status)?,
     }
     if let Some(d) = &v.dispersal {
-        println!(
+        writeln!(
+            out,
             "  dispersal    {} columns, {} custodian acks, {}",
             d.columns,
             d.acks,
@@ -76,18 +125,24 @@ pub(crate) fn contribution(v: &ContributionView) {
             } else {
                 format!("{} columns short", d.short_columns)
             }
-        );
+        )?;
     }
-    println!("  chunks       {}", v.chunks.len());
+    writeln!(out, "  chunks       {}", v.chunks.len())?;
     for (i, c) in v.chunks.iter().enumerate() {
-        println!("    {i:>3}  {}  k={:<3}  da_root {}", c.id, c.k, c.da_root);
+        writeln!(
+            out,
+            "    {i:>3}  {}  k={:<3}  da_root {}",
+            c.id, c.k, c.da_root
+        )?;
     }
+    Ok(())
 }
 
-/// Prints a verification, one line per chunk.
-pub(crate) fn verification(v: &VerifyView) {
+/// A verification, one line per chunk and a verdict.
+pub(crate) fn verification(out: &mut dyn Write, v: &VerifyView) -> io::Result<()> {
     for (i, c) in v.chunks.iter().enumerate() {
-        println!(
+        writeln!(
+            out,
             "  chunk {i:>3}  {}/{} samples verified  confidence {:.6}  {}",
             c.verified,
             c.requested,
@@ -97,9 +152,10 @@ pub(crate) fn verification(v: &VerifyView) {
             } else {
                 "NOT AVAILABLE"
             }
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "{}: {} of {} chunks reached confidence {}",
         if v.available {
             "available"
@@ -109,5 +165,5 @@ pub(crate) fn verification(v: &VerifyView) {
         v.chunks.iter().filter(|c| c.available).count(),
         v.chunks.len(),
         v.target
-    );
+    )
 }
