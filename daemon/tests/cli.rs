@@ -1,10 +1,13 @@
 //! The `datanet` binary end to end, as separate processes on loopback: three homes set up
 //! with `init`, three daemons, a contribution made with the CLI at one node, fetched
 //! bit-exact at another and verified by sampling at the third; then two daemons stopped and
-//! the loss reported. Also the CLI's answers to a broken config and an unwritable home.
+//! the loss reported. Also the CLI's answers to a broken config and an unwritable home, to
+//! uploads the daemon refuses before reading them whole, and to readers that stop early.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -379,4 +382,180 @@ fn the_devnet_walks_a_contribution_through_separate_daemons_and_stops_them() {
         .unwrap();
     assert!(!again.status.success(), "a used devnet folder is refused");
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
+
+/// A home with its daemon, alone on loopback.
+fn lone_daemon(dir: &Path) -> (PathBuf, Daemon) {
+    let home = dir.join("n");
+    init(&home, &[]);
+    let daemon = Daemon::start(&home);
+    (home, daemon)
+}
+
+/// Checks that a `contribute` ended with the daemon's error `code` on stderr and exit code 1,
+/// not killed by SIGPIPE.
+fn assert_refused(out: &Output, code: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "killed by a signal, silently: {stderr:?}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(code), "the daemon's error {code}: {stderr}");
+}
+
+/// Far more than a Unix socket buffers, so the daemon answers while the upload is still being
+/// written.
+const LARGE: u64 = 64 << 20;
+
+#[test]
+fn contributing_to_an_unknown_datanet_shows_the_daemons_error_though_it_stops_reading_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, _daemon) = lone_daemon(dir.path());
+    let input = dir.path().join("large.bin");
+    std::fs::File::create(&input)
+        .unwrap()
+        .set_len(LARGE)
+        .unwrap();
+    let unknown = "ab".repeat(32);
+    for _ in 0..5 {
+        let out = datanet(
+            &home,
+            &["contribute", input.to_str().unwrap(), "--datanet", &unknown],
+        );
+        assert_refused(&out, "(404 not_found)");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is unknown here"));
+    }
+}
+
+#[test]
+fn uploads_refused_by_the_datanets_policy_show_the_daemons_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, _daemon) = lone_daemon(dir.path());
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"max_contribution_bytes": 1048576, "media_types": ["application/jsonl"]}"#,
+    )
+    .unwrap();
+    let id = json(
+        &home,
+        &["create", "small", "--policy", policy.to_str().unwrap()],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = dir.path().join("large.jsonl");
+    std::fs::File::create(&input)
+        .unwrap()
+        .set_len(LARGE)
+        .unwrap();
+    let file = input.to_str().unwrap();
+
+    let out = datanet(&home, &["contribute", file, "--datanet", &id]);
+    assert_refused(&out, "(415 unsupported_media_type)");
+    let media_type = ["--media-type", "application/jsonl"];
+    let out = datanet(
+        &home,
+        &[&["contribute", file, "--datanet", &id][..], &media_type].concat(),
+    );
+    assert_refused(&out, "(413 payload_too_large)");
+
+    let mut streamed = Command::new(BIN)
+        .arg("--home")
+        .arg(&home)
+        .args(["contribute", "-", "--datanet", &id])
+        .args(media_type)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = streamed.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..LARGE >> 20 {
+            if stdin.write_all(&block).is_err() {
+                break;
+            }
+        }
+    });
+    let out = streamed.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_refused(&out, "(413 payload_too_large)");
+}
+
+/// The exit code of a command whose reader stopped early: what a shell reports for a process
+/// ended by SIGPIPE.
+const OUTPUT_CLOSED: i32 = 141;
+
+/// Runs `datanet args`, reads `keep` bytes of its stdout and closes it (at once when `keep` is
+/// 0, before the command writes anything), and checks the command then ends promptly with
+/// [`OUTPUT_CLOSED`] and nothing on stderr. Returns what was read.
+fn read_then_close(home: &Path, args: &[&str], keep: usize) -> Vec<u8> {
+    let mut child = Command::new(BIN)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = vec![0; keep];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "{args:?} ends promptly");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(stderr, "", "{args:?} ends quietly");
+    assert_eq!(status.code(), Some(OUTPUT_CLOSED), "{args:?}: {status}");
+    head
+}
+
+#[test]
+fn get_into_a_reader_that_stops_early_ends_quietly_and_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, _daemon) = lone_daemon(dir.path());
+    let datanet_id = json(&home, &["create", "corpus"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = dir.path().join("input.bin");
+    let data: Vec<u8> = (0..8_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&input, &data).unwrap();
+    let id = json(
+        &home,
+        &[
+            "contribute",
+            input.to_str().unwrap(),
+            "--datanet",
+            &datanet_id,
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for _ in 0..3 {
+        assert_eq!(read_then_close(&home, &["get", &id], 10), data[..10]);
+    }
+    for args in [&["show", &id][..], &["--json", "show", &id]] {
+        read_then_close(&home, args, 0);
+    }
 }

@@ -1,5 +1,6 @@
 //! The command-line side of the API: HTTP/1.1 over the daemon's Unix socket, one connection
-//! per request. Error bodies become [`CliError::Api`] with the daemon's code and message.
+//! per request. Error bodies become [`CliError::Api`] with the daemon's code and message,
+//! also when the daemon answers an upload before reading all of it (see [`super::socket`]).
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +12,8 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::net::UnixStream;
 
+use super::socket::{Socket, UntilClosed};
 use super::CliError;
 use crate::api::ErrorBody;
 
@@ -48,7 +49,7 @@ impl Client {
     }
 
     /// Sends a request and returns the response if its status is a success; an error body
-    /// becomes [`CliError::Api`].
+    /// becomes [`CliError::Api`], whether or not the daemon read all of `body` first.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -56,10 +57,11 @@ impl Client {
         headers: &[(&str, String)],
         body: Body,
     ) -> Result<Response<Incoming>, CliError> {
-        let stream = UnixStream::connect(&self.socket)
+        let socket = Socket::connect(&self.socket)
             .await
             .map_err(|e| CliError::NoDaemon(self.socket.clone(), e.to_string()))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let closed = socket.closed();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
             .await
             .map_err(|e| CliError::Other(format!("talking to the daemon: {e}")))?;
         tokio::spawn(connection);
@@ -71,7 +73,7 @@ impl Client {
             request = request.header(*name, value);
         }
         let request = request
-            .body(body)
+            .body(UntilClosed::new(body, closed))
             .map_err(|e| CliError::Other(e.to_string()))?;
         let response = sender
             .send_request(request)

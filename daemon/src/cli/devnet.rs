@@ -2,6 +2,9 @@
 //! home; a datanet created, a sample dataset contributed at the first node, retrieved
 //! bit-exact at the last and verified there by sampling; then the daemons keep running for
 //! other terminals until Ctrl-C, when every process started here is stopped.
+//!
+//! The walk-through is a sequence of steps, each saying what it does and returning its part
+//! of the [`Summary`]; a new stage of the network is a new step.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,9 +17,8 @@ use serde::Serialize;
 use tokio::process::{Child, Command};
 
 use super::client::Client;
-use super::commands::{print_contribution, print_verify};
 use super::home::{self, toml_strings};
-use super::{transfer, CliError};
+use super::{output, transfer, CliError};
 use crate::api::views::{
     ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
     VerifyView,
@@ -26,9 +28,14 @@ use crate::api::views::{
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(100);
+/// The sample dataset's file in the devnet's folder.
+const SAMPLE: &str = "sample.jsonl";
+/// Where the contribution is written when fetched back.
+const RETRIEVED: &str = "retrieved.jsonl";
 
 /// One daemon of the devnet.
 struct Daemon {
+    name: String,
     home: PathBuf,
     child: Child,
     client: Client,
@@ -60,6 +67,24 @@ pub(crate) async fn run(
             "--nodes must be between 2 and 16, not {nodes}"
         )));
     }
+    let dir = empty_dir(dir)?;
+    let started = Instant::now();
+    let mut daemons: Vec<Daemon> = Vec::new();
+    let outcome = match walk_through(&dir, nodes, sample_mib, &mut daemons, json).await {
+        Ok(summary) => serve(&summary, &daemons, started, exit, json).await,
+        Err(CliError::OutputClosed) => Err(CliError::OutputClosed),
+        Err(e) => {
+            output::report(format_args!("devnet failed: {e}"));
+            Err(e)
+        }
+    };
+    stop_all(&mut daemons, &dir, json).await;
+    outcome
+}
+
+/// `dir`, or a new folder under the system's temp folder, created if need be; refused if it
+/// holds anything.
+fn empty_dir(dir: Option<PathBuf>) -> Result<PathBuf, CliError> {
     let dir = match dir {
         Some(dir) => dir,
         None => std::env::temp_dir().join(format!("datanet-devnet-{}", std::process::id())),
@@ -76,63 +101,7 @@ pub(crate) async fn run(
     }
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Other(format!("cannot create {}: {e}", dir.display())))?;
-    let started = Instant::now();
-    step(
-        json,
-        &format!("starting {nodes} daemons in {}", dir.display()),
-    );
-    let mut daemons: Vec<Daemon> = Vec::new();
-    let outcome = walk_through(&dir, nodes, sample_mib, &mut daemons, json).await;
-    match &outcome {
-        Ok(summary) => {
-            if json {
-                match serde_json::to_string_pretty(summary) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => eprintln!("error: {e}"),
-                }
-            }
-            say(json, String::new());
-            say(
-                json,
-                format!("devnet ready in {:.1} s", started.elapsed().as_secs_f64()),
-            );
-            say(json, "use it from another terminal, for example:".into());
-            let last = &daemons[daemons.len() - 1].home;
-            let exe = std::env::current_exe()
-                .map_or_else(|_| "datanet".to_owned(), |p| p.display().to_string());
-            say(json, format!("  {exe} --home {} status", last.display()));
-            say(json, format!("  {exe} --home {} list", last.display()));
-            say(
-                json,
-                format!(
-                    "  curl --unix-socket {} http://datanet/v1/status",
-                    home::socket(last).display()
-                ),
-            );
-            say(
-                json,
-                format!("daemon logs: {}/node-*/daemon.log", dir.display()),
-            );
-            if !exit {
-                say(json, "press Ctrl-C to stop every daemon".into());
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-        Err(e) => eprintln!("devnet failed: {e}"),
-    }
-    step(json, "stopping the daemons");
-    for daemon in &mut daemons {
-        stop(&mut daemon.child).await;
-    }
-    say(
-        json,
-        format!(
-            "stopped {} daemons; their homes stay in {}",
-            daemons.len(),
-            dir.display()
-        ),
-    );
-    outcome.map(|_| ())
+    Ok(dir)
 }
 
 /// What the walk-through did, printed as JSON with `--json`.
@@ -142,8 +111,8 @@ struct Summary {
     nodes: Vec<NodeSummary>,
     datanet: DatanetView,
     contribution: ContributionView,
-    retrieved_at: String,
-    bit_exact: bool,
+    #[serde(flatten)]
+    retrieval: Retrieval,
     verification: VerifyView,
 }
 
@@ -155,6 +124,14 @@ struct NodeSummary {
     socket: PathBuf,
 }
 
+/// Where the contribution was fetched back, and whether it came back unchanged.
+#[derive(Debug, Serialize)]
+struct Retrieval {
+    retrieved_at: String,
+    bit_exact: bool,
+}
+
+/// Runs every step in turn, starting the daemons into `daemons`, and sums them up.
 async fn walk_through(
     dir: &Path,
     nodes: usize,
@@ -162,36 +139,77 @@ async fn walk_through(
     daemons: &mut Vec<Daemon>,
     json: bool,
 ) -> Result<Summary, CliError> {
+    let summaries = start_nodes(dir, nodes, daemons, json).await?;
+    let first = &daemons[0];
+    let last = &daemons[nodes - 1];
+    let datanet = create_datanet(first, last, json).await?;
+    let contribution = contribute_sample(dir, first, &datanet, sample_mib, json).await?;
+    let retrieval = retrieve(dir, first, last, &contribution, json).await?;
+    let verification = verify(last, &contribution, json).await?;
+    let summary = Summary {
+        dir: dir.to_path_buf(),
+        nodes: summaries,
+        datanet,
+        contribution,
+        retrieval,
+        verification,
+    };
+    say_summary(&summary, json)?;
+    Ok(summary)
+}
+
+/// Starts `nodes` daemons under `dir`, each bootstrapped from those before it, and waits
+/// until every one is connected to every other.
+async fn start_nodes(
+    dir: &Path,
+    nodes: usize,
+    daemons: &mut Vec<Daemon>,
+    json: bool,
+) -> Result<Vec<NodeSummary>, CliError> {
+    step(
+        json,
+        &format!("starting {nodes} daemons in {}", dir.display()),
+    )?;
     let mut summaries = Vec::new();
     let mut bootstrap: Vec<String> = Vec::new();
     for i in 0..nodes {
-        let daemon = start_daemon(&dir.join(format!("node-{i}")), &bootstrap).await?;
+        let name = format!("node-{i}");
+        daemons.push(start_daemon(&name, &dir.join(&name), &bootstrap).await?);
+        let daemon = &daemons[i];
         let status: StatusView = daemon.client.get("/v1/status").await?;
-        say(json, format!("  node-{i}  {}", status.peer_id));
+        say(json, &format!("  {name}  {}", status.peer_id))?;
         summaries.push(NodeSummary {
             home: daemon.home.clone(),
             peer_id: status.peer_id.clone(),
             socket: home::socket(&daemon.home),
         });
         bootstrap.extend(status.listen.into_iter().filter(|a| a.contains("/tcp/")));
-        daemons.push(daemon);
     }
     wait_for_mesh(daemons).await?;
     say(
         json,
-        format!("  every node is connected to the {} others", nodes - 1),
-    );
+        &format!("  every node is connected to the {} others", nodes - 1),
+    )?;
+    Ok(summaries)
+}
 
-    let first = &daemons[0];
-    let last = &daemons[nodes - 1];
-    step(json, "creating a datanet at node-0");
+/// Creates a datanet at `first` and waits until its record has reached `last`.
+async fn create_datanet(
+    first: &Daemon,
+    last: &Daemon,
+    json: bool,
+) -> Result<DatanetView, CliError> {
+    step(json, &format!("creating a datanet at {}", first.name))?;
     let request = CreateDatanet {
         name: "devnet-sample".into(),
         description: "A sample instruction dataset contributed by the devnet".into(),
         policy: PolicyView::default(),
     };
     let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
-    say(json, format!("  datanet {} ({})", datanet.id, datanet.name));
+    say(
+        json,
+        &format!("  datanet {} ({})", datanet.id, datanet.name),
+    )?;
     wait_until(
         START_TIMEOUT,
         "the datanet record to reach the last node",
@@ -203,15 +221,29 @@ async fn walk_through(
         },
     )
     .await?;
-    say(json, "  gossiped to every node".into());
+    say(json, "  gossiped to every node")?;
+    Ok(datanet)
+}
 
+/// Writes `sample_mib` MiB of sample data under `dir` and contributes it to `datanet` at
+/// `first`.
+async fn contribute_sample(
+    dir: &Path,
+    first: &Daemon,
+    datanet: &DatanetView,
+    sample_mib: u64,
+    json: bool,
+) -> Result<ContributionView, CliError> {
     step(
         json,
-        &format!("contributing {sample_mib} MiB of sample data at node-0"),
-    );
-    let sample = dir.join("sample.jsonl");
+        &format!(
+            "contributing {sample_mib} MiB of sample data at {}",
+            first.name
+        ),
+    )?;
+    let sample = dir.join(SAMPLE);
     write_sample(&sample, sample_mib << 20)?;
-    let upload_started = Instant::now();
+    let started = Instant::now();
     let contribution = transfer::upload(
         &first.client,
         &datanet.id,
@@ -222,19 +254,31 @@ async fn walk_through(
     .await?;
     say(
         json,
-        format!(
+        &format!(
             "  contribution {} in {:.2} s",
             contribution.id,
-            upload_started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64()
         ),
-    );
+    )?;
     if !json {
-        print_contribution(&contribution);
+        output::stdout(|out| output::contribution(out, &contribution))?;
     }
+    Ok(contribution)
+}
 
-    step(json, &format!("retrieving it at node-{}", nodes - 1));
-    let retrieved = dir.join("retrieved.jsonl");
-    let get_started = Instant::now();
+/// Fetches `contribution` at `last` and checks it is bit-exact with the sample `first` was
+/// given.
+async fn retrieve(
+    dir: &Path,
+    first: &Daemon,
+    last: &Daemon,
+    contribution: &ContributionView,
+    json: bool,
+) -> Result<Retrieval, CliError> {
+    step(json, &format!("retrieving it at {}", last.name))?;
+    let sample = dir.join(SAMPLE);
+    let retrieved = dir.join(RETRIEVED);
+    let started = Instant::now();
     transfer::download(&last.client, &contribution.id, Some(&retrieved), false).await?;
     let same = file_hash(&sample)? == file_hash(&retrieved)?;
     if !same {
@@ -246,18 +290,31 @@ async fn walk_through(
     }
     say(
         json,
-        format!(
-            "  {} bytes in {:.2} s, bit-exact with what node-0 was given",
+        &format!(
+            "  {} bytes in {:.2} s, bit-exact with what {} was given",
             contribution.payload_len,
-            get_started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            first.name
         ),
-    );
+    )?;
+    Ok(Retrieval {
+        retrieved_at: last.name.clone(),
+        bit_exact: same,
+    })
+}
 
+/// Samples every chunk of `contribution` through the network from `last`; an error unless
+/// each reaches the target confidence.
+async fn verify(
+    last: &Daemon,
+    contribution: &ContributionView,
+    json: bool,
+) -> Result<VerifyView, CliError> {
     step(
         json,
-        &format!("verifying availability by sampling at node-{}", nodes - 1),
-    );
-    let verify: VerifyView = last
+        &format!("verifying availability by sampling at {}", last.name),
+    )?;
+    let verification: VerifyView = last
         .client
         .post(
             &format!("/v1/contributions/{}/verify", contribution.id),
@@ -267,66 +324,126 @@ async fn walk_through(
         )
         .await?;
     if !json {
-        print_verify(&verify);
+        output::stdout(|out| output::verification(out, &verification))?;
     }
-    if !verify.available {
+    if !verification.available {
         return Err(CliError::Other("sampling did not reach the target".into()));
     }
+    Ok(verification)
+}
 
-    say(json, String::new());
-    say(json, "summary".into());
+/// The walk-through in a few lines.
+fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
+    say(json, "")?;
+    say(json, "summary")?;
     say(
         json,
-        format!("  nodes          {nodes} daemons on loopback"),
-    );
-    say(json, format!("  datanet        {}", datanet.id));
+        &format!(
+            "  nodes          {} daemons on loopback",
+            summary.nodes.len()
+        ),
+    )?;
+    say(json, &format!("  datanet        {}", summary.datanet.id))?;
     say(
         json,
-        format!(
+        &format!(
             "  contribution   {} ({} bytes, {} chunks) stored at node-0",
-            contribution.id,
-            contribution.payload_len,
-            contribution.chunks.len()
+            summary.contribution.id,
+            summary.contribution.payload_len,
+            summary.contribution.chunks.len()
         ),
-    );
+    )?;
     say(
         json,
-        format!("  retrieved      bit-exact at node-{}", nodes - 1),
-    );
+        &format!(
+            "  retrieved      bit-exact at {}",
+            summary.retrieval.retrieved_at
+        ),
+    )?;
     say(
         json,
-        format!(
+        &format!(
             "  verified       every chunk available with confidence >= {}",
-            verify.target
+            summary.verification.target
+        ),
+    )
+}
+
+/// Prints the summary as JSON with `--json`, says how to use the devnet, and waits for
+/// Ctrl-C unless `exit` is set.
+async fn serve(
+    summary: &Summary,
+    daemons: &[Daemon],
+    started: Instant,
+    exit: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        output::json(summary)?;
+    }
+    say(json, "")?;
+    say(
+        json,
+        &format!("devnet ready in {:.1} s", started.elapsed().as_secs_f64()),
+    )?;
+    say(json, "use it from another terminal, for example:")?;
+    let last = &daemons[daemons.len() - 1].home;
+    let exe =
+        std::env::current_exe().map_or_else(|_| "datanet".to_owned(), |p| p.display().to_string());
+    say(json, &format!("  {exe} --home {} status", last.display()))?;
+    say(json, &format!("  {exe} --home {} list", last.display()))?;
+    say(
+        json,
+        &format!(
+            "  curl --unix-socket {} http://datanet/v1/status",
+            home::socket(last).display()
+        ),
+    )?;
+    say(
+        json,
+        &format!("daemon logs: {}/node-*/daemon.log", summary.dir.display()),
+    )?;
+    if !exit {
+        say(json, "press Ctrl-C to stop every daemon")?;
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    Ok(())
+}
+
+/// Stops every daemon, saying so. The daemons are stopped even when the output has been
+/// closed, so what is said is let go if it cannot be written.
+async fn stop_all(daemons: &mut [Daemon], dir: &Path, json: bool) {
+    let _ = step(json, "stopping the daemons");
+    for daemon in daemons.iter_mut() {
+        stop(&mut daemon.child).await;
+    }
+    let _ = say(
+        json,
+        &format!(
+            "stopped {} daemons; their homes stay in {}",
+            daemons.len(),
+            dir.display()
         ),
     );
-    Ok(Summary {
-        dir: dir.to_path_buf(),
-        nodes: summaries,
-        datanet,
-        contribution,
-        retrieved_at: format!("node-{}", nodes - 1),
-        bit_exact: same,
-        verification: verify,
-    })
 }
 
 /// A step of the walk-through.
-fn step(json: bool, text: &str) {
-    say(json, format!("==> {text}"));
+fn step(json: bool, text: &str) -> Result<(), CliError> {
+    say(json, &format!("==> {text}"))
 }
 
 /// One line for the reader: on stdout, or on stderr when stdout carries the JSON summary.
-fn say(json: bool, text: String) {
+fn say(json: bool, text: &str) -> Result<(), CliError> {
     if json {
-        eprintln!("{text}");
+        output::stderr(|out| writeln!(out, "{text}"))
     } else {
-        println!("{text}");
+        output::stdout(|out| writeln!(out, "{text}"))
     }
 }
 
-/// Initializes `home` on loopback with the devnet's settings and starts its daemon.
-async fn start_daemon(home: &Path, bootstrap: &[String]) -> Result<Daemon, CliError> {
+/// Initializes `home` on loopback with the devnet's settings and starts its daemon, called
+/// `name` in what is said.
+async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<Daemon, CliError> {
     let devnet = datanet_config::Config::parse(datanet_config::DEVNET_TOML, "devnet.toml", [])
         .map_err(|e| CliError::Other(e.to_string()))?;
     let duration = |d: Duration| home::toml_string(&format!("{}ms", d.as_millis()));
@@ -362,6 +479,7 @@ async fn start_daemon(home: &Path, bootstrap: &[String]) -> Result<Daemon, CliEr
         .spawn()
         .map_err(|e| CliError::Other(format!("cannot start a daemon: {e}")))?;
     let mut daemon = Daemon {
+        name: name.to_owned(),
         home: home.to_path_buf(),
         client: Client::new(&home::socket(home)),
         child,

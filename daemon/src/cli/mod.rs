@@ -1,12 +1,16 @@
 //! The `datanet` command line: set up a home, run the daemon, and talk to a running daemon
 //! through its socket. Every command that prints takes `--json`. Exit codes: 0 success,
-//! 1 error, 2 bad usage, 3 `verify` found a chunk short of the target.
+//! 1 error, 2 bad usage, 3 `verify` found a chunk short of the target, 141 the reader of
+//! standard output stopped early (`datanet get ID | head`), ended quietly as a Unix tool ends
+//! on SIGPIPE.
 
 mod client;
 mod commands;
 mod daemon;
 mod devnet;
 pub mod home;
+mod output;
+mod socket;
 mod transfer;
 
 use std::path::PathBuf;
@@ -38,7 +42,15 @@ pub enum CliError {
     /// Anything else, said plainly.
     #[error("{0}")]
     Other(String),
+    /// Standard output was closed before everything was written, as when `head` has read
+    /// what it wanted: the command ends quietly.
+    #[error("standard output was closed")]
+    OutputClosed,
 }
+
+/// The exit code when standard output was closed early: what a shell reports for a process
+/// ended by SIGPIPE, so a pipeline under `set -o pipefail` sees what any Unix tool gives it.
+const OUTPUT_CLOSED: u8 = 141;
 
 /// datanet: a peer-to-peer network for community-owned AI datasets.
 #[derive(Debug, Parser)]
@@ -135,12 +147,11 @@ pub enum Command {
     },
 }
 
-/// Runs the command line and returns the process's exit code.
+/// Runs the command line and returns the process's exit code. SIGPIPE stays ignored, as Rust
+/// leaves it: a socket or output pipe closed under a write is an error for the code writing
+/// there to handle (see `socket` and `output`), not the end of the process.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Run) {
-        die_quietly_on_closed_pipe();
-    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,libp2p_kad=error"));
     tracing_subscriber::fmt()
@@ -153,26 +164,16 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            output::report(format_args!("error: cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
+        Err(CliError::OutputClosed) => ExitCode::from(OUTPUT_CLOSED),
         Err(e) => {
-            eprintln!("error: {e}");
+            output::report(format_args!("error: {e}"));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Lets a client command end silently when its output pipe closes (`datanet get ID | head`),
-/// as Unix tools do, instead of failing on the next write. The daemon keeps Rust's default of
-/// ignoring SIGPIPE, so a closed log pipe never kills it.
-fn die_quietly_on_closed_pipe() {
-    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread is
-    // spawned, has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

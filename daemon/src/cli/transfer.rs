@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::client::{read_json, Client};
-use super::CliError;
+use super::{output, CliError};
 use crate::api::views::ContributionView;
 
 /// Bytes read from the input per body frame.
@@ -69,10 +69,11 @@ pub(crate) async fn upload(
     quiet: bool,
 ) -> Result<ContributionView, CliError> {
     let mut headers = vec![("content-type", media_type.to_owned())];
-    let body = if file == Path::new("-") {
+    let (body, progress) = if file == Path::new("-") {
         let bar = bar(None, quiet);
         bar.set_message("uploading stdin");
-        BodyExt::boxed(StreamBody::new(frames(tokio::io::stdin(), bar)))
+        let body = BodyExt::boxed(StreamBody::new(frames(tokio::io::stdin(), bar.clone())));
+        (body, bar)
     } else {
         let opened = tokio::fs::File::open(file)
             .await
@@ -85,13 +86,16 @@ pub(crate) async fn upload(
         headers.push(("content-length", len.to_string()));
         let bar = bar(Some(len), quiet);
         bar.set_message("uploading");
-        BodyExt::boxed(StreamBody::new(frames(opened, bar)))
+        let body = BodyExt::boxed(StreamBody::new(frames(opened, bar.clone())));
+        (body, bar)
     };
     let waiting = bar(None, quiet);
     waiting.set_message("encoding and dispersing");
     waiting.enable_steady_tick(std::time::Duration::from_millis(120));
     let path = format!("/v1/datanets/{datanet}/contributions");
     let result = client.send(Method::POST, &path, &headers, body).await;
+    // The bar ends by itself at the end of the input, but the daemon may answer before that.
+    progress.finish_and_clear();
     waiting.finish_and_clear();
     read_json(result?).await
 }
@@ -142,11 +146,11 @@ pub(crate) async fn download(
             bar.inc(bytes.len() as u64);
             sink.write_all(&bytes)
                 .await
-                .map_err(|e| CliError::Other(format!("writing the payload: {e}")))?;
+                .map_err(|e| output::write_error(e, "the payload"))?;
         }
         sink.flush()
             .await
-            .map_err(|e| CliError::Other(format!("writing the payload: {e}")))?;
+            .map_err(|e| output::write_error(e, "the payload"))?;
         if received != view.payload_len || hasher.finalize().to_hex() != view.payload_hash {
             return Err(CliError::Other(format!(
                 "the payload received ({received} bytes) does not match the manifest ({} bytes, hash {})",

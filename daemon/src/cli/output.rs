@@ -1,0 +1,169 @@
+//! What the commands print, and how. The daemon's answers are rendered as text here, and
+//! every write to standard output goes through this module, so that a reader that stops
+//! early (`datanet show ID | head -1`) ends the command quietly with
+//! [`CliError::OutputClosed`] instead of a failed write.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::CliError;
+use crate::api::views::{ContributionView, DatanetView, StatusView, VerifyView};
+
+/// `e`, met while writing `what`: a broken pipe means the reader has gone, which ends the
+/// command quietly; anything else is an error worth saying.
+pub(crate) fn write_error(e: io::Error, what: &str) -> CliError {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        CliError::OutputClosed
+    } else {
+        CliError::Other(format!("writing {what}: {e}"))
+    }
+}
+
+/// Writes with `write` to standard output, then flushes it.
+pub(crate) fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_error(e, "to standard output"))
+}
+
+/// Writes with `write` to standard error, then flushes it.
+pub(crate) fn stderr(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), CliError> {
+    let mut out = io::stderr().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_error(e, "to standard error"))
+}
+
+/// Tells the person at the terminal why the command failed, on standard error. Nothing is
+/// left to do if standard error is closed, so a failed write is let go.
+pub(crate) fn report(message: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{message}");
+}
+
+/// `value` as pretty JSON on standard output.
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    stdout(|out| writeln!(out, "{text}"))
+}
+
+/// `value` on standard output: as JSON when `json` is set, else as `text` writes it.
+pub(crate) fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
+) -> Result<(), CliError> {
+    if json {
+        self::json(value)
+    } else {
+        stdout(|out| text(out, value))
+    }
+}
+
+/// A daemon's identity, addresses and counts.
+pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
+    writeln!(out, "datanet {}", s.version)?;
+    writeln!(out, "  peer id        {}", s.peer_id)?;
+    writeln!(out, "  contributor    {}", s.contributor)?;
+    for address in &s.listen {
+        writeln!(out, "  listen         {address}")?;
+    }
+    writeln!(out, "  peers          {}", s.peers)?;
+    writeln!(out, "  datanets       {}", s.datanets)?;
+    writeln!(out, "  contributions  {}", s.contributions)?;
+    writeln!(out, "  uptime         {} s", s.uptime_s)
+}
+
+/// A datanet's name, description, owner and policy.
+pub(crate) fn datanet(out: &mut dyn Write, d: &DatanetView) -> io::Result<()> {
+    writeln!(out, "  name         {}", d.name)?;
+    if !d.description.is_empty() {
+        writeln!(out, "  description  {}", d.description)?;
+    }
+    writeln!(out, "  owner        {}", d.owner)?;
+    writeln!(
+        out,
+        "  policy       at most {} bytes, media types: {}, duplicates {}",
+        d.policy.max_contribution_bytes,
+        if d.policy.media_types.is_empty() {
+            "any".to_owned()
+        } else {
+            d.policy.media_types.join(", ")
+        },
+        if d.policy.reject_duplicates {
+            "rejected"
+        } else {
+            "allowed"
+        }
+    )
+}
+
+/// A contribution's manifest and status.
+pub(crate) fn contribution(out: &mut dyn Write, v: &ContributionView) -> io::Result<()> {
+    writeln!(out, "  datanet      {}", v.datanet)?;
+    writeln!(out, "  contributor  {}", v.contributor)?;
+    writeln!(
+        out,
+        "  payload      {} bytes, {}, hash {}",
+        v.payload_len, v.media_type, v.payload_hash
+    )?;
+    writeln!(out, "  codec        {}", v.codec)?;
+    match &v.reason {
+        Some(reason) => writeln!(out, "  status       {} ({reason})", v.status)?,
+        None => writeln!(out, "  status       {}", v.status)?,
+    }
+    if let Some(d) = &v.dispersal {
+        writeln!(
+            out,
+            "  dispersal    {} columns, {} custodian acks, {}",
+            d.columns,
+            d.acks,
+            if d.complete {
+                "complete".to_owned()
+            } else {
+                format!("{} columns short", d.short_columns)
+            }
+        )?;
+    }
+    writeln!(out, "  chunks       {}", v.chunks.len())?;
+    for (i, c) in v.chunks.iter().enumerate() {
+        writeln!(
+            out,
+            "    {i:>3}  {}  k={:<3}  da_root {}",
+            c.id, c.k, c.da_root
+        )?;
+    }
+    Ok(())
+}
+
+/// A verification, one line per chunk and a verdict.
+pub(crate) fn verification(out: &mut dyn Write, v: &VerifyView) -> io::Result<()> {
+    for (i, c) in v.chunks.iter().enumerate() {
+        writeln!(
+            out,
+            "  chunk {i:>3}  {}/{} samples verified  confidence {:.6}  {}",
+            c.verified,
+            c.requested,
+            c.confidence,
+            if c.available {
+                "available"
+            } else {
+                "NOT AVAILABLE"
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "{}: {} of {} chunks reached confidence {}",
+        if v.available {
+            "available"
+        } else {
+            "unavailable"
+        },
+        v.chunks.iter().filter(|c| c.available).count(),
+        v.chunks.len(),
+        v.target
+    )
+}
