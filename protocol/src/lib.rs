@@ -25,6 +25,8 @@ pub mod merkle;
 pub mod sampling;
 pub mod signed;
 pub mod square;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 
 pub use codec::{CodecError, CodecId, ErasureCode};
 pub use encoding::{Decode, DecodeError, Encode};

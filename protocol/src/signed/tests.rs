@@ -4,8 +4,9 @@ use super::*;
 use crate::codec::CodecId;
 use crate::encoding::{Decode, DecodeError, Encode};
 use crate::hash::{hash, Domain};
-use crate::ids::{ContributionId, DatanetId};
+use crate::ids::ContributionId;
 use crate::square::ExtendedSquare;
+use crate::test_utils::manifest_body;
 use crate::{chunking, ChunkId};
 
 fn keys(n: u8) -> Vec<SecretKey> {
@@ -233,19 +234,13 @@ fn manifest_for(payload: &[u8], key: &SecretKey) -> Manifest {
         .map(|c| ChunkEntry::new(c, &ExtendedSquare::encode(c, CodecId::RsLeopard).unwrap()))
         .collect();
     let body = ManifestBody {
-        datanet: DatanetId(hash(Domain::Datanet, b"d")),
-        contributor: key.public(),
-        payload_len: payload.len() as u64,
-        payload_hash: hash(Domain::Payload, payload),
-        media_type: "text/plain".into(),
-        codec: CodecId::RsLeopard,
-        chunks,
         metadata: vec![
             ("license".into(), "CC-BY-4.0".into()),
             ("source".into(), "test".into()),
         ],
         timestamp_ms: 1_700_000_000_000,
         nonce: 42,
+        ..manifest_body(key.public(), payload, chunks)
     };
     Manifest::sign(body, key).unwrap()
 }
