@@ -33,7 +33,7 @@ pub struct SampleContribution {
 /// `(seed, nonce)`, and the other fields are those of [`manifest_body`].
 ///
 /// # Panics
-/// When `len` is over what one manifest may describe.
+/// When `len` is over [`crate::signed::MAX_CONTRIBUTION_BYTES`].
 pub fn sample_contribution(seed: u8, nonce: u64, len: usize) -> SampleContribution {
     let key = SecretKey::from_seed([seed; 32]);
     let payload: Vec<u8> = (0..len)

@@ -9,8 +9,12 @@ use crate::square::{ExtendedSquare, SquareParams};
 
 use super::{PublicKey, Signable, Signed};
 
-/// The most chunks one manifest lists: 64 GiB of payload.
-pub const MAX_CHUNKS: usize = 8192;
+/// The most chunks one manifest lists. A manifest is sent in one message together with the
+/// header of each of its chunks (16 KiB at most), so this also bounds that message.
+pub const MAX_CHUNKS: usize = 512;
+/// The largest payload one manifest describes: [`MAX_CHUNKS`] chunks of
+/// [`chunking::MAX_CHUNK_LEN`] bytes, 4 GiB.
+pub const MAX_CONTRIBUTION_BYTES: u64 = MAX_CHUNKS as u64 * chunking::MAX_CHUNK_LEN as u64;
 /// The longest media type, in bytes.
 pub const MAX_MEDIA_TYPE: usize = 127;
 /// The most metadata entries.

@@ -21,8 +21,8 @@ pub use keys::{
     verify_batch, KeyError, ParsePublicKeyError, PublicKey, SecretKey, Signature, SignatureError,
 };
 pub use manifest::{
-    ChunkEntry, Manifest, ManifestBody, ManifestError, MAX_CHUNKS, MAX_MEDIA_TYPE, MAX_METADATA,
-    MAX_METADATA_KEY, MAX_METADATA_VALUE,
+    ChunkEntry, Manifest, ManifestBody, ManifestError, MAX_CHUNKS, MAX_CONTRIBUTION_BYTES,
+    MAX_MEDIA_TYPE, MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE,
 };
 pub use quorum::{
     QuorumCertificate, QuorumError, Threshold, Validator, ValidatorSet, MAX_VALIDATORS,

@@ -288,6 +288,37 @@ fn manifests_breaking_rules_do_not_decode() {
 }
 
 #[test]
+fn a_manifest_lists_at_most_max_chunks_chunks_so_at_most_4_gib() {
+    assert_eq!(MAX_CONTRIBUTION_BYTES, 4 << 30);
+    let key = SecretKey::from_seed([6; 32]);
+    let full = ChunkEntry {
+        id: ChunkId::of(b"full"),
+        k: 128,
+        da_root: Default::default(),
+    };
+    let listing = |payload_len: u64, chunks: Vec<ChunkEntry>| ManifestBody {
+        payload_len,
+        ..manifest_body(key.public(), b"", chunks)
+    };
+    let largest = Manifest::sign(
+        listing(MAX_CONTRIBUTION_BYTES, vec![full; MAX_CHUNKS]),
+        &key,
+    )
+    .unwrap();
+    assert_eq!(Manifest::from_bytes(&largest.to_bytes()).unwrap(), largest);
+
+    let mut chunks = vec![full; MAX_CHUNKS];
+    chunks.push(ChunkEntry { k: 1, ..full });
+    let over = listing(MAX_CONTRIBUTION_BYTES + 1, chunks);
+    assert!(matches!(
+        over.validate(),
+        Err(ManifestError::ChunkCount { got, .. }) if got == MAX_CHUNKS + 1
+    ));
+    let unsigned = Manifest::from_parts(over, *largest.signature());
+    assert!(Manifest::from_bytes(&unsigned.to_bytes()).is_err());
+}
+
+#[test]
 fn datanet_record_round_trips_and_its_id_is_its_hash() {
     let owner = SecretKey::from_seed([8; 32]);
     let body = DatanetBody {
