@@ -33,7 +33,7 @@ pub use line::Line;
 pub use params::{Axis, ParamsError, SquareParams};
 pub use partial::PartialSquare;
 pub(crate) use proof::{decode_axis_path, verify_line_root};
-pub use proof::{ProofError, ShareProof};
+pub use proof::{ProofError, ShareProof, MAX_AXIS_PATH};
 pub use top::TopHalf;
 
 /// Bytes in one share.

@@ -11,8 +11,11 @@ use super::{Axis, ParamsError, SquareHeader, SquareParams, SHARE_SIZE};
 
 /// The most siblings in a share path: `log2(2 * 128)`.
 const MAX_SHARE_PATH: usize = 8;
-/// The most siblings in an axis path: `log2(4 * 128)`.
-pub(crate) const MAX_AXIS_PATH: usize = 9;
+/// The most siblings in an axis path, the path of a row or column root to the DA root:
+/// `log2(4 * MAX_K)`, as the axis tree has a leaf for each of the `2 * 2k` lines of the largest
+/// square. Decoders of proofs, lines and stored records bound the path's length by it.
+pub const MAX_AXIS_PATH: usize = 9;
+const _: () = assert!(1 << MAX_AXIS_PATH == 4 * super::MAX_K);
 
 /// Why a share or line does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 use super::format::{open_format, Migration, FORMAT_VERSION};
 use crate::backend::{Backend, MemoryBackend, Op};
-use crate::keys::{key, Kind};
+use crate::keys::{column_key, key, Kind};
 use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
 
 /// A store on each engine; the temporary folder lives as long as the disk store is used.
@@ -113,7 +113,7 @@ fn corrupted_column_is_refused_and_listed_for_repair() {
         let s = sample_contribution(4, 0, 20_000);
         put(&store, &s);
         let (root, line) = &s.columns[2];
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let stored = store.backend().get(&k).unwrap().unwrap();
         for at in [1, 9, stored.len() / 2, stored.len() - 1] {
             let mut flipped = stored.clone();
@@ -241,7 +241,7 @@ fn a_format_1_store_with_inline_columns_is_migrated_and_reads_back() {
             out.u16(line.index);
             out.bytes(line.top_half());
             out.hashes(&line.axis_path);
-            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            let k = column_key(root, line.index);
             ops.push(Op::Put(k, out.into_bytes()));
         }
         backend.commit(ops).unwrap();
@@ -270,7 +270,7 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
         let s = sample_contribution(9, 0, 20_000);
         put(&store, &s);
         let (root, line) = &s.columns[1];
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
         let mut bytes = store.backend().get_blob(&blob).unwrap().unwrap();
         let last = bytes.len() - 1;
@@ -306,7 +306,7 @@ fn column_records_keep_no_axis_path_and_a_format_2_store_with_paths_upgrades_and
         let backend = Arc::clone(store.backend());
         let mut ops = vec![Op::Put(key(Kind::Format, &[]), 2u32.to_be_bytes().to_vec())];
         for (root, line) in s.columns.iter().step_by(2) {
-            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            let k = column_key(root, line.index);
             let record = backend.get(&k).unwrap().unwrap();
             assert!(record.len() < 80, "a record of {} bytes", record.len());
             let mut with_path = Writer::default();
@@ -354,7 +354,7 @@ fn a_batch_of_columns_leaves_out_the_absent_and_the_corrupted_and_lists_the_latt
             .map(|(_, l)| l)
             .collect();
         let broken = lines[2].index;
-        let k = key(Kind::Column, &[&root.0 .0, &broken.to_be_bytes()]);
+        let k = column_key(&root, broken);
         let mut record = store.backend().get(&k).unwrap().unwrap();
         let last = record.len() - 1;
         record[last] ^= 1;
@@ -397,7 +397,7 @@ fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
             ],
             "the held ones, in the order asked"
         );
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
         store.backend().remove_blob(&blob).unwrap();
         assert!(matches!(
@@ -425,8 +425,8 @@ fn data_without_a_format_version_is_not_a_store() {
 }
 
 #[test]
-fn attestations_batches_anchors_peers_and_datanets() {
-    use datanet_protocol::{Attestation, AttestationBody, Datanet, DatanetBody};
+fn an_attestation_is_stored_once_and_a_conflicting_or_forged_one_refused() {
+    use datanet_protocol::{Attestation, AttestationBody};
     for (store, _dir) in stores() {
         let validator = SecretKey::from_seed([9; 32]);
         let c = sample_contribution(7, 0, 100).manifest.id();
@@ -452,13 +452,18 @@ fn attestations_batches_anchors_peers_and_datanets() {
             Err(StoreError::Invalid(_))
         ));
         assert_eq!(store.attestations(&c).unwrap(), vec![a]);
+    }
+}
 
+#[test]
+fn an_epoch_batch_is_stored_once_and_another_for_the_same_epoch_refused() {
+    for (store, _dir) in stores() {
         let datanet = DatanetId(hash(Domain::Datanet, b"x"));
         let batch = EpochBatch {
             datanet,
             epoch: 7,
             root: hash(Domain::HashLeaf, b"r"),
-            contributions: vec![c],
+            contributions: vec![sample_contribution(7, 0, 100).manifest.id()],
         };
         store.put_batch(&batch).unwrap();
         store.put_batch(&batch).unwrap();
@@ -471,9 +476,16 @@ fn attestations_batches_anchors_peers_and_datanets() {
             Err(StoreError::Conflict(_))
         ));
         assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch.clone()));
+    }
+}
 
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+#[test]
+fn an_anchor_is_queued_once_per_epoch_and_a_confirmed_one_is_never_resubmitted() {
+    for (store, _dir) in stores() {
+        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
+        let root = hash(Domain::HashLeaf, b"r");
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
         assert!(matches!(
             store.enqueue_anchor(&datanet, 7, hash(Domain::HashLeaf, b"o")),
             Err(StoreError::Conflict(_))
@@ -491,12 +503,17 @@ fn attestations_batches_anchors_peers_and_datanets() {
             store.set_anchor_state(&datanet, 7, AnchorState::Submitted { tx, nonce: 2 }),
             Err(StoreError::Conflict(_))
         ));
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
         assert!(matches!(
             store.anchor(&datanet, 7).unwrap().unwrap().state,
             AnchorState::Confirmed { block: 12, .. }
         ));
+    }
+}
 
+#[test]
+fn a_peer_is_listed_until_removed_and_an_overlong_peer_id_is_refused() {
+    for (store, _dir) in stores() {
         let peer = PeerRecord {
             peer_id: vec![1, 2, 3],
             addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
@@ -512,7 +529,13 @@ fn attestations_batches_anchors_peers_and_datanets() {
             .is_err());
         store.remove_peer(&peer.peer_id).unwrap();
         assert!(store.peers().unwrap().is_empty());
+    }
+}
 
+#[test]
+fn a_datanet_record_is_read_back_by_its_id_and_listed() {
+    use datanet_protocol::{Datanet, DatanetBody};
+    for (store, _dir) in stores() {
         let owner = SecretKey::from_seed([10; 32]);
         let record = Datanet::sign(
             DatanetBody {
