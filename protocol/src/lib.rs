@@ -26,6 +26,8 @@ pub mod merkle;
 pub mod sampling;
 pub mod signed;
 pub mod square;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 pub mod wire;
 
 pub use codec::{CodecError, CodecId, ErasureCode};

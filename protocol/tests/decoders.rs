@@ -6,7 +6,8 @@
 
 use datanet_protocol::encoding::{Decode, Encode};
 use datanet_protocol::fraud::BadEncodingProof;
-use datanet_protocol::signed::{Threshold, Validator};
+use datanet_protocol::signed::{ChunkEntry, Threshold, Validator};
+use datanet_protocol::test_utils::{manifest_body, mis_encoded_square, Fault};
 use datanet_protocol::{
     Attestation, AttestationBody, CodecId, ContributionId, ExtendedSquare, Hash, Line, Manifest,
     ManifestBody, QuorumCertificate, SecretKey, ShareProof, SquareHeader, ValidatorSet,
@@ -37,12 +38,7 @@ fn check_all(bytes: &[u8]) -> Result<(), TestCaseError> {
 /// A fraud proof against a square whose share (0, 2) was altered after extension.
 fn fraud_proof() -> BadEncodingProof {
     let good = ExtendedSquare::encode(&[9u8; 3000], CodecId::RsVandermonde).unwrap();
-    let width = good.params().width();
-    let mut data: Vec<u8> = (0..width)
-        .flat_map(|r| good.row(r).unwrap().shares)
-        .collect();
-    data[2 * 512] ^= 1;
-    let bad = ExtendedSquare::from_shares_unchecked(*good.params(), data).unwrap();
+    let bad = mis_encoded_square(&good, Fault::Share { row: 0, col: 2 });
     let columns: Vec<Line> = [0, 1, 3, 4]
         .iter()
         .map(|c| bad.column(*c).unwrap())
@@ -55,7 +51,8 @@ fn fraud_proof() -> BadEncodingProof {
 
 /// Valid encodings of every decodable type, as seeds for mutation.
 fn seeds() -> Vec<Vec<u8>> {
-    let square = ExtendedSquare::encode(&[7u8; 3000], CodecId::RsLeopard).unwrap();
+    let chunk = [7u8; 3000];
+    let square = ExtendedSquare::encode(&chunk, CodecId::RsLeopard).unwrap();
     let key = SecretKey::from_seed([3; 32]);
     let contribution = ContributionId(Hash([1; 32]));
     let attestation =
@@ -72,19 +69,8 @@ fn seeds() -> Vec<Vec<u8>> {
         QuorumCertificate::form(&set, contribution, 5, std::slice::from_ref(&attestation)).unwrap();
     let manifest = Manifest::sign(
         ManifestBody {
-            datanet: Default::default(),
-            contributor: key.public(),
-            payload_len: 3000,
-            payload_hash: Hash([2; 32]),
-            media_type: "text/plain".into(),
-            codec: CodecId::RsLeopard,
-            chunks: vec![datanet_protocol::signed::ChunkEntry::new(
-                &[7u8; 3000],
-                &square,
-            )],
             metadata: vec![("k".into(), "v".into())],
-            timestamp_ms: 1,
-            nonce: 2,
+            ..manifest_body(key.public(), &chunk, vec![ChunkEntry::new(&chunk, &square)])
         },
         &key,
     )

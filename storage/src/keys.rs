@@ -1,6 +1,9 @@
 //! The key layout: one prefix byte per kind of record, then that record's fixed-width id
 //! parts, so a prefix scan lists one kind (or one contribution's part of it) in order.
 
+use datanet_protocol::hash::HASH_LEN;
+use datanet_protocol::{DaRoot, Hash};
+
 /// The kinds of record, each with its own key prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -42,4 +45,44 @@ pub(crate) fn key(kind: Kind, parts: &[&[u8]]) -> Vec<u8> {
         key.extend_from_slice(part);
     }
     key
+}
+
+/// The parts of a key, after its kind's prefix.
+pub(crate) fn parts(key: &[u8]) -> &[u8] {
+    key.get(1..).unwrap_or_default()
+}
+
+/// The 32-byte id a key's parts begin with: the DA root of a header or column key, the chunk
+/// id of a staged key; `None` for a key too short to hold one.
+pub(crate) fn leading_hash(key: &[u8]) -> Option<Hash> {
+    Some(Hash(parts(key).get(..HASH_LEN)?.try_into().ok()?))
+}
+
+/// The key of column `index` of the square under `root`.
+pub(crate) fn column_key(root: &DaRoot, index: u16) -> Vec<u8> {
+    key(Kind::Column, &[&root.0 .0, &index.to_be_bytes()])
+}
+
+/// The DA root and column index a column key names; `None` for a key of another shape.
+pub(crate) fn column_of_key(key: &[u8]) -> Option<(DaRoot, u16)> {
+    let root = leading_hash(key)?;
+    let index = parts(key).get(HASH_LEN..)?.try_into().ok()?;
+    Some((DaRoot(root), u16::from_be_bytes(index)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_key_names_its_root_and_index_and_other_shapes_name_none() {
+        let root = DaRoot(Hash([7; 32]));
+        let k = column_key(&root, 300);
+        assert_eq!(column_of_key(&k), Some((root, 300)));
+        assert_eq!(leading_hash(&k), Some(root.0));
+        assert_eq!(column_of_key(&k[..34]), None);
+        assert_eq!(column_of_key(&[k.as_slice(), &[0]].concat()), None);
+        assert_eq!(leading_hash(&k[..32]), None);
+        assert_eq!(parts(&[]), &[] as &[u8]);
+    }
 }

@@ -9,8 +9,8 @@ use crate::square::{ExtendedSquare, SquareHeader, SquareParams};
 
 use super::{PublicKey, Signable, Signed};
 
-/// The most chunks one manifest lists. A manifest travels with the header of every chunk, and
-/// the wire carries at most this many headers in one message.
+/// The most chunks one manifest lists. A manifest is sent in one message together with the
+/// header of each of its chunks (16 KiB at most), so this also bounds that message.
 pub const MAX_CHUNKS: usize = 512;
 /// The largest payload one manifest describes: [`MAX_CHUNKS`] chunks of
 /// [`chunking::MAX_CHUNK_LEN`] bytes, 4 GiB.

@@ -4,8 +4,9 @@ use super::*;
 use crate::codec::CodecId;
 use crate::encoding::{Decode, DecodeError, Encode};
 use crate::hash::{hash, Domain};
-use crate::ids::{ContributionId, DatanetId};
+use crate::ids::ContributionId;
 use crate::square::ExtendedSquare;
+use crate::test_utils::manifest_body;
 use crate::{chunking, ChunkId};
 
 fn keys(n: u8) -> Vec<SecretKey> {
@@ -233,19 +234,13 @@ fn manifest_for(payload: &[u8], key: &SecretKey) -> Manifest {
         .map(|c| ChunkEntry::new(c, &ExtendedSquare::encode(c, CodecId::RsLeopard).unwrap()))
         .collect();
     let body = ManifestBody {
-        datanet: DatanetId(hash(Domain::Datanet, b"d")),
-        contributor: key.public(),
-        payload_len: payload.len() as u64,
-        payload_hash: hash(Domain::Payload, payload),
-        media_type: "text/plain".into(),
-        codec: CodecId::RsLeopard,
-        chunks,
         metadata: vec![
             ("license".into(), "CC-BY-4.0".into()),
             ("source".into(), "test".into()),
         ],
         timestamp_ms: 1_700_000_000_000,
         nonce: 42,
+        ..manifest_body(key.public(), payload, chunks)
     };
     Manifest::sign(body, key).unwrap()
 }
@@ -290,6 +285,37 @@ fn manifests_breaking_rules_do_not_decode() {
     ] {
         assert!(Manifest::from_bytes(&bad).is_err());
     }
+}
+
+#[test]
+fn a_manifest_lists_at_most_max_chunks_chunks_so_at_most_4_gib() {
+    assert_eq!(MAX_CONTRIBUTION_BYTES, 4 << 30);
+    let key = SecretKey::from_seed([6; 32]);
+    let full = ChunkEntry {
+        id: ChunkId::of(b"full"),
+        k: 128,
+        da_root: Default::default(),
+    };
+    let listing = |payload_len: u64, chunks: Vec<ChunkEntry>| ManifestBody {
+        payload_len,
+        ..manifest_body(key.public(), b"", chunks)
+    };
+    let largest = Manifest::sign(
+        listing(MAX_CONTRIBUTION_BYTES, vec![full; MAX_CHUNKS]),
+        &key,
+    )
+    .unwrap();
+    assert_eq!(Manifest::from_bytes(&largest.to_bytes()).unwrap(), largest);
+
+    let mut chunks = vec![full; MAX_CHUNKS];
+    chunks.push(ChunkEntry { k: 1, ..full });
+    let over = listing(MAX_CONTRIBUTION_BYTES + 1, chunks);
+    assert!(matches!(
+        over.validate(),
+        Err(ManifestError::ChunkCount { got, .. }) if got == MAX_CHUNKS + 1
+    ));
+    let unsigned = Manifest::from_parts(over, *largest.signature());
+    assert!(Manifest::from_bytes(&unsigned.to_bytes()).is_err());
 }
 
 #[test]

@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use super::*;
 use crate::encoding::{Decode, Encode};
 use crate::fraud::FraudError;
+use crate::test_utils::{mis_encoded_square, Fault};
 
 fn random_chunk(rng: &mut StdRng, len: usize) -> Vec<u8> {
     let mut chunk = vec![0u8; len];
@@ -520,23 +521,6 @@ fn a_line_from_another_square_is_refused() {
     ));
 }
 
-/// A square whose share `(row, col)` was changed after extension, then committed as is.
-fn mis_encoded(
-    codec: CodecId,
-    len: usize,
-    row: usize,
-    col: usize,
-) -> (ExtendedSquare, ExtendedSquare) {
-    let mut rng = StdRng::seed_from_u64(len as u64);
-    let chunk = random_chunk(&mut rng, len);
-    let good = ExtendedSquare::encode(&chunk, codec).unwrap();
-    let w = good.params().width();
-    let mut data = good.data.clone();
-    data[(row * w + col) * SHARE_SIZE + 17] ^= 0x5a;
-    let bad = ExtendedSquare::from_shares_unchecked(*good.params(), data).unwrap();
-    (good, bad)
-}
-
 #[test]
 fn mis_encoded_square_yields_a_verifying_fraud_proof() {
     for codec in CodecId::ALL {
@@ -545,7 +529,9 @@ fn mis_encoded_square_yields_a_verifying_fraud_proof() {
             (3000, 0, 3),
             (600_000, 40, 40),
         ] {
-            let (_, bad) = mis_encoded(codec, len, row, col);
+            let mut rng = StdRng::seed_from_u64(len as u64);
+            let good = ExtendedSquare::encode(&random_chunk(&mut rng, len), codec).unwrap();
+            let bad = mis_encoded_square(&good, Fault::Share { row, col });
             let header = bad.header();
             let k = bad.params().k();
             let columns: Vec<Line> = (0..bad.params().width())

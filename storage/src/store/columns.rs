@@ -7,18 +7,18 @@
 //! grows with what it stores.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::hash::{Domain, Hasher};
-use datanet_protocol::square::MAX_K;
+use datanet_protocol::square::{MAX_AXIS_PATH, MAX_K};
 use datanet_protocol::{
     Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, TopHalf, SHARE_SIZE,
 };
 
 use super::repair::RepairItem;
 use crate::backend::{Backend, Op};
-use crate::keys::{key, Kind};
+use crate::keys::{column_key, column_of_key, key, Kind};
 use crate::{Store, StoreError};
 
 /// The version byte of a column record that points into a blob (store format 3).
@@ -45,8 +45,26 @@ struct ColumnRecord {
     offset: u32,
 }
 
-fn column_key(root: &DaRoot, index: u16) -> Vec<u8> {
-    key(Kind::Column, &[&root.0 .0, &index.to_be_bytes()])
+impl StoredColumn<'static> {
+    /// Decodes a format-1 record, which held the column's top half inline (and the column
+    /// root's axis path, dropped here).
+    pub(crate) fn from_inline_record(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8("column record version")?;
+        if version != INLINE_VERSION {
+            return Err(DecodeError::InvalidTag {
+                context: "column record version",
+                value: version.into(),
+            });
+        }
+        let column = StoredColumn {
+            params: SquareParams::decode_from(&mut r)?,
+            index: r.u16("column index")?,
+            top_half: Cow::Owned(r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec()),
+        };
+        r.hashes(MAX_AXIS_PATH, "axis path")?;
+        Ok(column)
+    }
 }
 
 impl<'a> StoredColumn<'a> {
@@ -174,56 +192,10 @@ impl Decode for ColumnRecord {
             offset: r.u32("column offset")?,
         };
         if version == PATH_VERSION {
-            r.hashes(9, "axis path")?;
+            r.hashes(MAX_AXIS_PATH, "axis path")?;
         }
         Ok(record)
     }
-}
-
-/// Format 1 kept each column's shares inline in its record; format 2 moves them into one blob
-/// per square. Runs once when a format-1 store is opened.
-pub(crate) fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
-    let mut squares: BTreeMap<[u8; 32], Vec<StoredColumn<'static>>> = BTreeMap::new();
-    for (k, v) in backend.scan(&key(Kind::Column, &[]))? {
-        let Some(root) = k.get(1..33).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
-            continue;
-        };
-        let mut r = Reader::new(&v);
-        let inline = (|| {
-            let version = r.u8("column record version")?;
-            if version != INLINE_VERSION {
-                return Err(DecodeError::InvalidTag {
-                    context: "column record version",
-                    value: version.into(),
-                });
-            }
-            let column = StoredColumn {
-                params: SquareParams::decode_from(&mut r)?,
-                index: r.u16("column index")?,
-                top_half: Cow::Owned(r.bytes(MAX_K * SHARE_SIZE, "column shares")?.to_vec()),
-            };
-            r.hashes(9, "axis path")?;
-            Ok(column)
-        })();
-        match inline {
-            Ok(column) => squares.entry(root).or_default().push(column),
-            Err(_) => {
-                let root = DaRoot(Hash(root));
-                let index = k
-                    .get(33..35)
-                    .and_then(|i| i.try_into().ok())
-                    .map_or(0, u16::from_be_bytes);
-                return Err(StoreError::Corrupted {
-                    what: format!("format-1 column {index} of {root}"),
-                });
-            }
-        }
-    }
-    let mut ops = Vec::new();
-    for (root, columns) in squares {
-        ops.extend(write_columns(backend, &DaRoot(Hash(root)), columns)?);
-    }
-    Ok(ops)
 }
 
 /// A column as custodians receive it: its index, first `k` shares and root path.
@@ -479,7 +451,7 @@ impl Store {
             .backend
             .scan(&key(Kind::Column, &[&root.0 .0]))?
             .iter()
-            .filter_map(|(k, _)| Some(u16::from_be_bytes(k.get(33..35)?.try_into().ok()?)))
+            .filter_map(|(k, _)| column_of_key(k).map(|(_, index)| index))
             .collect())
     }
 

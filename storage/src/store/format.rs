@@ -1,8 +1,13 @@
 //! The store format version, the refusal to open a newer one, and the migration hook that
 //! upgrades an older one step by step.
 
+use std::collections::BTreeMap;
+
+use datanet_protocol::DaRoot;
+
+use super::columns::{write_columns, StoredColumn};
 use crate::backend::{Backend, Op};
-use crate::keys::{key, Kind};
+use crate::keys::{column_of_key, key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
@@ -25,13 +30,33 @@ pub struct Migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 1,
-        run: super::columns::migrate_inline_columns,
+        run: migrate_inline_columns,
     },
     Migration {
         from: 2,
         run: |_| Ok(Vec::new()),
     },
 ];
+
+/// Format 1 kept each column's shares inline in its record; format 2 moves them into one blob
+/// per square.
+fn migrate_inline_columns(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
+    let mut squares: BTreeMap<DaRoot, Vec<StoredColumn<'static>>> = BTreeMap::new();
+    for (k, v) in backend.scan(&key(Kind::Column, &[]))? {
+        let Some((root, index)) = column_of_key(&k) else {
+            continue;
+        };
+        let column = StoredColumn::from_inline_record(&v).map_err(|_| StoreError::Corrupted {
+            what: format!("format-1 column {index} of {root}"),
+        })?;
+        squares.entry(root).or_default().push(column);
+    }
+    let mut ops = Vec::new();
+    for (root, columns) in squares {
+        ops.extend(write_columns(backend, &root, columns)?);
+    }
+    Ok(ops)
+}
 
 fn version_key() -> Vec<u8> {
     key(Kind::Format, &[])

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use datanet_protocol::{ChunkId, DaRoot, Hash, Manifest};
+use datanet_protocol::{ChunkId, DaRoot, Manifest};
 
 use super::chunks::now_ms;
 use super::columns::record_blob;
 use super::repair::RepairItem;
 use crate::backend::Op;
-use crate::keys::{key, Kind};
+use crate::keys::{key, leading_hash, parts, Kind};
 use crate::{Store, StoreError};
 
 /// How garbage collection treats chunks that are written but not yet listed by a stored
@@ -43,10 +43,6 @@ pub struct GcReport {
     pub chunks: usize,
 }
 
-fn hash_at(key: &[u8], at: usize) -> Option<Hash> {
-    Some(Hash(key.get(at..at + 32)?.try_into().ok()?))
-}
-
 impl Store {
     /// Removes unpinned contributions and every header, column and chunk that no pinned
     /// contribution references (and that is not freshly staged). Metadata goes first in one
@@ -64,12 +60,12 @@ impl Store {
             .backend
             .scan(&key(Kind::Pin, &[]))?
             .into_iter()
-            .map(|(k, _)| k[1..].to_vec())
+            .map(|(k, _)| parts(&k).to_vec())
             .collect();
         let mut roots: BTreeSet<DaRoot> = BTreeSet::new();
         let mut chunks: BTreeSet<ChunkId> = BTreeSet::new();
         for (k, manifest) in self.scan::<Manifest>(Kind::Manifest, &[], "manifest")? {
-            if pinned.contains(&k[1..]) {
+            if pinned.contains(parts(&k)) {
                 for chunk in &manifest.body().chunks {
                     roots.insert(chunk.da_root);
                     chunks.insert(chunk.id);
@@ -79,7 +75,7 @@ impl Store {
                 report.manifests += 1;
             }
         }
-        let unreferenced = |k: &[u8]| hash_at(k, 1).is_some_and(|h| !roots.contains(&DaRoot(h)));
+        let unreferenced = |k: &[u8]| leading_hash(k).is_some_and(|h| !roots.contains(&DaRoot(h)));
         for (k, _) in self.backend.scan(&key(Kind::Header, &[]))? {
             if unreferenced(&k) {
                 ops.push(Op::Delete(k));
@@ -97,7 +93,7 @@ impl Store {
         let now = now_ms();
         for (k, v) in self.backend.scan(&key(Kind::Staged, &[]))? {
             let staged_at = v.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
-            match hash_at(&k, 1) {
+            match leading_hash(&k) {
                 Some(h) if now.saturating_sub(staged_at) < policy.staged_grace_ms => {
                     chunks.insert(ChunkId(h));
                 }

@@ -4,16 +4,17 @@ use std::sync::Arc;
 
 use datanet_protocol::chunking;
 use datanet_protocol::hash::{hash, Domain};
-use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::test_utils::{
+    mis_encoded_square, sample_contribution, Fault, SampleContribution,
+};
 use datanet_protocol::{
-    ChunkId, CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, ManifestBody, SecretKey,
-    SquareHeader, TopHalf,
+    ChunkId, CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, SecretKey, TopHalf,
 };
 use tempfile::TempDir;
 
 use super::format::{open_format, Migration, FORMAT_VERSION};
 use crate::backend::{Backend, MemoryBackend, Op};
-use crate::keys::{key, Kind};
+use crate::keys::{column_key, key, Kind};
 use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
 
 /// A store on each engine; the temporary folder lives as long as the disk store is used.
@@ -23,51 +24,8 @@ fn stores() -> Vec<(Store, Option<TempDir>)> {
     vec![(Store::memory(), None), (disk, Some(dir))]
 }
 
-/// A contribution ready to store: manifest, headers, all columns, chunk bytes.
-struct Sample {
-    manifest: Manifest,
-    headers: Vec<SquareHeader>,
-    columns: Vec<(DaRoot, Line)>,
-    chunks: Vec<Vec<u8>>,
-}
-
-fn sample(seed: u8, len: usize) -> Sample {
-    let key = SecretKey::from_seed([seed; 32]);
-    let payload: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(seed)).collect();
-    let chunks: Vec<Vec<u8>> = chunking::chunks(&payload).map(<[u8]>::to_vec).collect();
-    let squares: Vec<ExtendedSquare> = chunks
-        .iter()
-        .map(|c| ExtendedSquare::encode(c, CodecId::RsLeopard).unwrap())
-        .collect();
-    let body = ManifestBody {
-        datanet: DatanetId(hash(Domain::Datanet, b"d")),
-        contributor: key.public(),
-        payload_len: len as u64,
-        payload_hash: hash(Domain::Payload, &payload),
-        media_type: "text/plain".into(),
-        codec: CodecId::RsLeopard,
-        chunks: chunks
-            .iter()
-            .zip(&squares)
-            .map(|(c, s)| ChunkEntry::new(c, s))
-            .collect(),
-        metadata: vec![],
-        timestamp_ms: 1,
-        nonce: u64::from(seed),
-    };
-    let columns = squares
-        .iter()
-        .flat_map(|s| (0..s.params().width()).map(|c| (s.da_root(), s.column(c).unwrap())))
-        .collect();
-    Sample {
-        manifest: Manifest::sign(body, &key).unwrap(),
-        headers: squares.iter().map(ExtendedSquare::header).collect(),
-        columns,
-        chunks,
-    }
-}
-
-fn put(store: &Store, s: &Sample) {
+/// Stores `s` as an ingesting node does: chunks, then the records.
+fn put(store: &Store, s: &SampleContribution) {
     for c in &s.chunks {
         store.put_chunk(c).unwrap();
     }
@@ -79,7 +37,7 @@ fn put(store: &Store, s: &Sample) {
 #[test]
 fn contribution_round_trips_with_verified_columns() {
     for (store, _dir) in stores() {
-        let s = sample(1, 70_000);
+        let s = sample_contribution(1, 0, 70_000);
         put(&store, &s);
         let id = s.manifest.id();
         assert_eq!(store.manifest(&id).unwrap(), Some(s.manifest.clone()));
@@ -104,14 +62,14 @@ fn contribution_round_trips_with_verified_columns() {
 #[test]
 fn a_contribution_with_one_bad_part_stores_nothing() {
     for (store, _dir) in stores() {
-        let s = sample(2, 5_000);
+        let s = sample_contribution(2, 0, 5_000);
         let mut bad_columns = s.columns.clone();
         bad_columns[1].1.shares[3] ^= 1;
         assert!(matches!(
             store.put_contribution(&s.manifest, &s.headers, &bad_columns),
             Err(StoreError::Invalid(_))
         ));
-        let other = sample(3, 5_000);
+        let other = sample_contribution(3, 0, 5_000);
         assert!(matches!(
             store.put_contribution(&s.manifest, &other.headers, &s.columns),
             Err(StoreError::Invalid(_))
@@ -152,10 +110,10 @@ fn corrupted_chunk_is_refused_listed_and_healed_by_a_rewrite() {
 #[test]
 fn corrupted_column_is_refused_and_listed_for_repair() {
     for (store, _dir) in stores() {
-        let s = sample(4, 20_000);
+        let s = sample_contribution(4, 0, 20_000);
         put(&store, &s);
         let (root, line) = &s.columns[2];
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let stored = store.backend().get(&k).unwrap().unwrap();
         for at in [1, 9, stored.len() / 2, stored.len() - 1] {
             let mut flipped = stored.clone();
@@ -187,8 +145,8 @@ fn corrupted_column_is_refused_and_listed_for_repair() {
 #[test]
 fn gc_keeps_what_is_referenced_and_removes_the_rest() {
     for (store, _dir) in stores() {
-        let kept = sample(5, chunking::MAX_CHUNK_LEN + 700);
-        let dropped = sample(6, 3_000);
+        let kept = sample_contribution(5, 0, chunking::MAX_CHUNK_LEN + 700);
+        let dropped = sample_contribution(6, 0, 3_000);
         put(&store, &kept);
         put(&store, &dropped);
         let orphan = b"written before a crash, never listed".to_vec();
@@ -272,7 +230,7 @@ fn a_newer_format_is_refused_and_an_older_one_migrated() {
 fn a_format_1_store_with_inline_columns_is_migrated_and_reads_back() {
     use datanet_protocol::encoding::{Encode, Writer};
     for (store, _dir) in stores() {
-        let s = sample(8, 30_000);
+        let s = sample_contribution(8, 0, 30_000);
         put(&store, &s);
         let backend = Arc::clone(store.backend());
         let mut ops = vec![Op::Put(key(Kind::Format, &[]), 1u32.to_be_bytes().to_vec())];
@@ -283,7 +241,7 @@ fn a_format_1_store_with_inline_columns_is_migrated_and_reads_back() {
             out.u16(line.index);
             out.bytes(line.top_half());
             out.hashes(&line.axis_path);
-            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            let k = column_key(root, line.index);
             ops.push(Op::Put(k, out.into_bytes()));
         }
         backend.commit(ops).unwrap();
@@ -309,10 +267,10 @@ fn a_format_1_store_with_inline_columns_is_migrated_and_reads_back() {
 #[test]
 fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
     for (store, _dir) in stores() {
-        let s = sample(9, 20_000);
+        let s = sample_contribution(9, 0, 20_000);
         put(&store, &s);
         let (root, line) = &s.columns[1];
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
         let mut bytes = store.backend().get_blob(&blob).unwrap().unwrap();
         let last = bytes.len() - 1;
@@ -343,12 +301,12 @@ fn a_column_whose_blob_bytes_rot_is_refused_and_listed_for_repair() {
 fn column_records_keep_no_axis_path_and_a_format_2_store_with_paths_upgrades_and_reads_back() {
     use datanet_protocol::encoding::Writer;
     for (store, _dir) in stores() {
-        let s = sample(10, 20_000);
+        let s = sample_contribution(10, 0, 20_000);
         put(&store, &s);
         let backend = Arc::clone(store.backend());
         let mut ops = vec![Op::Put(key(Kind::Format, &[]), 2u32.to_be_bytes().to_vec())];
         for (root, line) in s.columns.iter().step_by(2) {
-            let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+            let k = column_key(root, line.index);
             let record = backend.get(&k).unwrap().unwrap();
             assert!(record.len() < 80, "a record of {} bytes", record.len());
             let mut with_path = Writer::default();
@@ -386,7 +344,7 @@ fn column_records_keep_no_axis_path_and_a_format_2_store_with_paths_upgrades_and
 #[test]
 fn a_batch_of_columns_leaves_out_the_absent_and_the_corrupted_and_lists_the_latter() {
     for (store, _dir) in stores() {
-        let s = sample(11, 20_000);
+        let s = sample_contribution(11, 0, 20_000);
         put(&store, &s);
         let root = s.columns[0].0;
         let lines: Vec<&Line> = s
@@ -396,7 +354,7 @@ fn a_batch_of_columns_leaves_out_the_absent_and_the_corrupted_and_lists_the_latt
             .map(|(_, l)| l)
             .collect();
         let broken = lines[2].index;
-        let k = key(Kind::Column, &[&root.0 .0, &broken.to_be_bytes()]);
+        let k = column_key(&root, broken);
         let mut record = store.backend().get(&k).unwrap().unwrap();
         let last = record.len() - 1;
         record[last] ^= 1;
@@ -418,7 +376,7 @@ fn a_batch_of_columns_leaves_out_the_absent_and_the_corrupted_and_lists_the_latt
 #[test]
 fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
     for (store, _dir) in stores() {
-        let s = sample(10, 20_000);
+        let s = sample_contribution(10, 0, 20_000);
         put(&store, &s);
         let (root, line) = &s.columns[1];
         assert_eq!(
@@ -439,7 +397,7 @@ fn a_column_half_is_read_as_stored_and_a_missing_blob_is_listed_for_repair() {
             ],
             "the held ones, in the order asked"
         );
-        let k = key(Kind::Column, &[&root.0 .0, &line.index.to_be_bytes()]);
+        let k = column_key(root, line.index);
         let blob = super::columns::record_blob(&store.backend().get(&k).unwrap().unwrap()).unwrap();
         store.backend().remove_blob(&blob).unwrap();
         assert!(matches!(
@@ -467,11 +425,11 @@ fn data_without_a_format_version_is_not_a_store() {
 }
 
 #[test]
-fn attestations_batches_anchors_peers_and_datanets() {
-    use datanet_protocol::{Attestation, AttestationBody, Datanet, DatanetBody};
+fn an_attestation_is_stored_once_and_a_conflicting_or_forged_one_refused() {
+    use datanet_protocol::{Attestation, AttestationBody};
     for (store, _dir) in stores() {
         let validator = SecretKey::from_seed([9; 32]);
-        let c = sample(7, 100).manifest.id();
+        let c = sample_contribution(7, 0, 100).manifest.id();
         let a = Attestation::sign(
             AttestationBody::accept(c, validator.public(), 3),
             &validator,
@@ -494,13 +452,18 @@ fn attestations_batches_anchors_peers_and_datanets() {
             Err(StoreError::Invalid(_))
         ));
         assert_eq!(store.attestations(&c).unwrap(), vec![a]);
+    }
+}
 
+#[test]
+fn an_epoch_batch_is_stored_once_and_another_for_the_same_epoch_refused() {
+    for (store, _dir) in stores() {
         let datanet = DatanetId(hash(Domain::Datanet, b"x"));
         let batch = EpochBatch {
             datanet,
             epoch: 7,
             root: hash(Domain::HashLeaf, b"r"),
-            contributions: vec![c],
+            contributions: vec![sample_contribution(7, 0, 100).manifest.id()],
         };
         store.put_batch(&batch).unwrap();
         store.put_batch(&batch).unwrap();
@@ -513,9 +476,16 @@ fn attestations_batches_anchors_peers_and_datanets() {
             Err(StoreError::Conflict(_))
         ));
         assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch.clone()));
+    }
+}
 
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+#[test]
+fn an_anchor_is_queued_once_per_epoch_and_a_confirmed_one_is_never_resubmitted() {
+    for (store, _dir) in stores() {
+        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
+        let root = hash(Domain::HashLeaf, b"r");
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
         assert!(matches!(
             store.enqueue_anchor(&datanet, 7, hash(Domain::HashLeaf, b"o")),
             Err(StoreError::Conflict(_))
@@ -533,12 +503,17 @@ fn attestations_batches_anchors_peers_and_datanets() {
             store.set_anchor_state(&datanet, 7, AnchorState::Submitted { tx, nonce: 2 }),
             Err(StoreError::Conflict(_))
         ));
-        store.enqueue_anchor(&datanet, 7, batch.root).unwrap();
+        store.enqueue_anchor(&datanet, 7, root).unwrap();
         assert!(matches!(
             store.anchor(&datanet, 7).unwrap().unwrap().state,
             AnchorState::Confirmed { block: 12, .. }
         ));
+    }
+}
 
+#[test]
+fn a_peer_is_listed_until_removed_and_an_overlong_peer_id_is_refused() {
+    for (store, _dir) in stores() {
         let peer = PeerRecord {
             peer_id: vec![1, 2, 3],
             addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
@@ -554,7 +529,13 @@ fn attestations_batches_anchors_peers_and_datanets() {
             .is_err());
         store.remove_peer(&peer.peer_id).unwrap();
         assert!(store.peers().unwrap().is_empty());
+    }
+}
 
+#[test]
+fn a_datanet_record_is_read_back_by_its_id_and_listed() {
+    use datanet_protocol::{Datanet, DatanetBody};
+    for (store, _dir) in stores() {
         let owner = SecretKey::from_seed([10; 32]);
         let record = Datanet::sign(
             DatanetBody {
@@ -578,7 +559,7 @@ fn attestations_batches_anchors_peers_and_datanets() {
 #[test]
 fn disk_store_survives_reopening_and_catches_a_flipped_file_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let s = sample(8, 9_000);
+    let s = sample_contribution(8, 0, 9_000);
     {
         let store = Store::open(dir.path()).unwrap();
         put(&store, &s);
@@ -612,7 +593,7 @@ async fn async_handle_runs_store_calls_off_the_runtime() {
 #[test]
 fn column_halves_are_extended_verified_and_stored_all_or_none() {
     for (store, _dir) in stores() {
-        let s = sample(11, 40_000);
+        let s = sample_contribution(11, 0, 40_000);
         let header = &s.headers[0];
         let lines: Vec<&Line> = s.columns.iter().map(|(_, l)| l).take(3).collect();
         let halves: Vec<crate::ColumnHalf<'_>> = lines
@@ -650,12 +631,7 @@ fn only_a_verifying_fraud_proof_marks_a_square_invalid() {
     use datanet_protocol::SquareError;
     for (store, _dir) in stores() {
         let good = ExtendedSquare::encode(&[4u8; 30_000], CodecId::RsLeopard).unwrap();
-        let width = good.params().width();
-        let mut data: Vec<u8> = (0..width)
-            .flat_map(|r| good.row(r).unwrap().shares)
-            .collect();
-        data[3] ^= 1;
-        let bad = ExtendedSquare::from_shares_unchecked(*good.params(), data).unwrap();
+        let bad = mis_encoded_square(&good, Fault::Share { row: 0, col: 0 });
         let columns: Vec<Line> = (1..=good.params().k())
             .map(|c| bad.column(c).unwrap())
             .collect();
