@@ -361,3 +361,84 @@ fn column_halves(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use datanet_net::test_utils::MockNet;
+    use datanet_protocol::test_utils::sample_contribution;
+    use datanet_protocol::wire::Response;
+    use datanet_protocol::CodecId;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn acks_count_only_custodians_that_took_the_manifest_and_stored_the_columns() {
+        let sample = sample_contribution(3, 1, 20_000);
+        let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
+        let (stores, refuses_columns, refuses_manifest) = (peers[0], peers[1], peers[2]);
+        let mock = MockNet::new(peers.clone(), move |peer, request| {
+            Ok(match request {
+                Request::PutManifest { .. } if peer == refuses_manifest => {
+                    Response::Refused("busy".into())
+                }
+                Request::PutColumns { .. } if peer == refuses_columns => {
+                    Response::Refused("busy".into())
+                }
+                _ => Response::Stored,
+            })
+        });
+        let local = mock.handle.local_peer_id();
+        let custody = CustodySet {
+            local,
+            peers: [peers.clone(), vec![local]].concat(),
+            replicas: 2,
+        };
+        let mut dispersal = Dispersal::start(
+            &mock.handle,
+            &sample.manifest,
+            sample.headers.clone(),
+            custody.clone(),
+            2,
+        )
+        .await
+        .unwrap();
+        for index in dispersal.squares_to_push() {
+            let top = TopHalf::encode(&sample.chunks[index], CodecId::RsLeopard).unwrap();
+            let pushed = dispersal.pusher.push(index, Arc::new(top)).await.unwrap();
+            dispersal.record(pushed);
+        }
+        let report = dispersal.finish();
+
+        let width = sample.headers[0].params.width();
+        let assignment = custody.assign(width);
+        let holders = |c: u16| {
+            usize::from(assignment.own.contains(&c))
+                + usize::from(
+                    assignment
+                        .others
+                        .get(&stores)
+                        .is_some_and(|cols| cols.contains(&c)),
+                )
+        };
+        let root = sample.headers[0].da_root();
+        assert_eq!(report.columns, width);
+        assert_eq!(report.acks, (0..width as u16).map(holders).sum::<usize>());
+        let short: Vec<(DaRoot, u16, usize)> = (0..width as u16)
+            .filter(|c| holders(*c) < 2)
+            .map(|c| (root, c, holders(c)))
+            .collect();
+        assert_eq!(report.short, short);
+        assert!(!report.complete(), "two of three peers took no columns");
+        let pushed_to: BTreeSet<PeerId> = mock
+            .requests()
+            .into_iter()
+            .filter(|(_, r)| matches!(r, Request::PutColumns { .. }))
+            .map(|(p, _)| p)
+            .collect();
+        assert!(
+            !pushed_to.contains(&refuses_manifest),
+            "no columns without the manifest"
+        );
+        assert!(report.bytes_sent > 0);
+    }
+}

@@ -135,3 +135,49 @@ pub(crate) async fn repair_pass(retriever: &Retriever) -> Result<RepairReport, N
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use datanet_net::test_utils::MockNet;
+    use datanet_net::PeerId;
+    use datanet_protocol::test_utils::sample_contribution;
+    use datanet_storage::{AsyncStore, Store};
+
+    use super::*;
+    use crate::events::Events;
+
+    #[tokio::test]
+    async fn a_repair_loop_stops_at_once_when_cancelled_while_its_peers_never_answer() {
+        let sample = sample_contribution(5, 1, 20_000);
+        let store = Store::memory();
+        store
+            .put_contribution(&sample.manifest, &sample.headers, &[])
+            .unwrap();
+        let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
+        let mock = MockNet::silent(peers);
+        let retriever = Retriever {
+            net: mock.handle.clone(),
+            store: AsyncStore::new(store),
+            events: Events::new(),
+            replicas: 2,
+        };
+        let cancel = CancellationToken::new();
+        let looping = tokio::spawn(repair_loop(
+            retriever,
+            Duration::from_millis(10),
+            cancel.clone(),
+        ));
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while mock.requests().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the pass asks the peers for the columns it owes");
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(1), looping)
+            .await
+            .expect("the loop ends within a second of its cancellation")
+            .unwrap();
+    }
+}

@@ -17,12 +17,10 @@ use datanet_daemon::{Node, NodeConfig, NodeError, NodeEvent};
 use datanet_net::codec::{DatanetCodec, PROTOCOL};
 use datanet_net::test_utils::wait_for;
 use datanet_net::{Multiaddr, NetEvent, PeerId};
-use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::ChunkEntry;
+use datanet_protocol::test_utils::{manifest_body, mis_encoded_square, Fault};
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer, MAX_PUSH_COLUMNS};
-use datanet_protocol::{
-    CodecId, DatanetId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SHARE_SIZE,
-};
+use datanet_protocol::{CodecId, ExtendedSquare, Manifest, ManifestBody, SecretKey, SHARE_SIZE};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
@@ -499,33 +497,6 @@ async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
     assert!(fetched == data, "the node no longer serves correctly");
 }
 
-/// A square whose share `(1, 2)` was altered after extension, with column 2 re-extended so
-/// that every column is a codeword and custodians accept it; rows 1 and below are not.
-fn mis_encoded_square() -> ExtendedSquare {
-    let good = ExtendedSquare::encode(&payload(200_000), CodecId::RsLeopard).unwrap();
-    let params = *good.params();
-    let (k, width) = (params.k(), params.width());
-    let mut data: Vec<u8> = (0..width)
-        .flat_map(|r| good.row(r).unwrap().shares)
-        .collect();
-    let (row, col) = (1, 2);
-    data[(row * width + col) * SHARE_SIZE + 5] ^= 0xff;
-    let top: Vec<Vec<u8>> = (0..k)
-        .map(|r| data[(r * width + col) * SHARE_SIZE..][..SHARE_SIZE].to_vec())
-        .collect();
-    let mut bottom = vec![vec![0u8; SHARE_SIZE]; k];
-    let originals: Vec<&[u8]> = top.iter().map(Vec::as_slice).collect();
-    let mut recovery: Vec<&mut [u8]> = bottom.iter_mut().map(Vec::as_mut_slice).collect();
-    CodecId::RsLeopard
-        .code()
-        .encode(&originals, &mut recovery)
-        .unwrap();
-    for (r, share) in bottom.iter().enumerate() {
-        data[((k + r) * width + col) * SHARE_SIZE..][..SHARE_SIZE].copy_from_slice(share);
-    }
-    ExtendedSquare::from_shares_unchecked(params, data).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_invalid() {
     let (a, b, c) = (
@@ -537,7 +508,8 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
     connect(b, &[a]).await;
     connect(c, &[a, b]).await;
 
-    let bad = mis_encoded_square();
+    let good = ExtendedSquare::encode(&payload(200_000), CodecId::RsLeopard).unwrap();
+    let bad = mis_encoded_square(&good, Fault::RowsOnly { row: 1, col: 2 });
     let root = bad.da_root();
     for axis_index in 0..bad.params().width() {
         assert!(bad.column(axis_index).unwrap().is_codeword().unwrap());
@@ -546,16 +518,8 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
     let cheat = SecretKey::from_seed([77; 32]);
     let manifest = Manifest::sign(
         ManifestBody {
-            datanet: DatanetId(hash(Domain::Datanet, b"fraud")),
-            contributor: cheat.public(),
-            payload_len: chunk.len() as u64,
-            payload_hash: hash(Domain::Payload, &chunk),
-            media_type: "application/octet-stream".into(),
-            codec: CodecId::RsLeopard,
-            chunks: vec![ChunkEntry::new(&chunk, &bad)],
-            metadata: vec![],
-            timestamp_ms: 1,
             nonce: 1,
+            ..manifest_body(cheat.public(), &chunk, vec![ChunkEntry::new(&chunk, &bad)])
         },
         &cheat,
     )

@@ -204,10 +204,16 @@ mod tests {
                 assert_eq!(asked.len(), 1, "{coordinate:?} answered first time");
             }
         }
-        assert!(liar_asked > 0, "the liar is the best custodian of some column");
+        assert!(
+            liar_asked > 0,
+            "the liar is the best custodian of some column"
+        );
         let scores = mock.handle.scores();
         assert_eq!(scores.get(&liar), PeerScores::INVALID * liar_asked);
-        assert!(peers.iter().filter(|p| **p != liar).all(|p| scores.get(p) > 0));
+        assert!(peers
+            .iter()
+            .filter(|p| **p != liar)
+            .all(|p| scores.get(p) > 0));
         for (coordinate, asked) in &asked {
             assert!(
                 custodians(&peers, coordinate.1, 2).contains(&asked[0]),

@@ -36,11 +36,22 @@ impl MockNet {
         peers: Vec<PeerId>,
         answer: impl Fn(PeerId, &Request) -> Result<Response, NetError> + Send + Sync + 'static,
     ) -> Self {
+        Self::with(peers, Some(Box::new(answer)))
+    }
+
+    /// A mock network of `peers` that never answers a request (as peers that accept a stream
+    /// and then hang): each waits until the caller gives up.
+    pub fn silent(peers: Vec<PeerId>) -> Self {
+        Self::with(peers, None)
+    }
+
+    fn with(peers: Vec<PeerId>, answer: Option<Box<Answer>>) -> Self {
         let (commands, mut rx) = mpsc::channel::<Command>(64);
         let (events, _) = broadcast::channel(64);
         let requests: Arc<Mutex<Vec<(PeerId, Request)>>> = Arc::default();
         let log = Arc::clone(&requests);
         tokio::spawn(async move {
+            let mut unanswered = Vec::new();
             while let Some(command) = rx.recv().await {
                 match command {
                     Command::Request {
@@ -48,11 +59,16 @@ impl MockNet {
                         request,
                         reply,
                     } => {
-                        let answered = answer(peer, &request);
+                        let answered = answer.as_ref().map(|answer| answer(peer, &request));
                         log.lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .push((peer, request));
-                        let _ = reply.send(answered);
+                        match answered {
+                            Some(answered) => {
+                                let _ = reply.send(answered);
+                            }
+                            None => unanswered.push(reply),
+                        }
                     }
                     Command::Peers(reply) | Command::StoragePeers(reply) => {
                         let _ = reply.send(peers.clone());
