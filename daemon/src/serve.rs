@@ -218,15 +218,7 @@ fn put_columns(
             "unknown square {da_root}: send its manifest first"
         )));
     };
-    let halves: Vec<datanet_storage::ColumnHalf<'_>> = columns
-        .iter()
-        .map(|c| datanet_storage::ColumnHalf {
-            index: c.index,
-            top_half: &c.top_half,
-            axis_path: &c.axis_path,
-        })
-        .collect();
-    store.put_column_halves(&header, &halves)?;
+    store.put_column_halves(&header, columns)?;
     for column in columns {
         events.emit(NodeEvent::ColumnStored {
             da_root,

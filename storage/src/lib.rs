@@ -24,7 +24,6 @@ mod store;
 pub use error::StoreError;
 pub use store::anchors::{Anchor, AnchorState};
 pub use store::batches::EpochBatch;
-pub use store::columns::ColumnHalf;
 pub use store::format::{Migration, FORMAT_VERSION};
 pub use store::gc::{GcPolicy, GcReport};
 pub use store::handle::AsyncStore;

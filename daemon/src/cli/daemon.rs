@@ -12,6 +12,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use super::home::{load_config, STAGING_DIR, STORE_DIR, TOKEN_FILE};
+use super::output::report;
 use super::CliError;
 use crate::api::{self, ApiConfig};
 use crate::{Node, NodeConfig, NodeKeys};
@@ -51,25 +52,28 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
         config.storage.staged_grace,
         cancel.clone(),
     ));
-    eprintln!("datanet {} running", env!("CARGO_PKG_VERSION"));
-    eprintln!("  peer id  {}", node.peer_id());
+    report(format_args!(
+        "datanet {} running",
+        env!("CARGO_PKG_VERSION")
+    ));
+    report(format_args!("  peer id  {}", node.peer_id()));
     for address in node.listen_addrs().await? {
-        eprintln!("  listen   {address}");
+        report(format_args!("  listen   {address}"));
     }
     if let Some(addr) = api.tcp_addr() {
-        eprintln!(
+        report(format_args!(
             "  api tcp  {addr} (bearer token in {})",
             home.join(TOKEN_FILE).display()
-        );
+        ));
     }
-    eprintln!("  api      {}", socket.display());
+    report(format_args!("  api      {}", socket.display()));
     wait_for_signal().await?;
-    eprintln!("stopping");
+    report(format_args!("stopping"));
     cancel.cancel();
     api.stopped().await;
     let _ = collector.await;
     node.shutdown().await;
-    eprintln!("stopped");
+    report(format_args!("stopped"));
     Ok(())
 }
 

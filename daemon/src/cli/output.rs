@@ -37,8 +37,9 @@ pub(crate) fn stderr(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Re
         .map_err(|e| write_error(e, "to standard error"))
 }
 
-/// Tells the person at the terminal why the command failed, on standard error. Nothing is
-/// left to do if standard error is closed, so a failed write is let go.
+/// Tells the person at the terminal what happened (why a command failed, what a daemon is
+/// doing), on standard error. Nothing is left to do if standard error is closed, so a failed
+/// write is let go.
 pub(crate) fn report(message: fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "{message}");
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::hash::{Domain, Hasher};
 use datanet_protocol::square::{MAX_AXIS_PATH, MAX_K};
+use datanet_protocol::wire::ColumnHalf;
 use datanet_protocol::{
     Axis, ChunkId, DaRoot, Hash, Line, SquareHeader, SquareParams, TopHalf, SHARE_SIZE,
 };
@@ -90,21 +91,21 @@ impl<'a> StoredColumn<'a> {
     fn from_half(
         root: &DaRoot,
         params: SquareParams,
-        half: &ColumnHalf<'a>,
+        half: &'a ColumnHalf,
     ) -> Result<Self, StoreError> {
         Line::verify_half(
             &params,
             Axis::Col,
             half.index,
-            half.top_half,
-            half.axis_path,
+            &half.top_half,
+            &half.axis_path,
             root,
         )
         .map_err(|e| StoreError::Invalid(format!("column {} of {root}: {e}", half.index)))?;
         Ok(StoredColumn {
             params,
             index: half.index,
-            top_half: Cow::Borrowed(half.top_half),
+            top_half: Cow::Borrowed(&half.top_half),
         })
     }
 }
@@ -198,19 +199,8 @@ impl Decode for ColumnRecord {
     }
 }
 
-/// A column as custodians receive it: its index, first `k` shares and root path.
-#[derive(Debug, Clone, Copy)]
-pub struct ColumnHalf<'a> {
-    /// The column index.
-    pub index: u16,
-    /// The column's first `k` shares.
-    pub top_half: &'a [u8],
-    /// The column root's path to the DA root.
-    pub axis_path: &'a [Hash],
-}
-
 impl Store {
-    /// Stores columns sent as top halves (and the header): each is extended and checked
+    /// Stores columns sent as top halves, as they arrive on the wire (and the header): each is extended and checked
     /// against the DA root first, and nothing is written unless all verify. Cheaper than
     /// [`Store::put_columns`] because an extended half is a codeword by construction.
     ///
@@ -219,7 +209,7 @@ impl Store {
     pub fn put_column_halves(
         &self,
         header: &SquareHeader,
-        halves: &[ColumnHalf<'_>],
+        halves: &[ColumnHalf],
     ) -> Result<(), StoreError> {
         let root = header.da_root();
         let columns = halves

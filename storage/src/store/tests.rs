@@ -7,6 +7,7 @@ use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::test_utils::{
     mis_encoded_square, sample_contribution, Fault, SampleContribution,
 };
+use datanet_protocol::wire::ColumnHalf;
 use datanet_protocol::{
     ChunkId, CodecId, DaRoot, DatanetId, ExtendedSquare, Line, Manifest, SecretKey, TopHalf,
 };
@@ -596,18 +597,18 @@ fn column_halves_are_extended_verified_and_stored_all_or_none() {
         let s = sample_contribution(11, 0, 40_000);
         let header = &s.headers[0];
         let lines: Vec<&Line> = s.columns.iter().map(|(_, l)| l).take(3).collect();
-        let halves: Vec<crate::ColumnHalf<'_>> = lines
+        let halves: Vec<ColumnHalf> = lines
             .iter()
-            .map(|l| crate::ColumnHalf {
+            .map(|l| ColumnHalf {
                 index: l.index,
-                top_half: l.top_half(),
-                axis_path: &l.axis_path,
+                top_half: l.top_half().to_vec().into(),
+                axis_path: l.axis_path.clone(),
             })
             .collect();
         let mut bad_half = lines[2].top_half().to_vec();
         bad_half[0] ^= 1;
         let mut tampered = halves.clone();
-        tampered[2].top_half = &bad_half;
+        tampered[2].top_half = bad_half.into();
         assert!(matches!(
             store.put_column_halves(header, &tampered),
             Err(StoreError::Invalid(_))
