@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{open_datanet, payload, start, start_configured, TestNode, WAIT};
+use common::{first_da_root, open_datanet, payload, start, start_configured, TestNode, WAIT};
 use datanet_daemon::api::{self, Api, ApiConfig};
 use datanet_daemon::Node;
 use datanet_net::test_utils::{connect_and_wait, TestNode as NetNode};
@@ -505,13 +505,7 @@ async fn a_node_with_an_event_stream_open_and_a_repair_waiting_on_silent_peers_s
         .await
         .unwrap();
     let store = node.node.store().blocking().clone();
-    let root = store
-        .manifest(&report.contribution)
-        .unwrap()
-        .unwrap()
-        .body()
-        .chunks[0]
-        .da_root;
+    let root = first_da_root(&node.node, report.contribution);
     let mut silent = Vec::new();
     for _ in 0..2 {
         let mut peer = NetNode::start(Role::Storage).unwrap();

@@ -9,7 +9,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{connect, mesh, open_datanet, payload, start, wait_for_node_event, TestNode, WAIT};
+use common::{
+    connect, first_da_root, mesh, open_datanet, payload, start, wait_for_node_event, TestNode, WAIT,
+};
 use datanet_daemon::{Node, NodeError, NodeEvent};
 use datanet_net::custody::custodians;
 use datanet_net::test_utils::wait_for;
@@ -162,14 +164,7 @@ async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
         .await
         .unwrap();
     assert!(report.complete());
-    let store = nodes[0].node.store().blocking().clone();
-    let root = store
-        .manifest(&report.contribution)
-        .unwrap()
-        .unwrap()
-        .body()
-        .chunks[0]
-        .da_root;
+    let root = first_da_root(&nodes[0].node, report.contribution);
     let peers: Vec<PeerId> = nodes.iter().map(|n| n.node.peer_id()).collect();
     let owner = custodians(&peers, 3, 2)[0];
     let custodian = &nodes

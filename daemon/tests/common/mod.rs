@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use datanet_daemon::{Node, NodeConfig, NodeEvent, NodeKeys};
-use datanet_protocol::DatanetId;
+use datanet_protocol::{ContributionId, DaRoot, DatanetId};
 use datanet_storage::Store;
 use tempfile::TempDir;
 use tokio::sync::broadcast;
@@ -78,6 +78,18 @@ pub(crate) async fn open_datanet(node: &Node, name: &str) -> DatanetId {
         .await
         .unwrap()
         .id()
+}
+
+/// The DA root of the first chunk of contribution `id`, as `node` stores it.
+pub(crate) fn first_da_root(node: &Node, id: ContributionId) -> DaRoot {
+    node.store()
+        .blocking()
+        .manifest(&id)
+        .unwrap()
+        .expect("the contribution is stored")
+        .body()
+        .chunks[0]
+        .da_root
 }
 
 /// `len` bytes of a fixed pattern that repeats no short period.
