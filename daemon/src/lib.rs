@@ -18,6 +18,7 @@ mod node;
 mod repair;
 mod retrieval;
 mod serve;
+mod upkeep;
 
 pub use datanet_net::SampleReport;
 pub use dispersal::DispersalReport;
@@ -31,3 +32,4 @@ pub use ingest::{Payload, Progress};
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;
+pub use upkeep::Connectivity;

@@ -25,6 +25,7 @@ use crate::identity::libp2p_keypair;
 use crate::ingest::{Committed, Ingest, Payload, Progress};
 use crate::retrieval::Retriever;
 use crate::serve::Server;
+use crate::upkeep::{Connectivity, Upkeep};
 use crate::{dispersal, repair, DispersalReport, NodeError, NodeKeys, RepairReport, SampleReport};
 
 /// How a node runs.
@@ -97,6 +98,7 @@ impl NodeConfig {
 #[must_use = "dropping a Node stops it"]
 pub struct Node {
     contributor: Arc<SecretKey>,
+    connectivity: Arc<std::sync::Mutex<Connectivity>>,
     retriever: Retriever,
     config: NodeConfig,
     cancel: CancellationToken,
@@ -113,12 +115,12 @@ impl std::fmt::Debug for Node {
 
 impl Node {
     /// Starts a storage node over `store` with `keys`: listens, follows the datanets it
-    /// knows, answers peers from the store, dials the bootstrap peers, and repairs on
-    /// schedule.
+    /// knows, answers peers from the store, keeps dialling its bootstrap and remembered peers
+    /// until they answer, and repairs on schedule.
     ///
     /// # Errors
     /// [`NodeError::Key`], or a network error when listening fails. A bootstrap peer that
-    /// cannot be reached is not an error.
+    /// cannot be reached is not an error: it is dialled again with a backoff.
     pub async fn start(
         config: NodeConfig,
         keys: NodeKeys,
@@ -151,11 +153,14 @@ impl Node {
         if let Some(inbound) = inbound {
             tasks.spawn(server.answer(inbound, tasks.clone(), cancel.clone()));
         }
-        for address in &config.bootstrap {
-            if let Err(e) = net.dial(address.clone()).await {
-                tracing::warn!(%address, error = %e, "bootstrap peer not reached");
-            }
-        }
+        let connectivity = Arc::default();
+        let upkeep = Upkeep {
+            net: net.clone(),
+            store: store.clone(),
+            bootstrap: config.bootstrap.clone(),
+            state: Arc::clone(&connectivity),
+        };
+        tasks.spawn(upkeep.run(net.events(), cancel.clone()));
         let retriever = Retriever {
             net,
             store,
@@ -169,6 +174,7 @@ impl Node {
         ));
         Ok(Node {
             contributor: Arc::new(keys.contributor),
+            connectivity,
             retriever,
             config,
             cancel,
@@ -216,6 +222,15 @@ impl Node {
     /// [`NodeError::Net`] if the network has stopped.
     pub async fn peers(&self) -> Result<Vec<PeerId>, NodeError> {
         Ok(self.network().peers().await?)
+    }
+
+    /// What connection upkeep is dialling and why it fails: why a node with no peers has
+    /// none.
+    pub fn connectivity(&self) -> Connectivity {
+        self.connectivity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The node's own events (columns stored, squares proven bad, datanets added) from now on.

@@ -559,3 +559,41 @@ fn get_into_a_reader_that_stops_early_ends_quietly_and_promptly() {
         read_then_close(&home, args, 0);
     }
 }
+
+#[test]
+fn daemons_started_before_their_bootstrap_peer_say_why_they_are_alone_then_all_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let first = dir.path().join("first");
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let made = json(&first, &["init", "--listen", &listen]);
+    let bootstrap = format!("{listen}/p2p/{}", made["peer_id"].as_str().unwrap());
+    let mut others = Vec::new();
+    for i in 0..3 {
+        let home = dir.path().join(format!("node-{i}"));
+        init(&home, std::slice::from_ref(&bootstrap));
+        others.push(Daemon::start(&home));
+    }
+    let alone = json(&others[0].home, &["status"]);
+    assert_eq!(alone["peers"], 0);
+    let why = alone["no_peers"].as_str().unwrap_or_default();
+    assert!(why.contains(&bootstrap), "status says why: {alone}");
+    let text = String::from_utf8(datanet(&others[0].home, &["status"]).stdout).unwrap();
+    assert!(text.contains("peers          0: "), "{text}");
+
+    let mut first = Daemon::start(&first);
+    wait_until("every daemon reaches the bootstrap peer", || {
+        others
+            .iter()
+            .all(|d| json(&d.home, &["status"])["peers"].as_u64() >= Some(1))
+            && json(&first.home, &["status"])["peers"].as_u64() == Some(3)
+    });
+    assert!(json(&others[0].home, &["status"]).get("no_peers").is_none());
+    for daemon in others.iter_mut().chain([&mut first]) {
+        daemon.stop();
+    }
+}

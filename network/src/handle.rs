@@ -46,6 +46,7 @@ pub(crate) enum Command {
     Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
     Peers(oneshot::Sender<Vec<PeerId>>),
     StoragePeers(oneshot::Sender<Vec<PeerId>>),
+    Addresses(PeerId, oneshot::Sender<Vec<Multiaddr>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Publish(Topic, Vec<u8>),
     Follow(DatanetId),
@@ -103,12 +104,16 @@ impl NetHandle {
         self.role
     }
 
-    /// Sends `request` to `peer` and waits for its answer. Prefer the typed, verifying
-    /// fetches ([`NetHandle::get_manifest`] and the others), which also score the peer.
+    /// Sends `request` to `peer` and waits for its answer: the one way out for every typed,
+    /// verifying fetch ([`NetHandle::get_manifest`] and the others), which alone call it.
     ///
     /// # Errors
     /// [`NetError::Request`] or [`NetError::WorkerDied`].
-    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, NetError> {
+    pub(crate) async fn request(
+        &self,
+        peer: PeerId,
+        request: Request,
+    ) -> Result<Response, NetError> {
         self.call(|reply| Command::Request {
             peer,
             request,
@@ -148,6 +153,15 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn storage_peers(&self) -> Result<Vec<PeerId>, NetError> {
         self.call(Command::StoragePeers).await
+    }
+
+    /// The addresses `peer` said it listens on (by identify), while it is connected: where
+    /// it can be dialled again.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn addresses_of(&self, peer: PeerId) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(|reply| Command::Addresses(peer, reply)).await
     }
 
     /// The addresses this node listens on.

@@ -73,7 +73,7 @@ impl MockNet {
                     Command::Peers(reply) | Command::StoragePeers(reply) => {
                         let _ = reply.send(peers.clone());
                     }
-                    Command::ListenAddrs(reply) => {
+                    Command::ListenAddrs(reply) | Command::Addresses(_, reply) => {
                         let _ = reply.send(Vec::new());
                     }
                     Command::Dial(_, reply) => {

@@ -31,6 +31,8 @@ use crate::{
 const COMMAND_QUEUE: usize = 256;
 /// Inbound requests queued for the answering side before new ones are refused.
 pub(crate) const INBOUND_QUEUE: usize = 512;
+/// Listen addresses kept per connected peer, of those it says it has.
+const MAX_ADDRESSES: usize = 16;
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
 const EVENT_BUFFER: usize = 1024;
 
@@ -50,6 +52,7 @@ struct Worker {
     dials: HashMap<PeerId, Vec<Reply<()>>>,
     connected: HashSet<PeerId>,
     storage: HashSet<PeerId>,
+    listen_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     cancel: CancellationToken,
 }
 
@@ -131,6 +134,7 @@ pub fn spawn(
         dials: HashMap::new(),
         connected: HashSet::new(),
         storage: HashSet::new(),
+        listen_addrs: HashMap::new(),
         cancel,
     };
     tasks.spawn(worker.run());
@@ -198,6 +202,10 @@ impl Worker {
             Command::StoragePeers(reply) => {
                 let _ = reply.send(self.storage.iter().copied().collect());
             }
+            Command::Addresses(peer, reply) => {
+                let known = self.listen_addrs.get(&peer).cloned().unwrap_or_default();
+                let _ = reply.send(known);
+            }
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
@@ -240,6 +248,7 @@ impl Worker {
                 ..
             } if self.connected.remove(&peer_id) => {
                 self.storage.remove(&peer_id);
+                self.listen_addrs.remove(&peer_id);
                 let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError {
@@ -276,6 +285,15 @@ impl Worker {
     /// advertises datanet's request protocol.
     fn on_identified(&mut self, peer: PeerId, info: identify::Info) {
         let is_storage = info.protocols.contains(&PROTOCOL);
+        if self.connected.contains(&peer) {
+            let addresses = info
+                .listen_addrs
+                .iter()
+                .take(MAX_ADDRESSES)
+                .cloned()
+                .collect();
+            self.listen_addrs.insert(peer, addresses);
+        }
         for address in info.listen_addrs {
             self.swarm
                 .behaviour_mut()

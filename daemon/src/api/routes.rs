@@ -63,6 +63,7 @@ async fn record_counts(node: &crate::Node) -> Result<(usize, usize), ApiError> {
 pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, ApiError> {
     let node = &state.node;
     let (datanets, contributions) = record_counts(node).await?;
+    let peers = node.peers().await?.len();
     Ok(Json(StatusView {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         peer_id: node.peer_id().to_string(),
@@ -73,7 +74,8 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
             .iter()
             .map(ToString::to_string)
             .collect(),
-        peers: node.peers().await?.len(),
+        peers,
+        no_peers: (peers == 0).then(|| node.connectivity().why_no_peers()),
         datanets,
         contributions,
         uptime_s: state.started.elapsed().as_secs(),

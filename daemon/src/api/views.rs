@@ -15,6 +15,9 @@ pub struct StatusView {
     pub listen: Vec<String>,
     /// Peers connected now.
     pub peers: usize,
+    /// Why the node has no peers, when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_peers: Option<String>,
     /// Datanets known.
     pub datanets: usize,
     /// Contributions whose manifest is stored here.

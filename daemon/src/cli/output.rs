@@ -71,7 +71,10 @@ pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
     for address in &s.listen {
         writeln!(out, "  listen         {address}")?;
     }
-    writeln!(out, "  peers          {}", s.peers)?;
+    match &s.no_peers {
+        Some(why) => writeln!(out, "  peers          0: {why}")?,
+        None => writeln!(out, "  peers          {}", s.peers)?,
+    }
     writeln!(out, "  datanets       {}", s.datanets)?;
     writeln!(out, "  contributions  {}", s.contributions)?;
     writeln!(out, "  uptime         {} s", s.uptime_s)

@@ -1,0 +1,385 @@
+//! Connection upkeep: the node dials its bootstrap peers and the peers it remembers until
+//! they answer, with a backoff per address, and keeps dialling those it lost, so a node
+//! started before its bootstrap peer, or whose every peer went away, connects by itself once
+//! any of them listens. Every storage peer it meets is remembered in the store's peer book
+//! (its listen addresses and when it was last seen) and dialled again at the next start. What
+//! it is trying, and why it has no peers, is there for `datanet status`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use datanet_net::{Multiaddr, NetEvent, NetHandle, PeerId};
+use datanet_storage::{AsyncStore, PeerRecord};
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::now_ms;
+
+/// The first wait after a failed dial; each failure doubles it.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The longest wait between two dials of one address.
+const MAX_RETRY: Duration = Duration::from_secs(10);
+/// Below this many connections the node redials the peers it remembers or has met; at or
+/// above it only its bootstrap peers, so connections stay bounded as the network grows.
+const WANTED_CONNECTIONS: usize = 8;
+/// How often the dial targets are looked over.
+const TICK: Duration = Duration::from_millis(250);
+/// The most remembered peers dialled at start (the most recently seen first).
+const MAX_REMEMBERED: usize = 64;
+/// The longest address the peer book keeps.
+const MAX_ADDRESS_LEN: usize = 256;
+/// The most addresses the peer book keeps per peer.
+const MAX_ADDRESSES: usize = 16;
+
+/// The next wait after `failures` dials of one address failed in a row: doubling from
+/// [`FIRST_RETRY`] up to [`MAX_RETRY`].
+pub(crate) fn backoff(failures: u32) -> Duration {
+    FIRST_RETRY
+        .saturating_mul(1 << failures.min(16))
+        .min(MAX_RETRY)
+}
+
+/// Where a dial target came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The configuration's bootstrap list.
+    Bootstrap,
+    /// The peer book.
+    Remembered,
+}
+
+/// One address the node keeps dialling until its peer is connected.
+#[derive(Debug, Clone)]
+struct Target {
+    source: Source,
+    /// Dials in a row that did not connect.
+    failures: u32,
+    /// When it may be dialled again.
+    next: Instant,
+    /// Why the last dial failed, until one succeeds.
+    last_error: Option<String>,
+    /// Whether a dial is under way.
+    dialling: bool,
+}
+
+/// Records the outcome of one dial of `address`. A dial of an address naming its peer
+/// succeeds only once that peer is connected; one naming none succeeds as soon as it is
+/// started, so it backs off all the same, in case it never connects.
+fn settle(address: &Multiaddr, target: &mut Target, result: Result<(), datanet_net::NetError>) {
+    target.dialling = false;
+    match result {
+        Ok(()) if peer_of(address).is_some() => {
+            target.failures = 0;
+            target.last_error = None;
+        }
+        Ok(()) => {
+            target.last_error = None;
+            target.next = Instant::now() + backoff(target.failures);
+            target.failures += 1;
+        }
+        Err(e) => {
+            tracing::debug!(%address, error = %e, "dial failed; retrying later");
+            target.last_error = Some(e.to_string());
+            target.next = Instant::now() + backoff(target.failures);
+            target.failures += 1;
+        }
+    }
+}
+
+/// What upkeep is doing, for `datanet status`.
+#[derive(Debug, Clone, Default)]
+pub struct Connectivity {
+    /// Addresses being dialled that have not answered yet, with the last failure.
+    pub failing: Vec<(Multiaddr, String)>,
+    /// How many bootstrap addresses are configured.
+    pub bootstrap: usize,
+    /// How many peers the peer book remembered at start.
+    pub remembered: usize,
+}
+
+impl Connectivity {
+    /// Why a node with no peers has none, in words.
+    pub fn why_no_peers(&self) -> String {
+        if self.failing.is_empty() && self.bootstrap == 0 && self.remembered == 0 {
+            return "no bootstrap peers are configured (network.bootstrap) and none are \
+                    remembered from earlier runs; dial one or wait for a peer to dial this node"
+                .to_owned();
+        }
+        let tried: Vec<String> = self
+            .failing
+            .iter()
+            .map(|(address, error)| format!("{address}: {error}"))
+            .collect();
+        if tried.is_empty() {
+            return "dialling its bootstrap and remembered peers".to_owned();
+        }
+        format!(
+            "no peer answered yet; retrying {} address(es), last failures: {}",
+            tried.len(),
+            tried.join("; ")
+        )
+    }
+}
+
+/// Keeps the node connected; see the module doc.
+pub(crate) struct Upkeep {
+    pub(crate) net: NetHandle,
+    pub(crate) store: AsyncStore,
+    pub(crate) bootstrap: Vec<Multiaddr>,
+    pub(crate) state: Arc<Mutex<Connectivity>>,
+}
+
+impl Upkeep {
+    /// Dials, remembers and redials until cancelled. Dials run side by side, so an address
+    /// that takes long to fail holds up no other.
+    pub(crate) async fn run(
+        self,
+        mut events: broadcast::Receiver<NetEvent>,
+        cancel: CancellationToken,
+    ) {
+        let now = Instant::now();
+        let target = |source| Target {
+            source,
+            failures: 0,
+            next: now,
+            last_error: None,
+            dialling: false,
+        };
+        let mut targets: BTreeMap<Multiaddr, Target> = BTreeMap::new();
+        for address in &self.bootstrap {
+            targets.insert(address.clone(), target(Source::Bootstrap));
+        }
+        let remembered = self.remembered().await;
+        let remembered_count = remembered.len();
+        for address in remembered {
+            targets
+                .entry(address)
+                .or_insert_with(|| target(Source::Remembered));
+        }
+        self.publish(&targets, remembered_count);
+        let mut dials = FuturesUnordered::new();
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some((address, result)) = dials.next(), if !dials.is_empty() => {
+                    if let Some(target) = targets.get_mut(&address) {
+                        settle(&address, target, result);
+                    }
+                    self.publish(&targets, remembered_count);
+                }
+                event = events.recv() => match event {
+                    Ok(NetEvent::StoragePeer(peer)) => {
+                        for address in self.remember(peer).await {
+                            targets
+                                .entry(address)
+                                .or_insert_with(|| target(Source::Remembered));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
+                },
+                _ = ticks.tick() => {
+                    let Ok(connected) = self.net.peers().await else {
+                        break;
+                    };
+                    let now = Instant::now();
+                    for (address, target) in &mut targets {
+                        if target.dialling
+                            || now < target.next
+                            || !needs_dial(address, target.source, &connected)
+                        {
+                            continue;
+                        }
+                        target.dialling = true;
+                        let (net, address) = (self.net.clone(), address.clone());
+                        dials.push(async move {
+                            let result = net.dial(address.clone()).await;
+                            (address, result)
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The addresses of the peers the peer book remembers, most recently seen first, each
+    /// ending in its peer id.
+    async fn remembered(&self) -> Vec<Multiaddr> {
+        let mut peers = match self.store.run(|s| s.peers()).await {
+            Ok(peers) => peers,
+            Err(e) => {
+                tracing::warn!(error = %e, "the peer book could not be read");
+                return Vec::new();
+            }
+        };
+        peers.sort_by_key(|p| std::cmp::Reverse(p.last_seen_ms));
+        let local = self.net.local_peer_id();
+        peers
+            .into_iter()
+            .filter_map(|record| {
+                let peer = PeerId::from_bytes(&record.peer_id).ok()?;
+                (peer != local).then_some((peer, record.addresses))
+            })
+            .take(MAX_REMEMBERED)
+            .flat_map(|(peer, addresses)| {
+                addresses
+                    .into_iter()
+                    .filter_map(move |a| a.parse::<Multiaddr>().ok()?.with_p2p(peer).ok())
+            })
+            .collect()
+    }
+
+    /// Writes `peer`'s listen addresses and the time into the peer book; returns them, each
+    /// ending in the peer's id, to dial if the peer is lost.
+    async fn remember(&self, peer: PeerId) -> Vec<Multiaddr> {
+        let Ok(addresses) = self.net.addresses_of(peer).await else {
+            return Vec::new();
+        };
+        let addresses: Vec<Multiaddr> = addresses
+            .into_iter()
+            .filter(|a| a.to_string().len() <= MAX_ADDRESS_LEN)
+            .take(MAX_ADDRESSES)
+            .collect();
+        if addresses.is_empty() {
+            return Vec::new();
+        }
+        let record = PeerRecord {
+            peer_id: peer.to_bytes(),
+            addresses: addresses.iter().map(ToString::to_string).collect(),
+            last_seen_ms: now_ms(),
+        };
+        if let Err(e) = self.store.run(move |s| s.put_peer(&record)).await {
+            tracing::warn!(%peer, error = %e, "peer not remembered");
+        }
+        addresses
+            .into_iter()
+            .filter_map(|a| a.with_p2p(peer).ok())
+            .collect()
+    }
+
+    /// Publishes what is being dialled and failing, for status.
+    fn publish(&self, targets: &BTreeMap<Multiaddr, Target>, remembered: usize) {
+        let failing = targets
+            .iter()
+            .filter_map(|(address, t)| Some((address.clone(), t.last_error.clone()?)))
+            .collect();
+        let bootstrap = targets
+            .values()
+            .filter(|t| t.source == Source::Bootstrap)
+            .count();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        *state = Connectivity {
+            failing,
+            bootstrap,
+            remembered,
+        };
+    }
+}
+
+/// Whether `address` should be dialled: its peer is not connected (for a remembered peer,
+/// only while the node has fewer than [`WANTED_CONNECTIONS`]), or, for an address that names
+/// no peer, the node has no peer at all.
+fn needs_dial(address: &Multiaddr, source: Source, connected: &[PeerId]) -> bool {
+    let wanted = source == Source::Bootstrap || connected.len() < WANTED_CONNECTIONS;
+    match peer_of(address) {
+        Some(peer) => wanted && !connected.contains(&peer),
+        None => connected.is_empty(),
+    }
+}
+
+/// The peer id at the end of an address, if it names one.
+fn peer_of(address: &Multiaddr) -> Option<PeerId> {
+    address.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_between_dials_doubles_from_half_a_second_up_to_ten() {
+        let waits: Vec<u64> = (0..8).map(|f| backoff(f).as_millis() as u64).collect();
+        assert_eq!(
+            waits,
+            vec![500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]
+        );
+        assert_eq!(backoff(u32::MAX), MAX_RETRY);
+    }
+
+    #[test]
+    fn a_node_with_nothing_to_dial_says_so_and_one_dialling_names_its_failures() {
+        let alone = Connectivity::default().why_no_peers();
+        assert!(alone.contains("network.bootstrap"), "{alone}");
+        let address: Multiaddr = "/ip4/127.0.0.1/tcp/9".parse().unwrap();
+        let dialling = Connectivity {
+            failing: vec![(address, "connection refused".into())],
+            bootstrap: 1,
+            remembered: 0,
+        }
+        .why_no_peers();
+        assert!(
+            dialling.contains("/ip4/127.0.0.1/tcp/9: connection refused"),
+            "{dialling}"
+        );
+    }
+
+    #[test]
+    fn an_address_is_dialled_while_its_peer_is_not_connected_and_connections_are_wanted() {
+        let peer = PeerId::random();
+        let named: Multiaddr = format!("/ip4/127.0.0.1/tcp/9/p2p/{peer}").parse().unwrap();
+        let bootstrap = Source::Bootstrap;
+        assert!(needs_dial(&named, bootstrap, &[]));
+        assert!(!needs_dial(&named, bootstrap, &[peer]));
+        let anonymous: Multiaddr = "/ip4/127.0.0.1/tcp/9".parse().unwrap();
+        assert!(needs_dial(&anonymous, bootstrap, &[]));
+        assert!(
+            !needs_dial(&anonymous, bootstrap, &[peer]),
+            "a node with a peer has what it asked for"
+        );
+        let many: Vec<PeerId> = (0..WANTED_CONNECTIONS).map(|_| PeerId::random()).collect();
+        assert!(needs_dial(&named, Source::Remembered, &many[1..]));
+        assert!(
+            !needs_dial(&named, Source::Remembered, &many),
+            "enough connections already"
+        );
+        assert!(
+            needs_dial(&named, bootstrap, &many),
+            "bootstrap peers are always kept"
+        );
+    }
+
+    #[test]
+    fn failed_dials_back_off_and_a_connection_resets_the_wait() {
+        let named: Multiaddr = format!("/ip4/127.0.0.1/tcp/9/p2p/{}", PeerId::random())
+            .parse()
+            .unwrap();
+        let mut target = Target {
+            source: Source::Bootstrap,
+            failures: 0,
+            next: Instant::now(),
+            last_error: None,
+            dialling: true,
+        };
+        let refused = || Err(datanet_net::NetError::Dial(named.clone(), "refused".into()));
+        settle(&named, &mut target, refused());
+        settle(&named, &mut target, refused());
+        assert_eq!(target.failures, 2);
+        assert!(!target.dialling);
+        assert!(target.next > Instant::now() + backoff(0));
+        assert_eq!(
+            target.last_error.as_deref(),
+            Some(refused().unwrap_err().to_string().as_str())
+        );
+        settle(&named, &mut target, Ok(()));
+        assert_eq!((target.failures, target.last_error), (0, None));
+    }
+}

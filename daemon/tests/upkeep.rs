@@ -1,0 +1,134 @@
+//! Connection upkeep on loopback: a node started before its bootstrap peer connects once that
+//! peer listens, a node whose only peer left reconnects when it returns, and a restarted node
+//! finds its peers again from its peer book, with no bootstrap configured.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{connect, WAIT};
+use datanet_daemon::{peer_id_of, Node, NodeConfig, NodeKeys};
+use datanet_net::test_utils::wait_for;
+use datanet_net::{Multiaddr, NetEvent, PeerId};
+use datanet_protocol::SecretKey;
+use datanet_storage::Store;
+
+/// Keys that are the same each time they are made from `seed`.
+fn keys(seed: u8) -> NodeKeys {
+    NodeKeys {
+        network: SecretKey::from_seed([seed; 32]),
+        contributor: SecretKey::from_seed([seed.wrapping_add(100); 32]),
+    }
+}
+
+/// A TCP port on loopback that nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A node with keys from `seed` whose store is in `home`, listening on TCP `port` only.
+async fn start_at(home: &Path, seed: u8, port: u16, bootstrap: Vec<Multiaddr>) -> Node {
+    let store = Store::open(&home.join("store")).unwrap();
+    let mut config = NodeConfig::local();
+    config.listen = vec![format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap()];
+    config.bootstrap = bootstrap;
+    config.repair_interval = Duration::from_secs(3600);
+    Node::start(config, keys(seed), store).await.unwrap()
+}
+
+/// Waits until `node` knows `peer` as a connected storage peer.
+async fn until_connected(node: &Node, peer: PeerId) {
+    let mut events = node.net_events();
+    if node
+        .network()
+        .storage_peers()
+        .await
+        .unwrap()
+        .contains(&peer)
+    {
+        return;
+    }
+    wait_for(&mut events, WAIT, |e| {
+        matches!(e, NetEvent::StoragePeer(p) if p == peer).then_some(())
+    })
+    .await
+    .expect("the peer connects within the wait");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_before_its_bootstrap_peer_connects_once_that_peer_listens() {
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let a_id = peer_id_of(&keys(1).network).unwrap();
+    let bootstrap: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}/p2p/{a_id}")
+        .parse()
+        .unwrap();
+    let b = start_at(home_b.path(), 2, free_port(), vec![bootstrap.clone()]).await;
+    tokio::time::timeout(WAIT, async {
+        while b.connectivity().failing.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the first dial fails while nothing listens");
+    let why = b.connectivity().why_no_peers();
+    assert!(why.contains(&bootstrap.to_string()), "{why}");
+
+    let a = start_at(home_a.path(), 1, port, Vec::new()).await;
+    until_connected(&b, a_id).await;
+    assert!(
+        b.connectivity().failing.is_empty(),
+        "the failure is cleared once connected"
+    );
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_peer_is_redialled_when_it_returns_and_remembered_across_a_restart() {
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = start_at(home_a.path(), 3, port_a, Vec::new()).await;
+    let b = start_at(home_b.path(), 4, port_b, Vec::new()).await;
+    let (a_id, b_id) = (a.peer_id(), b.peer_id());
+    connect(&b, &[&a]).await;
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let book = b.store().run(|s| s.peers()).await.unwrap();
+            if book.iter().any(|p| p.peer_id == a_id.to_bytes()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("b writes a into its peer book");
+
+    b.shutdown().await;
+    drop(b);
+    let b = start_at(home_b.path(), 4, port_b, Vec::new()).await;
+    assert_eq!(b.peer_id(), b_id);
+    until_connected(&b, a_id).await;
+
+    let mut events = b.net_events();
+    a.shutdown().await;
+    drop(a);
+    if b.peers().await.unwrap().contains(&a_id) {
+        wait_for(&mut events, WAIT, |e| {
+            matches!(e, NetEvent::PeerDisconnected(p) if p == a_id).then_some(())
+        })
+        .await
+        .expect("b sees a leave");
+    }
+    let a = start_at(home_a.path(), 3, port_a, Vec::new()).await;
+    until_connected(&b, a_id).await;
+    b.shutdown().await;
+    a.shutdown().await;
+}
