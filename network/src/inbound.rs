@@ -6,7 +6,7 @@ use libp2p::request_response::ResponseChannel;
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
-use crate::budget::Held;
+use crate::budget::HeldBoth;
 
 /// One request from a peer, waiting for its answer.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub struct InboundRequest {
 pub struct Responder {
     pub(crate) channel: ResponseChannel<Response>,
     pub(crate) responses: mpsc::Sender<(ResponseChannel<Response>, Response)>,
-    pub(crate) held: Held,
+    pub(crate) held: HeldBoth,
 }
 
 impl Responder {

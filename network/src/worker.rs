@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
-use crate::budget::{Budget, INBOUND_BYTES};
+use crate::budget::{PeerBudgets, INBOUND_BYTES, PEER_INBOUND_BYTES};
 use crate::codec::PROTOCOL;
 use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
 use crate::handle::Command;
@@ -42,7 +42,7 @@ struct Worker {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     inbound: Option<mpsc::Sender<InboundRequest>>,
-    inbound_bytes: Budget,
+    inbound_bytes: PeerBudgets,
     responses_tx: mpsc::Sender<(ResponseChannel<Response>, Response)>,
     responses: mpsc::Receiver<(ResponseChannel<Response>, Response)>,
     gossip: mpsc::Sender<Unvalidated>,
@@ -124,7 +124,7 @@ pub fn spawn(
         swarm,
         commands,
         inbound,
-        inbound_bytes: Budget::new(INBOUND_BYTES),
+        inbound_bytes: PeerBudgets::new(INBOUND_BYTES, PEER_INBOUND_BYTES),
         responses_tx,
         responses,
         gossip,
@@ -249,6 +249,7 @@ impl Worker {
             } if self.connected.remove(&peer_id) => {
                 self.storage.remove(&peer_id);
                 self.listen_addrs.remove(&peer_id);
+                self.inbound_bytes.forget(&peer_id);
                 let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError {
@@ -351,9 +352,12 @@ impl Worker {
                 .send_response(channel, refused);
             return;
         };
-        let Some(held) = self.inbound_bytes.admit(request.bulk_bytes()) else {
-            self.refuse_busy(channel, "too many request bytes in flight");
-            return;
+        let held = match self.inbound_bytes.admit(peer, request.bulk_bytes()) {
+            Ok(held) => held,
+            Err(why) => {
+                self.refuse_busy(channel, why);
+                return;
+            }
         };
         let queued = inbound.try_send(InboundRequest {
             peer,
