@@ -597,3 +597,83 @@ fn daemons_started_before_their_bootstrap_peer_say_why_they_are_alone_then_all_c
         daemon.stop();
     }
 }
+
+#[test]
+fn a_network_whose_every_daemon_restarts_in_another_order_reconnects_and_serves_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 4;
+    let homes: Vec<PathBuf> = (0..count)
+        .map(|i| dir.path().join(format!("n{i}")))
+        .collect();
+    let mut bootstrap: Vec<String> = Vec::new();
+    for home in &homes {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+        let mut args = vec!["init", "--listen", listen.as_str()];
+        for address in &bootstrap {
+            args.extend(["--bootstrap", address.as_str()]);
+        }
+        let made = json(home, &args);
+        if bootstrap.is_empty() {
+            bootstrap.push(format!(
+                "{listen}/p2p/{}",
+                made["peer_id"].as_str().unwrap()
+            ));
+        }
+    }
+    let full_mesh = |homes: &[PathBuf]| {
+        for home in homes {
+            wait_until("every daemon sees every other", || {
+                json(home, &["status"])["peers"].as_u64() == Some(count as u64 - 1)
+            });
+        }
+    };
+    let mut daemons: Vec<Daemon> = homes.iter().map(|h| Daemon::start(h)).collect();
+    full_mesh(&homes);
+    let datanet_id = json(&homes[1], &["create", "restarts"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = dir.path().join("input.bin");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&input, &data).unwrap();
+    let id = json(
+        &homes[1],
+        &[
+            "contribute",
+            input.to_str().unwrap(),
+            "--datanet",
+            &datanet_id,
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for daemon in &mut daemons {
+        daemon.stop();
+    }
+    let mut daemons: Vec<Daemon> = [2, 0, 3, 1]
+        .iter()
+        .map(|i| Daemon::start(&homes[*i]))
+        .collect();
+    full_mesh(&homes);
+    let output = dir.path().join("output.bin");
+    let got = datanet(&homes[3], &["get", &id, "-o", output.to_str().unwrap()]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(
+        std::fs::read(&output).unwrap() == data,
+        "bit-exact after the restarts"
+    );
+    for daemon in &mut daemons {
+        daemon.stop();
+    }
+}
