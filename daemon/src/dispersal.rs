@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use datanet_net::custody::{in_batches, Assignment, CustodySet};
 use datanet_net::NetHandle;
-use datanet_protocol::encoding::Encode;
-use datanet_protocol::wire::{ColumnHalf, Request, MAX_PUSH_COLUMNS};
+use datanet_protocol::wire::{ColumnHalf, MAX_PUSH_COLUMNS};
 use datanet_protocol::{
     Axis, ChunkId, ContributionId, DaRoot, Hash, Manifest, SquareHeader, TopHalf,
 };
@@ -211,28 +210,22 @@ impl<'a> Dispersal<'a> {
             .flat_map(|a| a.others.keys().copied())
             .collect();
         let roots = headers.iter().map(SquareHeader::da_root).collect();
-        let announce_bytes = Request::PutManifest {
-            manifest: Box::new(manifest.clone()),
-            headers: headers.clone(),
-        }
-        .to_bytes()
-        .len() as u64;
         let (manifest_ref, headers_ref) = (manifest, &headers);
-        let ready: BTreeSet<PeerId> = stream::iter(targets)
+        let ready: BTreeMap<PeerId, u64> = stream::iter(targets)
             .map(|peer| async move {
                 let put = net.put_manifest(peer, manifest_ref, headers_ref).await;
                 if let Err(e) = &put {
                     tracing::info!(%peer, error = %e, "custodian did not take the manifest");
                 }
-                (peer, put.is_ok())
+                (peer, put)
             })
             .buffer_unordered(ANNOUNCES_IN_FLIGHT)
-            .filter_map(|(peer, ready)| async move { ready.then_some(peer) })
+            .filter_map(|(peer, put)| async move { Some((peer, put.ok()?)) })
             .collect()
             .await;
         Ok(Dispersal {
             contribution: manifest.id(),
-            bytes_sent: announce_bytes * ready.len() as u64,
+            bytes_sent: ready.values().sum(),
             pusher: Pusher {
                 net,
                 targets: Arc::new(Targets {
@@ -243,7 +236,7 @@ impl<'a> Dispersal<'a> {
                             let to_ready = assignment
                                 .others
                                 .into_iter()
-                                .filter(|(peer, _)| ready.contains(peer));
+                                .filter(|(peer, _)| ready.contains_key(peer));
                             (width, in_batches(to_ready, MAX_PUSH_COLUMNS))
                         })
                         .collect(),
@@ -366,7 +359,7 @@ fn column_halves(
 mod tests {
     use datanet_net::test_utils::MockNet;
     use datanet_protocol::test_utils::sample_contribution;
-    use datanet_protocol::wire::Response;
+    use datanet_protocol::wire::{Request, Response};
     use datanet_protocol::CodecId;
 
     use super::*;

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use datanet_protocol::encoding::Encode;
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer};
 use datanet_protocol::{
     Axis, ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader, SHARE_SIZE,
@@ -208,7 +209,7 @@ impl NetHandle {
     }
 
     /// Gives `peer` custody of a contribution: its manifest and headers, which it verifies
-    /// and stores before it takes any column.
+    /// and stores before it takes any column. Returns the bytes the request put on the wire.
     ///
     /// # Errors
     /// [`FetchError`]; a refusal carries the peer's reason.
@@ -217,13 +218,14 @@ impl NetHandle {
         peer: PeerId,
         manifest: &Manifest,
         headers: &[SquareHeader],
-    ) -> Result<(), FetchError> {
+    ) -> Result<u64, FetchError> {
         let request = Request::PutManifest {
             manifest: Box::new(manifest.clone()),
             headers: headers.to_vec(),
         };
+        let sent = request.encoded_len().unwrap_or_default() as u64;
         match self.ask(peer, request).await? {
-            Response::Stored => Ok(()),
+            Response::Stored => Ok(sent),
             other => self.wrong_kind(peer, "PutManifest", &other),
         }
     }

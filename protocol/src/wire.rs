@@ -370,6 +370,9 @@ impl Encode for Request {
     fn encoded_len(&self) -> Option<usize> {
         match self {
             Request::PutColumns { columns, .. } => Some(ColumnHalf::push_len(columns)),
+            Request::PutManifest { manifest, headers } => {
+                Some(2 + manifest.to_bytes().len() + list_len(headers)?)
+            }
             _ => None,
         }
     }

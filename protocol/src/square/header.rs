@@ -87,6 +87,11 @@ impl Encode for SquareHeader {
         out.hashes(&self.row_roots);
         out.hashes(&self.col_roots);
     }
+
+    fn encoded_len(&self) -> Option<usize> {
+        let roots = self.row_roots.len() + self.col_roots.len();
+        Some(1 + self.params.to_bytes().len() + 4 + 4 + crate::hash::HASH_LEN * roots)
+    }
 }
 
 impl Decode for SquareHeader {
