@@ -7,6 +7,7 @@
 //! columns it owes. The local API and the `datanet` command line sit on top.
 
 pub mod api;
+mod catchup;
 pub mod cli;
 mod clock;
 mod dispersal;

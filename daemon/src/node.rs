@@ -19,6 +19,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::catchup::CatchUp;
 use crate::clock::now_ms;
 use crate::events::{Events, NodeEvent};
 use crate::identity::libp2p_keypair;
@@ -161,6 +162,11 @@ impl Node {
             state: Arc::clone(&connectivity),
         };
         tasks.spawn(upkeep.run(net.events(), cancel.clone()));
+        let catch_up = CatchUp {
+            net: net.clone(),
+            store: store.clone(),
+        };
+        tasks.spawn(catch_up.run(net.events(), cancel.clone()));
         let retriever = Retriever {
             net,
             store,

@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use datanet_net::{InboundRequest, NetEvent, NetHandle};
-use datanet_protocol::wire::{ColumnHalf, FraudNotice, Request, Response, SampleAnswer};
+use datanet_protocol::wire::{
+    ColumnHalf, FraudNotice, Request, Response, SampleAnswer, MAX_LISTED,
+};
 use datanet_protocol::{ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader};
 use datanet_storage::{AsyncStore, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -191,7 +193,29 @@ fn answer_blocking(
             coordinates,
             axis_paths,
         } => get_samples(store, da_root, &coordinates, axis_paths),
+        Request::ListContributions { datanet, after } => {
+            list_contributions(store, datanet, after).map(Response::Contributions)
+        }
     }
+}
+
+/// The ids of the stored contributions to `datanet` above `after`, ascending, at most
+/// [`MAX_LISTED`].
+pub(crate) fn list_contributions(
+    store: &Store,
+    datanet: DatanetId,
+    after: ContributionId,
+) -> Result<Vec<ContributionId>, StoreError> {
+    let mut ids: Vec<ContributionId> = store
+        .manifests()?
+        .iter()
+        .filter(|m| m.body().datanet == datanet)
+        .map(Manifest::id)
+        .filter(|id| *id > after)
+        .collect();
+    ids.sort();
+    ids.truncate(MAX_LISTED);
+    Ok(ids)
 }
 
 /// Takes custody of a contribution (verified by the store), once.
@@ -285,4 +309,38 @@ fn get_samples(
         })
         .collect();
     Ok(Response::Samples(samples))
+}
+
+#[cfg(test)]
+mod tests {
+    use datanet_protocol::hash::{hash, Domain};
+    use datanet_protocol::test_utils::sample_contribution;
+
+    use super::*;
+
+    #[test]
+    fn contributions_are_listed_per_datanet_ascending_from_the_cursor() {
+        let store = Store::memory();
+        let mut ids: Vec<ContributionId> = (0..3)
+            .map(|nonce| {
+                let s = sample_contribution(9, nonce, 1000);
+                store
+                    .put_contribution(&s.manifest, &s.headers, &[])
+                    .unwrap()
+            })
+            .collect();
+        ids.sort();
+        let datanet = sample_contribution(9, 0, 1000).manifest.body().datanet;
+        let start = ContributionId::default();
+        assert_eq!(list_contributions(&store, datanet, start).unwrap(), ids);
+        assert_eq!(
+            list_contributions(&store, datanet, ids[1]).unwrap(),
+            vec![ids[2]]
+        );
+        assert!(list_contributions(&store, datanet, ids[2])
+            .unwrap()
+            .is_empty());
+        let other = DatanetId(hash(Domain::Datanet, b"another datanet"));
+        assert!(list_contributions(&store, other, start).unwrap().is_empty());
+    }
 }

@@ -1,6 +1,7 @@
-//! Connection upkeep on loopback: a node started before its bootstrap peer connects once that
-//! peer listens, a node whose only peer left reconnects when it returns, and a restarted node
-//! finds its peers again from its peer book, with no bootstrap configured.
+//! Connection upkeep and catch-up on loopback: a node started before its bootstrap peer
+//! connects once that peer listens, a node whose only peer left reconnects when it returns, a
+//! restarted node finds its peers again from its peer book with no bootstrap configured, and
+//! a node that was away learns the contributions it missed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{connect, WAIT};
+use common::{connect, open_datanet, payload, WAIT};
 use datanet_daemon::{peer_id_of, Node, NodeConfig, NodeKeys};
 use datanet_net::test_utils::wait_for;
 use datanet_net::{Multiaddr, NetEvent, PeerId};
@@ -130,5 +131,51 @@ async fn a_lost_peer_is_redialled_when_it_returns_and_remembered_across_a_restar
     let a = start_at(home_a.path(), 3, port_a, Vec::new()).await;
     until_connected(&b, a_id).await;
     b.shutdown().await;
+    a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_was_away_learns_every_contribution_it_missed_when_it_returns() {
+    let (home_a, home_c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_c) = (free_port(), free_port());
+    let a = start_at(home_a.path(), 5, port_a, Vec::new()).await;
+    let bootstrap: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port_a}/p2p/{}", a.peer_id())
+        .parse()
+        .unwrap();
+    let c = start_at(home_c.path(), 6, port_c, vec![bootstrap.clone()]).await;
+    until_connected(&c, a.peer_id()).await;
+    let datanet = open_datanet(&a, "missed").await;
+    c.datanet(datanet).await.unwrap();
+    let before = a
+        .contribute(datanet, payload(10_000), "application/octet-stream")
+        .await
+        .unwrap()
+        .contribution;
+    c.shutdown().await;
+    drop(c);
+
+    let mut missed = Vec::new();
+    for i in 0..3 {
+        let report = a
+            .contribute(datanet, payload(20_000 + i), "application/octet-stream")
+            .await
+            .unwrap();
+        missed.push(report.contribution);
+    }
+    let c = start_at(home_c.path(), 6, port_c, vec![bootstrap]).await;
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let held = c.store().run(|s| s.contributions()).await.unwrap();
+            if missed.iter().chain([&before]).all(|id| held.contains(id)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the node learns the three contributions it missed");
+    let samples = c.sample(missed[2], 8).await.unwrap();
+    assert!(samples.iter().all(|s| s.available()), "{samples:?}");
+    c.shutdown().await;
     a.shutdown().await;
 }

@@ -208,6 +208,33 @@ impl NetHandle {
             .collect())
     }
 
+    /// The ids of the contributions to `datanet` that `peer` stores, ascending, from the
+    /// first above `after`: one page of at most
+    /// [`MAX_LISTED`](datanet_protocol::wire::MAX_LISTED); a shorter page is the last.
+    ///
+    /// # Errors
+    /// [`FetchError`]; a list out of order, or not above `after`, is [`FetchError::Invalid`].
+    pub async fn list_contributions(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        after: ContributionId,
+    ) -> Result<Vec<ContributionId>, FetchError> {
+        let ids = match self
+            .ask(peer, Request::ListContributions { datanet, after })
+            .await?
+        {
+            Response::Contributions(ids) => ids,
+            other => return self.wrong_kind(peer, "ListContributions", &other),
+        };
+        let ascending = ids.first().is_none_or(|first| *first > after)
+            && ids.windows(2).all(|pair| pair[0] < pair[1]);
+        if !ascending {
+            return self.invalid(peer, "contribution ids out of order".to_owned());
+        }
+        Ok(ids)
+    }
+
     /// Gives `peer` custody of a contribution: its manifest and headers, which it verifies
     /// and stores before it takes any column. Returns the bytes the request put on the wire.
     ///
@@ -279,5 +306,6 @@ fn kind_of(response: &Response) -> &'static str {
         Response::Samples(_) => "Samples",
         Response::NotFound => "NotFound",
         Response::Refused(_) => "Refused",
+        Response::Contributions(_) => "Contributions",
     }
 }

@@ -10,7 +10,7 @@ use datanet_net::test_utils::{connect_and_wait, wait_for, TestNode};
 use datanet_net::{FetchError, NetEvent, PeerScores, Role};
 use datanet_protocol::signed::{DatanetBody, Policy};
 use datanet_protocol::wire::{Request, Response};
-use datanet_protocol::{Datanet, Hash, SecretKey};
+use datanet_protocol::{ContributionId, Datanet, Hash, SecretKey};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -150,4 +150,34 @@ async fn gossip_arrives_verified_and_carrying_its_object() {
     assert_eq!(heard, record);
     publisher.stop().await;
     listener.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contribution_list_out_of_order_is_refused_and_costs_the_peer() {
+    let asker = TestNode::start(Role::Storage).unwrap();
+    let mut liar = TestNode::start(Role::Storage).unwrap();
+    let ids: Vec<ContributionId> = (1..=3u8).map(|i| ContributionId(Hash([i; 32]))).collect();
+    let listed = ids.clone();
+    answer_with(&mut liar, move |request| match request {
+        Request::ListContributions { after, .. } if *after == ContributionId::default() => {
+            Response::Contributions(listed.clone())
+        }
+        _ => Response::Contributions(listed.iter().rev().copied().collect()),
+    });
+    connect_and_wait(&asker.handle, &liar.handle).await.unwrap();
+    let (net, peer) = (&asker.handle, liar.handle.local_peer_id());
+    let datanet = datanet("listed").id();
+    let first = net
+        .list_contributions(peer, datanet, ContributionId::default())
+        .await;
+    assert_eq!(first.unwrap(), ids);
+    assert_eq!(net.scores().get(&peer), 0);
+    let wrong = net.list_contributions(peer, datanet, ids[0]).await;
+    assert!(
+        matches!(wrong, Err(FetchError::Invalid { .. })),
+        "{wrong:?}"
+    );
+    assert_eq!(net.scores().get(&peer), PeerScores::INVALID);
+    asker.stop().await;
+    liar.stop().await;
 }

@@ -28,6 +28,8 @@ const MANIFEST_WITH_HEADERS_BYTES: usize = MAX_HEADERS * 16 * 1024 + 256 * 1024;
 pub const MAX_SAMPLES: usize = 256;
 /// The most whole columns one request asks for (4 MiB of shares at `k = 128`).
 pub const MAX_GET_COLUMNS: usize = 32;
+/// The most contribution ids one listing carries (32 KiB); a longer list is paged.
+pub const MAX_LISTED: usize = 1024;
 /// The longest reason text in a refusal.
 const MAX_REASON: usize = 512;
 
@@ -42,6 +44,7 @@ mod request_kind {
     pub(super) const GET_DATANET: u8 = 6;
     pub(super) const GET_COLUMNS: u8 = 7;
     pub(super) const GET_COLUMN_HALVES: u8 = 8;
+    pub(super) const LIST_CONTRIBUTIONS: u8 = 9;
 }
 
 /// The kind byte of each [`Response`], after the version byte.
@@ -55,6 +58,7 @@ mod response_kind {
     pub(super) const DATANET: u8 = 7;
     pub(super) const COLUMNS: u8 = 8;
     pub(super) const COLUMN_HALVES: u8 = 9;
+    pub(super) const CONTRIBUTIONS: u8 = 10;
 }
 
 /// A request one node sends another.
@@ -112,6 +116,15 @@ pub enum Request {
         /// holds the square's header checks the share path against it and needs none.
         axis_paths: bool,
     },
+    /// Send the ids of the contributions to a datanet whose manifests the node stores, in
+    /// ascending order, from the first above `after` (all zeros: from the start): how a node
+    /// that was away learns what it missed.
+    ListContributions {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The cursor: the last id of the previous page.
+        after: ContributionId,
+    },
 }
 
 impl Request {
@@ -136,7 +149,10 @@ impl Request {
             | Request::GetColumns { da_root, .. }
             | Request::GetColumnHalves { da_root, .. }
             | Request::GetSamples { da_root, .. } => Some(*da_root),
-            Request::PutManifest { .. } | Request::GetManifest(_) | Request::GetDatanet(_) => None,
+            Request::PutManifest { .. }
+            | Request::GetManifest(_)
+            | Request::GetDatanet(_)
+            | Request::ListContributions { .. } => None,
         }
     }
 }
@@ -168,6 +184,9 @@ pub enum Response {
     NotFound,
     /// The request was refused, with the reason.
     Refused(String),
+    /// The answer to [`Request::ListContributions`]: at most [`MAX_LISTED`] ids, ascending;
+    /// fewer means the list is complete.
+    Contributions(Vec<ContributionId>),
 }
 
 /// One answer of [`Response::Samples`].
@@ -364,6 +383,11 @@ impl Encode for Request {
                 }
                 out.u8(u8::from(*axis_paths));
             }
+            Request::ListContributions { datanet, after } => {
+                out.u8(request_kind::LIST_CONTRIBUTIONS);
+                datanet.encode_to(out);
+                after.encode_to(out);
+            }
         }
     }
 
@@ -427,6 +451,10 @@ impl Decode for Request {
                     axis_paths,
                 }
             }
+            request_kind::LIST_CONTRIBUTIONS => Request::ListContributions {
+                datanet: DatanetId::decode_from(r)?,
+                after: ContributionId::decode_from(r)?,
+            },
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "request kind",
@@ -476,6 +504,10 @@ impl Encode for Response {
                 out.u8(response_kind::REFUSED);
                 out.str(reason);
             }
+            Response::Contributions(ids) => {
+                out.u8(response_kind::CONTRIBUTIONS);
+                out.list(ids);
+            }
         }
     }
 
@@ -515,6 +547,9 @@ impl Decode for Response {
             response_kind::NOT_FOUND => Response::NotFound,
             response_kind::DATANET => Response::Datanet(Box::new(Datanet::decode_from(r)?)),
             response_kind::REFUSED => Response::Refused(r.str(MAX_REASON, "reason")?),
+            response_kind::CONTRIBUTIONS => {
+                Response::Contributions(r.list(MAX_LISTED, "contribution ids")?)
+            }
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "response kind",
@@ -703,6 +738,10 @@ mod tests {
                 coordinates: vec![(1, 2); 3],
                 axis_paths: false,
             },
+            Request::ListContributions {
+                datanet: DatanetId::default(),
+                after: ContributionId::default(),
+            },
         ];
         for request in requests {
             let bytes = request.to_bytes();
@@ -736,6 +775,7 @@ mod tests {
             Response::NotFound,
             Response::Refused("no".into()),
             Response::Datanet(Box::new(datanet_record())),
+            Response::Contributions(vec![ContributionId::default(); MAX_LISTED]),
             Response::Manifest {
                 manifest: Box::new(largest_manifest(&square)),
                 headers: vec![square.header(); MAX_HEADERS],
@@ -809,6 +849,8 @@ mod tests {
         assert!(Response::from_bytes(&too_many.to_bytes()).is_err());
         let oversized = Response::ColumnHalves(vec![(0, vec![0; MAX_K * SHARE_SIZE + 1].into())]);
         assert!(Response::from_bytes(&oversized.to_bytes()).is_err());
+        let too_many_ids = Response::Contributions(vec![ContributionId::default(); MAX_LISTED + 1]);
+        assert!(Response::from_bytes(&too_many_ids.to_bytes()).is_err());
     }
 
     #[test]
@@ -822,6 +864,7 @@ mod tests {
             request_kind::GET_DATANET,
             request_kind::GET_COLUMNS,
             request_kind::GET_COLUMN_HALVES,
+            request_kind::LIST_CONTRIBUTIONS,
         ];
         let responses = [
             response_kind::STORED,
@@ -833,6 +876,7 @@ mod tests {
             response_kind::DATANET,
             response_kind::COLUMNS,
             response_kind::COLUMN_HALVES,
+            response_kind::CONTRIBUTIONS,
         ];
         for table in [&requests[..], &responses[..]] {
             let distinct: std::collections::BTreeSet<u8> = table.iter().copied().collect();

@@ -1,0 +1,140 @@
+//! Catch-up: whenever a storage peer connects (at start, after a reconnection, or a newcomer),
+//! the node asks it which contributions it stores to each datanet this node follows, and
+//! fetches every manifest it lacks. Each is checked like an announcement (the typed fetch
+//! verifies the signature and the headers against the manifest, the store again before
+//! keeping it), and must belong to the datanet it was listed for. The repair loop then takes
+//! over the columns the node now custodies, so a node that was away, or joins late, ends up
+//! holding what it owes.
+
+use datanet_net::{NetEvent, NetHandle, PeerId};
+use datanet_protocol::wire::MAX_LISTED;
+use datanet_protocol::{ContributionId, DatanetId};
+use datanet_storage::AsyncStore;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::NodeError;
+
+/// The most manifests learned from one peer per connection: the rest come with the next
+/// connection or from other peers, so one peer cannot keep a node busy for ever.
+const MAX_LEARNED_PER_PEER: usize = 4096;
+
+/// Learns the manifests the node missed from every storage peer that connects.
+pub(crate) struct CatchUp {
+    pub(crate) net: NetHandle,
+    pub(crate) store: AsyncStore,
+}
+
+impl CatchUp {
+    /// Catches up with each storage peer as it connects, until cancelled.
+    pub(crate) async fn run(
+        self,
+        mut events: broadcast::Receiver<NetEvent>,
+        cancel: CancellationToken,
+    ) {
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                event = events.recv() => event,
+            };
+            let peer = match event {
+                Ok(NetEvent::StoragePeer(peer)) => peer,
+                Err(broadcast::error::RecvError::Closed) => break,
+                _ => continue,
+            };
+            match cancel.run_until_cancelled(self.with(peer)).await {
+                Some(Ok(0)) => {}
+                Some(Ok(learned)) => {
+                    tracing::info!(%peer, learned, "caught up on missed contributions")
+                }
+                Some(Err(e)) => tracing::warn!(%peer, error = %e, "catch-up stopped"),
+                None => break,
+            }
+        }
+    }
+
+    /// Learns from `peer` every manifest of the datanets this node follows that it lacks
+    /// (at most [`MAX_LEARNED_PER_PEER`]); returns how many it stored.
+    ///
+    /// # Errors
+    /// A store error; a peer that fails to answer or answers wrongly just ends its turn.
+    async fn with(&self, peer: PeerId) -> Result<usize, NodeError> {
+        let followed: Vec<DatanetId> = self
+            .store
+            .run(|s| Ok(s.datanets()?.iter().map(|d| d.id()).collect()))
+            .await?;
+        let mut learned = 0;
+        for datanet in followed {
+            let mut after = ContributionId::default();
+            while learned < MAX_LEARNED_PER_PEER {
+                let ids = match self.net.list_contributions(peer, datanet, after).await {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        tracing::debug!(%peer, %datanet, error = %e, "contributions not listed");
+                        break;
+                    }
+                };
+                let last_page = ids.len() < MAX_LISTED;
+                let Some(last) = ids.last().copied() else {
+                    break;
+                };
+                after = last;
+                let missing = self
+                    .store
+                    .run(move |s| {
+                        let mut missing = Vec::new();
+                        for id in ids {
+                            if s.manifest(&id)?.is_none() {
+                                missing.push(id);
+                            }
+                        }
+                        Ok(missing)
+                    })
+                    .await?;
+                for id in missing.into_iter().take(MAX_LEARNED_PER_PEER - learned) {
+                    if self.learn(peer, datanet, id).await? {
+                        learned += 1;
+                    }
+                }
+                if last_page {
+                    break;
+                }
+            }
+        }
+        Ok(learned)
+    }
+
+    /// Fetches and stores the manifest `id` of `datanet` from `peer`; whether it was stored.
+    async fn learn(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        id: ContributionId,
+    ) -> Result<bool, NodeError> {
+        let (manifest, headers) = match self.net.get_manifest(peer, id).await {
+            Ok(found) if found.0.body().datanet == datanet => found,
+            Ok(_) => {
+                self.net.scores().record(peer, false);
+                tracing::debug!(%peer, %id, "listed under another datanet");
+                return Ok(false);
+            }
+            Err(e) => {
+                tracing::debug!(%peer, %id, error = %e, "missed manifest not fetched");
+                return Ok(false);
+            }
+        };
+        let stored = self
+            .store
+            .run(move |s| s.put_contribution(&manifest, &headers, &[]))
+            .await;
+        match stored {
+            Ok(_) => Ok(true),
+            Err(datanet_storage::StoreError::Invalid(why)) => {
+                tracing::debug!(%peer, %id, why, "missed manifest refused");
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
