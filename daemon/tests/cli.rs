@@ -677,3 +677,55 @@ fn a_network_whose_every_daemon_restarts_in_another_order_reconnects_and_serves_
         daemon.stop();
     }
 }
+
+/// Runs of [`daemons_started_in_random_order_with_random_delays_all_connect_every_time`]:
+/// `DATANET_START_ORDER_RUNS`, 3 by default (20 for the full check in docs/benchmarks.md).
+fn start_order_runs() -> usize {
+    std::env::var("DATANET_START_ORDER_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
+
+#[test]
+fn daemons_started_in_random_order_with_random_delays_all_connect_every_time() {
+    use rand::seq::SliceRandom;
+    use rand::Rng;
+
+    let count = 5;
+    let mut rng = rand::thread_rng();
+    for run in 0..start_order_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let homes: Vec<PathBuf> = (0..count)
+            .map(|i| dir.path().join(format!("n{i}")))
+            .collect();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+        let made = json(&homes[0], &["init", "--listen", &listen]);
+        let bootstrap = format!("{listen}/p2p/{}", made["peer_id"].as_str().unwrap());
+        for home in &homes[1..] {
+            init(home, std::slice::from_ref(&bootstrap));
+        }
+        let mut order: Vec<usize> = (0..count).collect();
+        order.shuffle(&mut rng);
+        let mut daemons = Vec::new();
+        for i in &order {
+            std::thread::sleep(Duration::from_millis(rng.gen_range(0..300)));
+            daemons.push(Daemon::start(&homes[*i]));
+        }
+        wait_until("every daemon reaches the bootstrap peer", || {
+            homes[1..]
+                .iter()
+                .all(|h| json(h, &["status"])["peers"].as_u64() >= Some(1))
+                && json(&homes[0], &["status"])["peers"].as_u64() == Some(count as u64 - 1)
+        });
+        for daemon in &mut daemons {
+            daemon.stop();
+        }
+        eprintln!("run {run}: started in order {order:?}, all connected");
+    }
+}
