@@ -11,12 +11,12 @@ use std::io;
 use std::time::Duration;
 
 use common::{
-    connect, open_datanet, payload, start, start_configured, wait_for_node_event, TestNode, WAIT,
+    connect, open_datanet, payload, start, start_configured, until_storage_peer,
+    wait_for_node_event, TestNode, WAIT,
 };
 use datanet_daemon::{Node, NodeConfig, NodeError, NodeEvent};
 use datanet_net::codec::{DatanetCodec, PROTOCOL};
-use datanet_net::test_utils::wait_for;
-use datanet_net::{Multiaddr, NetEvent, PeerId};
+use datanet_net::{Multiaddr, PeerId};
 use datanet_protocol::signed::ChunkEntry;
 use datanet_protocol::test_utils::{manifest_body, mis_encoded_square, Fault};
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer, MAX_PUSH_COLUMNS};
@@ -48,26 +48,6 @@ async fn tcp_addr(node: &Node) -> Multiaddr {
         .into_iter()
         .find(|a| a.to_string().contains("/tcp/"))
         .unwrap()
-}
-
-/// Waits until `node` counts `peer` among its storage peers.
-async fn until_storage_peer(node: &Node, peer: PeerId) {
-    let mut events = node.net_events();
-    if node
-        .network()
-        .storage_peers()
-        .await
-        .unwrap()
-        .contains(&peer)
-    {
-        return;
-    }
-    wait_for(&mut events, WAIT, |event| match event {
-        NetEvent::StoragePeer(id) if id == peer => Some(()),
-        _ => None,
-    })
-    .await
-    .expect("the peer is known as a storage peer");
 }
 
 fn raw_swarm<B: NetworkBehaviour>(behaviour: impl FnOnce(&Keypair) -> B) -> Swarm<B> {

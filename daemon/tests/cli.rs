@@ -6,12 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::free_port;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_datanet");
@@ -106,6 +109,27 @@ impl Drop for Daemon {
     }
 }
 
+/// Contributes the file `input` to `datanet` at `home`; the contribution's id.
+fn contribute(home: &Path, input: &Path, datanet: &str) -> String {
+    let made = json(
+        home,
+        &["contribute", input.to_str().unwrap(), "--datanet", datanet],
+    );
+    made["id"].as_str().unwrap().to_owned()
+}
+
+/// Fetches contribution `id` at `home` into a file in `dir` and checks it is `data`.
+fn assert_gets_bit_exact(home: &Path, dir: &Path, id: &str, data: &[u8], what: &str) {
+    let output = dir.join("output.bin");
+    let got = datanet(home, &["get", id, "-o", output.to_str().unwrap()]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(std::fs::read(&output).unwrap() == data, "{what}");
+}
+
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !done() {
@@ -188,16 +212,12 @@ fn three_daemons_store_fetch_and_verify_a_contribution_and_report_its_loss() {
     assert_eq!(contribution["chunks"].as_array().unwrap().len(), 2);
     assert_eq!(contribution["dispersal"]["complete"], true);
 
-    let output = dir.path().join("output.bin");
-    let got = datanet(&homes[1], &["get", &id, "-o", output.to_str().unwrap()]);
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    assert!(
-        std::fs::read(&output).unwrap() == data,
-        "bit-exact at another node"
+    assert_gets_bit_exact(
+        &homes[1],
+        dir.path(),
+        &id,
+        &data,
+        "bit-exact at another node",
     );
     let to_stdout = datanet(&homes[1], &["get", &id]);
     assert!(
@@ -539,18 +559,7 @@ fn get_into_a_reader_that_stops_early_ends_quietly_and_promptly() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     std::fs::write(&input, &data).unwrap();
-    let id = json(
-        &home,
-        &[
-            "contribute",
-            input.to_str().unwrap(),
-            "--datanet",
-            &datanet_id,
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = contribute(&home, &input, &datanet_id);
 
     for _ in 0..3 {
         assert_eq!(read_then_close(&home, &["get", &id], 10), data[..10]);
@@ -563,11 +572,7 @@ fn get_into_a_reader_that_stops_early_ends_quietly_and_promptly() {
 #[test]
 fn daemons_started_before_their_bootstrap_peer_say_why_they_are_alone_then_all_connect() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let first = dir.path().join("first");
     let listen = format!("/ip4/127.0.0.1/tcp/{port}");
     let made = json(&first, &["init", "--listen", &listen]);
@@ -607,11 +612,7 @@ fn a_network_whose_every_daemon_restarts_in_another_order_reconnects_and_serves_
         .collect();
     let mut bootstrap: Vec<String> = Vec::new();
     for home in &homes {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let listen = format!("/ip4/127.0.0.1/tcp/{port}");
         let mut args = vec!["init", "--listen", listen.as_str()];
         for address in &bootstrap {
@@ -641,18 +642,7 @@ fn a_network_whose_every_daemon_restarts_in_another_order_reconnects_and_serves_
     let input = dir.path().join("input.bin");
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&input, &data).unwrap();
-    let id = json(
-        &homes[1],
-        &[
-            "contribute",
-            input.to_str().unwrap(),
-            "--datanet",
-            &datanet_id,
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = contribute(&homes[1], &input, &datanet_id);
 
     for daemon in &mut daemons {
         daemon.stop();
@@ -662,16 +652,12 @@ fn a_network_whose_every_daemon_restarts_in_another_order_reconnects_and_serves_
         .map(|i| Daemon::start(&homes[*i]))
         .collect();
     full_mesh(&homes);
-    let output = dir.path().join("output.bin");
-    let got = datanet(&homes[3], &["get", &id, "-o", output.to_str().unwrap()]);
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    assert!(
-        std::fs::read(&output).unwrap() == data,
-        "bit-exact after the restarts"
+    assert_gets_bit_exact(
+        &homes[3],
+        dir.path(),
+        &id,
+        &data,
+        "bit-exact after the restarts",
     );
     for daemon in &mut daemons {
         daemon.stop();
@@ -699,11 +685,7 @@ fn daemons_started_in_random_order_with_random_delays_all_connect_every_time() {
         let homes: Vec<PathBuf> = (0..count)
             .map(|i| dir.path().join(format!("n{i}")))
             .collect();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let listen = format!("/ip4/127.0.0.1/tcp/{port}");
         let made = json(&homes[0], &["init", "--listen", &listen]);
         let bootstrap = format!("{listen}/p2p/{}", made["peer_id"].as_str().unwrap());

@@ -10,10 +10,10 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{connect, open_datanet, payload, WAIT};
+use common::{connect, free_port, open_datanet, payload, until_storage_peer, WAIT};
 use datanet_daemon::{peer_id_of, Node, NodeConfig, NodeKeys};
 use datanet_net::test_utils::wait_for;
-use datanet_net::{Multiaddr, NetEvent, PeerId};
+use datanet_net::{Multiaddr, NetEvent};
 use datanet_protocol::SecretKey;
 use datanet_storage::Store;
 
@@ -25,15 +25,6 @@ fn keys(seed: u8) -> NodeKeys {
     }
 }
 
-/// A TCP port on loopback that nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A node with keys from `seed` whose store is in `home`, listening on TCP `port` only.
 async fn start_at(home: &Path, seed: u8, port: u16, bootstrap: Vec<Multiaddr>) -> Node {
     let store = Store::open(&home.join("store")).unwrap();
@@ -42,25 +33,6 @@ async fn start_at(home: &Path, seed: u8, port: u16, bootstrap: Vec<Multiaddr>) -
     config.bootstrap = bootstrap;
     config.repair_interval = Duration::from_secs(3600);
     Node::start(config, keys(seed), store).await.unwrap()
-}
-
-/// Waits until `node` knows `peer` as a connected storage peer.
-async fn until_connected(node: &Node, peer: PeerId) {
-    let mut events = node.net_events();
-    if node
-        .network()
-        .storage_peers()
-        .await
-        .unwrap()
-        .contains(&peer)
-    {
-        return;
-    }
-    wait_for(&mut events, WAIT, |e| {
-        matches!(e, NetEvent::StoragePeer(p) if p == peer).then_some(())
-    })
-    .await
-    .expect("the peer connects within the wait");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +55,7 @@ async fn a_node_started_before_its_bootstrap_peer_connects_once_that_peer_listen
     assert!(why.contains(&bootstrap.to_string()), "{why}");
 
     let a = start_at(home_a.path(), 1, port, Vec::new()).await;
-    until_connected(&b, a_id).await;
+    until_storage_peer(&b, a_id).await;
     assert!(
         b.connectivity().failing.is_empty(),
         "the failure is cleared once connected"
@@ -116,7 +88,7 @@ async fn a_lost_peer_is_redialled_when_it_returns_and_remembered_across_a_restar
     drop(b);
     let b = start_at(home_b.path(), 4, port_b, Vec::new()).await;
     assert_eq!(b.peer_id(), b_id);
-    until_connected(&b, a_id).await;
+    until_storage_peer(&b, a_id).await;
 
     let mut events = b.net_events();
     a.shutdown().await;
@@ -129,7 +101,7 @@ async fn a_lost_peer_is_redialled_when_it_returns_and_remembered_across_a_restar
         .expect("b sees a leave");
     }
     let a = start_at(home_a.path(), 3, port_a, Vec::new()).await;
-    until_connected(&b, a_id).await;
+    until_storage_peer(&b, a_id).await;
     b.shutdown().await;
     a.shutdown().await;
 }
@@ -143,7 +115,7 @@ async fn a_node_that_was_away_learns_every_contribution_it_missed_when_it_return
         .parse()
         .unwrap();
     let c = start_at(home_c.path(), 6, port_c, vec![bootstrap.clone()]).await;
-    until_connected(&c, a.peer_id()).await;
+    until_storage_peer(&c, a.peer_id()).await;
     let datanet = open_datanet(&a, "missed").await;
     c.datanet(datanet).await.unwrap();
     let before = a

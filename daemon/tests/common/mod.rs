@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use datanet_daemon::{Node, NodeConfig, NodeEvent, NodeKeys};
+use datanet_net::test_utils::wait_for;
+use datanet_net::{NetEvent, PeerId};
 use datanet_protocol::{ContributionId, DaRoot, DatanetId};
 use datanet_storage::Store;
 use tempfile::TempDir;
@@ -60,6 +62,26 @@ pub(crate) async fn connect(new: &Node, others: &[&Node]) {
     }
 }
 
+/// Waits until `node` counts `peer` among its connected storage peers.
+pub(crate) async fn until_storage_peer(node: &Node, peer: PeerId) {
+    let mut events = node.net_events();
+    if node
+        .network()
+        .storage_peers()
+        .await
+        .unwrap()
+        .contains(&peer)
+    {
+        return;
+    }
+    wait_for(&mut events, WAIT, |event| match event {
+        NetEvent::StoragePeer(id) if id == peer => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("the peer is known as a storage peer");
+}
+
 /// `count` nodes, each connected to all the others.
 pub(crate) async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> {
     let mut nodes: Vec<TestNode> = Vec::new();
@@ -90,6 +112,15 @@ pub(crate) fn first_da_root(node: &Node, id: ContributionId) -> DaRoot {
         .body()
         .chunks[0]
         .da_root
+}
+
+/// A TCP port on loopback that nothing listens on now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `len` bytes of a fixed pattern that repeats no short period.
