@@ -1,6 +1,7 @@
 //! Catch-up: whenever a storage peer connects (at start, after a reconnection, or a newcomer),
 //! the node asks it which contributions it stores to each datanet this node follows, and
-//! fetches every manifest it lacks. Each is checked like an announcement (the typed fetch
+//! fetches every manifest it lacks; and when the node starts following a datanet, it asks
+//! every storage peer the same for that datanet. Each is checked like an announcement (the typed fetch
 //! verifies the signature and the headers against the manifest, the store again before
 //! keeping it), and must belong to the datanet it was listed for. The repair loop then takes
 //! over the columns the node now custodies, so a node that was away, or joins late, ends up
@@ -13,11 +14,20 @@ use datanet_storage::AsyncStore;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::events::NodeEvent;
 use crate::NodeError;
 
-/// The most manifests learned from one peer per connection: the rest come with the next
-/// connection or from other peers, so one peer cannot keep a node busy for ever.
+/// The most manifests learned from one peer per pass: the rest come with the next pass or
+/// from other peers, so one peer cannot keep a node busy for ever.
 const MAX_LEARNED_PER_PEER: usize = 4096;
+
+/// What one catch-up pass covers.
+enum Pass {
+    /// Every followed datanet, from a peer that connected.
+    Peer(PeerId),
+    /// A datanet the node started following, from every storage peer.
+    Datanet(DatanetId),
+}
 
 /// Learns the manifests the node missed from every storage peer that connects.
 pub(crate) struct CatchUp {
@@ -26,80 +36,107 @@ pub(crate) struct CatchUp {
 }
 
 impl CatchUp {
-    /// Catches up with each storage peer as it connects, until cancelled.
+    /// Catches up with each storage peer as it connects, and on each datanet as the node
+    /// starts following it, until cancelled.
     pub(crate) async fn run(
         self,
-        mut events: broadcast::Receiver<NetEvent>,
+        mut peers: broadcast::Receiver<NetEvent>,
+        mut followed: broadcast::Receiver<NodeEvent>,
         cancel: CancellationToken,
     ) {
         loop {
-            let event = tokio::select! {
+            let pass = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                event = events.recv() => event,
+                event = peers.recv() => match event {
+                    Ok(NetEvent::StoragePeer(peer)) => Pass::Peer(peer),
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => continue,
+                },
+                event = followed.recv() => match event {
+                    Ok(NodeEvent::DatanetAdded(datanet)) => Pass::Datanet(datanet),
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => continue,
+                },
             };
-            let peer = match event {
-                Ok(NetEvent::StoragePeer(peer)) => peer,
-                Err(broadcast::error::RecvError::Closed) => break,
-                _ => continue,
-            };
-            match cancel.run_until_cancelled(self.with(peer)).await {
+            match cancel.run_until_cancelled(self.pass(pass)).await {
                 Some(Ok(0)) => {}
-                Some(Ok(learned)) => {
-                    tracing::info!(%peer, learned, "caught up on missed contributions")
-                }
-                Some(Err(e)) => tracing::warn!(%peer, error = %e, "catch-up stopped"),
+                Some(Ok(learned)) => tracing::info!(learned, "caught up on missed contributions"),
+                Some(Err(e)) => tracing::warn!(error = %e, "catch-up stopped"),
                 None => break,
             }
         }
     }
 
-    /// Learns from `peer` every manifest of the datanets this node follows that it lacks
-    /// (at most [`MAX_LEARNED_PER_PEER`]); returns how many it stored.
+    /// Runs one pass; returns how many manifests it stored.
+    async fn pass(&self, pass: Pass) -> Result<usize, NodeError> {
+        let mut learned = 0;
+        match pass {
+            Pass::Peer(peer) => {
+                let followed: Vec<DatanetId> = self
+                    .store
+                    .run(|s| Ok(s.datanets()?.iter().map(|d| d.id()).collect()))
+                    .await?;
+                for datanet in followed {
+                    learned += self
+                        .from(peer, datanet, MAX_LEARNED_PER_PEER - learned)
+                        .await?;
+                }
+            }
+            Pass::Datanet(datanet) => {
+                for peer in self.net.storage_peers().await? {
+                    learned += self.from(peer, datanet, MAX_LEARNED_PER_PEER).await?;
+                }
+            }
+        }
+        Ok(learned)
+    }
+
+    /// Learns from `peer` the manifests of `datanet` this node lacks, at most `budget`;
+    /// returns how many it stored.
     ///
     /// # Errors
     /// A store error; a peer that fails to answer or answers wrongly just ends its turn.
-    async fn with(&self, peer: PeerId) -> Result<usize, NodeError> {
-        let followed: Vec<DatanetId> = self
-            .store
-            .run(|s| Ok(s.datanets()?.iter().map(|d| d.id()).collect()))
-            .await?;
+    async fn from(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        budget: usize,
+    ) -> Result<usize, NodeError> {
         let mut learned = 0;
-        for datanet in followed {
-            let mut after = ContributionId::default();
-            while learned < MAX_LEARNED_PER_PEER {
-                let ids = match self.net.list_contributions(peer, datanet, after).await {
-                    Ok(ids) => ids,
-                    Err(e) => {
-                        tracing::debug!(%peer, %datanet, error = %e, "contributions not listed");
-                        break;
-                    }
-                };
-                let last_page = ids.len() < MAX_LISTED;
-                let Some(last) = ids.last().copied() else {
+        let mut after = ContributionId::default();
+        while learned < budget {
+            let ids = match self.net.list_contributions(peer, datanet, after).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::debug!(%peer, %datanet, error = %e, "contributions not listed");
                     break;
-                };
-                after = last;
-                let missing = self
-                    .store
-                    .run(move |s| {
-                        let mut missing = Vec::new();
-                        for id in ids {
-                            if s.manifest(&id)?.is_none() {
-                                missing.push(id);
-                            }
+                }
+            };
+            let last_page = ids.len() < MAX_LISTED;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = last;
+            let missing = self
+                .store
+                .run(move |s| {
+                    let mut missing = Vec::new();
+                    for id in ids {
+                        if s.manifest(&id)?.is_none() {
+                            missing.push(id);
                         }
-                        Ok(missing)
-                    })
-                    .await?;
-                for id in missing.into_iter().take(MAX_LEARNED_PER_PEER - learned) {
-                    if self.learn(peer, datanet, id).await? {
-                        learned += 1;
                     }
+                    Ok(missing)
+                })
+                .await?;
+            for id in missing.into_iter().take(budget - learned) {
+                if self.learn(peer, datanet, id).await? {
+                    learned += 1;
                 }
-                if last_page {
-                    break;
-                }
+            }
+            if last_page {
+                break;
             }
         }
         Ok(learned)

@@ -166,7 +166,7 @@ impl Node {
             net: net.clone(),
             store: store.clone(),
         };
-        tasks.spawn(catch_up.run(net.events(), cancel.clone()));
+        tasks.spawn(catch_up.run(net.events(), events.subscribe(), cancel.clone()));
         let retriever = Retriever {
             net,
             store,

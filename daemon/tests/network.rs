@@ -266,3 +266,84 @@ async fn announcements_reach_the_nodes_that_follow_their_datanet_only() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_follower_catches_up_and_with_repair_every_column_keeps_its_replicas_after_a_departure(
+) {
+    let mut nodes = mesh(3, Duration::from_secs(3600)).await;
+    let datanet = open_datanet(&nodes[0].node, "churn").await;
+    let report = nodes[0]
+        .node
+        .contribute(datanet, payload(300_000), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete());
+    let late = start().await;
+    let all: Vec<&Node> = nodes.iter().map(|n| &n.node).collect();
+    connect(&late.node, &all).await;
+    late.node.datanet(datanet).await.unwrap();
+    tokio::time::timeout(WAIT, async {
+        while late
+            .node
+            .store()
+            .run(move |s| s.manifest(&report.contribution))
+            .await
+            .unwrap()
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a node that starts following a datanet learns its contributions");
+
+    let gone = nodes.pop().unwrap();
+    let gone_id = gone.node.peer_id();
+    let mut events: Vec<_> = nodes
+        .iter()
+        .map(|n| &n.node)
+        .chain([&late.node])
+        .map(|n| n.net_events())
+        .collect();
+    gone.node.shutdown().await;
+    drop(gone);
+    let survivors: Vec<&Node> = nodes.iter().map(|n| &n.node).chain([&late.node]).collect();
+    for (node, events) in survivors.iter().zip(&mut events) {
+        if node.peers().await.unwrap().contains(&gone_id) {
+            wait_for(events, WAIT, |e| {
+                matches!(e, NetEvent::PeerDisconnected(p) if p == gone_id).then_some(())
+            })
+            .await
+            .expect("the departure is seen");
+        }
+    }
+    for node in &survivors {
+        let repaired = node.repair().await.unwrap();
+        assert!(repaired.unavailable.is_empty(), "{repaired:?}");
+    }
+    let root = first_da_root(&nodes[0].node, report.contribution);
+    let width = 2 * nodes[0]
+        .node
+        .store()
+        .blocking()
+        .header(&root)
+        .unwrap()
+        .unwrap()
+        .params
+        .k;
+    let peers: Vec<PeerId> = survivors.iter().map(|n| n.peer_id()).collect();
+    for c in 0..width {
+        let holders = survivors
+            .iter()
+            .filter(|n| n.store().blocking().column(&root, c).unwrap().is_some())
+            .count();
+        assert!(holders >= 2, "column {c} held by {holders} of 3 survivors");
+        for custodian in custodians(&peers, c, 2) {
+            let node = survivors.iter().find(|n| n.peer_id() == custodian).unwrap();
+            assert!(
+                node.store().blocking().column(&root, c).unwrap().is_some(),
+                "column {c} at its custodian among the survivors"
+            );
+        }
+    }
+}
