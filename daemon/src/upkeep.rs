@@ -82,7 +82,10 @@ fn settle(address: &Multiaddr, target: &mut Target, result: Result<(), datanet_n
         }
         Err(e) => {
             tracing::debug!(%address, error = %e, "dial failed; retrying later");
-            target.last_error = Some(e.to_string());
+            target.last_error = Some(match e {
+                datanet_net::NetError::Dial(_, reason) => reason,
+                other => other.to_string(),
+            });
             target.next = Instant::now() + backoff(target.failures);
             target.failures += 1;
         }
@@ -377,7 +380,8 @@ mod tests {
         assert!(target.next > Instant::now() + backoff(0));
         assert_eq!(
             target.last_error.as_deref(),
-            Some(refused().unwrap_err().to_string().as_str())
+            Some("refused"),
+            "the reason alone"
         );
         settle(&named, &mut target, Ok(()));
         assert_eq!((target.failures, target.last_error), (0, None));

@@ -257,12 +257,15 @@ impl Worker {
                 error,
                 ..
             } => {
-                let reason = match &error {
-                    DialError::Transport(errors) => format!("{} transport errors", errors.len()),
-                    other => other.to_string(),
+                let (address, reason) = match &error {
+                    DialError::Transport(errors) => match errors.first() {
+                        Some((address, e)) => (address.clone(), transport_error(e)),
+                        None => (Multiaddr::empty(), "no address to dial".to_owned()),
+                    },
+                    other => (Multiaddr::empty(), other.to_string()),
                 };
                 for reply in self.dials.remove(&peer).unwrap_or_default() {
-                    let _ = reply.send(Err(NetError::Dial(Multiaddr::empty(), reason.clone())));
+                    let _ = reply.send(Err(NetError::Dial(address.clone(), reason.clone())));
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Infra(InfraEvent::Identify(
@@ -443,6 +446,21 @@ fn failure_of(error: OutboundFailure) -> RequestFailure {
         }
         other => RequestFailure::Unreachable(other.to_string()),
     }
+}
+
+/// A transport error with its causes, innermost last ("connection refused" rather than
+/// "failed to negotiate transport protocol(s)").
+fn transport_error(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The peer id at the end of an address, if it names one.
