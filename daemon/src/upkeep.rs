@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use datanet_net::{Multiaddr, NetEvent, NetHandle, PeerId};
+use datanet_net::{peer_of, Multiaddr, NetEvent, NetHandle, PeerId};
 use datanet_storage::{AsyncStore, PeerRecord};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
@@ -294,14 +294,6 @@ fn needs_dial(address: &Multiaddr, source: Source, connected: &[PeerId]) -> bool
         Some(peer) => wanted && !connected.contains(&peer),
         None => connected.is_empty(),
     }
-}
-
-/// The peer id at the end of an address, if it names one.
-fn peer_of(address: &Multiaddr) -> Option<PeerId> {
-    address.iter().find_map(|p| match p {
-        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

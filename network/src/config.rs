@@ -48,3 +48,11 @@ pub fn loopback_addrs() -> Vec<Multiaddr> {
         .filter_map(|a| a.parse().ok())
         .collect()
 }
+
+/// The peer id at the end of an address (`…/p2p/<peer id>`), if it names one.
+pub fn peer_of(address: &Multiaddr) -> Option<libp2p::PeerId> {
+    address.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    })
+}

@@ -29,7 +29,7 @@ mod scores;
 pub mod test_utils;
 mod worker;
 
-pub use config::{loopback_addrs, NetConfig, Role};
+pub use config::{loopback_addrs, peer_of, NetConfig, Role};
 pub use error::{FetchError, NetError, RequestFailure};
 pub use handle::{NetEvent, NetHandle, DIAL_TIMEOUT};
 pub use inbound::{InboundRequest, Responder};

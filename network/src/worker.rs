@@ -20,6 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::behaviour::{Behaviour, BehaviourEvent, DomainEvent, InfraEvent};
 use crate::budget::{PeerBudgets, INBOUND_BYTES, PEER_INBOUND_BYTES};
 use crate::codec::PROTOCOL;
+use crate::config::peer_of;
 use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
 use crate::handle::Command;
 use crate::inbound::Responder;
@@ -461,12 +462,4 @@ fn transport_error(error: &dyn std::error::Error) -> String {
         next = e.source();
     }
     parts.join(": ")
-}
-
-/// The peer id at the end of an address, if it names one.
-fn peer_of(address: &Multiaddr) -> Option<PeerId> {
-    address.iter().find_map(|p| match p {
-        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
-        _ => None,
-    })
 }
