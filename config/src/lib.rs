@@ -154,12 +154,21 @@ pub struct RepairSection {
     /// How often the node checks that it holds every column it owes.
     #[serde(with = "humantime_serde")]
     pub interval: Duration,
+    /// How long a storage peer may be gone before the columns it custodied are rebuilt on
+    /// the next custodians: a restart within it moves nothing.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// The most repair fetches per second, in MiB, so that rebuilding columns never starves
+    /// contributions and retrievals.
+    pub max_mib_per_s: u64,
 }
 
 impl Default for RepairSection {
     fn default() -> Self {
         RepairSection {
             interval: Duration::from_secs(10),
+            grace: Duration::from_secs(120),
+            max_mib_per_s: 32,
         }
     }
 }
@@ -261,6 +270,9 @@ impl Config {
                 "network.listen",
                 "needs at least one address".into(),
             ));
+        }
+        if self.repair.max_mib_per_s == 0 {
+            return Err(invalid("repair.max_mib_per_s", "must be at least 1".into()));
         }
         if self.api.max_concurrent_uploads == 0 {
             return Err(invalid(

@@ -24,6 +24,7 @@ use crate::clock::now_ms;
 use crate::events::{Events, NodeEvent};
 use crate::identity::libp2p_keypair;
 use crate::ingest::{Committed, Ingest, Payload, Progress};
+use crate::repair::{RepairState, Repairer};
 use crate::retrieval::Retriever;
 use crate::serve::Server;
 use crate::upkeep::{Connectivity, Upkeep};
@@ -46,6 +47,10 @@ pub struct NodeConfig {
     pub repair_interval: Duration,
     /// How long a request to a peer may take.
     pub request_timeout: Duration,
+    /// How long a storage peer may be gone before its columns are rebuilt elsewhere.
+    pub custody_grace: Duration,
+    /// The most bytes per second repair fetches.
+    pub repair_bytes_per_s: u64,
 }
 
 impl NodeConfig {
@@ -76,11 +81,13 @@ impl NodeConfig {
                 .map_err(|e| NodeError::Invalid(format!("node.codec: {e}")))?,
             repair_interval: config.repair.interval,
             request_timeout: config.network.request_timeout,
+            custody_grace: config.repair.grace,
+            repair_bytes_per_s: config.repair.max_mib_per_s.saturating_mul(1 << 20),
         })
     }
 
     /// A development setup: loopback TCP and QUIC on free ports, 2 custodians per column,
-    /// both required, `rs-leopard`.
+    /// both required, `rs-leopard`, repair at most 32 MiB/s after a 2-minute grace.
     pub fn local() -> Self {
         NodeConfig {
             listen: datanet_net::loopback_addrs(),
@@ -90,6 +97,8 @@ impl NodeConfig {
             codec: CodecId::RsLeopard,
             repair_interval: Duration::from_secs(10),
             request_timeout: Duration::from_secs(20),
+            custody_grace: datanet_net::CUSTODY_GRACE,
+            repair_bytes_per_s: 32 << 20,
         }
     }
 }
@@ -101,6 +110,7 @@ pub struct Node {
     contributor: Arc<SecretKey>,
     connectivity: Arc<std::sync::Mutex<Connectivity>>,
     retriever: Retriever,
+    repairer: Repairer,
     config: NodeConfig,
     cancel: CancellationToken,
     tasks: TaskTracker,
@@ -135,6 +145,7 @@ impl Node {
             role: Role::Storage,
             listen: config.listen.clone(),
             request_timeout: config.request_timeout,
+            custody_grace: config.custody_grace,
         };
         let (net, inbound) = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
         let known = store.run(|s| s.datanets()).await.unwrap_or_else(|e| {
@@ -173,8 +184,13 @@ impl Node {
             events,
             replicas: config.replicas,
         };
+        let repairer = Repairer {
+            retriever: retriever.clone(),
+            bytes_per_s: config.repair_bytes_per_s,
+            state: RepairState::default(),
+        };
         tasks.spawn(repair::repair_loop(
-            retriever.clone(),
+            repairer.clone(),
             config.repair_interval,
             cancel.clone(),
         ));
@@ -182,6 +198,7 @@ impl Node {
             contributor: Arc::new(keys.contributor),
             connectivity,
             retriever,
+            repairer,
             config,
             cancel,
             tasks,
@@ -512,9 +529,15 @@ impl Node {
     /// A store or network error.
     pub async fn repair(&self) -> Result<RepairReport, NodeError> {
         self.cancel
-            .run_until_cancelled(repair::repair_pass(&self.retriever))
+            .run_until_cancelled(self.repairer.pass())
             .await
             .unwrap_or_else(|| Err(NodeError::Internal("the node is shutting down".into())))
+    }
+
+    /// What the last repair pass found of replication (a default report before the first),
+    /// and the columns rebuilt since the node started.
+    pub fn replication(&self) -> (RepairReport, u64) {
+        self.repairer.state.get()
     }
 
     /// Stops every task the node started and waits until all have ended; the store closes

@@ -1,38 +1,79 @@
 //! Repair: a custodian that lacks a column it owes (a new peer took over custody, a disk was
-//! lost, a record was corrupted) rebuilds the square from `k` columns of other custodians,
-//! checks it against the DA root, and stores its columns. One square at a time, so repair
-//! never takes more than one reconstruction's worth of bandwidth and CPU at once.
+//! lost, a record was corrupted, a custodian stayed away past the grace period) rebuilds the
+//! square from `k` columns of other custodians, checks it against the DA root, and stores its
+//! columns. One square at a time, paced to a byte rate, so repair never takes more than one
+//! reconstruction's worth of memory at once nor more than its share of bandwidth.
+//!
+//! Custody is computed over the network's [`Membership`]: storage peers connected now and
+//! those gone for less than the grace period. A peer that restarts within it moves no column;
+//! one gone longer drops out, and the next rendezvous winners of its columns rebuild them.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use datanet_net::custody::is_custodian;
-use datanet_protocol::{DaRoot, Line, SquareHeader};
+use datanet_net::custody::{column_replicas, custodians};
+use datanet_net::{Membership, PeerId};
+use datanet_protocol::{DaRoot, Line, SquareHeader, SHARE_SIZE};
 use datanet_storage::RepairItem;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::NodeEvent;
 use crate::retrieval::Retriever;
 use crate::NodeError;
 
-/// What one repair pass did.
+/// What one repair pass found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepairReport {
     /// Squares checked.
     pub squares: usize,
+    /// Columns this node custodies, over every square checked.
+    pub owed: usize,
     /// Columns rebuilt and stored.
     pub repaired: usize,
+    /// Columns this node custodies and still lacks after the pass.
+    pub missing: usize,
+    /// Columns, of the squares checked, with fewer custodians connected (this node included)
+    /// than they should have: a custodian is away within the grace period, or the network
+    /// has fewer storage peers than the replicas.
+    pub under_replicated: usize,
     /// Squares that could not be rebuilt (too few columns reachable), to retry later.
     pub unavailable: Vec<DaRoot>,
 }
 
+/// The last repair pass's report and the columns rebuilt since the node started: what
+/// `status` and `/metrics` show of replication.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RepairState {
+    last: Arc<Mutex<(RepairReport, u64)>>,
+}
+
+impl RepairState {
+    /// The last pass's report (default before the first), and the columns rebuilt in all.
+    pub(crate) fn get(&self) -> (RepairReport, u64) {
+        self.last.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, report: &RepairReport) {
+        if let Ok(mut last) = self.last.lock() {
+            last.1 += report.repaired as u64;
+            last.0 = report.clone();
+        }
+    }
+}
+
+/// How a repair pass runs: at most `bytes_per_s` fetched, its outcome kept in `state`.
+#[derive(Clone)]
+pub(crate) struct Repairer {
+    pub(crate) retriever: Retriever,
+    pub(crate) bytes_per_s: u64,
+    pub(crate) state: RepairState,
+}
+
 /// Repairs every `interval` until cancelled; a failed pass is logged and retried next time,
 /// and a pass under way stops as soon as `cancel` fires.
-pub(crate) async fn repair_loop(
-    retriever: Retriever,
-    interval: Duration,
-    cancel: CancellationToken,
-) {
+pub(crate) async fn repair_loop(repairer: Repairer, interval: Duration, cancel: CancellationToken) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -41,10 +82,12 @@ pub(crate) async fn repair_loop(
             _ = cancel.cancelled() => break,
             _ = ticks.tick() => {}
         }
-        match cancel.run_until_cancelled(repair_pass(&retriever)).await {
+        match cancel.run_until_cancelled(repairer.pass()).await {
             Some(Ok(report)) if report.repaired > 0 || !report.unavailable.is_empty() => {
                 tracing::info!(
                     repaired = report.repaired,
+                    missing = report.missing,
+                    under_replicated = report.under_replicated,
                     unavailable = report.unavailable.len(),
                     "repair pass"
                 );
@@ -56,84 +99,147 @@ pub(crate) async fn repair_loop(
     }
 }
 
-/// Checks every square of every stored contribution and rebuilds the columns this node owes
-/// but lacks.
-///
-/// # Errors
-/// A store or network error that stops the pass; squares that are merely unavailable are
-/// listed in the report instead.
-pub(crate) async fn repair_pass(retriever: &Retriever) -> Result<RepairReport, NodeError> {
-    let Retriever {
-        net,
-        store,
-        events,
-        replicas,
-    } = retriever;
-    let replicas = *replicas;
-    let local = net.local_peer_id();
-    let mut peers = net.storage_peers().await?;
-    peers.push(local);
-    let headers: Vec<SquareHeader> = store
-        .run(|s| {
-            let mut headers = Vec::new();
-            for m in s.manifests()? {
-                for chunk in &m.body().chunks {
-                    headers.extend(s.header(&chunk.da_root)?);
-                }
-            }
-            Ok(headers)
-        })
-        .await?;
-    let mut report = RepairReport::default();
-    for header in headers {
-        report.squares += 1;
-        let root = header.da_root();
-        let owed: Vec<u16> = (0..header.params.width() as u16)
-            .filter(|c| is_custodian(&peers, &local, *c, replicas))
-            .collect();
-        let missing = store
-            .run(move |s| {
-                let held: BTreeSet<u16> = s.column_indices(&root)?.into_iter().collect();
-                let broken: BTreeSet<u16> = s
-                    .repair_list()?
-                    .into_iter()
-                    .filter_map(|item| match item {
-                        RepairItem::Column(r, c) if r == root => Some(c),
-                        _ => None,
-                    })
-                    .collect();
-                Ok(owed
-                    .into_iter()
-                    .filter(|c| !held.contains(c) || broken.contains(c))
-                    .collect::<Vec<u16>>())
-            })
-            .await?;
-        if missing.is_empty() {
-            continue;
-        }
-        let square = match retriever.square(header.clone()).await {
-            Ok(square) => square,
-            Err(NodeError::SquareUnavailable { .. }) => {
-                report.unavailable.push(root);
-                continue;
-            }
-            Err(NodeError::BadEncoding(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        let lines: Vec<Line> = missing
-            .iter()
-            .map(|c| square.column(usize::from(*c)))
-            .collect::<Result<_, _>>()?;
-        report.repaired += lines.len();
-        store.run(move |s| s.put_columns(&header, &lines)).await?;
-        for index in missing {
-            events.emit(NodeEvent::ColumnStored {
-                da_root: root,
-                index,
-            });
+/// Spaces out work so that, from its start, at most `bytes_per_s` are spent on average.
+struct Pacer {
+    start: Instant,
+    spent: u64,
+    bytes_per_s: u64,
+}
+
+impl Pacer {
+    fn new(bytes_per_s: u64) -> Self {
+        Pacer {
+            start: Instant::now(),
+            spent: 0,
+            bytes_per_s: bytes_per_s.max(1),
         }
     }
-    Ok(report)
+
+    /// Counts `bytes` spent and waits until the average rate is back within the limit.
+    async fn spend(&mut self, bytes: u64) {
+        self.spent = self.spent.saturating_add(bytes);
+        let due = Duration::from_secs_f64(self.spent as f64 / self.bytes_per_s as f64);
+        tokio::time::sleep_until(self.start + due).await;
+    }
+}
+
+/// The custody of one square over a membership: the columns `local` owes, and how many
+/// columns have fewer custodians present than they should.
+fn custody_of(
+    header: &SquareHeader,
+    membership: &Membership,
+    local: PeerId,
+    replicas: usize,
+) -> (Vec<u16>, usize) {
+    let width = header.params.width();
+    let members = membership.with(local);
+    let wanted = column_replicas(width, replicas);
+    let mut owed = Vec::new();
+    let mut under_replicated = 0;
+    for c in 0..width as u16 {
+        let chosen = custodians(&members, width, c, replicas);
+        if chosen.contains(&local) {
+            owed.push(c);
+        }
+        let present = chosen
+            .iter()
+            .filter(|p| **p == local || membership.present.contains(p))
+            .count();
+        if present < wanted {
+            under_replicated += 1;
+        }
+    }
+    (owed, under_replicated)
+}
+
+impl Repairer {
+    /// Checks every square of every stored contribution and rebuilds the columns this node
+    /// owes but lacks, then records the report.
+    ///
+    /// # Errors
+    /// A store or network error that stops the pass; squares that are merely unavailable are
+    /// listed in the report instead.
+    pub(crate) async fn pass(&self) -> Result<RepairReport, NodeError> {
+        let report = self.check_all().await?;
+        self.state.record(&report);
+        Ok(report)
+    }
+
+    async fn check_all(&self) -> Result<RepairReport, NodeError> {
+        let Retriever {
+            net,
+            store,
+            events,
+            replicas,
+        } = &self.retriever;
+        let local = net.local_peer_id();
+        let membership = net.membership().await?;
+        let headers: Vec<SquareHeader> = store
+            .run(|s| {
+                let mut headers = Vec::new();
+                for m in s.manifests()? {
+                    for chunk in &m.body().chunks {
+                        headers.extend(s.header(&chunk.da_root)?);
+                    }
+                }
+                Ok(headers)
+            })
+            .await?;
+        let mut report = RepairReport::default();
+        let mut pacer = Pacer::new(self.bytes_per_s);
+        for header in headers {
+            report.squares += 1;
+            let root = header.da_root();
+            let (owed, under_replicated) = custody_of(&header, &membership, local, *replicas);
+            report.owed += owed.len();
+            report.under_replicated += under_replicated;
+            let missing = store
+                .run(move |s| {
+                    let held: BTreeSet<u16> = s.column_indices(&root)?.into_iter().collect();
+                    let broken: BTreeSet<u16> = s
+                        .repair_list()?
+                        .into_iter()
+                        .filter_map(|item| match item {
+                            RepairItem::Column(r, c) if r == root => Some(c),
+                            _ => None,
+                        })
+                        .collect();
+                    Ok(owed
+                        .into_iter()
+                        .filter(|c| !held.contains(c) || broken.contains(c))
+                        .collect::<Vec<u16>>())
+                })
+                .await?;
+            if missing.is_empty() {
+                continue;
+            }
+            let k = header.params.k();
+            pacer.spend((k * k * SHARE_SIZE) as u64).await;
+            let square = match self.retriever.square(header.clone()).await {
+                Ok(square) => square,
+                Err(NodeError::SquareUnavailable { .. }) => {
+                    report.missing += missing.len();
+                    report.unavailable.push(root);
+                    continue;
+                }
+                Err(NodeError::BadEncoding(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let lines: Vec<Line> = missing
+                .iter()
+                .map(|c| square.column(usize::from(*c)))
+                .collect::<Result<_, _>>()?;
+            report.repaired += lines.len();
+            store.run(move |s| s.put_columns(&header, &lines)).await?;
+            for index in missing {
+                events.emit(NodeEvent::ColumnStored {
+                    da_root: root,
+                    index,
+                });
+            }
+        }
+        Ok(report)
+    }
 }
 
 #[cfg(test)]
@@ -155,15 +261,19 @@ mod tests {
             .unwrap();
         let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
         let mock = MockNet::silent(peers);
-        let retriever = Retriever {
-            net: mock.handle.clone(),
-            store: AsyncStore::new(store),
-            events: Events::new(),
-            replicas: 2,
+        let repairer = Repairer {
+            retriever: Retriever {
+                net: mock.handle.clone(),
+                store: AsyncStore::new(store),
+                events: Events::new(),
+                replicas: 2,
+            },
+            bytes_per_s: u64::MAX,
+            state: RepairState::default(),
         };
         let cancel = CancellationToken::new();
         let looping = tokio::spawn(repair_loop(
-            retriever,
+            repairer,
             Duration::from_millis(10),
             cancel.clone(),
         ));
@@ -179,5 +289,93 @@ mod tests {
             .await
             .expect("the loop ends within a second of its cancellation")
             .unwrap();
+    }
+
+    fn peers(n: u8) -> Vec<PeerId> {
+        (0..n)
+            .map(|i| {
+                datanet_net::identity::Keypair::ed25519_from_bytes([i + 1; 32])
+                    .unwrap()
+                    .public()
+                    .to_peer_id()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_custodian_away_within_its_grace_keeps_its_columns_and_leaves_them_under_replicated() {
+        let header = sample_contribution(6, 1, 200_000).headers[0].clone();
+        let width = header.params.width();
+        let all = peers(5);
+        let (local, others) = (all[0], &all[1..]);
+        let present = Membership {
+            present: others.to_vec(),
+            away: Vec::new(),
+        };
+        let (owed, under) = custody_of(&header, &present, local, 2);
+        assert_eq!(under, 0, "every custodian present");
+        let away = others[0];
+        let with_one_away = Membership {
+            present: others[1..].to_vec(),
+            away: vec![away],
+        };
+        let (owed_meanwhile, under) = custody_of(&header, &with_one_away, local, 2);
+        assert_eq!(owed_meanwhile, owed, "nothing moves within the grace");
+        let held_by_away = (0..width as u16)
+            .filter(|c| custodians(&all, width, *c, 2).contains(&away))
+            .count();
+        assert!(held_by_away > 0);
+        assert_eq!(under, held_by_away, "its columns lack one custodian");
+
+        let gone = Membership {
+            present: others[1..].to_vec(),
+            away: Vec::new(),
+        };
+        let (owed_after, under) = custody_of(&header, &gone, local, 2);
+        assert_eq!(under, 0, "past the grace its columns have new custodians");
+        let taken_over: Vec<u16> = owed_after
+            .iter()
+            .filter(|c| !owed.contains(c))
+            .copied()
+            .collect();
+        let expected: Vec<u16> = (0..width as u16)
+            .filter(|c| {
+                let before = custodians(&all, width, *c, 2);
+                before.contains(&away)
+                    && !before.contains(&local)
+                    && custodians(gone.with(local).as_slice(), width, *c, 2).contains(&local)
+            })
+            .collect();
+        assert_eq!(
+            taken_over, expected,
+            "exactly the departed peer's columns move"
+        );
+        assert!(
+            owed.iter().all(|c| owed_after.contains(c)),
+            "none move away"
+        );
+    }
+
+    #[test]
+    fn too_few_storage_peers_leave_every_column_under_replicated() {
+        let header = sample_contribution(6, 2, 200_000).headers[0].clone();
+        let (owed, under) = custody_of(&header, &Membership::default(), peers(1)[0], 2);
+        assert_eq!(owed.len(), header.params.width(), "alone, it owes all");
+        assert_eq!(under, header.params.width());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repair_is_paced_to_its_byte_rate() {
+        let mut pacer = Pacer::new(1000);
+        let start = Instant::now();
+        pacer.spend(500).await;
+        pacer.spend(2500).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        pacer.spend(0).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "nothing spent, no wait"
+        );
     }
 }

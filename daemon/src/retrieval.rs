@@ -349,7 +349,8 @@ impl Retriever {
             let mut others: BTreeMap<u16, Vec<PeerId>> = BTreeMap::new();
             for c in &wave {
                 let mut ranked =
-                    candidates(self.net.scores(), local, peers, *c, self.replicas).into_iter();
+                    candidates(self.net.scores(), local, peers, (width, *c), self.replicas)
+                        .into_iter();
                 if let Some(best) = ranked.next() {
                     by_peer.entry(best).or_default().push(*c);
                 }
@@ -439,8 +440,9 @@ mod tests {
         let peers: Vec<PeerId> = (0..4).map(|_| PeerId::random()).collect();
         let retriever = retriever(&peers);
         let local = retriever.net.local_peer_id();
-        let dead = candidates(retriever.net.scores(), local, &peers, 0, 2)[0];
         let header = header();
+        let width = header.params.width();
+        let dead = candidates(retriever.net.scores(), local, &peers, (width, 0), 2)[0];
         let asked: Mutex<Vec<(PeerId, Vec<u16>)>> = Mutex::default();
         let fetch = |peer: PeerId, batch: Vec<u16>| {
             asked.lock().unwrap().push((peer, batch.clone()));
@@ -461,7 +463,7 @@ mod tests {
 
         let asked = asked.into_inner().unwrap();
         for c in 0..4u16 {
-            let ranked = candidates(retriever.net.scores(), local, &peers, c, 2);
+            let ranked = candidates(retriever.net.scores(), local, &peers, (width, c), 2);
             let first = asked.iter().position(|(_, b)| b.contains(&c)).unwrap();
             assert_eq!(
                 asked[first].0, ranked[0],

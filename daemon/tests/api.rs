@@ -272,10 +272,24 @@ async fn a_contribution_round_trips_through_the_socket_with_ranges_events_and_me
     }
     assert!(String::from_utf8_lossy(&seen).contains(r#""type":"upload""#));
 
+    let pass = daemon.node.repair().await.unwrap();
+    assert!(pass.owed > 0, "alone, the node custodies every column");
+    let (status, shown) = daemon.json("GET", "/v1/status", b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["columns"]["owed"], pass.owed);
+    assert_eq!(shown["columns"]["missing"], 0);
+    assert_eq!(
+        shown["columns"]["under_replicated"], pass.owed,
+        "one custodian of the 2 each column should have"
+    );
+
     let (status, _, metrics) = request(&daemon.socket, "GET", "/metrics", &[], b"").await;
     assert_eq!(status, 200);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(metrics.contains("datanet_uploads_total 1"), "{metrics}");
+    assert!(metrics.contains(&format!("datanet_columns_owed {}", pass.owed)));
+    assert!(metrics.contains(&format!("datanet_columns_under_replicated {}", pass.owed)));
+    assert!(metrics.contains("datanet_columns_repaired_total 0"));
     assert!(metrics.contains(&format!("datanet_upload_bytes_total {}", data.len())));
     assert!(metrics.contains("datanet_contributions 1"));
     daemon.stop().await;

@@ -50,7 +50,7 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
     for entry in &manifest.body().chunks {
         let width = 2 * entry.k;
         for c in 0..width {
-            for custodian in custodians(&peers, c, 2) {
+            for custodian in custodians(&peers, usize::from(width), c, 2) {
                 let node = storage
                     .iter()
                     .find(|n| n.node.peer_id() == custodian)
@@ -72,9 +72,9 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
     let fetched = reader.node.get(report.contribution).await.unwrap();
     assert!(fetched == data, "retrieved bytes differ");
 
-    let small: BTreeSet<PeerId> = (0..2).flat_map(|c| custodians(&peers, c, 2)).collect();
+    let small: BTreeSet<PeerId> = (0..2).flat_map(|c| custodians(&peers, 2, c, 2)).collect();
     let stopped: Vec<PeerId> = (0..256)
-        .map(|c| custodians(&peers, c, 2))
+        .map(|c| custodians(&peers, 256, c, 2))
         .find(|pair| !small.iter().all(|p| pair.contains(p)))
         .expect("some column's custodians leave the 1-column chunk a custodian");
     let (gone, kept): (Vec<TestNode>, Vec<TestNode>) = storage
@@ -166,7 +166,16 @@ async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
     assert!(report.complete());
     let root = first_da_root(&nodes[0].node, report.contribution);
     let peers: Vec<PeerId> = nodes.iter().map(|n| n.node.peer_id()).collect();
-    let owner = custodians(&peers, 3, 2)[0];
+    let width = nodes[0]
+        .node
+        .store()
+        .blocking()
+        .header(&root)
+        .unwrap()
+        .unwrap()
+        .params
+        .width();
+    let owner = custodians(&peers, width, 3, 2)[0];
     let custodian = &nodes
         .iter()
         .find(|n| n.node.peer_id() == owner)
@@ -338,7 +347,7 @@ async fn a_late_follower_catches_up_and_with_repair_every_column_keeps_its_repli
             .filter(|n| n.store().blocking().column(&root, c).unwrap().is_some())
             .count();
         assert!(holders >= 2, "column {c} held by {holders} of 3 survivors");
-        for custodian in custodians(&peers, c, 2) {
+        for custodian in custodians(&peers, usize::from(width), c, 2) {
             let node = survivors.iter().find(|n| n.peer_id() == custodian).unwrap();
             assert!(
                 node.store().blocking().column(&root, c).unwrap().is_some(),

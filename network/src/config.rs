@@ -26,17 +26,24 @@ pub struct NetConfig {
     pub listen: Vec<Multiaddr>,
     /// How long a request to a peer may take.
     pub request_timeout: Duration,
+    /// How long a storage peer that went away still counts for custody: a restart or a short
+    /// outage moves no column, a longer absence hands its columns to the next custodians.
+    pub custody_grace: Duration,
 }
+
+/// The default [`NetConfig::custody_grace`]: long enough for a restart.
+pub const CUSTODY_GRACE: Duration = Duration::from_secs(120);
 
 impl NetConfig {
     /// A node with `key` in `role`, listening on loopback TCP and QUIC on free ports, with
-    /// requests timing out after 20 s.
+    /// requests timing out after 20 s and the default custody grace.
     pub fn loopback(key: identity::Keypair, role: Role) -> Self {
         NetConfig {
             key,
             role,
             listen: loopback_addrs(),
             request_timeout: Duration::from_secs(20),
+            custody_grace: CUSTODY_GRACE,
         }
     }
 }

@@ -36,6 +36,25 @@ pub enum NetEvent {
     Datanet(Box<Datanet>),
 }
 
+/// The storage peers custody is computed over: those connected now, and those that went
+/// away less than the custody grace ago, whose columns are not handed on yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    /// Storage peers connected now.
+    pub present: Vec<PeerId>,
+    /// Storage peers gone for less than the grace period.
+    pub away: Vec<PeerId>,
+}
+
+impl Membership {
+    /// Every member, present or away, and `local` (a storage node counts itself).
+    pub fn with(&self, local: PeerId) -> Vec<PeerId> {
+        let mut all: Vec<PeerId> = self.present.iter().chain(&self.away).copied().collect();
+        all.push(local);
+        all
+    }
+}
+
 /// Commands from handles to the worker.
 pub(crate) enum Command {
     Request {
@@ -46,6 +65,7 @@ pub(crate) enum Command {
     Dial(Multiaddr, oneshot::Sender<Result<(), NetError>>),
     Peers(oneshot::Sender<Vec<PeerId>>),
     StoragePeers(oneshot::Sender<Vec<PeerId>>),
+    Membership(oneshot::Sender<Membership>),
     Addresses(PeerId, oneshot::Sender<Vec<Multiaddr>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Publish(Topic, Vec<u8>),
@@ -153,6 +173,15 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn storage_peers(&self) -> Result<Vec<PeerId>, NetError> {
         self.call(Command::StoragePeers).await
+    }
+
+    /// The storage peers custody counts: connected ones, and those gone for less than the
+    /// custody grace (see [`crate::NetConfig::custody_grace`]).
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn membership(&self) -> Result<Membership, NetError> {
+        self.call(Command::Membership).await
     }
 
     /// The addresses `peer` said it listens on (by identify), while it is connected: where

@@ -29,9 +29,9 @@ mod scores;
 pub mod test_utils;
 mod worker;
 
-pub use config::{loopback_addrs, peer_of, NetConfig, Role};
+pub use config::{loopback_addrs, peer_of, NetConfig, Role, CUSTODY_GRACE};
 pub use error::{FetchError, NetError, RequestFailure};
-pub use handle::{NetEvent, NetHandle, DIAL_TIMEOUT};
+pub use handle::{Membership, NetEvent, NetHandle, DIAL_TIMEOUT};
 pub use inbound::{InboundRequest, Responder};
 pub use libp2p::{identity, Multiaddr, PeerId};
 pub use sampling::SampleReport;

@@ -54,6 +54,7 @@ pub async fn sample(
 ) -> SampleReport {
     let da_root = header.da_root();
     let k = header.params.k;
+    let width = header.params.width();
     let peers = net.storage_peers().await.unwrap_or_default();
     let local = net.local_peer_id();
     let mut pending: Vec<((u16, u16), BTreeSet<PeerId>)> =
@@ -66,7 +67,7 @@ pub async fn sample(
         let mut asks: BTreeMap<PeerId, Vec<(u16, u16)>> = BTreeMap::new();
         let mut tried: BTreeMap<(u16, u16), BTreeSet<PeerId>> = BTreeMap::new();
         for ((row, col), mut asked) in pending.drain(..) {
-            let next = candidates(net.scores(), local, &peers, col, replicas)
+            let next = candidates(net.scores(), local, &peers, (width, col), replicas)
                 .into_iter()
                 .find(|p| !asked.contains(p));
             if let Some(peer) = next {
@@ -174,7 +175,8 @@ mod tests {
         let square = square();
         let header = square.header();
         let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
-        let liar = custodians(&peers, 0, 2)[0];
+        let width = header.params.width();
+        let liar = custodians(&peers, width, 0, 2)[0];
         let honest = square.clone();
         let mock = MockNet::new(peers.clone(), move |peer, request| {
             Ok(answer(&honest, request, peer == liar))
@@ -216,7 +218,7 @@ mod tests {
             .all(|p| scores.get(p) > 0));
         for (coordinate, asked) in &asked {
             assert!(
-                custodians(&peers, coordinate.1, 2).contains(&asked[0]),
+                custodians(&peers, width, coordinate.1, 2).contains(&asked[0]),
                 "{coordinate:?} asked of a custodian first"
             );
         }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::handle::Command;
-use crate::{NetConfig, NetError, NetEvent, NetHandle, Role};
+use crate::{Membership, NetConfig, NetError, NetEvent, NetHandle, Role};
 
 /// How long [`connect_and_wait`] waits for both ends to see each other.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,6 +73,12 @@ impl MockNet {
                     Command::Peers(reply) | Command::StoragePeers(reply) => {
                         let _ = reply.send(peers.clone());
                     }
+                    Command::Membership(reply) => {
+                        let _ = reply.send(Membership {
+                            present: peers.clone(),
+                            away: Vec::new(),
+                        });
+                    }
                     Command::ListenAddrs(reply) | Command::Addresses(_, reply) => {
                         let _ = reply.send(Vec::new());
                     }
@@ -125,7 +131,14 @@ impl TestNode {
     /// [`NetError::Listen`].
     pub fn start(role: Role) -> Result<TestNode, NetError> {
         let key = libp2p::identity::Keypair::generate_ed25519();
-        let config = NetConfig::loopback(key, role);
+        Self::with_config(NetConfig::loopback(key, role))
+    }
+
+    /// Starts a node with `config`.
+    ///
+    /// # Errors
+    /// [`NetError::Listen`].
+    pub fn with_config(config: NetConfig) -> Result<TestNode, NetError> {
         let (tasks, cancel) = (TaskTracker::new(), CancellationToken::new());
         let (handle, inbound) = crate::spawn(config, &tasks, cancel.clone())?;
         Ok(TestNode {

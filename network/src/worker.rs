@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use datanet_protocol::wire::{Request, Response};
 use futures::StreamExt;
@@ -22,7 +22,7 @@ use crate::budget::{PeerBudgets, INBOUND_BYTES, PEER_INBOUND_BYTES};
 use crate::codec::PROTOCOL;
 use crate::config::peer_of;
 use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
-use crate::handle::Command;
+use crate::handle::{Command, Membership};
 use crate::inbound::Responder;
 use crate::{
     InboundRequest, NetConfig, NetError, NetEvent, NetHandle, NetStats, RequestFailure, Role,
@@ -53,6 +53,8 @@ struct Worker {
     dials: HashMap<PeerId, Vec<Reply<()>>>,
     connected: HashSet<PeerId>,
     storage: HashSet<PeerId>,
+    departed: HashMap<PeerId, Instant>,
+    custody_grace: Duration,
     listen_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     cancel: CancellationToken,
 }
@@ -72,6 +74,7 @@ pub fn spawn(
         role,
         listen,
         request_timeout,
+        custody_grace,
     } = config;
     let local = key.public().to_peer_id();
     let stats = Arc::new(NetStats::default());
@@ -135,6 +138,8 @@ pub fn spawn(
         dials: HashMap::new(),
         connected: HashSet::new(),
         storage: HashSet::new(),
+        departed: HashMap::new(),
+        custody_grace,
         listen_addrs: HashMap::new(),
         cancel,
     };
@@ -203,6 +208,14 @@ impl Worker {
             Command::StoragePeers(reply) => {
                 let _ = reply.send(self.storage.iter().copied().collect());
             }
+            Command::Membership(reply) => {
+                let grace = self.custody_grace;
+                self.departed.retain(|_, gone| gone.elapsed() < grace);
+                let _ = reply.send(Membership {
+                    present: self.storage.iter().copied().collect(),
+                    away: self.departed.keys().copied().collect(),
+                });
+            }
             Command::Addresses(peer, reply) => {
                 let known = self.listen_addrs.get(&peer).cloned().unwrap_or_default();
                 let _ = reply.send(known);
@@ -248,7 +261,11 @@ impl Worker {
                 num_established: 0,
                 ..
             } if self.connected.remove(&peer_id) => {
-                self.storage.remove(&peer_id);
+                if self.storage.remove(&peer_id) {
+                    let grace = self.custody_grace;
+                    self.departed.retain(|_, gone| gone.elapsed() < grace);
+                    self.departed.insert(peer_id, Instant::now());
+                }
                 self.listen_addrs.remove(&peer_id);
                 self.inbound_bytes.forget(&peer_id);
                 let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
@@ -307,6 +324,7 @@ impl Worker {
                 .add_address(&peer, address);
         }
         if is_storage && self.connected.contains(&peer) && self.storage.insert(peer) {
+            self.departed.remove(&peer);
             let _ = self.events.send(NetEvent::StoragePeer(peer));
         }
     }

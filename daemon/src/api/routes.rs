@@ -24,7 +24,7 @@ use super::events::ApiEvent;
 use super::metrics::{render, Sample};
 use super::upload::{stage, too_large};
 use super::views::{
-    ChunkSampleView, CreateDatanet, PeerView, StatusView, VerifyRequest, VerifyView,
+    ChunkSampleView, ColumnsView, CreateDatanet, PeerView, StatusView, VerifyRequest, VerifyView,
 };
 use super::ApiState;
 use crate::Payload;
@@ -64,6 +64,7 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
     let node = &state.node;
     let (datanets, contributions) = record_counts(node).await?;
     let peers = node.peers().await?.len();
+    let (last, repaired) = node.replication();
     Ok(Json(StatusView {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         peer_id: node.peer_id().to_string(),
@@ -78,6 +79,12 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
         no_peers: (peers == 0).then(|| node.connectivity().why_no_peers()),
         datanets,
         contributions,
+        columns: ColumnsView {
+            owed: last.owed,
+            missing: last.missing,
+            under_replicated: last.under_replicated,
+            repaired,
+        },
         uptime_s: state.started.elapsed().as_secs(),
     }))
 }
@@ -388,8 +395,30 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
         kind: "gauge",
         value,
     };
+    let (last, repaired) = node.replication();
     let mut samples = state.metrics.samples();
     samples.extend([
+        gauge(
+            "datanet_columns_owed",
+            "Columns this node custodies, as of the last repair pass.",
+            last.owed as u64,
+        ),
+        gauge(
+            "datanet_columns_missing",
+            "Columns this node custodies and lacks after the last repair pass.",
+            last.missing as u64,
+        ),
+        gauge(
+            "datanet_columns_under_replicated",
+            "Columns with fewer custodians connected than they should have.",
+            last.under_replicated as u64,
+        ),
+        Sample {
+            name: "datanet_columns_repaired_total",
+            help: "Columns rebuilt by repair since the daemon started.",
+            kind: "counter",
+            value: repaired,
+        },
         gauge(
             "datanet_peers",
             "Peers connected now.",

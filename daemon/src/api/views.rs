@@ -22,8 +22,25 @@ pub struct StatusView {
     pub datanets: usize,
     /// Contributions whose manifest is stored here.
     pub contributions: usize,
+    /// Replication as the last repair pass found it.
+    #[serde(default)]
+    pub columns: ColumnsView,
     /// Seconds since the daemon started.
     pub uptime_s: u64,
+}
+
+/// The columns of `GET /v1/status`: what the last repair pass found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ColumnsView {
+    /// Columns this node custodies.
+    pub owed: usize,
+    /// Columns it custodies and still lacks (none could be rebuilt yet).
+    pub missing: usize,
+    /// Columns of the squares stored here with fewer custodians connected than they should
+    /// have: a custodian away within the grace period, or too few storage peers.
+    pub under_replicated: usize,
+    /// Columns rebuilt since the daemon started.
+    pub repaired: u64,
 }
 
 /// One entry of `GET /v1/peers`.

@@ -77,6 +77,12 @@ pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
     }
     writeln!(out, "  datanets       {}", s.datanets)?;
     writeln!(out, "  contributions  {}", s.contributions)?;
+    let c = &s.columns;
+    writeln!(
+        out,
+        "  columns        {} owed, {} missing, {} under-replicated, {} rebuilt",
+        c.owed, c.missing, c.under_replicated, c.repaired
+    )?;
     writeln!(out, "  uptime         {} s", s.uptime_s)
 }
 

@@ -25,8 +25,9 @@ pub(crate) struct TestNode {
     pub(crate) home: TempDir,
 }
 
-/// A node on loopback whose background repair runs every `repair_every`, configured further
-/// by `configure`.
+/// A node on loopback whose background repair runs every `repair_every`, with no custody
+/// grace (a peer gone is replaced at once, as the tests that stop custodians expect),
+/// configured further by `configure`.
 pub(crate) async fn start_configured(
     repair_every: Duration,
     configure: impl FnOnce(&mut NodeConfig),
@@ -35,6 +36,7 @@ pub(crate) async fn start_configured(
     let store = Store::open(&home.path().join("store")).unwrap();
     let mut config = NodeConfig::local();
     config.repair_interval = repair_every;
+    config.custody_grace = Duration::ZERO;
     configure(&mut config);
     let node = Node::start(config, NodeKeys::generate(), store)
         .await
