@@ -172,7 +172,8 @@ impl Node {
             bootstrap: config.bootstrap.clone(),
             state: Arc::clone(&connectivity),
         };
-        tasks.spawn(upkeep.run(net.events(), cancel.clone()));
+        let book = upkeep.recall().await?;
+        tasks.spawn(upkeep.run(book, net.events(), cancel.clone()));
         let catch_up = CatchUp {
             net: net.clone(),
             store: store.clone(),

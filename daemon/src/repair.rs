@@ -71,10 +71,12 @@ pub(crate) struct Repairer {
     pub(crate) state: RepairState,
 }
 
-/// Repairs every `interval` until cancelled; a failed pass is logged and retried next time,
-/// and a pass under way stops as soon as `cancel` fires.
+/// Repairs every `interval` until cancelled, the first time one `interval` after the start
+/// (once connection upkeep has recalled the peers of before a restart, and dialled them); a
+/// failed pass is logged and retried next time, and a pass under way stops as soon as
+/// `cancel` fires.
 pub(crate) async fn repair_loop(repairer: Repairer, interval: Duration, cancel: CancellationToken) {
-    let mut ticks = tokio::time::interval(interval);
+    let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

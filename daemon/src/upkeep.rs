@@ -2,8 +2,11 @@
 //! they answer, with a backoff per address, and keeps dialling those it lost, so a node
 //! started before its bootstrap peer, or whose every peer went away, connects by itself once
 //! any of them listens. Every storage peer it meets is remembered in the store's peer book
-//! (its listen addresses and when it was last seen) and dialled again at the next start. What
-//! it is trying, and why it has no peers, is there for `datanet status`.
+//! (its listen addresses and when it was last seen: at connection, every
+//! [`REFRESH`] while connected, at disconnection and at shutdown) and dialled again at the
+//! next start. At start, the peers the book saw within the custody grace count as away
+//! members, so a restarted node takes over no column of a peer it has not reconnected to yet.
+//! What it is trying, and why it has no peers, is there for `datanet status`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +36,9 @@ const MAX_REMEMBERED: usize = 64;
 const MAX_ADDRESS_LEN: usize = 256;
 /// The most addresses the peer book keeps per peer.
 const MAX_ADDRESSES: usize = 16;
+/// How often the peer book's "last seen" of each connected storage peer is brought up to
+/// date, so that after a crash it is at most this old.
+const REFRESH: Duration = Duration::from_secs(30);
 
 /// The next wait after `failures` dials of one address failed in a row: doubling from
 /// [`FIRST_RETRY`] up to [`MAX_RETRY`].
@@ -127,6 +133,10 @@ impl Connectivity {
     }
 }
 
+/// The peer book's peers: each with its addresses and when it was last seen (ms since the
+/// Unix epoch), most recently seen first.
+pub(crate) type Book = Vec<(PeerId, Vec<String>, u64)>;
+
 /// Keeps the node connected; see the module doc.
 pub(crate) struct Upkeep {
     pub(crate) net: NetHandle,
@@ -136,10 +146,33 @@ pub(crate) struct Upkeep {
 }
 
 impl Upkeep {
-    /// Dials, remembers and redials until cancelled. Dials run side by side, so an address
-    /// that takes long to fail holds up no other.
+    /// Reads the peer book and has the network count the peers it saw within the custody
+    /// grace as away members; returns the book for [`Upkeep::run`].
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`](datanet_net::NetError::WorkerDied).
+    pub(crate) async fn recall(&self) -> Result<Book, datanet_net::NetError> {
+        let book = self.book().await;
+        let now_ms = now_ms();
+        let recalled = book
+            .iter()
+            .map(|(peer, _, seen_ms)| {
+                (
+                    *peer,
+                    Duration::from_millis(now_ms.saturating_sub(*seen_ms)),
+                )
+            })
+            .collect();
+        self.net.recall_members(recalled).await?;
+        Ok(book)
+    }
+
+    /// Dials the `book`'s peers and the bootstrap peers, remembers and redials until
+    /// cancelled. Dials run side by side, so an address that takes long to fail holds up no
+    /// other.
     pub(crate) async fn run(
         self,
+        book: Book,
         mut events: broadcast::Receiver<NetEvent>,
         cancel: CancellationToken,
     ) {
@@ -155,8 +188,10 @@ impl Upkeep {
         for address in &self.bootstrap {
             targets.insert(address.clone(), target(Source::Bootstrap));
         }
-        let remembered = self.remembered().await;
+        let remembered = dial_addresses(book);
         let remembered_count = remembered.len();
+        let mut seen: BTreeMap<PeerId, Vec<Multiaddr>> = BTreeMap::new();
+        let mut refresh = tokio::time::interval_at((now + REFRESH).into(), REFRESH);
         for address in remembered {
             targets
                 .entry(address)
@@ -169,7 +204,12 @@ impl Upkeep {
         loop {
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => break,
+                _ = cancel.cancelled() => {
+                    for (peer, addresses) in &seen {
+                        self.touch(*peer, addresses).await;
+                    }
+                    break;
+                }
                 Some((address, result)) = dials.next(), if !dials.is_empty() => {
                     if let Some(target) = targets.get_mut(&address) {
                         settle(&address, target, result);
@@ -178,15 +218,29 @@ impl Upkeep {
                 }
                 event = events.recv() => match event {
                     Ok(NetEvent::StoragePeer(peer)) => {
-                        for address in self.remember(peer).await {
+                        let addresses = self.remember(peer).await;
+                        for address in addresses.iter().filter_map(|a| a.clone().with_p2p(peer).ok()) {
                             targets
                                 .entry(address)
                                 .or_insert_with(|| target(Source::Remembered));
+                        }
+                        if !addresses.is_empty() {
+                            seen.insert(peer, addresses);
+                        }
+                    }
+                    Ok(NetEvent::PeerDisconnected(peer)) => {
+                        if let Some(addresses) = seen.remove(&peer) {
+                            self.touch(peer, &addresses).await;
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                     _ => {}
                 },
+                _ = refresh.tick() => {
+                    for (peer, addresses) in &seen {
+                        self.touch(*peer, addresses).await;
+                    }
+                }
                 _ = ticks.tick() => {
                     let Ok(connected) = self.net.peers().await else {
                         break;
@@ -211,9 +265,9 @@ impl Upkeep {
         }
     }
 
-    /// The addresses of the peers the peer book remembers, most recently seen first, each
-    /// ending in its peer id.
-    async fn remembered(&self) -> Vec<Multiaddr> {
+    /// The peers the peer book remembers, other than this node, most recently seen first:
+    /// each with its addresses and when it was last seen (ms since the Unix epoch).
+    async fn book(&self) -> Book {
         let mut peers = match self.store.run(|s| s.peers()).await {
             Ok(peers) => peers,
             Err(e) => {
@@ -227,19 +281,13 @@ impl Upkeep {
             .into_iter()
             .filter_map(|record| {
                 let peer = PeerId::from_bytes(&record.peer_id).ok()?;
-                (peer != local).then_some((peer, record.addresses))
-            })
-            .take(MAX_REMEMBERED)
-            .flat_map(|(peer, addresses)| {
-                addresses
-                    .into_iter()
-                    .filter_map(move |a| a.parse::<Multiaddr>().ok()?.with_p2p(peer).ok())
+                (peer != local).then_some((peer, record.addresses, record.last_seen_ms))
             })
             .collect()
     }
 
-    /// Writes `peer`'s listen addresses and the time into the peer book; returns them, each
-    /// ending in the peer's id, to dial if the peer is lost.
+    /// Writes `peer`'s listen addresses and the time into the peer book; returns them, to
+    /// dial if the peer is lost.
     async fn remember(&self, peer: PeerId) -> Vec<Multiaddr> {
         let Ok(addresses) = self.net.addresses_of(peer).await else {
             return Vec::new();
@@ -249,9 +297,14 @@ impl Upkeep {
             .filter(|a| a.to_string().len() <= MAX_ADDRESS_LEN)
             .take(MAX_ADDRESSES)
             .collect();
-        if addresses.is_empty() {
-            return Vec::new();
+        if !addresses.is_empty() {
+            self.touch(peer, &addresses).await;
         }
+        addresses
+    }
+
+    /// Records in the peer book that `peer`, listening on `addresses`, is seen now.
+    async fn touch(&self, peer: PeerId, addresses: &[Multiaddr]) {
         let record = PeerRecord {
             peer_id: peer.to_bytes(),
             addresses: addresses.iter().map(ToString::to_string).collect(),
@@ -260,10 +313,6 @@ impl Upkeep {
         if let Err(e) = self.store.run(move |s| s.put_peer(&record)).await {
             tracing::warn!(%peer, error = %e, "peer not remembered");
         }
-        addresses
-            .into_iter()
-            .filter_map(|a| a.with_p2p(peer).ok())
-            .collect()
     }
 
     /// Publishes what is being dialled and failing, for status.
@@ -283,6 +332,19 @@ impl Upkeep {
             remembered,
         };
     }
+}
+
+/// The addresses to dial of the `book`'s [`MAX_REMEMBERED`] most recently seen peers, each
+/// ending in its peer id.
+fn dial_addresses(book: Book) -> Vec<Multiaddr> {
+    book.into_iter()
+        .take(MAX_REMEMBERED)
+        .flat_map(|(peer, addresses, _)| {
+            addresses
+                .into_iter()
+                .filter_map(move |a| a.parse::<Multiaddr>().ok()?.with_p2p(peer).ok())
+        })
+        .collect()
 }
 
 /// Whether `address` should be dialled: its peer is not connected (for a remembered peer,

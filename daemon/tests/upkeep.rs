@@ -151,3 +151,56 @@ async fn a_node_that_was_away_learns_every_contribution_it_missed_when_it_return
     c.shutdown().await;
     a.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_alone_takes_over_no_column_of_the_peers_it_remembers() {
+    let homes: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        nodes.push(start_at(homes[i].path(), 20 + i as u8, ports[i], Vec::new()).await);
+    }
+    connect(&nodes[1], &[&nodes[0]]).await;
+    connect(&nodes[2], &[&nodes[0], &nodes[1]]).await;
+    let datanet = open_datanet(&nodes[0], "restart").await;
+    let report = nodes[0]
+        .contribute(datanet, payload(300_000), "application/octet-stream")
+        .await
+        .unwrap();
+    assert!(report.complete(), "{report:?}");
+    let before = nodes[0].repair().await.unwrap();
+    assert!(before.owed > 0 && before.missing == 0, "{before:?}");
+    assert_eq!(before.under_replicated, 0);
+    for id in [nodes[1].peer_id(), nodes[2].peer_id()] {
+        tokio::time::timeout(WAIT, async {
+            while !nodes[0]
+                .store()
+                .run(|s| s.peers())
+                .await
+                .unwrap()
+                .iter()
+                .any(|p| p.peer_id == id.to_bytes())
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the peers are in the book");
+    }
+    for node in nodes.drain(..) {
+        node.shutdown().await;
+    }
+
+    let alone = start_at(homes[0].path(), 20, ports[0], Vec::new()).await;
+    let after = alone.repair().await.unwrap();
+    assert_eq!(
+        (after.owed, after.missing, after.repaired),
+        (before.owed, 0, 0),
+        "the same columns owed as before the restart, none to fetch"
+    );
+    assert!(
+        after.under_replicated > 0,
+        "the columns of the peers not back yet lack custodians: {after:?}"
+    );
+    alone.shutdown().await;
+}

@@ -66,6 +66,7 @@ pub(crate) enum Command {
     Peers(oneshot::Sender<Vec<PeerId>>),
     StoragePeers(oneshot::Sender<Vec<PeerId>>),
     Membership(oneshot::Sender<Membership>),
+    Recall(Vec<(PeerId, Duration)>),
     Addresses(PeerId, oneshot::Sender<Vec<Multiaddr>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Publish(Topic, Vec<u8>),
@@ -182,6 +183,16 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn membership(&self) -> Result<Membership, NetError> {
         self.call(Command::Membership).await
+    }
+
+    /// Counts storage peers this node knew before it started, each gone for the time given,
+    /// as away until they connect or their grace ends: so a node that restarts takes over no
+    /// column of a peer it has not reconnected to yet.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn recall_members(&self, peers: Vec<(PeerId, Duration)>) -> Result<(), NetError> {
+        self.send(Command::Recall(peers)).await
     }
 
     /// The addresses `peer` said it listens on (by identify), while it is connected: where

@@ -85,7 +85,10 @@ impl MockNet {
                     Command::Dial(_, reply) => {
                         let _ = reply.send(Ok(()));
                     }
-                    Command::Publish(..) | Command::Follow(_) | Command::Validated { .. } => {}
+                    Command::Publish(..)
+                    | Command::Follow(_)
+                    | Command::Validated { .. }
+                    | Command::Recall(_) => {}
                 }
             }
         });

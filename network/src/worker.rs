@@ -34,6 +34,8 @@ const COMMAND_QUEUE: usize = 256;
 pub(crate) const INBOUND_QUEUE: usize = 512;
 /// Listen addresses kept per connected peer, of those it says it has.
 const MAX_ADDRESSES: usize = 16;
+/// Storage peers from before a restart counted as away members, at most.
+const MAX_RECALLED: usize = 1024;
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
 const EVENT_BUFFER: usize = 1024;
 
@@ -215,6 +217,18 @@ impl Worker {
                     present: self.storage.iter().copied().collect(),
                     away: self.departed.keys().copied().collect(),
                 });
+            }
+            Command::Recall(peers) => {
+                let now = Instant::now();
+                let local = *self.swarm.local_peer_id();
+                for (peer, gone_for) in peers.into_iter().take(MAX_RECALLED) {
+                    let since = now.checked_sub(gone_for);
+                    if let Some(since) = since.filter(|_| gone_for < self.custody_grace) {
+                        if peer != local && !self.storage.contains(&peer) {
+                            self.departed.entry(peer).or_insert(since);
+                        }
+                    }
+                }
             }
             Command::Addresses(peer, reply) => {
                 let known = self.listen_addrs.get(&peer).cloned().unwrap_or_default();

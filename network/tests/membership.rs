@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use datanet_net::test_utils::{connect_and_wait, wait_for, TestNode};
-use datanet_net::{identity, NetConfig, NetEvent, Role};
+use datanet_net::{identity, NetConfig, NetEvent, PeerId, Role};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -78,4 +78,34 @@ async fn a_storage_peer_back_within_its_grace_is_present_and_no_longer_away() {
     assert_eq!((membership.present, membership.away), (vec![id], vec![]));
     again.stop().await;
     observer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_recalled_from_before_a_restart_are_away_only_within_their_grace() {
+    let grace = Duration::from_secs(60);
+    let node = storage_node(identity::Keypair::generate_ed25519(), grace);
+    let neighbour = storage_node(identity::Keypair::generate_ed25519(), grace);
+    connect_and_wait(&node.handle, &neighbour.handle)
+        .await
+        .unwrap();
+    let (recent, stale) = (PeerId::random(), PeerId::random());
+    let connected = neighbour.handle.local_peer_id();
+    node.handle
+        .recall_members(vec![
+            (recent, Duration::from_secs(5)),
+            (stale, Duration::from_secs(61)),
+            (connected, Duration::from_secs(5)),
+            (node.handle.local_peer_id(), Duration::from_secs(5)),
+        ])
+        .await
+        .unwrap();
+    let membership = node.handle.membership().await.unwrap();
+    assert_eq!(membership.present, vec![connected]);
+    assert_eq!(
+        membership.away,
+        vec![recent],
+        "only the one seen within the grace, not connected, and not itself"
+    );
+    neighbour.stop().await;
+    node.stop().await;
 }

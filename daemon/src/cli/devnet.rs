@@ -441,6 +441,32 @@ fn say(json: bool, text: &str) -> Result<(), CliError> {
     }
 }
 
+/// `listen` with each port 0 replaced by a port free now, so that a devnet daemon restarted
+/// from its home listens where its peers remember it and they reconnect.
+fn fixed_ports(listen: &[String]) -> Result<Vec<String>, CliError> {
+    let free = |bound: std::io::Result<std::net::SocketAddr>| {
+        bound
+            .map(|a| a.port())
+            .map_err(|e| CliError::Other(format!("cannot find a free loopback port: {e}")))
+    };
+    listen
+        .iter()
+        .map(|address| {
+            if address.contains("/tcp/0") {
+                let port =
+                    free(std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()))?;
+                Ok(address.replacen("/tcp/0", &format!("/tcp/{port}"), 1))
+            } else if address.contains("/udp/0/") {
+                let port =
+                    free(std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()))?;
+                Ok(address.replacen("/udp/0/", &format!("/udp/{port}/"), 1))
+            } else {
+                Ok(address.clone())
+            }
+        })
+        .collect()
+}
+
 /// Initializes `home` on loopback with the devnet's settings and starts its daemon, called
 /// `name` in what is said.
 async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<Daemon, CliError> {
@@ -450,13 +476,17 @@ async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<D
     home::init(
         home,
         &[
-            ("network.listen", toml_strings(&devnet.network.listen)),
+            (
+                "network.listen",
+                toml_strings(&fixed_ports(&devnet.network.listen)?),
+            ),
             ("network.bootstrap", toml_strings(bootstrap)),
             (
                 "network.request_timeout",
                 duration(devnet.network.request_timeout),
             ),
             ("repair.interval", duration(devnet.repair.interval)),
+            ("repair.grace", duration(devnet.repair.grace)),
             (
                 "storage.staged_grace",
                 duration(devnet.storage.staged_grace),
