@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/nodes.sh
 
 usage() {
-  sed -n '/^# Usage:/,/^#   killed every/p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '/^# Usage:/,/DATANET_BIN=/p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
