@@ -1,7 +1,8 @@
-//! What each peer's answers have earned it, and the counters of what the network refused.
+//! What each peer's answers have earned it, the counters of what the network refused, and
+//! the counters of gossip traffic.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use libp2p::PeerId;
@@ -43,11 +44,37 @@ impl PeerScores {
     }
 }
 
-/// Counters of what the network dropped or refused, for metrics and tests.
+/// Counters of what the network dropped or refused and of the gossip it received and
+/// published, for metrics and tests.
 #[derive(Debug, Default)]
 pub struct NetStats {
     /// Inbound requests refused, or verified gossip dropped, because their queue was full.
     pub inbound_dropped: AtomicU64,
     /// Inbound requests or gossip messages that did not decode or verify.
     pub invalid_messages: AtomicU64,
+    /// Gossip messages received: each message once, as gossipsub delivers it after dropping
+    /// duplicates, whether or not it then verifies.
+    pub gossip_received: AtomicU64,
+    /// Payload bytes of the gossip messages counted in `gossip_received`.
+    pub gossip_received_bytes: AtomicU64,
+    /// Gossip messages this node published (its own, not those it forwarded).
+    pub gossip_published: AtomicU64,
+    /// Payload bytes of the gossip messages counted in `gossip_published`.
+    pub gossip_published_bytes: AtomicU64,
+}
+
+impl NetStats {
+    /// Counts one gossip message of `bytes` received.
+    pub(crate) fn gossip_in(&self, bytes: usize) {
+        self.gossip_received.fetch_add(1, Ordering::Relaxed);
+        self.gossip_received_bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts one gossip message of `bytes` published.
+    pub(crate) fn gossip_out(&self, bytes: usize) {
+        self.gossip_published.fetch_add(1, Ordering::Relaxed);
+        self.gossip_published_bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
 }

@@ -422,20 +422,23 @@ impl Worker {
     }
 
     fn publish(&mut self, topic: Topic, data: Vec<u8>) {
-        if let Err(e) = self
+        let bytes = data.len();
+        match self
             .swarm
             .behaviour_mut()
             .domain
             .gossip
             .publish(topic.ident(), data)
         {
-            tracing::debug!(?topic, error = %e, "gossip message not published");
+            Ok(_) => self.stats.gossip_out(bytes),
+            Err(e) => tracing::debug!(?topic, error = %e, "gossip message not published"),
         }
     }
 
     /// Queues a gossip message for validation off the swarm task; when the queue is full it
     /// is ignored (neither forwarded nor held against its sender) and the drop counted.
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        self.stats.gossip_in(message.data.len());
         let queued = self.gossip.try_send(Unvalidated {
             id: id.clone(),
             source,

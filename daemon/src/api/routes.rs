@@ -442,6 +442,30 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
             kind: "counter",
             value: stats.invalid_messages.load(Ordering::Relaxed),
         },
+        Sample {
+            name: "datanet_gossip_received_total",
+            help: "Gossip messages received, each once (duplicates are dropped before).",
+            kind: "counter",
+            value: stats.gossip_received.load(Ordering::Relaxed),
+        },
+        Sample {
+            name: "datanet_gossip_received_bytes_total",
+            help: "Payload bytes of the gossip messages received.",
+            kind: "counter",
+            value: stats.gossip_received_bytes.load(Ordering::Relaxed),
+        },
+        Sample {
+            name: "datanet_gossip_published_total",
+            help: "Gossip messages this node published (not those it forwarded).",
+            kind: "counter",
+            value: stats.gossip_published.load(Ordering::Relaxed),
+        },
+        Sample {
+            name: "datanet_gossip_published_bytes_total",
+            help: "Payload bytes of the gossip messages this node published.",
+            kind: "counter",
+            value: stats.gossip_published_bytes.load(Ordering::Relaxed),
+        },
     ]);
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
