@@ -1,5 +1,7 @@
 //! Catch-up: whenever a storage peer connects (at start, after a reconnection, or a newcomer),
-//! the node asks it which contributions it stores to each datanet this node follows, and
+//! the node asks it which datanets it knows and fetches every record it lacks (verified by
+//! its owner's signature; a storage node follows every datanet, since it may custody columns
+//! of any), then which contributions it stores to each datanet this node follows, and
 //! fetches every manifest it lacks; and when the node starts following a datanet, it asks
 //! every storage peer the same for that datanet. Each is checked like an announcement (the typed fetch
 //! verifies the signature and the headers against the manifest, the store again before
@@ -15,11 +17,15 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::NodeEvent;
+use crate::serve::Server;
 use crate::NodeError;
 
 /// The most manifests learned from one peer per pass: the rest come with the next pass or
 /// from other peers, so one peer cannot keep a node busy for ever.
 const MAX_LEARNED_PER_PEER: usize = 4096;
+
+/// The most datanet records learned from one peer per pass.
+const MAX_DATANETS_PER_PEER: usize = 4096;
 
 /// What one catch-up pass covers.
 enum Pass {
@@ -33,6 +39,8 @@ enum Pass {
 pub(crate) struct CatchUp {
     pub(crate) net: NetHandle,
     pub(crate) store: AsyncStore,
+    /// Stores and follows the datanet records learned.
+    pub(crate) records: Server,
 }
 
 impl CatchUp {
@@ -73,6 +81,10 @@ impl CatchUp {
         let mut learned = 0;
         match pass {
             Pass::Peer(peer) => {
+                let datanets = self.datanets_from(peer).await?;
+                if datanets > 0 {
+                    tracing::info!(datanets, %peer, "learned datanets created while away");
+                }
                 let followed: Vec<DatanetId> = self
                     .store
                     .run(|s| Ok(s.datanets()?.iter().map(|d| d.id()).collect()))
@@ -87,6 +99,56 @@ impl CatchUp {
                 for peer in self.net.storage_peers().await? {
                     learned += self.from(peer, datanet, MAX_LEARNED_PER_PEER).await?;
                 }
+            }
+        }
+        Ok(learned)
+    }
+
+    /// Learns from `peer` the datanet records this node lacks, at most
+    /// [`MAX_DATANETS_PER_PEER`]; returns how many it stored.
+    ///
+    /// # Errors
+    /// A store error; a peer that fails to answer or answers wrongly just ends its turn.
+    async fn datanets_from(&self, peer: PeerId) -> Result<usize, NodeError> {
+        let mut learned = 0;
+        let mut after = DatanetId::default();
+        while learned < MAX_DATANETS_PER_PEER {
+            let ids = match self.net.list_datanets(peer, after).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "datanets not listed");
+                    break;
+                }
+            };
+            let last_page = ids.len() < MAX_LISTED;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = last;
+            let missing = self
+                .store
+                .run(move |s| {
+                    let mut missing = Vec::new();
+                    for id in ids {
+                        if s.datanet(&id)?.is_none() {
+                            missing.push(id);
+                        }
+                    }
+                    Ok(missing)
+                })
+                .await?;
+            for id in missing.into_iter().take(MAX_DATANETS_PER_PEER - learned) {
+                match self.net.get_datanet(peer, id).await {
+                    Ok(datanet) => {
+                        if self.records.record_datanet(datanet).await {
+                            learned += 1;
+                        }
+                    }
+                    Err(e) => tracing::debug!(%peer, %id, error = %e, "datanet not fetched"),
+                }
+            }
+            if last_page {
+                break;
             }
         }
         Ok(learned)

@@ -163,7 +163,11 @@ impl Node {
         };
         tasks.spawn(server.clone().record_gossip(net.events(), cancel.clone()));
         if let Some(inbound) = inbound {
-            tasks.spawn(server.answer(inbound, tasks.clone(), cancel.clone()));
+            tasks.spawn(
+                server
+                    .clone()
+                    .answer(inbound, tasks.clone(), cancel.clone()),
+            );
         }
         let connectivity = Arc::default();
         let upkeep = Upkeep {
@@ -177,6 +181,7 @@ impl Node {
         let catch_up = CatchUp {
             net: net.clone(),
             store: store.clone(),
+            records: server.clone(),
         };
         tasks.spawn(catch_up.run(net.events(), events.subscribe(), cancel.clone()));
         let retriever = Retriever {

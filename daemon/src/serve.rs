@@ -79,7 +79,9 @@ impl Server {
             };
             match event {
                 Ok(NetEvent::Fraud(notice)) => self.record_fraud(*notice).await,
-                Ok(NetEvent::Datanet(datanet)) => self.record_datanet(*datanet).await,
+                Ok(NetEvent::Datanet(datanet)) => {
+                    self.record_datanet(*datanet).await;
+                }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "gossip came faster than it was recorded");
@@ -93,7 +95,9 @@ impl Server {
         }
     }
 
-    async fn record_datanet(&self, datanet: Datanet) {
+    /// Stores a verified datanet record if it is new, follows its announcements, and says so
+    /// with [`NodeEvent::DatanetAdded`]; whether it was new.
+    pub(crate) async fn record_datanet(&self, datanet: Datanet) -> bool {
         let id = datanet.id();
         let stored = self
             .store
@@ -111,9 +115,13 @@ impl Server {
                     tracing::debug!(datanet = %id, error = %e, "datanet not followed");
                 }
                 self.events.emit(NodeEvent::DatanetAdded(id));
+                true
             }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(datanet = %id, error = %e, "datanet record not stored"),
+            Ok(false) => false,
+            Err(e) => {
+                tracing::warn!(datanet = %id, error = %e, "datanet record not stored");
+                false
+            }
         }
     }
 
@@ -196,6 +204,7 @@ fn answer_blocking(
         Request::ListContributions { datanet, after } => {
             list_contributions(store, datanet, after).map(Response::Contributions)
         }
+        Request::ListDatanets { after } => list_datanets(store, after).map(Response::Datanets),
     }
 }
 
@@ -211,6 +220,19 @@ pub(crate) fn list_contributions(
         .iter()
         .filter(|m| m.body().datanet == datanet)
         .map(Manifest::id)
+        .filter(|id| *id > after)
+        .collect();
+    ids.sort();
+    ids.truncate(MAX_LISTED);
+    Ok(ids)
+}
+
+/// The ids of the datanets stored here above `after`, ascending, at most [`MAX_LISTED`].
+pub(crate) fn list_datanets(store: &Store, after: DatanetId) -> Result<Vec<DatanetId>, StoreError> {
+    let mut ids: Vec<DatanetId> = store
+        .datanets()?
+        .iter()
+        .map(Datanet::id)
         .filter(|id| *id > after)
         .collect();
     ids.sort();

@@ -235,6 +235,29 @@ impl NetHandle {
         Ok(ids)
     }
 
+    /// The ids of the datanets whose records `peer` stores, ascending, from the first above
+    /// `after`: one page of at most [`MAX_LISTED`](datanet_protocol::wire::MAX_LISTED); a
+    /// shorter page is the last.
+    ///
+    /// # Errors
+    /// [`FetchError`]; a list out of order, or not above `after`, is [`FetchError::Invalid`].
+    pub async fn list_datanets(
+        &self,
+        peer: PeerId,
+        after: DatanetId,
+    ) -> Result<Vec<DatanetId>, FetchError> {
+        let ids = match self.ask(peer, Request::ListDatanets { after }).await? {
+            Response::Datanets(ids) => ids,
+            other => return self.wrong_kind(peer, "ListDatanets", &other),
+        };
+        let ascending = ids.first().is_none_or(|first| *first > after)
+            && ids.windows(2).all(|pair| pair[0] < pair[1]);
+        if !ascending {
+            return self.invalid(peer, "datanet ids out of order".to_owned());
+        }
+        Ok(ids)
+    }
+
     /// Gives `peer` custody of a contribution: its manifest and headers, which it verifies
     /// and stores before it takes any column. Returns the bytes the request put on the wire.
     ///
@@ -307,5 +330,6 @@ fn kind_of(response: &Response) -> &'static str {
         Response::NotFound => "NotFound",
         Response::Refused(_) => "Refused",
         Response::Contributions(_) => "Contributions",
+        Response::Datanets(_) => "Datanets",
     }
 }

@@ -45,6 +45,7 @@ mod request_kind {
     pub(super) const GET_COLUMNS: u8 = 7;
     pub(super) const GET_COLUMN_HALVES: u8 = 8;
     pub(super) const LIST_CONTRIBUTIONS: u8 = 9;
+    pub(super) const LIST_DATANETS: u8 = 10;
 }
 
 /// The kind byte of each [`Response`], after the version byte.
@@ -59,6 +60,7 @@ mod response_kind {
     pub(super) const COLUMNS: u8 = 8;
     pub(super) const COLUMN_HALVES: u8 = 9;
     pub(super) const CONTRIBUTIONS: u8 = 10;
+    pub(super) const DATANETS: u8 = 11;
 }
 
 /// A request one node sends another.
@@ -125,6 +127,13 @@ pub enum Request {
         /// The cursor: the last id of the previous page.
         after: ContributionId,
     },
+    /// Send the ids of the datanets whose records the node stores, in ascending order, from
+    /// the first above `after` (all zeros: from the start): how a node that joins learns the
+    /// datanets created before it, whose columns it may come to custody.
+    ListDatanets {
+        /// The cursor: the last id of the previous page.
+        after: DatanetId,
+    },
 }
 
 impl Request {
@@ -152,7 +161,8 @@ impl Request {
             Request::PutManifest { .. }
             | Request::GetManifest(_)
             | Request::GetDatanet(_)
-            | Request::ListContributions { .. } => None,
+            | Request::ListContributions { .. }
+            | Request::ListDatanets { .. } => None,
         }
     }
 }
@@ -187,6 +197,9 @@ pub enum Response {
     /// The answer to [`Request::ListContributions`]: at most [`MAX_LISTED`] ids, ascending;
     /// fewer means the list is complete.
     Contributions(Vec<ContributionId>),
+    /// The answer to [`Request::ListDatanets`]: at most [`MAX_LISTED`] ids, ascending; fewer
+    /// means the list is complete.
+    Datanets(Vec<DatanetId>),
 }
 
 /// One answer of [`Response::Samples`].
@@ -388,6 +401,10 @@ impl Encode for Request {
                 datanet.encode_to(out);
                 after.encode_to(out);
             }
+            Request::ListDatanets { after } => {
+                out.u8(request_kind::LIST_DATANETS);
+                after.encode_to(out);
+            }
         }
     }
 
@@ -455,6 +472,9 @@ impl Decode for Request {
                 datanet: DatanetId::decode_from(r)?,
                 after: ContributionId::decode_from(r)?,
             },
+            request_kind::LIST_DATANETS => Request::ListDatanets {
+                after: DatanetId::decode_from(r)?,
+            },
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "request kind",
@@ -508,6 +528,10 @@ impl Encode for Response {
                 out.u8(response_kind::CONTRIBUTIONS);
                 out.list(ids);
             }
+            Response::Datanets(ids) => {
+                out.u8(response_kind::DATANETS);
+                out.list(ids);
+            }
         }
     }
 
@@ -550,6 +574,7 @@ impl Decode for Response {
             response_kind::CONTRIBUTIONS => {
                 Response::Contributions(r.list(MAX_LISTED, "contribution ids")?)
             }
+            response_kind::DATANETS => Response::Datanets(r.list(MAX_LISTED, "datanet ids")?),
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "response kind",
@@ -742,6 +767,9 @@ mod tests {
                 datanet: DatanetId::default(),
                 after: ContributionId::default(),
             },
+            Request::ListDatanets {
+                after: DatanetId::default(),
+            },
         ];
         for request in requests {
             let bytes = request.to_bytes();
@@ -776,6 +804,7 @@ mod tests {
             Response::Refused("no".into()),
             Response::Datanet(Box::new(datanet_record())),
             Response::Contributions(vec![ContributionId::default(); MAX_LISTED]),
+            Response::Datanets(vec![DatanetId::default(); MAX_LISTED]),
             Response::Manifest {
                 manifest: Box::new(largest_manifest(&square)),
                 headers: vec![square.header(); MAX_HEADERS],
@@ -851,6 +880,8 @@ mod tests {
         assert!(Response::from_bytes(&oversized.to_bytes()).is_err());
         let too_many_ids = Response::Contributions(vec![ContributionId::default(); MAX_LISTED + 1]);
         assert!(Response::from_bytes(&too_many_ids.to_bytes()).is_err());
+        let too_many_datanets = Response::Datanets(vec![DatanetId::default(); MAX_LISTED + 1]);
+        assert!(Response::from_bytes(&too_many_datanets.to_bytes()).is_err());
     }
 
     #[test]
@@ -865,6 +896,7 @@ mod tests {
             request_kind::GET_COLUMNS,
             request_kind::GET_COLUMN_HALVES,
             request_kind::LIST_CONTRIBUTIONS,
+            request_kind::LIST_DATANETS,
         ];
         let responses = [
             response_kind::STORED,
@@ -877,6 +909,7 @@ mod tests {
             response_kind::COLUMNS,
             response_kind::COLUMN_HALVES,
             response_kind::CONTRIBUTIONS,
+            response_kind::DATANETS,
         ];
         for table in [&requests[..], &responses[..]] {
             let distinct: std::collections::BTreeSet<u8> = table.iter().copied().collect();
