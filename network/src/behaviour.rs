@@ -7,7 +7,7 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{connection_limits, gossipsub, identify, identity, kad, ping, request_response};
 
-use crate::codec::{DatanetCodec, PROTOCOL};
+use crate::codec::{DatanetCodec, CONNECTION_READ_BUDGET, PROTOCOL, READ_BUDGET};
 use crate::{NetStats, Role};
 
 /// The identify protocol version string.
@@ -17,8 +17,13 @@ pub(crate) const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
 /// Concurrent request streams per connection.
 const MAX_STREAMS: usize = 256;
 
-/// Connections kept open to any one peer.
+/// Connections kept open to any one peer. With each connection's request frames within
+/// [`CONNECTION_READ_BUDGET`], one peer's frames being read hold at most a quarter of the
+/// node's [`READ_BUDGET`].
 const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+
+const _: () =
+    assert!(MAX_CONNECTIONS_PER_PEER as usize * CONNECTION_READ_BUDGET <= READ_BUDGET / 4);
 /// Connections kept open in all.
 const MAX_CONNECTIONS: u32 = 512;
 /// Connections being set up at once, each way.
