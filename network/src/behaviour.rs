@@ -17,6 +17,11 @@ pub(crate) const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
 /// Concurrent request streams per connection.
 const MAX_STREAMS: usize = 256;
 
+/// How often each connection is pinged.
+pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a ping may take before the connection counts as dead and is closed.
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connections kept open to any one peer. With each connection's request frames within
 /// [`CONNECTION_READ_BUDGET`], one peer's frames being read hold at most a quarter of the
 /// node's [`READ_BUDGET`].
@@ -36,7 +41,7 @@ pub(crate) struct Infra {
     pub(crate) limits: connection_limits::Behaviour,
     /// Exchanges listen addresses and protocols with each peer.
     pub(crate) identify: identify::Behaviour,
-    /// Keeps connections alive and measures round trips.
+    /// Measures round trips; a connection whose ping fails is closed (see the worker).
     pub(crate) ping: ping::Behaviour,
     /// The DHT: peer discovery and routing.
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
@@ -115,7 +120,11 @@ impl Behaviour {
                     IDENTIFY_PROTOCOL.into(),
                     key.public(),
                 )),
-                ping: ping::Behaviour::new(ping::Config::new()),
+                ping: ping::Behaviour::new(
+                    ping::Config::new()
+                        .with_interval(PING_INTERVAL)
+                        .with_timeout(PING_TIMEOUT),
+                ),
                 kad,
             },
             domain: Domain { gossip, requests },
