@@ -11,151 +11,14 @@ mod common;
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::free_port;
+use common::process::{
+    assert_gets_bit_exact, contribute, datanet, init, is_root, json, wait_until, Daemon, BIN,
+};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_datanet");
-const WAIT: Duration = Duration::from_secs(60);
-
-fn datanet(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env_remove("DATANET_HOME")
-        .output()
-        .unwrap()
-}
-
-fn json(home: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = datanet(home, &all);
-    assert!(
-        out.status.success(),
-        "datanet {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A daemon process, stopped (SIGKILL) if the test ends without stopping it.
-struct Daemon {
-    home: PathBuf,
-    child: Option<Child>,
-}
-
-impl Daemon {
-    fn start(home: &Path) -> Daemon {
-        let log = std::fs::File::create(home.join("test-daemon.log")).unwrap();
-        let child = Command::new(BIN)
-            .arg("--home")
-            .arg(home)
-            .arg("run")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let daemon = Daemon {
-            home: home.to_path_buf(),
-            child: Some(child),
-        };
-        wait_until("the daemon answers", || {
-            datanet(home, &["status"]).status.success()
-        });
-        daemon
-    }
-
-    /// Sends SIGTERM and checks the daemon exits cleanly and removes its socket.
-    fn stop(&mut self) {
-        let mut child = self.child.take().unwrap();
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + WAIT;
-        let exit = loop {
-            if let Some(exit) = child.try_wait().unwrap() {
-                break exit;
-            }
-            assert!(Instant::now() < deadline, "the daemon stops on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(exit.success(), "graceful shutdown exits 0: {exit}");
-        assert!(!self.home.join("datanet.sock").exists());
-    }
-
-    fn listen(&self) -> Vec<String> {
-        json(&self.home, &["status"])["listen"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap().to_owned())
-            .filter(|a| a.contains("/tcp/"))
-            .collect()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Contributes the file `input` to `datanet` at `home`; the contribution's id.
-fn contribute(home: &Path, input: &Path, datanet: &str) -> String {
-    let made = json(
-        home,
-        &["contribute", input.to_str().unwrap(), "--datanet", datanet],
-    );
-    made["id"].as_str().unwrap().to_owned()
-}
-
-/// Fetches contribution `id` at `home` into a file in `dir` and checks it is `data`.
-fn assert_gets_bit_exact(home: &Path, dir: &Path, id: &str, data: &[u8], what: &str) {
-    let output = dir.join("output.bin");
-    let got = datanet(home, &["get", id, "-o", output.to_str().unwrap()]);
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    assert!(std::fs::read(&output).unwrap() == data, "{what}");
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn init(home: &Path, bootstrap: &[String]) {
-    let mut args = vec![
-        "init",
-        "--listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--listen",
-        "/ip4/127.0.0.1/udp/0/quic-v1",
-    ];
-    for address in bootstrap {
-        args.extend(["--bootstrap", address.as_str()]);
-    }
-    let out = datanet(home, &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn three_daemons_store_fetch_and_verify_a_contribution_and_report_its_loss() {
@@ -294,14 +157,6 @@ fn commands_without_a_daemon_or_a_home_say_what_to_do() {
     let out = datanet(&home, &["run"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("datanet init"));
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
 }
 
 /// A folder bind-mounted read-only onto itself, unmounted on drop.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{connection_limits, gossipsub, identify, identity, kad, ping, request_response};
 
-use crate::codec::{DatanetCodec, PROTOCOL};
+use crate::codec::{DatanetCodec, CONNECTION_READ_BUDGET, PROTOCOL, READ_BUDGET};
 use crate::{NetStats, Role};
 
 /// The identify protocol version string.
@@ -18,8 +18,18 @@ pub(crate) const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
 /// Concurrent request streams per connection.
 const MAX_STREAMS: usize = 256;
 
-/// Connections kept open to any one peer.
+/// How often each connection is pinged.
+pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a ping may take before the connection counts as dead and is closed.
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections kept open to any one peer. With each connection's request frames within
+/// [`CONNECTION_READ_BUDGET`], one peer's frames being read hold at most a quarter of the
+/// node's [`READ_BUDGET`].
 const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+
+const _: () =
+    assert!(MAX_CONNECTIONS_PER_PEER as usize * CONNECTION_READ_BUDGET <= READ_BUDGET / 4);
 /// Connections kept open in all.
 const MAX_CONNECTIONS: u32 = 512;
 /// Connections being set up at once, each way.
@@ -32,7 +42,7 @@ pub(crate) struct Infra {
     pub(crate) limits: connection_limits::Behaviour,
     /// Exchanges listen addresses and protocols with each peer.
     pub(crate) identify: identify::Behaviour,
-    /// Keeps connections alive and measures round trips.
+    /// Measures round trips; a connection whose ping fails is closed (see the worker).
     pub(crate) ping: ping::Behaviour,
     /// The DHT: peer discovery and routing.
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
@@ -120,7 +130,11 @@ impl Behaviour {
                     IDENTIFY_PROTOCOL.into(),
                     key.public(),
                 )),
-                ping: ping::Behaviour::new(ping::Config::new()),
+                ping: ping::Behaviour::new(
+                    ping::Config::new()
+                        .with_interval(PING_INTERVAL)
+                        .with_timeout(PING_TIMEOUT),
+                ),
                 kad,
             },
             domain: Domain { gossip, requests },

@@ -1,7 +1,8 @@
 //! The request-response codec: one length-prefixed frame per message, refused before reading
 //! when the declared length exceeds the message's limit, and decoded totally. Frames being
-//! read, from every peer together, never hold more than [`READ_BUDGET`] bytes: a frame waits
-//! for room before its buffer is allocated (and gives up with its stream's timeout).
+//! read, from every peer together, never hold more than [`READ_BUDGET`] bytes, and request
+//! frames from one connection never more than [`CONNECTION_READ_BUDGET`]: a frame waits for
+//! room in both before its buffer is allocated (and gives up with its stream's timeout).
 
 use std::io;
 use std::sync::atomic::Ordering;
@@ -25,32 +26,70 @@ pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/datanet/req/1");
 /// [`MAX_REQUEST_BYTES`] while its sender trickles it in.
 pub const READ_BUDGET: usize = 256 << 20;
 
-/// Frames [`Request`]s and [`Response`]s, counting frames that are refused. Clones share the
-/// read budget (libp2p clones the codec for every stream).
-#[derive(Debug, Clone)]
+/// The most bytes of request frames being read at once from one connection: an eighth of
+/// [`READ_BUDGET`] (three of the largest frames), so a peer, with at most two connections,
+/// holds at most a quarter of it however many frames it starts and however slowly it sends
+/// them, and the rest stays for everyone else.
+pub const CONNECTION_READ_BUDGET: usize = READ_BUDGET / 8;
+
+const _: () = assert!(CONNECTION_READ_BUDGET >= MAX_REQUEST_BYTES);
+
+/// Frames [`Request`]s and [`Response`]s, counting frames that are refused.
+///
+/// libp2p's request-response behaviour keeps one codec, clones it for every connection it
+/// sets up, and clones that connection's codec for every stream. Clones share the node's
+/// read budget; a clone of the behaviour's codec starts a new connection share, which the
+/// clones made from it (that connection's streams) share.
+#[derive(Debug)]
 pub struct DatanetCodec {
     stats: Arc<NetStats>,
     reading: Arc<Semaphore>,
+    /// This connection's share of the budget for request frames; `None` on the behaviour's
+    /// own codec, which reads nothing.
+    connection: Option<Arc<Semaphore>>,
+    /// The size of a connection's share, in [`BUDGET_UNIT`]s.
+    connection_units: usize,
+}
+
+impl Clone for DatanetCodec {
+    /// The codec of a new connection when cloned from the behaviour's, else another stream's
+    /// codec on the same connection.
+    fn clone(&self) -> Self {
+        let connection = match &self.connection {
+            Some(share) => Arc::clone(share),
+            None => Arc::new(Semaphore::new(self.connection_units)),
+        };
+        DatanetCodec {
+            stats: Arc::clone(&self.stats),
+            reading: Arc::clone(&self.reading),
+            connection: Some(connection),
+            connection_units: self.connection_units,
+        }
+    }
 }
 
 impl Default for DatanetCodec {
-    /// A codec with its own counters, within [`READ_BUDGET`].
+    /// A codec with its own counters, within [`READ_BUDGET`] and [`CONNECTION_READ_BUDGET`].
     fn default() -> Self {
         Self::new(Arc::default())
     }
 }
 
 impl DatanetCodec {
-    /// A codec that counts refused frames in `stats`, within [`READ_BUDGET`].
+    /// A codec that counts refused frames in `stats`, within [`READ_BUDGET`] and
+    /// [`CONNECTION_READ_BUDGET`].
     pub fn new(stats: Arc<NetStats>) -> Self {
-        Self::with_budget(stats, READ_BUDGET)
+        Self::with_budget(stats, READ_BUDGET, CONNECTION_READ_BUDGET)
     }
 
-    /// A codec whose frames being read never hold more than `budget` bytes together.
-    fn with_budget(stats: Arc<NetStats>, budget: usize) -> Self {
+    /// A codec whose frames being read never hold more than `budget` bytes together, nor
+    /// one connection's request frames more than `per_connection`.
+    fn with_budget(stats: Arc<NetStats>, budget: usize, per_connection: usize) -> Self {
         DatanetCodec {
             stats,
             reading: Arc::new(Semaphore::new(budget.div_ceil(BUDGET_UNIT))),
+            connection: None,
+            connection_units: per_connection.div_ceil(BUDGET_UNIT),
         }
     }
 
@@ -66,7 +105,9 @@ impl DatanetCodec {
 /// The read budget is counted in KiB.
 const BUDGET_UNIT: usize = 1024;
 
-async fn read_frame<T, M>(io: &mut T, limit: usize, budget: &Semaphore) -> io::Result<M>
+/// Reads one frame of at most `limit` bytes, holding room for it in each of `budgets` (taken
+/// in order) from the moment its length is known until it is decoded.
+async fn read_frame<T, M>(io: &mut T, limit: usize, budgets: &[&Semaphore]) -> io::Result<M>
 where
     T: AsyncRead + Unpin + Send,
     M: Decode,
@@ -81,10 +122,14 @@ where
         ));
     }
     let units = u32::try_from(len.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX);
-    let _room = budget
-        .acquire_many(units)
-        .await
-        .map_err(|_| io::Error::other("the read budget is closed"))?;
+    let mut room = Vec::with_capacity(budgets.len());
+    for budget in budgets {
+        let held = budget
+            .acquire_many(units)
+            .await
+            .map_err(|_| io::Error::other("the read budget is closed"))?;
+        room.push(held);
+    }
     let mut buf = vec![0u8; len];
     io.read_exact(&mut buf).await?;
     M::from_shared(&Bytes::from(buf)).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
@@ -119,7 +164,10 @@ impl libp2p::request_response::Codec for DatanetCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let request = read_frame(io, MAX_REQUEST_BYTES, &self.reading).await;
+        let request = match &self.connection {
+            Some(share) => read_frame(io, MAX_REQUEST_BYTES, &[share, &self.reading]).await,
+            None => read_frame(io, MAX_REQUEST_BYTES, &[&self.reading]).await,
+        };
         self.refused(request)
     }
 
@@ -127,7 +175,7 @@ impl libp2p::request_response::Codec for DatanetCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let response = read_frame(io, MAX_RESPONSE_BYTES, &self.reading).await;
+        let response = read_frame(io, MAX_RESPONSE_BYTES, &[&self.reading]).await;
         self.refused(response)
     }
 
@@ -189,25 +237,59 @@ mod tests {
         [(body.len() as u32).to_be_bytes().to_vec(), body].concat()
     }
 
+    /// The start of a frame that declares `declared` bytes and sends ten.
+    fn unfinished(declared: u32) -> Trickle {
+        let mut bytes = declared.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&[0; 10]);
+        Trickle(Cursor::new(bytes))
+    }
+
+    #[tokio::test]
+    async fn a_connection_holding_its_share_delays_its_own_frames_only() {
+        use libp2p::request_response::Codec;
+
+        let behaviours =
+            DatanetCodec::with_budget(Arc::default(), 8 * BUDGET_UNIT, 2 * BUDGET_UNIT);
+        let (mut flooding, mut other) = (behaviours.clone(), behaviours.clone());
+        let mut same = flooding.clone();
+        let request = Request::GetManifest(ContributionId::default());
+        let protocol = PROTOCOL;
+
+        let mut first = unfinished(2000);
+        let mut holding = Box::pin(flooding.read_request(&protocol, &mut first));
+        assert!(futures::poll!(holding.as_mut()).is_pending());
+        let mut complete = Cursor::new(frame(&request));
+        let mut queued = Box::pin(same.read_request(&protocol, &mut complete));
+        let waited = tokio::time::timeout(Duration::from_millis(200), queued.as_mut()).await;
+        assert!(waited.is_err(), "the connection's share is held");
+
+        let mut elsewhere = Cursor::new(frame(&request));
+        let read = other.read_request(&protocol, &mut elsewhere);
+        let read = tokio::time::timeout(Duration::from_secs(5), read).await;
+        assert_eq!(
+            read.expect("another connection is not held up").unwrap(),
+            request
+        );
+        drop(holding);
+        let decoded = tokio::time::timeout(Duration::from_secs(5), queued).await;
+        assert_eq!(decoded.expect("room once it is dropped").unwrap(), request);
+    }
+
     #[tokio::test]
     async fn a_frame_waits_while_unfinished_frames_hold_the_read_budget() {
-        let codec = DatanetCodec::with_budget(Arc::default(), 2 * BUDGET_UNIT);
+        let codec = DatanetCodec::with_budget(Arc::default(), 2 * BUDGET_UNIT, 2 * BUDGET_UNIT);
         let request = Request::GetManifest(ContributionId::default());
-        let unfinished = |declared: u32| {
-            let mut bytes = declared.to_be_bytes().to_vec();
-            bytes.extend_from_slice(&[0; 10]);
-            Trickle(Cursor::new(bytes))
-        };
         let (mut first, mut second) = (unfinished(1500), unfinished(100));
+        let node: [&Semaphore; 1] = [&codec.reading];
         let holding = (
-            read_frame::<_, Request>(&mut first, MAX_REQUEST_BYTES, &codec.reading),
-            read_frame::<_, Request>(&mut second, MAX_REQUEST_BYTES, &codec.reading),
+            read_frame::<_, Request>(&mut first, MAX_REQUEST_BYTES, &node),
+            read_frame::<_, Request>(&mut second, MAX_REQUEST_BYTES, &node),
         );
         let mut holding = Box::pin(futures::future::join(holding.0, holding.1));
         assert!(futures::poll!(holding.as_mut()).is_pending());
 
         let mut complete = Cursor::new(frame(&request));
-        let read = read_frame::<_, Request>(&mut complete, MAX_REQUEST_BYTES, &codec.reading);
+        let read = read_frame::<_, Request>(&mut complete, MAX_REQUEST_BYTES, &node);
         let mut read = Box::pin(read);
         let waited = tokio::time::timeout(Duration::from_millis(200), read.as_mut()).await;
         assert!(

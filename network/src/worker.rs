@@ -12,7 +12,7 @@ use datanet_protocol::wire::{Request, Response};
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::{DialError, SwarmEvent};
-use libp2p::{gossipsub, identify, noise, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{gossipsub, identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -300,6 +300,14 @@ impl Worker {
                     let _ = reply.send(Err(NetError::Dial(address.clone(), reason.clone())));
                 }
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Infra(InfraEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(failure),
+            }))) if is_dead(&failure) => {
+                tracing::debug!(%peer, %failure, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Infra(InfraEvent::Identify(
                 identify::Event::Received { peer_id, info, .. },
             ))) => self.on_identified(peer_id, info),
@@ -472,6 +480,14 @@ impl Worker {
     }
 }
 
+/// Whether a failed ping means the connection is dead: no answer within the ping timeout
+/// (a peer cut off by a partition, whose TCP connection would otherwise look open until the
+/// kernel gives up many minutes later) or a broken ping stream. A peer that does not speak
+/// ping is not judged by it.
+fn is_dead(failure: &ping::Failure) -> bool {
+    !matches!(failure, ping::Failure::Unsupported)
+}
+
 /// The typed failure of an outbound request: an answer that did not decode (the codec's
 /// `InvalidData`) is the peer's fault, the rest are not.
 fn failure_of(error: OutboundFailure) -> RequestFailure {
@@ -497,4 +513,19 @@ fn transport_error(error: &dyn std::error::Error) -> String {
         next = e.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ping_that_times_out_or_breaks_closes_the_connection_and_an_unsupported_one_does_not() {
+        assert!(is_dead(&ping::Failure::Timeout));
+        let broken = ping::Failure::Other {
+            error: Box::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+        };
+        assert!(is_dead(&broken));
+        assert!(!is_dead(&ping::Failure::Unsupported));
+    }
 }

@@ -60,6 +60,7 @@ pub(crate) fn contribution_view(
                 id: c.id.to_string(),
                 k: c.k,
                 da_root: c.da_root.to_string(),
+                columns_held: None,
             })
             .collect(),
         status: if rejected.is_some() {

@@ -221,20 +221,29 @@ pub(crate) async fn get_contribution(
     let id: ContributionId = parse("contribution", &id)?;
     let manifest = state.node.manifest(id).await?;
     let roots: Vec<_> = manifest.body().chunks.iter().map(|c| c.da_root).collect();
-    let rejected = state
+    let (rejected, held) = state
         .node
         .store()
         .run(move |s| {
+            let mut rejected = None;
+            let mut held = Vec::with_capacity(roots.len());
             for root in roots {
-                if s.is_invalid(&root)? {
-                    return Ok(Some(format!("chunk square {root} is proven badly encoded")));
+                if rejected.is_none() && s.is_invalid(&root)? {
+                    rejected = Some(format!("chunk square {root} is proven badly encoded"));
                 }
+                let mut columns = s.column_indices(&root)?;
+                columns.sort_unstable();
+                held.push(columns);
             }
-            Ok(None)
+            Ok((rejected, held))
         })
         .await
         .map_err(crate::NodeError::from)?;
-    Ok(Json(contribution_view(&manifest, rejected, None)))
+    let mut view = contribution_view(&manifest, rejected, None);
+    for (chunk, columns) in view.chunks.iter_mut().zip(held) {
+        chunk.columns_held = Some(columns);
+    }
+    Ok(Json(view))
 }
 
 /// A byte range asked for with `Range: bytes=a-b`, clamped to `len`.

@@ -114,6 +114,10 @@ pub struct ChunkView {
     pub k: u16,
     /// Its square's DA root.
     pub da_root: String,
+    /// The columns of its square this node keeps as a custodian, ascending; given by
+    /// `GET /v1/contributions/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns_held: Option<Vec<u16>>,
 }
 
 /// How a dispersal went.

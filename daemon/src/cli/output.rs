@@ -139,11 +139,15 @@ pub(crate) fn contribution(out: &mut dyn Write, v: &ContributionView) -> io::Res
     }
     writeln!(out, "  chunks       {}", v.chunks.len())?;
     for (i, c) in v.chunks.iter().enumerate() {
-        writeln!(
+        write!(
             out,
             "    {i:>3}  {}  k={:<3}  da_root {}",
             c.id, c.k, c.da_root
         )?;
+        match &c.columns_held {
+            Some(held) => writeln!(out, "  {} columns held here", held.len())?,
+            None => writeln!(out)?,
+        }
     }
     Ok(())
 }

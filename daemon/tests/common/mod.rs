@@ -14,6 +14,8 @@ use datanet_storage::Store;
 use tempfile::TempDir;
 use tokio::sync::broadcast;
 
+pub(crate) mod process;
+
 /// How long a test waits for something that should happen.
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
