@@ -73,7 +73,7 @@ fn columns_missing(home: &Path, id: &str, me: PeerId, peers: &[PeerId]) -> Vec<V
                 .map(|c| c.as_u64().unwrap())
                 .collect();
             (0..width)
-                .filter(|c| custodians(peers, *c, REPLICAS).contains(&me))
+                .filter(|c| custodians(peers, usize::from(width), *c, REPLICAS).contains(&me))
                 .filter(|c| !held.contains(&u64::from(*c)))
                 .collect()
         })
