@@ -215,16 +215,7 @@ pub(crate) fn list_contributions(
     datanet: DatanetId,
     after: ContributionId,
 ) -> Result<Vec<ContributionId>, StoreError> {
-    let mut ids: Vec<ContributionId> = store
-        .manifests()?
-        .iter()
-        .filter(|m| m.body().datanet == datanet)
-        .map(Manifest::id)
-        .filter(|id| *id > after)
-        .collect();
-    ids.sort();
-    ids.truncate(MAX_LISTED);
-    Ok(ids)
+    store.contributions_of(&datanet, &after, MAX_LISTED)
 }
 
 /// The ids of the datanets stored here above `after`, ascending, at most [`MAX_LISTED`].

@@ -29,6 +29,9 @@ pub(crate) enum Kind {
     Batch = b'B' as isize,
     /// Anchors, queued or confirmed, by datanet id and epoch.
     Anchor = b'N' as isize,
+    /// The contributions of each datanet, by datanet id and contribution id (no value): the
+    /// index a listing pages through.
+    Listed = b'L' as isize,
     /// The peer book, by peer id.
     Peer = b'S' as isize,
     /// Records found corrupted, awaiting repair.

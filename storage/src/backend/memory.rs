@@ -43,6 +43,23 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    fn keys_after(
+        &self,
+        prefix: &[u8],
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        use std::ops::Bound;
+        Ok(self
+            .state()
+            .kv
+            .range::<[u8], _>((Bound::Excluded(after), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
     fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         let mut state = self.state();
         for op in ops {

@@ -39,6 +39,18 @@ pub trait Backend: Send + Sync {
     /// An engine or I/O error.
     fn scan(&self, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
 
+    /// The keys that start with `prefix` and sort after `after`, in key order, at most
+    /// `limit`: one page of an index, read without touching the rest.
+    ///
+    /// # Errors
+    /// An engine or I/O error.
+    fn keys_after(
+        &self,
+        prefix: &[u8],
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError>;
+
     /// Applies every op or none, and returns only once the result survives a crash.
     ///
     /// # Errors

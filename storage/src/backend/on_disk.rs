@@ -107,6 +107,25 @@ impl Backend for DiskBackend {
             .collect()
     }
 
+    fn keys_after(
+        &self,
+        prefix: &[u8],
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        use std::ops::Bound;
+        self.db
+            .range::<&[u8], _>((Bound::Excluded(after), Bound::Unbounded))
+            .keys()
+            .take_while(|k| k.as_ref().map_or(true, |k| k.starts_with(prefix)))
+            .take(limit)
+            .map(|k| {
+                k.map(|k| k.to_vec())
+                    .map_err(|e| StoreError::sled("scanning", e))
+            })
+            .collect()
+    }
+
     fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         let _one_at_a_time = self.commits.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = sled::Batch::default();

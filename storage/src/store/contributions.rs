@@ -2,7 +2,7 @@
 //! together in one atomic batch, with a retention pin.
 
 use datanet_protocol::encoding::Encode;
-use datanet_protocol::{ContributionId, DaRoot, Line, Manifest, SquareHeader};
+use datanet_protocol::{ContributionId, DaRoot, DatanetId, Hash, Line, Manifest, SquareHeader};
 
 use std::collections::BTreeMap;
 
@@ -37,6 +37,7 @@ impl Store {
         let mut ops = vec![
             Op::Put(key(Kind::Manifest, &[&id.0 .0]), manifest.to_bytes()),
             Op::Put(key(Kind::Pin, &[&id.0 .0]), Vec::new()),
+            Op::Put(listed_key(&body.datanet, &id), Vec::new()),
         ];
         for (chunk, header) in body.chunks.iter().zip(headers) {
             ops.push(Op::Put(
@@ -76,6 +77,34 @@ impl Store {
             || format!("manifest {id}"),
             |m: &Manifest| m.id() == *id,
         )
+    }
+
+    /// The ids of the contributions to `datanet` stored here that sort after `after`,
+    /// ascending, at most `limit`: read from the per-datanet index, so a page costs the same
+    /// however many contributions the store holds.
+    ///
+    /// # Errors
+    /// An engine error, or [`StoreError::Corrupted`] for an index key of the wrong length.
+    pub fn contributions_of(
+        &self,
+        datanet: &DatanetId,
+        after: &ContributionId,
+        limit: usize,
+    ) -> Result<Vec<ContributionId>, StoreError> {
+        let prefix = key(Kind::Listed, &[&datanet.0 .0]);
+        self.backend
+            .keys_after(&prefix, &listed_key(datanet, after), limit)?
+            .into_iter()
+            .map(|k| {
+                let id: [u8; 32] = k
+                    .get(prefix.len()..)
+                    .and_then(|rest| rest.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupted {
+                        what: format!("contribution index of datanet {datanet}"),
+                    })?;
+                Ok(ContributionId(Hash(id)))
+            })
+            .collect()
     }
 
     /// The ids of every stored contribution, in id order.
@@ -127,4 +156,9 @@ impl Store {
             |h: &SquareHeader| h.da_root() == *da_root,
         )
     }
+}
+
+/// The index key of contribution `id` to `datanet`.
+pub(crate) fn listed_key(datanet: &DatanetId, id: &ContributionId) -> Vec<u8> {
+    key(Kind::Listed, &[&datanet.0 .0, &id.0 .0])
 }

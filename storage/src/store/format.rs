@@ -3,15 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use datanet_protocol::DaRoot;
+use datanet_protocol::encoding::Decode;
+use datanet_protocol::{DaRoot, Manifest};
 
 use super::columns::{write_columns, StoredColumn};
+use super::contributions::listed_key;
 use crate::backend::{Backend, Op};
 use crate::keys::{column_of_key, key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// One upgrade step from format `from` to `from + 1`, applied before the store is used.
 #[derive(Clone, Copy)]
@@ -26,7 +28,7 @@ pub struct Migration {
 /// into one blob per square; format 2 to 3 rewrites nothing (format 3 writes column records
 /// without their axis path and still reads the format-2 ones that have it) and exists so
 /// that a build that only knows format 2 refuses the store instead of finding records it
-/// cannot read.
+/// cannot read; format 3 to 4 indexes every stored contribution under its datanet.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 1,
@@ -36,7 +38,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         from: 2,
         run: |_| Ok(Vec::new()),
     },
+    Migration {
+        from: 3,
+        run: index_contributions,
+    },
 ];
+
+/// Format 4 lists each contribution under its datanet (see [`Kind::Listed`]).
+fn index_contributions(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
+    backend
+        .scan(&key(Kind::Manifest, &[]))?
+        .into_iter()
+        .map(|(_, bytes)| {
+            let manifest =
+                Manifest::from_bytes(&bytes).map_err(|e| StoreError::decode("manifest", e))?;
+            Ok(Op::Put(
+                listed_key(&manifest.body().datanet, &manifest.id()),
+                Vec::new(),
+            ))
+        })
+        .collect()
+}
 
 /// Format 1 kept each column's shares inline in its record; format 2 moves them into one blob
 /// per square.
