@@ -11,7 +11,7 @@
 
 use datanet_net::{NetEvent, NetHandle, PeerId};
 use datanet_protocol::wire::MAX_LISTED;
-use datanet_protocol::{ContributionId, DatanetId};
+use datanet_protocol::{ContributionId, DatanetId, Hash};
 use datanet_storage::AsyncStore;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +26,15 @@ const MAX_LEARNED_PER_PEER: usize = 4096;
 
 /// The most datanet records learned from one peer per pass.
 const MAX_DATANETS_PER_PEER: usize = 4096;
+
+/// What a peer is asked to list.
+#[derive(Clone, Copy)]
+enum Listing {
+    /// The datanets whose records it stores.
+    Datanets,
+    /// The contributions to one datanet whose manifests it stores.
+    Contributions(DatanetId),
+}
 
 /// What one catch-up pass covers.
 enum Pass {
@@ -110,48 +119,8 @@ impl CatchUp {
     /// # Errors
     /// A store error; a peer that fails to answer or answers wrongly just ends its turn.
     async fn datanets_from(&self, peer: PeerId) -> Result<usize, NodeError> {
-        let mut learned = 0;
-        let mut after = DatanetId::default();
-        while learned < MAX_DATANETS_PER_PEER {
-            let ids = match self.net.list_datanets(peer, after).await {
-                Ok(ids) => ids,
-                Err(e) => {
-                    tracing::debug!(%peer, error = %e, "datanets not listed");
-                    break;
-                }
-            };
-            let last_page = ids.len() < MAX_LISTED;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = last;
-            let missing = self
-                .store
-                .run(move |s| {
-                    let mut missing = Vec::new();
-                    for id in ids {
-                        if s.datanet(&id)?.is_none() {
-                            missing.push(id);
-                        }
-                    }
-                    Ok(missing)
-                })
-                .await?;
-            for id in missing.into_iter().take(MAX_DATANETS_PER_PEER - learned) {
-                match self.net.get_datanet(peer, id).await {
-                    Ok(datanet) => {
-                        if self.records.record_datanet(datanet).await {
-                            learned += 1;
-                        }
-                    }
-                    Err(e) => tracing::debug!(%peer, %id, error = %e, "datanet not fetched"),
-                }
-            }
-            if last_page {
-                break;
-            }
-        }
-        Ok(learned)
+        self.learn_listed(peer, Listing::Datanets, MAX_DATANETS_PER_PEER)
+            .await
     }
 
     /// Learns from `peer` the manifests of `datanet` this node lacks, at most `budget`;
@@ -165,13 +134,41 @@ impl CatchUp {
         datanet: DatanetId,
         budget: usize,
     ) -> Result<usize, NodeError> {
+        self.learn_listed(peer, Listing::Contributions(datanet), budget)
+            .await
+    }
+
+    /// Pages through `peer`'s `listing` from the start and learns each listed id this node
+    /// lacks, at most `budget`; returns how many were learned. A listing that fails ends the
+    /// turn.
+    ///
+    /// # Errors
+    /// A store error.
+    async fn learn_listed(
+        &self,
+        peer: PeerId,
+        listing: Listing,
+        budget: usize,
+    ) -> Result<usize, NodeError> {
         let mut learned = 0;
-        let mut after = ContributionId::default();
+        let mut after = Hash::default();
         while learned < budget {
-            let ids = match self.net.list_contributions(peer, datanet, after).await {
+            let listed = match listing {
+                Listing::Datanets => self
+                    .net
+                    .list_datanets(peer, DatanetId(after))
+                    .await
+                    .map(|ids| ids.into_iter().map(|id| id.0).collect::<Vec<Hash>>()),
+                Listing::Contributions(datanet) => self
+                    .net
+                    .list_contributions(peer, datanet, ContributionId(after))
+                    .await
+                    .map(|ids| ids.into_iter().map(|id| id.0).collect()),
+            };
+            let ids = match listed {
                 Ok(ids) => ids,
                 Err(e) => {
-                    tracing::debug!(%peer, %datanet, error = %e, "contributions not listed");
+                    tracing::debug!(%peer, error = %e, "listing not fetched");
                     break;
                 }
             };
@@ -185,7 +182,11 @@ impl CatchUp {
                 .run(move |s| {
                     let mut missing = Vec::new();
                     for id in ids {
-                        if s.manifest(&id)?.is_none() {
+                        let lacks = match listing {
+                            Listing::Datanets => s.datanet(&DatanetId(id))?.is_none(),
+                            Listing::Contributions(_) => s.manifest(&ContributionId(id))?.is_none(),
+                        };
+                        if lacks {
                             missing.push(id);
                         }
                     }
@@ -193,15 +194,31 @@ impl CatchUp {
                 })
                 .await?;
             for id in missing.into_iter().take(budget - learned) {
-                if self.learn(peer, datanet, id).await? {
-                    learned += 1;
-                }
+                let stored = match listing {
+                    Listing::Datanets => self.learn_datanet(peer, DatanetId(id)).await,
+                    Listing::Contributions(datanet) => {
+                        self.learn(peer, datanet, ContributionId(id)).await?
+                    }
+                };
+                learned += usize::from(stored);
             }
             if last_page {
                 break;
             }
         }
         Ok(learned)
+    }
+
+    /// Fetches the datanet record `id` from `peer`, and stores and follows it; whether it
+    /// was new.
+    async fn learn_datanet(&self, peer: PeerId, id: DatanetId) -> bool {
+        match self.net.get_datanet(peer, id).await {
+            Ok(datanet) => self.records.record_datanet(datanet).await,
+            Err(e) => {
+                tracing::debug!(%peer, %id, error = %e, "datanet not fetched");
+                false
+            }
+        }
     }
 
     /// Fetches and stores the manifest `id` of `datanet` from `peer`; whether it was stored.

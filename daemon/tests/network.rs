@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{
-    connect, first_da_root, mesh, open_datanet, payload, start, wait_for_node_event, TestNode, WAIT,
+    connect, first_da_root, mesh, open_datanet, payload, square_width, start, wait_for_node_event,
+    TestNode, WAIT,
 };
 use datanet_daemon::{Node, NodeError, NodeEvent};
 use datanet_net::custody::custodians;
@@ -166,15 +167,7 @@ async fn a_custodian_rebuilds_a_deleted_column_within_bounded_time() {
     assert!(report.complete());
     let root = first_da_root(&nodes[0].node, report.contribution);
     let peers: Vec<PeerId> = nodes.iter().map(|n| n.node.peer_id()).collect();
-    let width = nodes[0]
-        .node
-        .store()
-        .blocking()
-        .header(&root)
-        .unwrap()
-        .unwrap()
-        .params
-        .width();
+    let width = square_width(&nodes[0].node, root);
     let owner = custodians(&peers, width, 3, 2)[0];
     let custodian = &nodes
         .iter()
@@ -337,15 +330,7 @@ async fn a_late_follower_catches_up_and_with_repair_every_column_keeps_its_repli
         assert!(repaired.unavailable.is_empty(), "{repaired:?}");
     }
     let root = first_da_root(&nodes[0].node, report.contribution);
-    let width = 2 * nodes[0]
-        .node
-        .store()
-        .blocking()
-        .header(&root)
-        .unwrap()
-        .unwrap()
-        .params
-        .k;
+    let width = square_width(&nodes[0].node, root) as u16;
     let peers: Vec<PeerId> = survivors.iter().map(|n| n.peer_id()).collect();
     for c in 0..width {
         let holders = survivors

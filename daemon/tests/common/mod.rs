@@ -118,6 +118,17 @@ pub(crate) fn first_da_root(node: &Node, id: ContributionId) -> DaRoot {
         .da_root
 }
 
+/// The width (columns) of the square under `root`, as `node` stores its header.
+pub(crate) fn square_width(node: &Node, root: DaRoot) -> usize {
+    node.store()
+        .blocking()
+        .header(&root)
+        .unwrap()
+        .expect("the square's header is stored")
+        .params
+        .width()
+}
+
 /// A TCP port on loopback that nothing listens on now.
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
