@@ -246,7 +246,7 @@ impl QuorumCertificate {
         epoch: u64,
         attestations: &[Attestation],
     ) -> Result<Self, QuorumError> {
-        let candidates: Vec<&Attestation> = attestations
+        let items: Vec<_> = attestations
             .iter()
             .filter(|a| {
                 let body = a.body();
@@ -255,13 +255,13 @@ impl QuorumCertificate {
                     && body.epoch == epoch
                     && set.stake(&body.validator).is_some()
             })
+            .map(Attestation::batch_item)
             .collect();
-        let items: Vec<_> = candidates.iter().map(|a| a.batch_item()).collect();
         let all_valid = verify_batch(&items).is_ok();
         let mut counted: BTreeMap<PublicKey, Signature> = BTreeMap::new();
-        for (a, (message, signature, key)) in candidates.iter().zip(&items) {
+        for (message, signature, key) in &items {
             if !counted.contains_key(key) && (all_valid || key.verify(message, signature).is_ok()) {
-                counted.insert(a.body().validator, *signature);
+                counted.insert(*key, *signature);
             }
         }
         let have = counted
