@@ -10,6 +10,8 @@ mod keys;
 mod manifest;
 mod quorum;
 #[cfg(test)]
+mod rule_tests;
+#[cfg(test)]
 mod tests;
 
 pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict};
@@ -18,7 +20,8 @@ pub use datanet::{
     MAX_SCHEMA,
 };
 pub use keys::{
-    verify_batch, KeyError, ParsePublicKeyError, PublicKey, SecretKey, Signature, SignatureError,
+    verify_batch, InvalidPublicKey, KeyError, ParsePublicKeyError, PublicKey, SecretKey, Signature,
+    SignatureError,
 };
 pub use manifest::{
     ChunkEntry, Manifest, ManifestBody, ManifestError, MAX_CHUNKS, MAX_CONTRIBUTION_BYTES,

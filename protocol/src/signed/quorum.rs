@@ -233,7 +233,10 @@ pub struct QuorumCertificate {
 impl QuorumCertificate {
     /// Forms a certificate from the valid accepting attestations for `contribution` in
     /// `epoch` by distinct validators of `set`. Attestations that are rejecting, for another
-    /// contribution or epoch, by a non-member, repeated, or wrongly signed do not count.
+    /// contribution or epoch, by a non-member, repeated, or wrongly signed do not count; the
+    /// first validly signed one of each validator does. The signatures are checked with
+    /// [`verify_batch`], as [`QuorumCertificate::verify`] checks them, and one by one only
+    /// when the batch fails, to find the invalid ones.
     ///
     /// # Errors
     /// [`QuorumError::InsufficientStake`] when the counted stake is below the threshold.
@@ -243,16 +246,22 @@ impl QuorumCertificate {
         epoch: u64,
         attestations: &[Attestation],
     ) -> Result<Self, QuorumError> {
+        let items: Vec<_> = attestations
+            .iter()
+            .filter(|a| {
+                let body = a.body();
+                body.verdict == Verdict::Accept
+                    && body.contribution == contribution
+                    && body.epoch == epoch
+                    && set.stake(&body.validator).is_some()
+            })
+            .map(Attestation::batch_item)
+            .collect();
+        let all_valid = verify_batch(&items).is_ok();
         let mut counted: BTreeMap<PublicKey, Signature> = BTreeMap::new();
-        for a in attestations {
-            let body = a.body();
-            let relevant = body.verdict == Verdict::Accept
-                && body.contribution == contribution
-                && body.epoch == epoch
-                && set.stake(&body.validator).is_some()
-                && !counted.contains_key(&body.validator);
-            if relevant && a.verify().is_ok() {
-                counted.insert(body.validator, *a.signature());
+        for (message, signature, key) in &items {
+            if !counted.contains_key(key) && (all_valid || key.verify(message, signature).is_ok()) {
+                counted.insert(*key, *signature);
             }
         }
         let have = counted

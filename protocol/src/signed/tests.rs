@@ -347,7 +347,7 @@ fn datanet_record_round_trips_and_its_id_is_its_hash() {
 fn small_order_keys_are_refused() {
     let mut identity = [0u8; 32];
     identity[0] = 1;
-    assert!(PublicKey::from_bytes(&identity).is_none());
+    assert!(PublicKey::from_bytes(&identity).is_err());
     assert!(PublicKey::decode_from(&mut crate::encoding::Reader::new(&identity)).is_err());
 }
 
