@@ -125,33 +125,44 @@ impl Pacer {
     }
 }
 
-/// The custody of one square over a membership: the columns `local` owes, and how many
-/// columns have fewer custodians present than they should.
-fn custody_of(
-    header: &SquareHeader,
-    membership: &Membership,
+/// Custody over one membership, computed once per pass: who counts, and who is connected.
+struct CustodyView {
     local: PeerId,
+    members: Vec<PeerId>,
+    present: BTreeSet<PeerId>,
     replicas: usize,
-) -> (Vec<u16>, usize) {
-    let width = header.params.width();
-    let members = membership.with(local);
-    let wanted = column_replicas(width, replicas);
-    let mut owed = Vec::new();
-    let mut under_replicated = 0;
-    for c in 0..width as u16 {
-        let chosen = custodians(&members, width, c, replicas);
-        if chosen.contains(&local) {
-            owed.push(c);
-        }
-        let present = chosen
-            .iter()
-            .filter(|p| **p == local || membership.present.contains(p))
-            .count();
-        if present < wanted {
-            under_replicated += 1;
+}
+
+impl CustodyView {
+    fn new(membership: &Membership, local: PeerId, replicas: usize) -> Self {
+        let mut present: BTreeSet<PeerId> = membership.present.iter().copied().collect();
+        present.insert(local);
+        CustodyView {
+            local,
+            members: membership.with(local),
+            present,
+            replicas,
         }
     }
-    (owed, under_replicated)
+
+    /// The columns of the square under `header` that this node owes, and how many of its
+    /// columns have fewer custodians present than they should.
+    fn of(&self, header: &SquareHeader) -> (Vec<u16>, usize) {
+        let width = header.params.width();
+        let wanted = column_replicas(width, self.replicas);
+        let mut owed = Vec::new();
+        let mut under_replicated = 0;
+        for c in 0..width as u16 {
+            let chosen = custodians(&self.members, width, c, self.replicas);
+            if chosen.contains(&self.local) {
+                owed.push(c);
+            }
+            if chosen.iter().filter(|p| self.present.contains(p)).count() < wanted {
+                under_replicated += 1;
+            }
+        }
+        (owed, under_replicated)
+    }
 }
 
 impl Repairer {
@@ -175,7 +186,7 @@ impl Repairer {
             replicas,
         } = &self.retriever;
         let local = net.local_peer_id();
-        let membership = net.membership().await?;
+        let view = CustodyView::new(&net.membership().await?, local, *replicas);
         let headers: Vec<SquareHeader> = store
             .run(|s| {
                 let mut headers = Vec::new();
@@ -192,7 +203,7 @@ impl Repairer {
         for header in headers {
             report.squares += 1;
             let root = header.da_root();
-            let (owed, under_replicated) = custody_of(&header, &membership, local, *replicas);
+            let (owed, under_replicated) = view.of(&header);
             report.owed += owed.len();
             report.under_replicated += under_replicated;
             let missing = store
@@ -314,14 +325,14 @@ mod tests {
             present: others.to_vec(),
             away: Vec::new(),
         };
-        let (owed, under) = custody_of(&header, &present, local, 2);
+        let (owed, under) = CustodyView::new(&present, local, 2).of(&header);
         assert_eq!(under, 0, "every custodian present");
         let away = others[0];
         let with_one_away = Membership {
             present: others[1..].to_vec(),
             away: vec![away],
         };
-        let (owed_meanwhile, under) = custody_of(&header, &with_one_away, local, 2);
+        let (owed_meanwhile, under) = CustodyView::new(&with_one_away, local, 2).of(&header);
         assert_eq!(owed_meanwhile, owed, "nothing moves within the grace");
         let held_by_away = (0..width as u16)
             .filter(|c| custodians(&all, width, *c, 2).contains(&away))
@@ -333,7 +344,7 @@ mod tests {
             present: others[1..].to_vec(),
             away: Vec::new(),
         };
-        let (owed_after, under) = custody_of(&header, &gone, local, 2);
+        let (owed_after, under) = CustodyView::new(&gone, local, 2).of(&header);
         assert_eq!(under, 0, "past the grace its columns have new custodians");
         let taken_over: Vec<u16> = owed_after
             .iter()
@@ -361,7 +372,7 @@ mod tests {
     #[test]
     fn too_few_storage_peers_leave_every_column_under_replicated() {
         let header = sample_contribution(6, 2, 200_000).headers[0].clone();
-        let (owed, under) = custody_of(&header, &Membership::default(), peers(1)[0], 2);
+        let (owed, under) = CustodyView::new(&Membership::default(), peers(1)[0], 2).of(&header);
         assert_eq!(owed.len(), header.params.width(), "alone, it owes all");
         assert_eq!(under, header.params.width());
     }

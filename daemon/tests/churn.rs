@@ -94,6 +94,28 @@ fn lacking(nodes: &[TestNode], headers: &[SquareHeader]) -> usize {
     count
 }
 
+/// Settles repair after the nodes changed from the peers `before` to `nodes`, and checks
+/// that it copied exactly the columns custodians lacked, no more than the custodies that
+/// changed, and left every column with all its custodians; returns the columns copied and the
+/// custodies changed.
+async fn settle_after_change(
+    nodes: &[TestNode],
+    headers: &[SquareHeader],
+    before: &[PeerId],
+    what: &str,
+) -> (usize, usize) {
+    let changed = new_custodies(headers, before, &ids(nodes));
+    let needed = lacking(nodes, headers);
+    assert!(
+        needed <= changed,
+        "{what}: {needed} lacking, {changed} custodies changed"
+    );
+    let copied = settle(nodes).await;
+    assert_eq!(copied, needed, "{what}: columns copied");
+    assert_replicated(nodes, headers);
+    (copied, changed)
+}
+
 /// Every column is held by each of its custodians among `nodes`, so by at least its replicas.
 fn assert_replicated(nodes: &[TestNode], headers: &[SquareHeader]) {
     let peers = ids(nodes);
@@ -199,15 +221,13 @@ async fn through_churn_every_column_keeps_its_custodians_and_every_contribution_
         leaving.node.shutdown().await;
         drop(leaving);
         until_gone(&nodes, gone, events).await;
-        let minimum = new_custodies(&headers, &before, &ids(&nodes));
-        let needed = lacking(&nodes, &headers);
-        assert!(needed <= minimum);
-        let copied = settle(&nodes).await;
-        assert_eq!(
-            copied, needed,
-            "round {round}: columns copied after a departure"
-        );
-        assert_replicated(&nodes, &headers);
+        let (copied, minimum) = settle_after_change(
+            &nodes,
+            &headers,
+            &before,
+            &format!("round {round}: departure"),
+        )
+        .await;
 
         let before = ids(&nodes);
         let fresh = start_with(NO_BACKGROUND).await;
@@ -220,15 +240,13 @@ async fn through_churn_every_column_keeps_its_custodians_and_every_contribution_
             "the newcomer learned the datanet created before it"
         );
         nodes.push(fresh);
-        let minimum_join = new_custodies(&headers, &before, &ids(&nodes));
-        let needed_join = lacking(&nodes, &headers);
-        assert!(needed_join <= minimum_join);
-        let copied_join = settle(&nodes).await;
-        assert_eq!(
-            copied_join, needed_join,
-            "round {round}: columns copied after an arrival"
-        );
-        assert_replicated(&nodes, &headers);
+        let (copied_join, minimum_join) = settle_after_change(
+            &nodes,
+            &headers,
+            &before,
+            &format!("round {round}: arrival"),
+        )
+        .await;
         println!(
             "round {round}: departure copied {copied} columns (custodies changed: {minimum}), \
              arrival copied {copied_join} (custodies changed: {minimum_join})"

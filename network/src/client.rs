@@ -227,9 +227,7 @@ impl NetHandle {
             Response::Contributions(ids) => ids,
             other => return self.wrong_kind(peer, "ListContributions", &other),
         };
-        let ascending = ids.first().is_none_or(|first| *first > after)
-            && ids.windows(2).all(|pair| pair[0] < pair[1]);
-        if !ascending {
+        if !ascending_after(&ids, &after) {
             return self.invalid(peer, "contribution ids out of order".to_owned());
         }
         Ok(ids)
@@ -250,9 +248,7 @@ impl NetHandle {
             Response::Datanets(ids) => ids,
             other => return self.wrong_kind(peer, "ListDatanets", &other),
         };
-        let ascending = ids.first().is_none_or(|first| *first > after)
-            && ids.windows(2).all(|pair| pair[0] < pair[1]);
-        if !ascending {
+        if !ascending_after(&ids, &after) {
             return self.invalid(peer, "datanet ids out of order".to_owned());
         }
         Ok(ids)
@@ -318,6 +314,12 @@ fn check_columns(da_root: &DaRoot, wanted: &[u16], lines: Vec<Line>) -> Vec<(Lin
 }
 
 /// The name of a response's kind, for errors.
+/// Whether a listing page is strictly ascending and starts above its cursor `after`, as
+/// every listing must.
+fn ascending_after<T: Ord>(ids: &[T], after: &T) -> bool {
+    ids.first().is_none_or(|first| first > after) && ids.windows(2).all(|pair| pair[0] < pair[1])
+}
+
 fn kind_of(response: &Response) -> &'static str {
     match response {
         Response::Stored => "Stored",

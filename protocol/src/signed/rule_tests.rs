@@ -8,6 +8,7 @@ use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use sha2::{Digest, Sha512};
 
+use super::tests::{equal_set, keys};
 use super::*;
 use crate::encoding::{Decode, DecodeError, Encode};
 use crate::hash::{hash, Domain, Hash};
@@ -302,16 +303,8 @@ proptest! {
 
 #[test]
 fn formation_and_verification_of_a_qc_agree_whatever_r_a_validator_signs_with() {
-    let seeds: Vec<[u8; 32]> = (1..=4u8).map(|i| [i; 32]).collect();
-    let keys: Vec<SecretKey> = seeds.iter().map(|s| SecretKey::from_seed(*s)).collect();
-    let validators = keys
-        .iter()
-        .map(|k| Validator {
-            key: k.public(),
-            stake: 10,
-        })
-        .collect();
-    let set = ValidatorSet::new(validators, Threshold::TWO_THIRDS).unwrap();
+    let keys = keys(4);
+    let set = equal_set(&keys);
     let c = ContributionId(hash(Domain::Contribution, b"c"));
     let accept = |i: usize| {
         Attestation::sign(AttestationBody::accept(c, keys[i].public(), 1), &keys[i]).unwrap()
@@ -322,7 +315,7 @@ fn formation_and_verification_of_a_qc_agree_whatever_r_a_validator_signs_with() 
     let mixed_r = ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[4];
     let torsioned = Attestation::from_parts(
         body.clone(),
-        signed_with_r(seeds[0], r, mixed_r.compress().to_bytes(), &m),
+        signed_with_r([1; 32], r, mixed_r.compress().to_bytes(), &m),
     );
 
     let qc = QuorumCertificate::form(&set, c, 1, &[torsioned, accept(1), accept(2)]).unwrap();

@@ -9,11 +9,11 @@ use crate::square::ExtendedSquare;
 use crate::test_utils::manifest_body;
 use crate::{chunking, ChunkId};
 
-fn keys(n: u8) -> Vec<SecretKey> {
+pub(super) fn keys(n: u8) -> Vec<SecretKey> {
     (1..=n).map(|i| SecretKey::from_seed([i; 32])).collect()
 }
 
-fn equal_set(keys: &[SecretKey]) -> ValidatorSet {
+pub(super) fn equal_set(keys: &[SecretKey]) -> ValidatorSet {
     let validators = keys
         .iter()
         .map(|k| Validator {
