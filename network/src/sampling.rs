@@ -143,9 +143,10 @@ mod tests {
     use crate::test_utils::MockNet;
     use crate::PeerScores;
 
-    /// A square of width 4 (k = 4) from a few KiB.
+    /// A square of k = 32 from 400 KB: large enough that each column has the configured 2
+    /// custodians, not the more that small squares get.
     fn square() -> ExtendedSquare {
-        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let data: Vec<u8> = (0..400_000u32).map(|i| (i * 7 + 3) as u8).collect();
         ExtendedSquare::encode(&data, CodecId::RsLeopard).unwrap()
     }
 
