@@ -1,0 +1,514 @@
+//! The vectors of docs/protocol.md 13.6 to 13.9, computed by the crate and compared with the
+//! document's bytes: extended squares at `k = 2` and `k = 4`, Merkle trees of any size, share
+//! proofs through rows and columns, whole objects, and encodings every decoder must refuse.
+
+#![allow(clippy::unwrap_used)]
+
+mod doc;
+
+use datanet_protocol::encoding::{Decode, DecodeError, Encode};
+use datanet_protocol::hash::{hash, Domain};
+use datanet_protocol::merkle;
+use datanet_protocol::test_utils::{mis_encoded_square, Fault};
+use datanet_protocol::wire::Request;
+use datanet_protocol::{
+    Axis, BadEncodingProof, CodecId, ExtendedSquare, Hash, Line, ShareProof, SquareHeader,
+    SquareParams,
+};
+
+/// A chunk of `len` bytes whose byte `i` is `i mod 251`.
+fn counting_chunk(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// The `rs-leopard` square of [`counting_chunk`]`(len)`.
+fn counting_square(len: usize) -> ExtendedSquare {
+    ExtendedSquare::encode(&counting_chunk(len), CodecId::RsLeopard).unwrap()
+}
+
+/// The `k = 1` square of 13.2.
+fn hello_square() -> ExtendedSquare {
+    ExtendedSquare::encode(b"hello datanet", CodecId::RsLeopard).unwrap()
+}
+
+/// A share of the `k = 1` square of 13.2: the chunk's 13 bytes and 499 zero bytes.
+fn hello_share() -> Vec<u8> {
+    let mut share = b"hello datanet".to_vec();
+    share.resize(512, 0);
+    share
+}
+
+/// Checks that `text` is in the document and gives its bytes.
+fn documented_hex(text: &str) -> Vec<u8> {
+    doc::assert_documented(text);
+    doc::hex(text)
+}
+
+/// The documented hash `text` as a [`Hash`].
+fn documented_hash(text: &str) -> Hash {
+    Hash(documented_hex(text).try_into().unwrap())
+}
+
+/// One square of 13.6.
+struct SquareVector {
+    /// Length of the counting chunk.
+    chunk_len: usize,
+    /// The DA root.
+    da_root: &'static str,
+    /// Plain BLAKE3 of the whole square, row-major.
+    square_blake3: &'static str,
+    /// Shares `(0, k..2k)`.
+    row_recovery: &'static str,
+    /// Shares `(k..2k, 0)`.
+    column_recovery: &'static str,
+}
+
+/// 13.6.
+const SQUARES: [SquareVector; 2] = [
+    SquareVector {
+        chunk_len: 1500,
+        da_root: "4e6994a404a9aa5f0948d80cf783e4c8c96703d71c2409b0e11247314d4dd7bb",
+        square_blake3: "34818fdba6e9715001ef3fc6faadfef2e2c5123e0e7457b4fa764093c4b16ca9",
+        row_recovery: "\
+        eceddadbe8e97f7e3534030231307776fcfdcacbf8f9585912132425161750512d2c242529280203090800010d0c0a0b3d3c34353938989993929a9b97969091
+        acad9a9ba8a93f3e7574434271703736bcbd8a8bb8b9f1f0bbba8d8cbfbef9f86d6c646569684243494840414d4c4a4b7d7c747579783f3e34353d3c30313736
+        6c6d5a5b6869fffeb5b48382b1b0f7f67c7d4a4b7879d8d99293a4a59697d0d1adaca4a5a9a88283898880818d8c8a8bbdbcb4b5b9b8181913121a1b17161011
+        2c2d1a1b2829bfbef5f4c3c2f1f0b7b63c099e00ac0d811fcb148329251b1d23edece4e5e9e8c2c3c9c8c0c1cdcccacbfdb2b2b0bfb6b6b4bdbaba0d0c040509
+        e97f7e3534030231307776fcfdcacbf8f958591213242516175051cccdfafbc8280203090800010d0c0a0b3d3c34353938989993929a9b979690914d4c444549
+        a93f3e7574434271703736bcbd8a8bb8b9f1f0bbba8d8cbfbef9f88c8dbabb88684243494840414d4c4a4b7d7c747579783f3e34353d3c303137368d8c848589
+        69fffeb5b48382b1b0f7f67c7d4a4b7879d8d99293a4a59697d0d14c4d7a7b48a88283898880818d8c8a8bbdbcb4b5b9b8181913121a1b17161011cdccc4c5c9
+        29bfbef5f4c3c2f1f0b7b63c099e00ac0d811fcb148329251b1d230cb1b9f9f5e8c2c3c9c8c0c1cdcccacbfdb2b2b0bfb6b6b4bdbaba0d0c0405090822232928
+
+        e6e7d4d5e2e369682f2e1d1c2b2a6160f6f7c4c5f2f36e6f28291a1b2c2d666727262a2b2322141513121e1f17161c1d37363a3b3332eeefe9e8e4e5edece6e7
+        a6a79495a2a329286f6e5d5c6b6a2120b6b78485b2b3c7c68180b3b28584cfce67666a6b6362545553525e5f57565c5d77767a7b7372c9c8cecfc3c2cacbc1c0
+        666754556263e9e8afae9d9cabaae1e0767744457273eeefa8a99a9bacade6e7a7a6aaaba3a2949593929e9f97969c9db7b6babbb3b26e6f696864656d6c6667
+        262714152223a9a8efeedddcebeaa1a03603900ea607b729f12ebd171f212b15e7e6eaebe3e2d4d5d3d2dedfd7d6dcddf743414148474545424b4907060a0b03
+        e369682f2e1d1c2b2a6160f6f7c4c5f2f36e6f28291a1b2c2d6667c6c7f4f5c222141513121e1f17161c1d37363a3b3332eeefe9e8e4e5edece6e747464a4b43
+        a329286f6e5d5c6b6a2120b6b78485b2b3c7c68180b3b28584cfce8687b4b58262545553525e5f57565c5d77767a7b7372c9c8cecfc3c2cacbc1c087868a8b83
+        63e9e8afae9d9cabaae1e0767744457273eeefa8a99a9bacade6e74647747542a2949593929e9f97969c9db7b6babbb3b26e6f696864656d6c6667c7c6cacbc3
+        23a9a8efeedddcebeaa1a03603900ea607b729f12ebd171f212b1506bbb7f7ffe2d4d5d3d2dedfd7d6dcddf743414148474545424b4907060a0b030234353332
+    ",
+        column_recovery: "\
+        e5e4e7e691909392edecefee7f7e7d7cc2c3c0c1b6b7b4b5cacbc8c96f6e6d6c070605040d0c0f0e0f0e0d0ca3a2a1a09d9c9f9e9796959495949796b3b2b1b0
+        a5a4a7a6d1d0d3d2adacafaed6d7d4d56b6a69681f1e1d1c63626160c6c7c4c5474645444d4c4f4e4f4e4d4c040506073a3b3839303132333233303114151617
+        65646766111013126d6c6f6efffefdfc42434041363734354a4b4849efeeedec878685848d8c8f8e8f8e8d8c232221201d1c1f1e171615141514171633323130
+        2524272651505366b927bb1aa638a47b65fb67c66ff16d4f900e92072223205fc7c6c5c4cdcccf80898b8b828d8f8f88bdbfbfb6b9bbbb90999b9b272625242d
+        909392edecefee7f7e7d7cc2c3c0c1b6b7b4b5cacbc8c96f6e6d6cc5c4c7c6b10c0f0e0f0e0d0ca3a2a1a09d9c9f9e9796959495949796b3b2b1b0676665646d
+        d0d3d2adacafaed6d7d4d56b6a69681f1e1d1c63626160c6c7c4c585848786f14c4f4e4f4e4d4c040506073a3b3839303132333233303114151617a7a6a5a4ad
+        1013126d6c6f6efffefdfc42434041363734354a4b4849efeeedec45444746318c8f8e8f8e8d8c232221201d1c1f1e171615141514171633323130e7e6e5e4ed
+        fba86676b8eb255698cb05d41a4987e12f7cb2a26c3fc52f7eb2dc372ee3f1338183808b888a8984878586b1b2b0b3bebdbfbcb7b4b6000301020f0c0e0d0605
+
+        f1f0f3f28d8c8f8ef9f8fbfa53525150f6f7f4f58a8b8889fefffcfd4342414013121110111013121b1a1918cfcecdcce9e8ebeaebeae9e8e1e0e3e2dfdedddc
+        b1b0b3b2cdcccfceb9b8bbbafafbf8f95f5e5d5c2322212057565554eaebe8e953525150515053525b5a5958e8e9eaebcecfcccdcccdcecfc6c7c4c5f8f9fafb
+        717073720d0c0f0e79787b7ad3d2d1d0767774750a0b08097e7f7c7dc3c2c1c093929190919093929b9a99984f4e4d4c69686b6a6b6a6968616063625f5e5d5c
+        313033324d4c4f7aad33af0e8a14885751cf53f253cd5173a43aa6330e0f0c73d3d2d1d0d1d0d3676060626d6464666f44444649404042777070723332313031
+        8c8f8ef9f8fbfa53525150f6f7f4f58a8b8889fefffcfd43424140d1d0d3d2ad1013121b1a1918cfcecdcce9e8ebeaebeae9e8e1e0e3e2dfdedddc7372717071
+        cccfceb9b8bbbafafbf8f95f5e5d5c2322212057565554eaebe8e991909392ed5053525b5a5958e8e9eaebcecfcccdcccdcecfc6c7c4c5f8f9fafbb3b2b1b0b1
+        0c0f0e79787b7ad3d2d1d0767774750a0b08097e7f7c7dc3c2c1c0515053522d9093929b9a99984f4e4d4c69686b6a6b6a6968616063625f5e5d5cf3f2f1f0f1
+        e7b47a62acff317ab4e729e02e7db3dd13408e96580bf103529ef023cf0112d764656763616062686a6b69414342404a48494b4f4d4c000203010b09080a0e0c
+    ",
+    },
+    SquareVector {
+        chunk_len: 5000,
+        da_root: "9ee7c103040599d8b9c15d05c39d761bb30c5de4d3cf3ba7955608b56e6e0e08",
+        square_blake3: "c401836d49c3e1ab6ad7dc05ddaa9837d7201ea3a3fa5d3aed448a873930bd40",
+        row_recovery: "\
+        27267776f8f906072120dadb1819434200016d6ce2e314153332c8c900015b5a0c0d12131f1eedece9e8eeef5c5d5a5b969713121e1f48494c4d4b4ae8e9eeef
+        6766e4e56b6a9594b2b34948b1b0eaeba9a8c4c54b4a79785e5fa5a46d6c36374c4d949599986b6a6f6e6869fbfafdfc3130b4b5b9b833323736303193929594
+        a7a6f7f678798687a1a05a5b9899c3c28081edec62639495b3b248498081dbda8c8d92939f9e6d6c69686e6fdcdddadb161793929e9fc8c9cccdcbca68696e6f
+        f94502f98d5c1e72b36a25c3c161e316b3a52c58b040f7792a7b70ff5dc6c84510181b141612e87c76737d7372f9faf634bbbfb5b0b3b7111f1d192c2d46474b
+        f906072120dadb1819434200016d6ce2e314153332c8c900015b5a07065657d91eedece9e8eeef5c5d5a5b969713121e1f48494c4d4b4ae8e9eeef6c6d06070b
+        6a9594b2b34948b1b0eaeba9a8c4c54b4a79785e5fa5a46d6c36374746d0d15f986b6a6f6e6869fbfafdfc3130b4b5b9b833323736303193929594acadc6c7cb
+        798687a1a05a5b9899c3c28081edec62639495b3b248498081dbda8786d6d7599e6d6c69686e6fdcdddadb161793929e9fc8c9cccdcbca68696e6feced86878b
+        5c1e72b36a25c3c161e316b3a52c58b040f7792a7b70ff5dc6c845d6d2d1fdff12e87c76737d7372f9faf634bbbfb5b0b3b7111f1d192c2d46474b4ab9b8bdbc
+
+        2d2cefee141557560c0d8382d3d2f4f50a0bc2c3393865643e3fb1b0dcddfbfa0607b4b5b3b27f7e797874756a6b6e6f9c9d3f3e3839babbbcbdb1b034353031
+        6d6c95946e6f2d2c7677f9f87a7b5d5ca3a26b6a9091e1e0babb353458597f7e4647d5d4d2d31e1f18191514cdccc9c83b3a98999f9ea6a7a0a1adac28292c2d
+        adac6f6e9495d7d68c8d0302535274758a8b4243b9b8e5e4bebf31305c5d7b7a868734353332fffef9f8f4f5eaebeeef1c1dbfbeb8b93a3b3c3d3130b4b5b0b1
+        677b83e7787728ef6d8bf1280a16d763445969bdffeee14cc373edf672deda2a5c5c535f54569a43404e4f4a44e6ece5122326262d2520aea8a9ac2627535254
+        1557560c0d8382d3d2f4f50a0bc2c3393865643e3fb1b0dcddfbfa0d0c898872b27f7e797874756a6b6e6f9c9d3f3e3839babbbcbdb1b0343530316667131214
+        6f2d2c7677f9f87a7b5d5ca3a26b6a9091e1e0babb353458597f7e4d4ce8e913d31e1f18191514cdccc9c83b3a98999f9ea6a7a0a1adac28292c2da6a7d3d2d4
+        95d7d68c8d0302535274758a8b4243b9b8e5e4bebf31305c5d7b7a8d8c0908f232fffef9f8f4f5eaebeeef1c1dbfbeb8b93a3b3c3d3130b4b5b0b1e6e7939294
+        7728ef6d8bf1280a16d763445969bdffeee14cc373edf672deda2a9d121d4c47569a43404e4f4a44e6ece5122326262d2520aea8a9ac26275352545598999e9f
+
+        3332c5c4e2e38f8e00015b5a0706fcfd3435cacbedecbdbc323369682a2bd1d018194e4f4a4bcfcec2c3c4c546474140e2e3101114150a0b07060100cdcccacb
+        7372414066670b0a8485dfdeaeaf55549d9c63624445c7c6484913125051abaa5859d2d3d6d753525e5f585961606667c5c437363332ebeae6e7e0e12c2d2b2a
+        b3b2454462630f0e8081dbda87867c7db4b54a4b6d6c3d3cb2b3e9e8aaab51509899cecfcacb4f4e42434445c6c7c1c06263909194958a8b878681804d4c4a4b
+        783d52c175fcd4bc440cd3a4de0bb87dc229bf322a131d8e8c14766ca104082e585353565751dfe5e9e7e2e3ed1a1319bb606c63636965a9aba0ac3839838287
+        e38f8e00015b5a0706fcfd3435cacbedecbdbc323369682a2bd1d013126b6a4c4bcfcec2c3c4c546474140e2e3101114150a0b07060100cdcccacb7879c3c2c7
+        670b0a8485dfdeaeaf55549d9c63624445c7c6484913125051abaa5352f7f6d0d753525e5f585961606667c5c437363332ebeae6e7e0e12c2d2b2ab8b9030207
+        630f0e8081dbda87867c7db4b54a4b6d6c3d3cb2b3e9e8aaab51509392ebeacccb4f4e42434445c6c7c1c06263909194958a8b878681804d4c4a4bf8f9434247
+        fcd4bc440cd3a4de0bb87dc229bf322a131d8e8c14766ca104082e5ebdbd3a3b51dfe5e9e7e2e3ed1a1319bb606c63636965a9aba0ac38398382878602030f0e
+
+        393865643e3ff6f70d0c2a2bdcdd53523e3f7d7c2627e4e51f1e3839c6c7494812139091969735343233363760616d6ce8e92425222390919796939261606c6d
+        7978080953529b9a606147467574fafb9796d4d58f8e77768c8dabaa5554dadb52536b6a6d6ccecfc9c8cdcc47464a4bcfce0302050496979190959467666a6b
+        b9b8e5e4bebf76778d8caaab5c5dd3d2bebffdfca6a764659f9eb8b94647c9c8929310111617b5b4b2b3b6b7e0e1edec6869a4a5a2a3101117161312e1e0eced
+        e603ebe7b0e7ca09bacd2f67056c941035d5e2cf75ad2393453cc34dbed7df86e9ece6e2e0ee48c6cfcec0cecb0905068d17181b131817ede9ebe43233aeafa8
+        3ff6f70d0c2a2bdcdd53523e3f7d7c2627e4e51f1e3839c6c749481918cccd979735343233363760616d6ce8e92425222390919796939261606c6d7273eeefe8
+        529b9a606147467574fafb9796d4d58f8e77768c8dabaa5554dadb595837366c6ccecfc9c8cdcc47464a4bcfce0302050496979190959467666a6bb2b32e2f28
+        bf76778d8caaab5c5dd3d2bebffdfca6a764659f9eb8b94647c9c899984c4d1717b5b4b2b3b6b7e0e1edec6869a4a5a2a3101117161312e1e0ecedf2f36e6f68
+        e7ca09bacd2f67056c941035d5e2cf75ad2393453cc34dbed7df86e8868c7476ee48c6cfcec0cecb0905068d17181b131817ede9ebe43233aeafa8a90b0a0c0d
+    ",
+        column_recovery: "\
+        6f4799b12b03ddf5a38b557de7cf1139d9f12f079db56b4393bb654dd7ff21090f06030a0c050009fff6f3fafcf5f0f9ada4a1a8aea7a2ab141d1811171e1b12
+        f1d9072fb59d436b3d15cbe379518fa77d558ba33911cfe7ebc31d35af875971c6cfcac3c5ccc9c0363f3a33353c3930454c4940464f4a43fcf5f0f9fff6f3fa
+        fad20c24be964860361ec07ff8b50e3bda972c0a8dc07b4e90dd66a92e63d8ed4940454c4a43464fb9b0b52720242c24ede9e1ebece8e0e8545058fcfbfff7ff
+        67b5916daf7d5929ab795dbd7fad89f9eb391d498157770d7caa8a9cb06b46d887878b727f7f737177777bc9c4c4c8ca040408b8b5b5b9bbbdbdb12d2421282e
+        03ddf5a38b557de7cf1139d9f12f079db56b4393bb654dd7ff2109c6ee301882050009fff6f3fafcf5f0f9ada4a1a8aea7a2ab141d1811171e1b123831343d3b
+        9d436b3d15cbe379518fa77d558ba33911cfe7ebc31d35af87597193bb654dd7ccc9c0363f3a33353c3930454c4940464f4a43fcf5f0f9fff6f3fa6b62676e68
+        964860361ec07ff8b50e3bda972c0a8dc07b4e90dd66a92e63d8edc58833159243464fb9b0b52720242c24ede9e1ebece8e0e8545058fcfbfff7ff787c747e79
+        7d5929ab795dbd7fad89f9eb391d498157770d7caa8a9cb06b46d867bc91c8e47f737177777bc9c4c4c8ca040408b8b5b5b9bbbdbdb12d2421282e27222bddd4
+
+        6c8906e31cf9769311f47b9e61840beed530bf5aa540cf2a3edb54b14eab24c1454e4a414d464249878c88838f84808ba6ada9a2aea5a1aa343f3b303c373338
+        52b738dd22c748ad2fca45a05fba35d038dd52b748ad22c7688d02e718fd7297bfb4b0bbb7bcb8b37d767279757e7a719a91959e92999d960803070c000b0f04
+        f7129d788762ed088a6fe0a6e4fb8ed628374277352a5f07c3dca988cad5a0f8e4efebe0ece7e3e8262d29f7f2f7fdff080d07090c0903019a9f95191c191311
+        c3dfa963ccd0a613bea2d419b6aadc69a9b5c3ee455c2f9ef4ed9eae41ca2bde1c1c13dadbdbd4d2deded1c9c8c8c7c1393936afaeaea1a7ababa4ada6a2a9a5
+        f9769311f47b9e61840beed530bf5aa540cf2a3edb54b14eab24c11cf976936c464249878c88838f84808ba6ada9a2aea5a1aa343f3b303c373338ece7e3e8e4
+        c748ad2fca45a05fba35d038dd52b748ad22c7688d02e718fd72978e6be401febcb8b37d767279757e7a719a91959e92999d960803070c000b0f040c07030804
+        62ed088a6fe0a6e4fb8ed628374277352a5f07c3dca988cad5a0f8e1fe8bbefce7e3e8262d29f7f2f7fdff080d07090c0903019a9f95191c19131142474d4346
+        d0a613bea2d419b6aadc69a9b5c3ee455c2f9ef4ed9eae41ca2bde810aeb6e81dbd4d2deded1c9c8c8c7c1393936afaeaea1a7ababa4ada6a2a9a5aeaaa16f64
+
+        93d8074c4f04db90cc875813105b84cf145f80cbc8835c17773ce3a8abe03f7428262e20222c242aafa1a9a7a5aba3ad39373f31333d353b515f57595b555d53
+        18538cc7c48f501b470cd3989bd00f44b2f9266d6e25fab1175c83c8cb805f14f8f6fef0f2fcf4fa7f717977757b737d525c545a58565e503a343c32303e3638
+        0b409fd4d79c4308541fc07097d103acefa97b6681c715ba8cca18a94e08da75747a727c7e707876f3fdf5c4c2c9c4ce68636e6f69626f65000b06cfc9c2cfc5
+        88311cca942d0016d76e43faa41d3026229bb61245f2d1ce883f1c2862b0f6f4a6a3a026292c2f2c212427a5aaafacaf0c090a636c696a69646162353b333d3f
+        04db90cc875813105b84cf145f80cbc8835c17773ce3a8abe03f7497dc03484b2c242aafa1a9a7a5aba3ad39373f31333d353b515f57595b555d53232d252b29
+        8f501b470cd3989bd00f44b2f9266d6e25fab1175c83c8cb805f14cd86591211fcf4fa7f717977757b737d525c545a58565e503a343c32303e363869676f6163
+        9c4308541fc07097d103acefa97b6681c715ba8cca18a94e08da756c2af8e502707876f3fdf5c4c2c9c4ce68636e6f69626f65000b06cfc9c2cfc57279747573
+        2d0016d76e43faa41d3026229bb61245f2d1ce883f1c2862b0f6f4c416500f452c2f2c212427a5aaafacaf0c090a636c696a69646162353b333d3f313937b2bc
+
+        e86fe26504830e891e991493f275f87f50d75addbc3bb631ea6de06706810c8b7a777d707f727875d7dad0ddd2dfd5d8dad7ddd0dfd2d8d5a1aca6aba4a9a3ae
+        0384098eef68e562f572ff78199e13947ff875f29314991ee463ee69088f0285d9d4ded3dcd1dbd67479737e717c767ba5a8a2afa0ada7aaded3d9d4dbd6dcd1
+        fe79f4731295189f088f024a6f7a65a6d5c0dfd0f5e0ff3c6f7a653b1e0b14d7414c464b4449434eece1eb6c69606e69e0e9e7ede8e1efe89b929c62676e6067
+        11651bf4c6b2cc18e793ed4674007eaa6d19674e7d0477a2f089faf977f47d15e5e1e24541454640484c4f1612161513999d9eefebefeceae2e6e5cdc0cac7c8
+        830e891e991493f275f87f50d75addbc3bb631ea6de06706810c8b55d25fd8b9727875d7dad0ddd2dfd5d8dad7ddd0dfd2d8d5a1aca6aba4a9a3ae4f4248454a
+        68e562f572ff78199e13947ff875f29314991ee463ee69088f0285880f820564d1dbd67479737e717c767ba5a8a2afa0ada7aaded3d9d4dbd6dcd1f6fbf1fcf3
+        95189f088f024a6f7a65a6d5c0dfd0f5e0ff3c6f7a653b1e0b14d7d0c5dad5f049434eece1eb6c69606e69e0e9e7ede8e1efe89b929c62676e6067757c72787d
+        b2cc18e793ed4674007eaa6d19674e7d0477a2f089faf977f47d15fa79f062ec454640484c4f1612161513999d9eefebefeceae2e6e5cdc0cac7c8c5cfc2606d
+    ",
+    },
+];
+
+#[test]
+fn squares_at_k_2_and_4_have_the_documented_recovery_shares_and_roots() {
+    for v in &SQUARES {
+        let square = counting_square(v.chunk_len);
+        let k = square.params().k();
+        assert_eq!(square.da_root().0, documented_hash(v.da_root));
+        let whole: Vec<u8> = (0..2 * k)
+            .flat_map(|r| square.row(r).unwrap().shares)
+            .collect();
+        assert_eq!(
+            blake3::hash(&whole).as_bytes(),
+            &documented_hex(v.square_blake3)[..]
+        );
+        let row: Vec<u8> = (k..2 * k)
+            .flat_map(|c| square.share(0, c).unwrap().to_vec())
+            .collect();
+        let column: Vec<u8> = (k..2 * k)
+            .flat_map(|r| square.share(r, 0).unwrap().to_vec())
+            .collect();
+        assert_eq!(row, documented_hex(v.row_recovery), "k = {k}");
+        assert_eq!(column, documented_hex(v.column_recovery), "k = {k}");
+    }
+}
+
+/// The leaves of 13.7: `L_i = H(HashLeaf, [i; 32])`.
+fn merkle_leaves(n: u8) -> Vec<Hash> {
+    (0..n).map(|i| hash(Domain::HashLeaf, &[i; 32])).collect()
+}
+
+/// 13.7: roots of trees of 3 and 5 leaves.
+const MERKLE_ROOTS: [(u8, &str); 2] = [
+    (
+        3,
+        "b43ca68cc61dc41bf6179b2df8e0152753a31682b9e0eb5f113a43fea6d69927",
+    ),
+    (
+        5,
+        "82f46394d893c229d15cc25045ae5165ca764f4e2093c083621271178878cbda",
+    ),
+];
+
+/// 13.7: leaf count, leaf index, siblings bottom first.
+const MERKLE_PROOFS: [(u8, usize, &[&str]); 4] = [
+    (
+        3,
+        2,
+        &["8a23aacf2b93da62c3fb0e303fc77c669c727b96877843542801bcaba9544079"],
+    ),
+    (
+        3,
+        0,
+        &[
+            "fdd73c4dc8dc51344c784a1530a1f2ceddfd97e3f038df77ff0f0caa739a0530",
+            "90024f6168b0a0ad25474930cf125b5198b2ba524464754bcf60c251a0b4beff",
+        ],
+    ),
+    (
+        5,
+        1,
+        &[
+            "73f7cd17db77b6345837a99d119d6dce4e4c8f95b9883d9fcda5e94f3f666a08",
+            "418dd05dea228251c3d88d048aef4aa4ad90c1d5e84a1727c7d6f5cae81dadc3",
+            "06178cf39b07db989da25bb2d6380217bfea8a78c7b23092e3b7423697475237",
+        ],
+    ),
+    (
+        5,
+        4,
+        &["9b0991a0c11feb09eba09ee284b35e218e5ca6c61b043116c8f65fff9594c396"],
+    ),
+];
+
+#[test]
+fn trees_of_three_and_five_leaves_have_the_documented_roots_and_proofs() {
+    for (n, root) in MERKLE_ROOTS {
+        assert_eq!(
+            merkle::root(&merkle_leaves(n)),
+            documented_hash(root),
+            "{n} leaves"
+        );
+    }
+    for (n, index, siblings) in MERKLE_PROOFS {
+        let leaves = merkle_leaves(n);
+        let documented: Vec<Hash> = siblings.iter().map(|s| documented_hash(s)).collect();
+        assert_eq!(merkle::proof(&leaves, index).unwrap(), documented);
+        merkle::verify(
+            &merkle::root(&leaves),
+            leaves[index],
+            index as u64,
+            n.into(),
+            &documented,
+        )
+        .unwrap();
+    }
+}
+
+/// 13.7: share proofs in the squares of 13.6 (chunk length, axis, row, column, encoding).
+const SHARE_PROOFS: [(usize, Axis, usize, usize, &str); 3] = [
+    (
+        1500,
+        Axis::Row,
+        1,
+        2,
+        "\
+        010002000005dc 00
+        00000002 d493307d4a899b447c2869ad5eff63ab24b66564ec775f28aded90da1e986c51
+                 276503b75dddb7852456c1c1937b50f2f67c5a0371e89c02971dc72b44e14244
+        00000003 4c61b62c0e9f922ca1687a7ffcf588b0ff06c165f715526ef244573b700631ec
+                 a02580deb20f8e1e7b2ec12e3e3782d57b74860b682867a3b8836b7dd5a81f1d
+                 a525e22c44b437fd75d91ebe6c149a0059f85195819e0282f2f0db26d53ce2c9
+    ",
+    ),
+    (
+        1500,
+        Axis::Col,
+        1,
+        2,
+        "\
+        010002000005dc 01
+        00000002 115516a4b2033aa678b92a3897e0e0c92853bae3b1ff358684a08e11e743a07d
+                 c63e52c15e24c6b1b8950c1cffcd1521ddf65f8785e4081d691961b9c5dd3b64
+        00000003 17bc1508d73cb95e3852a6de4b96d3bc0122e6c888d9d38f68b16d71790d92e2
+                 4e180416ea9bdc1a6ea638909d3c78943daf938074bc884d6cb17644713c121b
+                 da68976b4ed782bebc898346b834c04da614ab524b1f5c0beb78e851e67a0f90
+    ",
+    ),
+    (
+        5000,
+        Axis::Col,
+        5,
+        3,
+        "\
+        01000400001388 01
+        00000003 027e10a1f64438ff9b396e7a064e1d95b3d2cbcb4ad70eca6fe45acf94179f97
+                 07a02a1bab7d226b5794a4047d36263d52a365d1be48a88628124e66cce68a12
+                 2a3e2c121aae652093096529b99a471137e7089e065ed188133f1af53bab87ef
+        00000004 60478e9e1417942e6cb5ba2507091ac36d2eceb66c23eed964c2114b9deaa4c7
+                 945c1a9b7877c981e49fe2bfcfd9d11e938e618fbf8cb5668cf2a5b0922e6573
+                 c329eed7685efab1089f9a6b9f334c427ab4a115f439591caa034e2936ed8fba
+                 0ba971bca89fee4347dfa8b47b33f3b32f50e81cb04009960797c45b14470754
+    ",
+    ),
+];
+
+#[test]
+fn share_proofs_through_rows_and_columns_have_the_documented_bytes() {
+    for (chunk_len, axis, row, col, bytes) in SHARE_PROOFS {
+        let square = counting_square(chunk_len);
+        let proof = square.share_proof_via(axis, row, col).unwrap();
+        assert_eq!(proof.to_bytes(), documented_hex(bytes));
+        let decoded = ShareProof::from_bytes(&doc::hex(bytes)).unwrap();
+        let share = square.share(row, col).unwrap();
+        decoded.verify(&square.da_root(), row, col, share).unwrap();
+    }
+}
+
+/// 13.8: the header of the `k = 1` square of 13.2.
+const HEADER_K1: &str = "\
+    01 0100010000000d
+    00000002
+    91e0ea63c60bd3fff9ed22e1703dc1085e902c21fee6aa8adf4fc8f9298aaab2
+    91e0ea63c60bd3fff9ed22e1703dc1085e902c21fee6aa8adf4fc8f9298aaab2
+    00000002
+    91e0ea63c60bd3fff9ed22e1703dc1085e902c21fee6aa8adf4fc8f9298aaab2
+    91e0ea63c60bd3fff9ed22e1703dc1085e902c21fee6aa8adf4fc8f9298aaab2
+";
+
+/// 13.8: the header of the `k = 2` square of 13.6.
+const HEADER_K2: &str = "\
+    01 010002000005dc
+    00000004
+    84bb809cd94bb633116aa3af51ed2d84a7652c2fc4732f5bc7d9785b27de4a29
+    041882a92bc23d1dc30328a7f785cfc592a58dbfa100052a8b5e55b77bdca298
+    2e331475aef07da72862ae461558dfbfa46101241ad6f3c89b699fd2435b23cd
+    dfcdcd3252def34e403ba35a7b33ebe0dae0b52a6aa2fbfab4cd46be69dd54ee
+    00000004
+    ff711369de475f7ce51c8a452c20102a9a8aa85e10aec5e16be92b2dda081886
+    4f46df3b8063c24f8ad209b2e2b3bcb5425322913dc88a61ec82b628cd52b3fe
+    b278207d4ebb464e91f7d37e29e10d7e0d6a82b360bea4a49db35c677084b806
+    cbb83606ee4ddf8789f53d73925c6354c8bafedf2ef7edbb706df2d6952f6389
+";
+
+/// 13.8: row 0 of the `k = 1` square, before its shares.
+const LINE_BEFORE_SHARES: &str = "01 0100010000000d 00 0000 00000400";
+
+/// 13.8: row 0 of the `k = 1` square, after its shares.
+const LINE_AFTER_SHARES: &str = "\
+    00000002 d0ddb0ffb72e6932e06df873a0fa03025e94eb1832ea7c8c441ddad788cc3b72
+             ec538d2d81e2429e8c54dd125a3f977fa0315f0f83544ec162275547315fc284
+";
+
+/// 13.8: BLAKE3 of the whole row.
+const LINE_BLAKE3: &str = "4113ee2bc2b2b845891141150cedbf3667640a39e8842b04ebfffb3fed800768";
+
+/// 13.8: the DA root of the mis-encoded `k = 1` square.
+const FRAUD_DA_ROOT: &str = "c93a78d405f00855e7742665bd964a37eefdce239ffd2b9531e54e3149ef86a6";
+
+/// 13.8: the fraud proof up to its witness share.
+const FRAUD_BEFORE_SHARE: &str = "\
+    01 0100010000000d 00 0000
+    3b4ef6a0b9c7487b85c88c617e1c6001792675e417cd053123d087be94690ee7
+    00000002 d0ddb0ffb72e6932e06df873a0fa03025e94eb1832ea7c8c441ddad788cc3b72
+             d7727b50181afcf23e7dfe2dd66a6ded75614431822320f2131b4862fb1c2f8a
+    00000001 0000
+";
+
+/// 13.8: the fraud proof after its witness share.
+const FRAUD_AFTER_SHARE: &str = "\
+    0100010000000d 01
+    00000001 0568a147dc8fd9af0b769a35d5fa6802de2eb10559816749d330e179e80efb9b
+    00000002 81f423434963794d977741d8f8e25b90047841dc89ed28cf0f50a36888d33ee3
+             2040fdd21db6090654ff895ad947c8e721c39b59bb09efb91fedb3318fbdc985
+";
+
+/// 13.8: BLAKE3 of the whole fraud proof.
+const FRAUD_BLAKE3: &str = "01ccefa402ba39e8e892527ea034340eebea3452ff7153ef17cff9dfe7892c05";
+
+#[test]
+fn headers_have_the_documented_bytes() {
+    for (square, bytes) in [
+        (hello_square(), HEADER_K1),
+        (counting_square(1500), HEADER_K2),
+    ] {
+        let header = square.header();
+        assert_eq!(header.to_bytes(), documented_hex(bytes));
+        assert_eq!(SquareHeader::from_bytes(&doc::hex(bytes)).unwrap(), header);
+    }
+}
+
+#[test]
+fn a_line_has_the_documented_bytes() {
+    let line = hello_square().row(0).unwrap();
+    let mut expected = documented_hex(LINE_BEFORE_SHARES);
+    expected.extend(hello_share().repeat(2));
+    expected.extend(documented_hex(LINE_AFTER_SHARES));
+    assert_eq!(line.to_bytes(), expected);
+    assert_eq!(
+        blake3::hash(&expected).as_bytes(),
+        &documented_hex(LINE_BLAKE3)[..]
+    );
+    assert_eq!(Line::from_bytes(&expected).unwrap(), line);
+}
+
+#[test]
+fn a_fraud_proof_has_the_documented_bytes_and_verifies() {
+    let bad = mis_encoded_square(&hello_square(), Fault::Share { row: 0, col: 1 });
+    assert_eq!(bad.da_root().0, documented_hash(FRAUD_DA_ROOT));
+    let proof = BadEncodingProof::from_rebuilt(&bad.header(), &bad, Axis::Row, 0).unwrap();
+    let mut expected = documented_hex(FRAUD_BEFORE_SHARE);
+    expected.extend(hello_share());
+    expected.extend(documented_hex(FRAUD_AFTER_SHARE));
+    assert_eq!(proof.to_bytes(), expected);
+    assert_eq!(
+        blake3::hash(&expected).as_bytes(),
+        &documented_hex(FRAUD_BLAKE3)[..]
+    );
+    let decoded = BadEncodingProof::from_bytes(&expected).unwrap();
+    decoded.verify(&bad.da_root()).unwrap();
+}
+
+/// 13.9: object, bytes, the kind of [`DecodeError`] they must give.
+const REFUSED: [(&str, &str, &str); 24] = [
+    ("CodecId", "00", "InvalidTag"),
+    ("CodecId", "01 00", "TrailingBytes"),
+    ("Axis", "02", "InvalidTag"),
+    ("SquareParams", "03 0001 0000000d", "InvalidTag"),
+    ("SquareParams", "01 0002 0000000d", "Invalid"),
+    ("SquareParams", "01 0080 00800001", "Invalid"),
+    ("SquareParams", "01 0001 0000", "Truncated"),
+    ("SquareParams", "01 0001 0000000d 00", "TrailingBytes"),
+    ("SquareHeader", "02 0100010000000d", "InvalidTag"),
+    ("SquareHeader", "01 0100010000000d 00000101", "TooLong"),
+    ("SquareHeader", "01 0100010000000d 00000000 00000000", "Invalid"),
+    ("SquareHeader", "01 0100010000000d 00000002 0000000000000000000000000000000000000000000000000000000000000000", "Truncated"),
+    ("ShareProof", "0100010000000d 02", "InvalidTag"),
+    ("ShareProof", "0100010000000d 00 00000009", "TooLong"),
+    ("ShareProof", "0100010000000d 00 00000000 0000000a", "TooLong"),
+    ("Line", "01 0100010000000d 00 0000 00020001", "TooLong"),
+    ("Line", "01 0100010000000d 00 0000 00000000 00000000", "Invalid"),
+    ("BadEncodingProof", "01 0100010000000d 00 0000 0000000000000000000000000000000000000000000000000000000000000000 00000000 00000081", "TooLong"),
+    ("BadEncodingProof", "01 0100010000000d 01 0000 0000000000000000000000000000000000000000000000000000000000000000 00000000 00000001 0000", "Truncated"),
+    ("Request", "02 03", "InvalidTag"),
+    ("Request", "01 00", "InvalidTag"),
+    ("Request", "01 03 0000000000000000000000000000000000000000000000000000000000000000 00", "TrailingBytes"),
+    ("Request", "01 05 0000000000000000000000000000000000000000000000000000000000000000 00000101", "TooLong"),
+    ("Request", "01 05 0000000000000000000000000000000000000000000000000000000000000000 00000000 02", "InvalidTag"),
+];
+
+/// The name of `e`'s kind, as 4.1 and 13.9 write it.
+fn kind(e: &DecodeError) -> &'static str {
+    match e {
+        DecodeError::Truncated { .. } => "Truncated",
+        DecodeError::TrailingBytes(_) => "TrailingBytes",
+        DecodeError::TooLong { .. } => "TooLong",
+        DecodeError::InvalidTag { .. } => "InvalidTag",
+        DecodeError::Invalid { .. } => "Invalid",
+    }
+}
+
+/// Decodes `bytes` as `T` and gives the error's kind; panics if they decode.
+fn refusal<T: Decode + std::fmt::Debug>(bytes: &[u8]) -> &'static str {
+    kind(&T::from_bytes(bytes).unwrap_err())
+}
+
+#[test]
+fn documented_bad_encodings_are_refused_with_the_documented_kind() {
+    for (object, bytes, expected) in REFUSED {
+        doc::assert_documented(&format!("| `{object}` | `{bytes}` | `{expected}` |"));
+        let bytes = doc::hex(bytes);
+        let got = match object {
+            "CodecId" => refusal::<CodecId>(&bytes),
+            "Axis" => refusal::<Axis>(&bytes),
+            "SquareParams" => refusal::<SquareParams>(&bytes),
+            "SquareHeader" => refusal::<SquareHeader>(&bytes),
+            "ShareProof" => refusal::<ShareProof>(&bytes),
+            "Line" => refusal::<Line>(&bytes),
+            "BadEncodingProof" => refusal::<BadEncodingProof>(&bytes),
+            "Request" => refusal::<Request>(&bytes),
+            other => panic!("no decoder for {other}"),
+        };
+        assert_eq!(got, expected, "{object} {}", hex::encode(&bytes));
+    }
+}
