@@ -93,8 +93,8 @@ fn skew_factors(f: &Field) -> Vec<u16> {
             }
         }
         let c = f.inv(f.mul(temp[m], temp[m] ^ 1));
-        for i in m + 1..15 {
-            temp[i] = f.mul(f.mul(temp[i], temp[i] ^ 1), c);
+        for t in &mut temp[m + 1..] {
+            *t = f.mul(f.mul(*t, *t ^ 1), c);
         }
     }
     skew
@@ -182,6 +182,11 @@ fn counting_shards(k: usize, len: usize) -> Vec<Vec<u8>> {
 
 #[test]
 fn the_field_checkpoints_are_the_documented_ones() {
+    for (half, basis) in ["β_0..β_7", "β_8..β_15"].iter().zip(CANTOR_BASIS.chunks(8)) {
+        let words: Vec<String> = basis.iter().map(|b| format!("{b:04x}")).collect();
+        doc::assert_documented(&format!("{half} {}", words.join(" ")));
+    }
+    doc::assert_documented(&format!("the polynomial `0x{POLYNOMIAL:X}`"));
     let f = Field::new();
     for (a, b, product) in PRODUCTS {
         doc::assert_documented(&format!("`0x{a:04x} · 0x{b:04x} = 0x{product:04x}`"));
