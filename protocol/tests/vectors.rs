@@ -1,6 +1,7 @@
-//! The vectors of docs/protocol.md 13.6 to 13.9, computed by the crate and compared with the
-//! document's bytes: extended squares at `k = 2` and `k = 4`, Merkle trees of any size, share
-//! proofs through rows and columns, whole objects, and encodings every decoder must refuse.
+//! The vectors of docs/protocol.md 13.1, 13.2 and 13.6 to 13.9, computed by the crate and
+//! compared with the document's bytes: hashes, the `k = 1` and 5 000-byte squares, extended
+//! squares at `k = 2` and `k = 4`, Merkle trees of any size, share proofs through rows and
+//! columns, whole objects, and encodings every decoder must refuse.
 
 #![allow(clippy::unwrap_used)]
 
@@ -511,4 +512,118 @@ fn documented_bad_encodings_are_refused_with_the_documented_kind() {
         };
         assert_eq!(got, expected, "{object} {}", hex::encode(&bytes));
     }
+}
+
+/// 13.1: hashes and a node.
+const HASHES: [(&str, &str); 3] = [
+    (
+        "`root([])` = `H(Node, \"\")` | `",
+        "913fe2da409b5db8859e88bab1f26d0c55d636ff3f93a4ad961ead5ff7627a61",
+    ),
+    (
+        "`H(Chunk, \"\")` | `",
+        "b2d6e83a9e8825fdced8e9ab90609d38c65b205e23ff07ddc305ba2b0e915649",
+    ),
+    (
+        "`ChunkId(\"hello datanet\")` | `",
+        "303877f3fab5c0f4b5fa7432095c8c32df8f507e533284b7853d668eaa171dbe",
+    ),
+];
+
+/// 13.1: `node(H(HashLeaf, "a"), H(HashLeaf, "b"))`.
+const NODE_AB: &str = "74026b334472b0ebaacf04f6f55e09e2c7d8eacb29e12560f76bf4eae63c616e";
+
+#[test]
+fn the_hashing_vectors_are_the_documented_ones() {
+    let computed = [
+        merkle::root(&[]),
+        hash(Domain::Chunk, b""),
+        hash(Domain::Chunk, b"hello datanet"),
+    ];
+    for ((label, value), hash) in HASHES.iter().zip(computed) {
+        doc::assert_documented(&format!("{label}{value}`"));
+        assert_eq!(hash, documented_hash(value), "{label}");
+    }
+    let node =
+        datanet_protocol::hash::node(&hash(Domain::HashLeaf, b"a"), &hash(Domain::HashLeaf, b"b"));
+    assert_eq!(node, documented_hash(NODE_AB));
+}
+
+/// 13.2: codec, first 16 bytes of shares `(0,0)`, `(0,4)`, `(4,0)`, `(7,7)` of the 5 000-byte
+/// square, and its DA root, as one row of the document's table.
+const FIVE_THOUSAND: [(CodecId, &str); 2] = [
+    (
+        CodecId::RsLeopard,
+        "| `rs-leopard` | `000102030405060708090a0b0c0d0e0f` | `27267776f8f906072120dadb18194342` | \
+         `6f4799b12b03ddf5a38b557de7cf1139` | `0c6ec5a73f5d1a784b294a282143bedc` | \
+         `9ee7c103040599d8b9c15d05c39d761bb30c5de4d3cf3ba7955608b56e6e0e08` |",
+    ),
+    (
+        CodecId::RsVandermonde,
+        "| `rs-vandermonde` | `000102030405060708090a0b0c0d0e0f` | `28294d4cfbfae4e51a1b98996968abaa` | \
+         `8e9ba4b1dacff0e5fbeed1c4afba8590` | `baf42e607e30b1ff86c8de90703e3f71` | \
+         `b0d08e30ec914cc8a8878fa71d3113df54d520491feb3ea7171eeae82d4f3cd2` |",
+    ),
+];
+
+#[test]
+fn the_five_thousand_byte_squares_are_the_documented_ones() {
+    for (codec, documented) in FIVE_THOUSAND {
+        doc::assert_documented(documented);
+        let square = ExtendedSquare::encode(&counting_chunk(5000), codec).unwrap();
+        let mut cells = [(0, 0), (0, 4), (4, 0), (7, 7)]
+            .iter()
+            .map(|&(r, c)| hex::encode(&square.share(r, c).unwrap()[..16]))
+            .collect::<Vec<_>>();
+        cells.push(square.da_root().0.to_string());
+        let row = format!("| `{codec}` | `{}` |", cells.join("` | `"));
+        assert_eq!(
+            row.split_whitespace().collect::<String>(),
+            documented.split_whitespace().collect::<String>()
+        );
+    }
+}
+
+/// 13.2: every row and column root of the `k = 1` square.
+const HELLO_LINE_ROOT: &str = "91e0ea63c60bd3fff9ed22e1703dc1085e902c21fee6aa8adf4fc8f9298aaab2";
+
+/// 13.2: the `k = 1` square's `enc(SquareParams)` and DA root under each codec.
+const HELLO_ROOTS: [(CodecId, &str, &str); 2] = [
+    (
+        CodecId::RsLeopard,
+        "0100010000000d",
+        "a1d013b480c54d30b42e92f337b0766fe999d5e7d611dfa6a8c7b93f34680792",
+    ),
+    (
+        CodecId::RsVandermonde,
+        "0200010000000d",
+        "0085395d3d289e0570215da8a3f8893c116cf2197802a40c30dbe028939e3470",
+    ),
+];
+
+/// 13.2: the proof of share `(1, 1)` of the `k = 1` square through its row.
+const HELLO_SHARE_PROOF: &str = "\
+    0100010000000d 00
+    00000001 0568a147dc8fd9af0b769a35d5fa6802de2eb10559816749d330e179e80efb9b
+    00000002 d0ddb0ffb72e6932e06df873a0fa03025e94eb1832ea7c8c441ddad788cc3b72
+             ec538d2d81e2429e8c54dd125a3f977fa0315f0f83544ec162275547315fc284
+";
+
+#[test]
+fn the_k_1_squares_are_the_documented_ones() {
+    for (codec, params, da_root) in HELLO_ROOTS {
+        doc::assert_documented(&format!("| `{codec}` | `{params}` | `{da_root}` |"));
+        let square = ExtendedSquare::encode(b"hello datanet", codec).unwrap();
+        assert_eq!(square.params().to_bytes(), doc::hex(params));
+        assert_eq!(square.da_root().0, documented_hash(da_root));
+        for i in 0..2 {
+            for share in [square.share(i, 0), square.share(i, 1)] {
+                assert_eq!(share.unwrap(), hello_share());
+            }
+            assert_eq!(square.row_roots()[i], documented_hash(HELLO_LINE_ROOT));
+            assert_eq!(square.col_roots()[i], documented_hash(HELLO_LINE_ROOT));
+        }
+    }
+    let proof = hello_square().share_proof(1, 1).unwrap();
+    assert_eq!(proof.to_bytes(), documented_hex(HELLO_SHARE_PROOF));
 }
