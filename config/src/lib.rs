@@ -109,6 +109,11 @@ pub struct NetworkSection {
     /// How long a request to a peer may take.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// Connections kept open (see `datanet_net::NetConfig::connections`).
+    pub connections: usize,
+    /// How often the node gossips its presence.
+    #[serde(with = "humantime_serde")]
+    pub presence_interval: Duration,
 }
 
 impl Default for NetworkSection {
@@ -122,6 +127,8 @@ impl Default for NetworkSection {
             replicas: 2,
             min_acks: 2,
             request_timeout: Duration::from_secs(20),
+            connections: 16,
+            presence_interval: Duration::from_secs(30),
         }
     }
 }
@@ -271,6 +278,12 @@ impl Config {
                 "needs at least one address".into(),
             ));
         }
+        if !(2..=256).contains(&self.network.connections) {
+            return Err(invalid(
+                "network.connections",
+                format!("{} must be between 2 and 256", self.network.connections),
+            ));
+        }
         if self.repair.max_mib_per_s == 0 {
             return Err(invalid("repair.max_mib_per_s", "must be at least 1".into()));
         }
@@ -282,6 +295,7 @@ impl Config {
         }
         let durations = [
             ("network.request_timeout", self.network.request_timeout),
+            ("network.presence_interval", self.network.presence_interval),
             ("storage.gc_interval", self.storage.gc_interval),
             ("repair.interval", self.repair.interval),
             ("api.request_timeout", self.api.request_timeout),
@@ -387,6 +401,8 @@ mod tests {
         let err =
             Config::parse("[network]\nreplicas = 2\nmin_acks = 3\n", "a.toml", []).unwrap_err();
         assert!(err.to_string().contains("network.min_acks"), "{err}");
+        let err = Config::parse("[network]\nconnections = 1\n", "a.toml", []).unwrap_err();
+        assert!(err.to_string().contains("network.connections"), "{err}");
         let err = Config::parse("[node]\ncodec = \"rs-fast\"\n", "a.toml", []).unwrap_err();
         assert!(err.to_string().contains("node.codec"), "{err}");
     }

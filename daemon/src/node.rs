@@ -51,6 +51,10 @@ pub struct NodeConfig {
     pub custody_grace: Duration,
     /// The most bytes per second repair fetches.
     pub repair_bytes_per_s: u64,
+    /// Connections kept open (see [`NetConfig::connections`]).
+    pub connections: usize,
+    /// How often this node gossips its presence (see [`NetConfig::presence_interval`]).
+    pub presence_interval: Duration,
 }
 
 impl NodeConfig {
@@ -83,11 +87,14 @@ impl NodeConfig {
             request_timeout: config.network.request_timeout,
             custody_grace: config.repair.grace,
             repair_bytes_per_s: config.repair.max_mib_per_s.saturating_mul(1 << 20),
+            connections: config.network.connections,
+            presence_interval: config.network.presence_interval,
         })
     }
 
     /// A development setup: loopback TCP and QUIC on free ports, 2 custodians per column,
-    /// both required, `rs-leopard`, repair at most 32 MiB/s after a 2-minute grace.
+    /// both required, `rs-leopard`, repair at most 32 MiB/s after a 2-minute grace, 16
+    /// connections kept.
     pub fn local() -> Self {
         NodeConfig {
             listen: datanet_net::loopback_addrs(),
@@ -99,6 +106,8 @@ impl NodeConfig {
             request_timeout: Duration::from_secs(20),
             custody_grace: datanet_net::CUSTODY_GRACE,
             repair_bytes_per_s: 32 << 20,
+            connections: datanet_net::CONNECTIONS,
+            presence_interval: datanet_net::PRESENCE_INTERVAL,
         }
     }
 }
@@ -146,6 +155,9 @@ impl Node {
             listen: config.listen.clone(),
             request_timeout: config.request_timeout,
             custody_grace: config.custody_grace,
+            connections: config.connections,
+            idle: datanet_net::IDLE,
+            presence_interval: config.presence_interval,
         };
         let (net, inbound) = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
         let known = store.run(|s| s.datanets()).await.unwrap_or_else(|e| {
@@ -349,11 +361,11 @@ impl Node {
         Ok(report)
     }
 
-    /// The custody a contribution made now follows: the storage peers connected and this
-    /// node.
+    /// The custody a contribution made now follows: the present storage peers (connected or
+    /// not) and this node.
     async fn custody(&self) -> Result<CustodySet, NodeError> {
         let local = self.peer_id();
-        let mut peers = self.network().storage_peers().await?;
+        let mut peers = self.network().members().await?;
         peers.push(local);
         Ok(CustodySet {
             local,

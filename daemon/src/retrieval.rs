@@ -180,7 +180,7 @@ impl Retriever {
     /// [`NodeError::SquareUnavailable`] when fewer than `k` columns can be fetched, or a
     /// reconstruction error (a bad encoding comes with its fraud proof).
     pub(crate) async fn square(&self, header: SquareHeader) -> Result<ExtendedSquare, NodeError> {
-        let peers = self.net.storage_peers().await?;
+        let peers = self.net.members().await?;
         let header = Arc::new(header);
         let halves = match self.rebuild_from_halves(&peers, &header).await? {
             Ok(square) => return Ok(square),

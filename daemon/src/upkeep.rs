@@ -1,7 +1,10 @@
-//! Connection upkeep: the node dials its bootstrap peers and the peers it remembers until
-//! they answer, with a backoff per address, and keeps dialling those it lost, so a node
-//! started before its bootstrap peer, or whose every peer went away, connects by itself once
-//! any of them listens. Every storage peer it meets is remembered in the store's peer book
+//! Connection upkeep: while the node has fewer than [`WANTED_CONNECTIONS`], it dials its
+//! bootstrap peers and the peers it remembers until they answer, with a backoff per address,
+//! so a node started before its bootstrap peer, or whose every peer went away, connects by
+//! itself once any of them listens. Beyond that the network keeps the connection count near
+//! its target from the members it hears of; upkeep still dials one of its addresses not
+//! connected every [`EXPLORE`], so two halves of a network that each have enough connections
+//! of their own find each other again after a partition. Every storage peer it meets is remembered in the store's peer book
 //! (its listen addresses and when it was last seen: at connection, every
 //! [`REFRESH`] while connected, at disconnection and at shutdown) and dialled again at the
 //! next start. At start, the peers the book saw within the custody grace count as away
@@ -25,9 +28,12 @@ use crate::clock::now_ms;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 /// The longest wait between two dials of one address.
 const MAX_RETRY: Duration = Duration::from_secs(10);
-/// Below this many connections the node redials the peers it remembers or has met; at or
-/// above it only its bootstrap peers, so connections stay bounded as the network grows.
+/// Below this many connections the node dials its bootstrap peers and the peers it remembers
+/// or has met; at or above it one of them per [`EXPLORE`], so connections stay bounded as the
+/// network grows.
 const WANTED_CONNECTIONS: usize = 8;
+/// How often a node with enough connections still dials one address it is not connected to.
+const EXPLORE: Duration = Duration::from_secs(60);
 /// How often the dial targets are looked over.
 const TICK: Duration = Duration::from_millis(250);
 /// The most remembered peers dialled at start (the most recently seen first).
@@ -201,6 +207,9 @@ impl Upkeep {
         let mut dials = FuturesUnordered::new();
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut explore = tokio::time::interval_at((now + EXPLORE).into(), EXPLORE);
+        explore.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut explored = 0usize;
         loop {
             tokio::select! {
                 biased;
@@ -241,24 +250,36 @@ impl Upkeep {
                         self.touch(*peer, addresses).await;
                     }
                 }
+                _ = explore.tick() => {
+                    let Ok(connected) = self.net.peers().await else {
+                        break;
+                    };
+                    let now = Instant::now();
+                    let unconnected: Vec<&Multiaddr> = targets
+                        .iter()
+                        .filter(|(a, t)| !t.dialling && now >= t.next && is_unconnected(a, &connected))
+                        .map(|(a, _)| a)
+                        .collect();
+                    if let Some(address) = unconnected.get(explored % unconnected.len().max(1)) {
+                        explored += 1;
+                        let address = (*address).clone();
+                        if let Some(target) = targets.get_mut(&address) {
+                            target.dialling = true;
+                        }
+                        dials.push(dial(self.net.clone(), address));
+                    }
+                }
                 _ = ticks.tick() => {
                     let Ok(connected) = self.net.peers().await else {
                         break;
                     };
                     let now = Instant::now();
                     for (address, target) in &mut targets {
-                        if target.dialling
-                            || now < target.next
-                            || !needs_dial(address, target.source, &connected)
-                        {
+                        if target.dialling || now < target.next || !needs_dial(address, &connected) {
                             continue;
                         }
                         target.dialling = true;
-                        let (net, address) = (self.net.clone(), address.clone());
-                        dials.push(async move {
-                            let result = net.dial(address.clone()).await;
-                            (address, result)
-                        });
+                        dials.push(dial(self.net.clone(), address.clone()));
                     }
                 }
             }
@@ -347,15 +368,26 @@ fn dial_addresses(book: Book) -> Vec<Multiaddr> {
         .collect()
 }
 
-/// Whether `address` should be dialled: its peer is not connected (for a remembered peer,
-/// only while the node has fewer than [`WANTED_CONNECTIONS`]), or, for an address that names
-/// no peer, the node has no peer at all.
-fn needs_dial(address: &Multiaddr, source: Source, connected: &[PeerId]) -> bool {
-    let wanted = source == Source::Bootstrap || connected.len() < WANTED_CONNECTIONS;
-    match peer_of(address) {
-        Some(peer) => wanted && !connected.contains(&peer),
-        None => connected.is_empty(),
-    }
+/// Whether `address` should be dialled: the node has fewer than [`WANTED_CONNECTIONS`] and
+/// its peer is not connected, or, for an address that names no peer, the node has no peer at
+/// all.
+fn needs_dial(address: &Multiaddr, connected: &[PeerId]) -> bool {
+    connected.len() < WANTED_CONNECTIONS && is_unconnected(address, connected)
+        || peer_of(address).is_none() && connected.is_empty()
+}
+
+/// Dials `address`, and says which address the outcome is for.
+async fn dial(
+    net: NetHandle,
+    address: Multiaddr,
+) -> (Multiaddr, Result<(), datanet_net::NetError>) {
+    let result = net.dial(address.clone()).await;
+    (address, result)
+}
+
+/// Whether `address` names a peer that is not connected.
+fn is_unconnected(address: &Multiaddr, connected: &[PeerId]) -> bool {
+    peer_of(address).is_some_and(|peer| !connected.contains(&peer))
 }
 
 #[cfg(test)]
@@ -393,25 +425,22 @@ mod tests {
     fn an_address_is_dialled_while_its_peer_is_not_connected_and_connections_are_wanted() {
         let peer = PeerId::random();
         let named: Multiaddr = format!("/ip4/127.0.0.1/tcp/9/p2p/{peer}").parse().unwrap();
-        let bootstrap = Source::Bootstrap;
-        assert!(needs_dial(&named, bootstrap, &[]));
-        assert!(!needs_dial(&named, bootstrap, &[peer]));
+        assert!(needs_dial(&named, &[]));
+        assert!(!needs_dial(&named, &[peer]));
         let anonymous: Multiaddr = "/ip4/127.0.0.1/tcp/9".parse().unwrap();
-        assert!(needs_dial(&anonymous, bootstrap, &[]));
+        assert!(needs_dial(&anonymous, &[]));
         assert!(
-            !needs_dial(&anonymous, bootstrap, &[peer]),
+            !needs_dial(&anonymous, &[peer]),
             "a node with a peer has what it asked for"
         );
         let many: Vec<PeerId> = (0..WANTED_CONNECTIONS).map(|_| PeerId::random()).collect();
-        assert!(needs_dial(&named, Source::Remembered, &many[1..]));
+        assert!(needs_dial(&named, &many[1..]));
         assert!(
-            !needs_dial(&named, Source::Remembered, &many),
-            "enough connections already"
+            !needs_dial(&named, &many),
+            "enough connections already: the network keeps more from its members"
         );
-        assert!(
-            needs_dial(&named, bootstrap, &many),
-            "bootstrap peers are always kept"
-        );
+        assert!(is_unconnected(&named, &many), "but exploring may dial it");
+        assert!(!is_unconnected(&anonymous, &[]));
     }
 
     #[test]

@@ -146,7 +146,8 @@ fn assert_replicated(nodes: &[TestNode], headers: &[SquareHeader]) {
     }
 }
 
-/// Waits until every node in `nodes` has seen `gone` disconnect.
+/// Waits until every node in `nodes` has seen `gone` disconnect and no longer counts it
+/// present (its last presence ran out).
 async fn until_gone(
     nodes: &[TestNode],
     gone: PeerId,
@@ -160,6 +161,13 @@ async fn until_gone(
             .await
             .expect("the departure is seen");
         }
+        tokio::time::timeout(WAIT, async {
+            while node.node.network().members().await.unwrap().contains(&gone) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the departed peer's presence runs out");
     }
 }
 

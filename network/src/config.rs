@@ -29,14 +29,31 @@ pub struct NetConfig {
     /// How long a storage peer that went away still counts for custody: a restart or a short
     /// outage moves no column, a longer absence hands its columns to the next custodians.
     pub custody_grace: Duration,
+    /// Connections the node keeps open: it dials members while it has fewer, and closes
+    /// idle ones once it has more than twice as many. Requests dial the peers they need
+    /// beyond these.
+    pub connections: usize,
+    /// How long a connection carries no request before, one too many, it may be closed (and
+    /// it must be open twice as long): time to identify, catch up and exchange gossip.
+    pub idle: Duration,
+    /// How often a storage node gossips its presence; a peer not heard from for three
+    /// intervals (and not connected) is away.
+    pub presence_interval: Duration,
 }
 
 /// The default [`NetConfig::custody_grace`]: long enough for a restart.
 pub const CUSTODY_GRACE: Duration = Duration::from_secs(120);
+/// The default [`NetConfig::connections`]: enough that the connection graph stays connected
+/// and gossip meshes fill (6 to 12 peers each), few enough to stay flat as the network grows.
+pub const CONNECTIONS: usize = 16;
+/// The default [`NetConfig::idle`].
+pub const IDLE: Duration = Duration::from_secs(30);
+/// The default [`NetConfig::presence_interval`].
+pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(30);
 
 impl NetConfig {
     /// A node with `key` in `role`, listening on loopback TCP and QUIC on free ports, with
-    /// requests timing out after 20 s and the default custody grace.
+    /// requests timing out after 20 s, the default custody grace and connection target.
     pub fn loopback(key: identity::Keypair, role: Role) -> Self {
         NetConfig {
             key,
@@ -44,6 +61,9 @@ impl NetConfig {
             listen: loopback_addrs(),
             request_timeout: Duration::from_secs(20),
             custody_grace: CUSTODY_GRACE,
+            connections: CONNECTIONS,
+            idle: IDLE,
+            presence_interval: PRESENCE_INTERVAL,
         }
     }
 }

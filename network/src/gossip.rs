@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::handle::Command;
+use crate::members::{now_ms, Presence};
 use crate::{NetEvent, NetStats};
 
 /// The prefix of each datanet's gossip topic of manifest announcements; the datanet id in
@@ -26,6 +27,8 @@ const ANNOUNCE_PREFIX: &str = "/datanet/announce/1/";
 const FRAUD_TOPIC: &str = "/datanet/fraud/1";
 /// The gossip topic of signed datanet records.
 const DATANET_TOPIC: &str = "/datanet/datanets/1";
+/// The gossip topic of storage peers' presences.
+const MEMBERS_TOPIC: &str = "/datanet/members/1";
 /// Messages waiting for validation before new ones are ignored (neither forwarded nor
 /// penalised).
 pub(crate) const VALIDATION_QUEUE: usize = 1024;
@@ -41,6 +44,8 @@ pub(crate) enum Topic {
     Fraud,
     /// Datanet records, followed by every node.
     Datanets,
+    /// Storage peers' presences, followed by every node.
+    Members,
 }
 
 impl Topic {
@@ -50,6 +55,7 @@ impl Topic {
             Topic::Announce(datanet) => announce_topic(datanet),
             Topic::Fraud => FRAUD_TOPIC.to_owned(),
             Topic::Datanets => DATANET_TOPIC.to_owned(),
+            Topic::Members => MEMBERS_TOPIC.to_owned(),
         })
     }
 
@@ -58,6 +64,7 @@ impl Topic {
         match hash.as_str() {
             FRAUD_TOPIC => Some(Topic::Fraud),
             DATANET_TOPIC => Some(Topic::Datanets),
+            MEMBERS_TOPIC => Some(Topic::Members),
             other => other
                 .strip_prefix(ANNOUNCE_PREFIX)?
                 .parse()
@@ -72,11 +79,26 @@ pub(crate) fn announce_topic(datanet: DatanetId) -> String {
     format!("{ANNOUNCE_PREFIX}{datanet}")
 }
 
-/// What a gossip message on `topic` verifies to, if anything: a manifest must verify and
-/// belong to the datanet whose topic carried it, a datanet record must verify, a fraud proof
-/// must prove its square badly encoded.
-pub(crate) fn validate(topic: &TopicHash, data: &[u8]) -> Option<NetEvent> {
-    match Topic::of(topic)? {
+/// What a gossip message verified as.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verified {
+    /// An object the rest of the node hears of.
+    Event(NetEvent),
+    /// A storage peer's presence, for the worker's member table.
+    Presence(PeerId, Presence),
+}
+
+/// What a gossip message on `topic`, signed by `author`, verifies to at `now_ms`, if
+/// anything: a manifest must verify and belong to the datanet whose topic carried it, a
+/// datanet record must verify, a fraud proof must prove its square badly encoded, a presence
+/// must be fresh and signed by the peer it speaks for.
+pub(crate) fn validate(
+    topic: &TopicHash,
+    author: Option<PeerId>,
+    data: &[u8],
+    now_ms: u64,
+) -> Option<Verified> {
+    let event = match Topic::of(topic)? {
         Topic::Announce(datanet) => Manifest::from_bytes(data)
             .ok()
             .filter(|m| m.body().datanet == datanet && m.verify().is_ok())
@@ -89,13 +111,23 @@ pub(crate) fn validate(topic: &TopicHash, data: &[u8]) -> Option<NetEvent> {
             .ok()
             .filter(|d| d.verify().is_ok())
             .map(|d| NetEvent::Datanet(Box::new(d))),
-    }
+        Topic::Members => {
+            let presence = Presence::from_bytes(data)
+                .ok()
+                .filter(|p| p.is_fresh(now_ms))?;
+            return Some(Verified::Presence(author?, presence));
+        }
+    };
+    event.map(Verified::Event)
 }
 
 /// A gossip message waiting for its verdict.
 pub(crate) struct Unvalidated {
     pub(crate) id: MessageId,
+    /// The peer that forwarded it.
     pub(crate) source: PeerId,
+    /// The peer that signed it.
+    pub(crate) author: Option<PeerId>,
     pub(crate) topic: TopicHash,
     pub(crate) data: Vec<u8>,
 }
@@ -124,16 +156,23 @@ impl Validator {
                 let Unvalidated {
                     id,
                     source,
+                    author,
                     topic,
                     data,
                 } = message;
-                let event = tokio::task::spawn_blocking(move || validate(&topic, &data))
-                    .await
-                    .ok()
-                    .flatten();
-                let acceptance = match event {
-                    Some(event) => {
+                let now_ms = now_ms();
+                let verified =
+                    tokio::task::spawn_blocking(move || validate(&topic, author, &data, now_ms))
+                        .await
+                        .ok()
+                        .flatten();
+                let acceptance = match verified {
+                    Some(Verified::Event(event)) => {
                         let _ = events.send(event);
+                        MessageAcceptance::Accept
+                    }
+                    Some(Verified::Presence(peer, presence)) => {
+                        let _ = verdicts_ref.send(Command::Heard(peer, presence)).await;
                         MessageAcceptance::Accept
                     }
                     None => {
@@ -193,23 +232,59 @@ mod tests {
         let topic = Topic::Datanets.ident().hash();
         let bytes = record.to_bytes();
         assert_eq!(
-            validate(&topic, &bytes),
-            Some(NetEvent::Datanet(Box::new(record)))
+            validate(&topic, None, &bytes, 0),
+            Some(Verified::Event(NetEvent::Datanet(Box::new(record))))
         );
         let mut forged = bytes.clone();
         let last = forged.len() - 1;
         forged[last] ^= 1;
-        assert_eq!(validate(&topic, &forged), None, "a damaged signature");
+        assert_eq!(
+            validate(&topic, None, &forged, 0),
+            None,
+            "a damaged signature"
+        );
         let announce = Topic::Announce(DatanetId::default()).ident().hash();
-        assert_eq!(validate(&announce, &bytes), None, "a record is no manifest");
+        assert_eq!(
+            validate(&announce, None, &bytes, 0),
+            None,
+            "a record is no manifest"
+        );
     }
 
     #[test]
     fn gossip_that_does_not_verify_yields_no_event() {
-        for topic in [Topic::Fraud, Topic::Datanets] {
-            assert_eq!(validate(&topic.ident().hash(), b"not a message"), None);
+        for topic in [Topic::Fraud, Topic::Datanets, Topic::Members] {
+            let author = Some(PeerId::random());
+            assert_eq!(
+                validate(&topic.ident().hash(), author, b"not a message", 0),
+                None
+            );
         }
         let unknown = IdentTopic::new("/other/1").hash();
-        assert_eq!(validate(&unknown, b""), None);
+        assert_eq!(validate(&unknown, None, b"", 0), None);
+    }
+
+    #[test]
+    fn a_presence_counts_only_fresh_and_signed_by_its_author() {
+        use datanet_protocol::encoding::Encode;
+
+        let topic = Topic::Members.ident().hash();
+        let now = 1_700_000_000_000;
+        let presence = Presence {
+            sent_ms: now,
+            addresses: vec!["/ip4/127.0.0.1/tcp/4001".parse().unwrap()],
+        };
+        let bytes = presence.to_bytes();
+        let author = PeerId::random();
+        assert_eq!(
+            validate(&topic, Some(author), &bytes, now),
+            Some(Verified::Presence(author, presence))
+        );
+        assert_eq!(validate(&topic, None, &bytes, now), None, "unsigned");
+        assert_eq!(
+            validate(&topic, Some(author), &bytes, now + 3_600_000),
+            None,
+            "a replay an hour later"
+        );
     }
 }

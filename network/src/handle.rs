@@ -36,13 +36,15 @@ pub enum NetEvent {
     Datanet(Box<Datanet>),
 }
 
-/// The storage peers custody is computed over: those connected now, and those that went
-/// away less than the custody grace ago, whose columns are not handed on yet.
+/// The storage peers custody is computed over: those present (connected, or heard from by
+/// their gossiped presence lately) and those that went away less than the custody grace
+/// ago, whose columns are not handed on yet. Present members need not be connected: a
+/// request to one dials it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {
-    /// Storage peers connected now.
+    /// Storage peers up now, connected or not, in peer id order.
     pub present: Vec<PeerId>,
-    /// Storage peers gone for less than the grace period.
+    /// Storage peers gone for less than the grace period, in peer id order.
     pub away: Vec<PeerId>,
 }
 
@@ -67,6 +69,7 @@ pub(crate) enum Command {
     StoragePeers(oneshot::Sender<Vec<PeerId>>),
     Membership(oneshot::Sender<Membership>),
     Recall(Vec<(PeerId, Duration)>),
+    Heard(PeerId, crate::members::Presence),
     Addresses(PeerId, oneshot::Sender<Vec<Multiaddr>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Publish(Topic, Vec<u8>),
@@ -167,8 +170,7 @@ impl NetHandle {
         self.call(Command::Peers).await
     }
 
-    /// The connected peers that said they are storage peers: the only ones that custody
-    /// columns and answer requests.
+    /// The connected peers that said they are storage peers.
     ///
     /// # Errors
     /// [`NetError::WorkerDied`].
@@ -176,7 +178,16 @@ impl NetHandle {
         self.call(Command::StoragePeers).await
     }
 
-    /// The storage peers custody counts: connected ones, and those gone for less than the
+    /// The storage peers up now, connected or not: those to ask for columns, samples,
+    /// manifests and records (a request to one not connected dials it).
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn members(&self) -> Result<Vec<PeerId>, NetError> {
+        Ok(self.membership().await?.present)
+    }
+
+    /// The storage peers custody counts: present ones, and those gone for less than the
     /// custody grace (see [`crate::NetConfig::custody_grace`]).
     ///
     /// # Errors
@@ -186,7 +197,7 @@ impl NetHandle {
     }
 
     /// Counts storage peers this node knew before it started, each gone for the time given,
-    /// as away until they connect or their grace ends: so a node that restarts takes over no
+    /// as away until they connect, are heard from, or their grace ends: so a node that restarts takes over no
     /// column of a peer it has not reconnected to yet.
     ///
     /// # Errors

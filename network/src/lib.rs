@@ -23,17 +23,21 @@ mod error;
 mod gossip;
 mod handle;
 mod inbound;
+mod members;
 pub mod sampling;
 mod scores;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 mod worker;
 
-pub use config::{loopback_addrs, peer_of, NetConfig, Role, CUSTODY_GRACE};
+pub use config::{
+    loopback_addrs, peer_of, NetConfig, Role, CONNECTIONS, CUSTODY_GRACE, IDLE, PRESENCE_INTERVAL,
+};
 pub use error::{FetchError, NetError, RequestFailure};
 pub use handle::{Membership, NetEvent, NetHandle, DIAL_TIMEOUT};
 pub use inbound::{InboundRequest, Responder};
 pub use libp2p::{identity, Multiaddr, PeerId};
+pub use members::now_ms;
 pub use sampling::SampleReport;
 pub use scores::{NetStats, PeerScores};
 pub use worker::spawn;

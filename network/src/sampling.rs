@@ -55,7 +55,7 @@ pub async fn sample(
     let da_root = header.da_root();
     let k = header.params.k;
     let width = header.params.width();
-    let peers = net.storage_peers().await.unwrap_or_default();
+    let peers = net.members().await.unwrap_or_default();
     let local = net.local_peer_id();
     let mut pending: Vec<((u16, u16), BTreeSet<PeerId>)> =
         random_coordinates(&mut rand::thread_rng(), k, count)

@@ -88,7 +88,8 @@ impl MockNet {
                     Command::Publish(..)
                     | Command::Follow(_)
                     | Command::Validated { .. }
-                    | Command::Recall(_) => {}
+                    | Command::Recall(_)
+                    | Command::Heard(..) => {}
                 }
             }
         });

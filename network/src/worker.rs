@@ -8,9 +8,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datanet_protocol::encoding::Encode;
 use datanet_protocol::wire::{Request, Response};
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{DialError, SwarmEvent};
 use libp2p::{gossipsub, identify, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -22,8 +24,9 @@ use crate::budget::{PeerBudgets, INBOUND_BYTES, PEER_INBOUND_BYTES};
 use crate::codec::PROTOCOL;
 use crate::config::peer_of;
 use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
-use crate::handle::{Command, Membership};
+use crate::handle::Command;
 use crate::inbound::Responder;
+use crate::members::{now_ms, Members, Presence};
 use crate::{
     InboundRequest, NetConfig, NetError, NetEvent, NetHandle, NetStats, RequestFailure, Role,
 };
@@ -36,6 +39,10 @@ pub(crate) const INBOUND_QUEUE: usize = 512;
 const MAX_ADDRESSES: usize = 16;
 /// Storage peers from before a restart counted as away members, at most.
 const MAX_RECALLED: usize = 1024;
+/// How often the number of connections is looked over.
+const CONNECTION_TICK: Duration = Duration::from_secs(5);
+/// New connections opened per look-over, at most.
+const DIALS_PER_TICK: usize = 4;
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
 const EVENT_BUFFER: usize = 1024;
 
@@ -51,12 +58,18 @@ struct Worker {
     gossip: mpsc::Sender<Unvalidated>,
     events: broadcast::Sender<NetEvent>,
     stats: Arc<NetStats>,
-    pending: HashMap<OutboundRequestId, Reply<Response>>,
+    pending: HashMap<OutboundRequestId, (PeerId, Reply<Response>)>,
     dials: HashMap<PeerId, Vec<Reply<()>>>,
-    connected: HashSet<PeerId>,
+    /// Connected peers, each with when its first connection opened.
+    connected: HashMap<PeerId, Instant>,
+    /// When a request last went either way with each connected peer.
+    last_used: HashMap<PeerId, Instant>,
     storage: HashSet<PeerId>,
-    departed: HashMap<PeerId, Instant>,
-    custody_grace: Duration,
+    members: Members,
+    connections: usize,
+    idle: Duration,
+    presence_interval: Duration,
+    role: Role,
     listen_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     cancel: CancellationToken,
 }
@@ -77,6 +90,9 @@ pub fn spawn(
         listen,
         request_timeout,
         custody_grace,
+        connections,
+        idle,
+        presence_interval,
     } = config;
     let local = key.public().to_peer_id();
     let stats = Arc::new(NetStats::default());
@@ -100,7 +116,7 @@ pub fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    for topic in [Topic::Fraud, Topic::Datanets] {
+    for topic in [Topic::Fraud, Topic::Datanets, Topic::Members] {
         swarm
             .behaviour_mut()
             .domain
@@ -138,10 +154,14 @@ pub fn spawn(
         stats: Arc::clone(&stats),
         pending: HashMap::new(),
         dials: HashMap::new(),
-        connected: HashSet::new(),
+        connected: HashMap::new(),
+        last_used: HashMap::new(),
         storage: HashSet::new(),
-        departed: HashMap::new(),
-        custody_grace,
+        members: Members::new(local, custody_grace, presence_interval),
+        connections,
+        idle,
+        presence_interval,
+        role,
         listen_addrs: HashMap::new(),
         cancel,
     };
@@ -159,6 +179,12 @@ pub fn spawn(
 
 impl Worker {
     async fn run(mut self) {
+        let mut connection_ticks = tokio::time::interval(CONNECTION_TICK);
+        connection_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let first = Duration::from_secs(1).min(self.presence_interval);
+        let mut presence_wait = first;
+        let presence = tokio::time::sleep(presence_wait);
+        tokio::pin!(presence);
         loop {
             tokio::select! {
                 biased;
@@ -168,9 +194,18 @@ impl Worker {
                     let _ = self.swarm.behaviour_mut().domain.requests.send_response(channel, response);
                 }
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                _ = connection_ticks.tick() => self.keep_connections(),
+                _ = &mut presence, if self.role == Role::Storage => {
+                    presence_wait = if self.publish_presence() {
+                        (presence_wait * 2).min(self.presence_interval)
+                    } else {
+                        first
+                    };
+                    presence.as_mut().reset(tokio::time::Instant::now() + presence_wait);
+                }
             }
         }
-        for (_, reply) in self.pending.drain() {
+        for (_, (_, reply)) in self.pending.drain() {
             let _ = reply.send(Err(NetError::WorkerDied));
         }
     }
@@ -188,11 +223,12 @@ impl Worker {
                     .domain
                     .requests
                     .send_request(&peer, request);
-                self.pending.insert(id, reply);
+                self.last_used.insert(peer, Instant::now());
+                self.pending.insert(id, (peer, reply));
             }
             Command::Dial(address, reply) => match self.swarm.dial(address.clone()) {
                 Ok(()) => match peer_of(&address) {
-                    Some(peer) if self.connected.contains(&peer) => {
+                    Some(peer) if self.connected.contains_key(&peer) => {
                         let _ = reply.send(Ok(()));
                     }
                     Some(peer) => self.dials.entry(peer).or_default().push(reply),
@@ -205,31 +241,20 @@ impl Worker {
                 }
             },
             Command::Peers(reply) => {
-                let _ = reply.send(self.connected.iter().copied().collect());
+                let _ = reply.send(self.connected.keys().copied().collect());
             }
             Command::StoragePeers(reply) => {
                 let _ = reply.send(self.storage.iter().copied().collect());
             }
             Command::Membership(reply) => {
-                let grace = self.custody_grace;
-                self.departed.retain(|_, gone| gone.elapsed() < grace);
-                let _ = reply.send(Membership {
-                    present: self.storage.iter().copied().collect(),
-                    away: self.departed.keys().copied().collect(),
-                });
+                let _ = reply.send(self.members.membership());
             }
             Command::Recall(peers) => {
-                let now = Instant::now();
-                let local = *self.swarm.local_peer_id();
                 for (peer, gone_for) in peers.into_iter().take(MAX_RECALLED) {
-                    let since = now.checked_sub(gone_for);
-                    if let Some(since) = since.filter(|_| gone_for < self.custody_grace) {
-                        if peer != local && !self.storage.contains(&peer) {
-                            self.departed.entry(peer).or_insert(since);
-                        }
-                    }
+                    self.members.recall(peer, gone_for);
                 }
             }
+            Command::Heard(peer, presence) => self.on_presence(peer, presence),
             Command::Addresses(peer, reply) => {
                 let known = self.listen_addrs.get(&peer).cloned().unwrap_or_default();
                 let _ = reply.send(known);
@@ -263,7 +288,10 @@ impl Worker {
                     .infra
                     .kad
                     .add_address(&peer_id, endpoint.get_remote_address().clone());
-                if self.connected.insert(peer_id) {
+                if let std::collections::hash_map::Entry::Vacant(new) =
+                    self.connected.entry(peer_id)
+                {
+                    new.insert(Instant::now());
                     let _ = self.events.send(NetEvent::PeerConnected(peer_id));
                 }
                 for reply in self.dials.remove(&peer_id).unwrap_or_default() {
@@ -274,12 +302,11 @@ impl Worker {
                 peer_id,
                 num_established: 0,
                 ..
-            } if self.connected.remove(&peer_id) => {
+            } if self.connected.remove(&peer_id).is_some() => {
                 if self.storage.remove(&peer_id) {
-                    let grace = self.custody_grace;
-                    self.departed.retain(|_, gone| gone.elapsed() < grace);
-                    self.departed.insert(peer_id, Instant::now());
+                    self.members.disconnected(peer_id);
                 }
+                self.last_used.remove(&peer_id);
                 self.listen_addrs.remove(&peer_id);
                 self.inbound_bytes.forget(&peer_id);
                 let _ = self.events.send(NetEvent::PeerDisconnected(peer_id));
@@ -329,14 +356,14 @@ impl Worker {
     /// advertises datanet's request protocol.
     fn on_identified(&mut self, peer: PeerId, info: identify::Info) {
         let is_storage = info.protocols.contains(&PROTOCOL);
-        if self.connected.contains(&peer) {
-            let addresses = info
-                .listen_addrs
-                .iter()
-                .take(MAX_ADDRESSES)
-                .cloned()
-                .collect();
-            self.listen_addrs.insert(peer, addresses);
+        let addresses: Vec<Multiaddr> = info
+            .listen_addrs
+            .iter()
+            .take(MAX_ADDRESSES)
+            .cloned()
+            .collect();
+        if self.connected.contains_key(&peer) {
+            self.listen_addrs.insert(peer, addresses.clone());
         }
         for address in info.listen_addrs {
             self.swarm
@@ -345,34 +372,37 @@ impl Worker {
                 .kad
                 .add_address(&peer, address);
         }
-        if is_storage && self.connected.contains(&peer) && self.storage.insert(peer) {
-            self.departed.remove(&peer);
+        if is_storage && self.connected.contains_key(&peer) && self.storage.insert(peer) {
+            self.members.connected(peer, addresses);
             let _ = self.events.send(NetEvent::StoragePeer(peer));
         }
     }
 
     fn on_request_event(&mut self, event: request_response::Event<Request, Response>) {
         match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_inbound(peer, request, channel),
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => {
-                    if let Some(reply) = self.pending.remove(&request_id) {
-                        let _ = reply.send(Ok(response));
+            request_response::Event::Message { peer, message, .. } => {
+                self.last_used.insert(peer, Instant::now());
+                match message {
+                    request_response::Message::Request {
+                        request, channel, ..
+                    } => self.on_inbound(peer, request, channel),
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    } => {
+                        if let Some((_, reply)) = self.pending.remove(&request_id) {
+                            let _ = reply.send(Ok(response));
+                        }
                     }
                 }
-            },
+            }
             request_response::Event::OutboundFailure {
                 peer,
                 request_id,
                 error,
                 ..
             } => {
-                if let Some(reply) = self.pending.remove(&request_id) {
+                if let Some((_, reply)) = self.pending.remove(&request_id) {
                     let failure = failure_of(error);
                     let _ = reply.send(Err(NetError::Request { peer, failure }));
                 }
@@ -450,6 +480,7 @@ impl Worker {
         let queued = self.gossip.try_send(Unvalidated {
             id: id.clone(),
             source,
+            author: message.source,
             topic: message.topic,
             data: message.data,
         });
@@ -467,6 +498,112 @@ impl Worker {
         }
     }
 
+    /// Records a storage peer's presence: it is a member, dialable at its addresses.
+    fn on_presence(&mut self, peer: PeerId, presence: Presence) {
+        for address in &presence.addresses {
+            self.swarm.add_peer_address(peer, address.clone());
+            self.swarm
+                .behaviour_mut()
+                .infra
+                .kad
+                .add_address(&peer, address.clone());
+        }
+        if self.members.heard(peer, presence.addresses) {
+            tracing::debug!(%peer, "storage peer present");
+        }
+    }
+
+    /// Gossips this node's presence: the addresses it listens on. Returns whether it went
+    /// out (it does not while no peer follows the topic).
+    fn publish_presence(&mut self) -> bool {
+        let addresses: Vec<Multiaddr> = self
+            .swarm
+            .listeners()
+            .chain(self.swarm.external_addresses())
+            .filter(|a| is_dialable(a))
+            .cloned()
+            .collect();
+        let presence = Presence {
+            sent_ms: now_ms(),
+            addresses,
+        };
+        let data = presence.to_bytes();
+        let bytes = data.len();
+        match self
+            .swarm
+            .behaviour_mut()
+            .domain
+            .gossip
+            .publish(Topic::Members.ident(), data)
+        {
+            Ok(_) => {
+                self.stats.gossip_out(bytes);
+                true
+            }
+            Err(e) => {
+                tracing::trace!(error = %e, "presence not published");
+                false
+            }
+        }
+    }
+
+    /// Keeps the number of connections near the target: below it, dials present members
+    /// not connected; above twice the target, closes idle connections (no request either
+    /// way for the idle time, none pending, open twice as long), chosen at random,
+    /// until back at the target. Between the two it leaves them be, so connections do not
+    /// flap.
+    fn keep_connections(&mut self) {
+        let count = self.connected.len();
+        if count < self.connections {
+            self.dial_members(self.connections - count);
+        } else if count > 2 * self.connections {
+            self.close_idle(count - self.connections);
+        }
+    }
+
+    /// Dials up to `wanted` (at most [`DIALS_PER_TICK`]) random present members.
+    fn dial_members(&mut self, wanted: usize) {
+        use rand::seq::SliceRandom;
+        let mut candidates: Vec<(PeerId, Vec<Multiaddr>)> = self
+            .members
+            .unconnected()
+            .into_iter()
+            .filter(|(peer, _)| !self.dials.contains_key(peer))
+            .collect();
+        candidates.shuffle(&mut rand::thread_rng());
+        for (peer, addresses) in candidates.into_iter().take(wanted.min(DIALS_PER_TICK)) {
+            let dial = DialOpts::peer_id(peer).addresses(addresses).build();
+            if let Err(e) = self.swarm.dial(dial) {
+                tracing::debug!(%peer, error = %e, "member not dialled");
+            }
+        }
+    }
+
+    /// Closes up to `excess` idle connections, chosen at random.
+    fn close_idle(&mut self, excess: usize) {
+        use rand::seq::SliceRandom;
+        let now = Instant::now();
+        let busy: HashSet<PeerId> = self.pending.values().map(|(peer, _)| *peer).collect();
+        let mut idle: Vec<PeerId> = self
+            .connected
+            .iter()
+            .filter(|(peer, since)| {
+                now.duration_since(**since) >= 2 * self.idle
+                    && !busy.contains(peer)
+                    && self
+                        .last_used
+                        .get(peer)
+                        .is_none_or(|used| now.duration_since(*used) >= self.idle)
+            })
+            .map(|(peer, _)| *peer)
+            .collect();
+        idle.shuffle(&mut rand::thread_rng());
+        for peer in idle.into_iter().take(excess) {
+            tracing::debug!(%peer, "closing an idle connection: more than the target");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
     /// Answers a request the node has no room for, and counts the drop.
     fn refuse_busy(&mut self, channel: ResponseChannel<Response>, why: &str) {
         self.stats.inbound_dropped.fetch_add(1, Ordering::Relaxed);
@@ -478,6 +615,16 @@ impl Worker {
             .requests
             .send_response(channel, busy);
     }
+}
+
+/// Whether other nodes can dial `address`: not an unspecified (`0.0.0.0`, `::`) one.
+fn is_dialable(address: &Multiaddr) -> bool {
+    use libp2p::multiaddr::Protocol;
+    !address.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_unspecified(),
+        Protocol::Ip6(ip) => ip.is_unspecified(),
+        _ => false,
+    })
 }
 
 /// Whether a failed ping means the connection is dead: no answer within the ping timeout

@@ -39,6 +39,7 @@ pub(crate) async fn start_configured(
     let mut config = NodeConfig::local();
     config.repair_interval = repair_every;
     config.custody_grace = Duration::ZERO;
+    config.presence_interval = Duration::from_millis(200);
     configure(&mut config);
     let node = Node::start(config, NodeKeys::generate(), store)
         .await
