@@ -3,7 +3,9 @@
 # with its own temporary home and free port, all bootstrapping from the first; waits until
 # every one has a peer and knows a datanet created at the first; then measures
 #   - idle RSS per node (VmRSS) before any contribution, and peak RSS (VmHWM) at the end;
-#   - peers per node (the `datanet_peers` gauge of /metrics);
+#   - peers per node (the `datanet_peers` gauge of /metrics) once connections have settled
+#     (SETTLE s after every node is up: extra connections close when idle for 30 s and open
+#     for 60 s), and members per node (storage peers it knows of, connected or not);
 #   - gossip messages and payload bytes received per node per contribution (/metrics
 #     counters datanet_gossip_*);
 #   - for each contribution (SIZE MiB of random bytes, made at one node with `datanet
@@ -17,8 +19,8 @@
 #
 # Usage: scripts/scale-bench.sh N [--size-mib S] [--contributions C] [--at I]
 #                               [--up-timeout SECS] [--announce-timeout SECS]
-#                               [--no-baseline] [--keep]
-#   defaults: S 20, C 3, I 1 (the node that contributes; 0 is the bootstrap node),
+#                               [--settle SECS] [--no-baseline] [--keep]
+#   defaults: S 20, C 3, I 1 (the node that contributes; 0 is the bootstrap node), settle 80 s,
 #   up timeout 60 + N s, announce timeout 60 s. DATANET_BIN=path skips the cargo build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +34,7 @@ usage() {
 [[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || usage
 N=$1
 shift
-SIZE_MIB=20 CONTRIBUTIONS=3 AT=1 UP_TIMEOUT=$((60 + N)) ANNOUNCE_TIMEOUT=60 BASELINE=1
+SIZE_MIB=20 CONTRIBUTIONS=3 AT=1 UP_TIMEOUT=$((60 + N)) ANNOUNCE_TIMEOUT=60 BASELINE=1 SETTLE=80
 while [[ $# -gt 0 ]]; do
   case $1 in
     --size-mib) SIZE_MIB=$2; shift 2 ;;
@@ -40,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --at) AT=$2; shift 2 ;;
     --up-timeout) UP_TIMEOUT=$2; shift 2 ;;
     --announce-timeout) ANNOUNCE_TIMEOUT=$2; shift 2 ;;
+    --settle) SETTLE=$2; shift 2 ;;
     --no-baseline) BASELINE=0; shift ;;
     --keep) KEEP_WORK=1; shift ;;
     *) usage ;;
@@ -123,17 +126,20 @@ if ((${#missing[@]} > 0)); then
   echo "the datanet record did not reach ${#missing[@]} node(s) by gossip within 30 s (${missing[*]}); they fetch it"
   for i in "${missing[@]}"; do api "$i" "/v1/datanets/$DATANET" > /dev/null || die "node $i cannot fetch the datanet record"; done
 fi
-sleep 3 # a few gossip heartbeats (0.5 s) for the announcement topic's mesh to form
+echo "waiting ${SETTLE} s for connections to settle"
+sleep "$SETTLE"
 
 # Idle: no contribution yet.
-IDLE=() PEERS=()
+IDLE=() PEERS=() MEMBERS=()
 for i in $(seq 0 $((N - 1))); do
   IDLE+=("$(rss_kib "${NODE_PID[i]}" VmRSS)")
   PEERS+=("$(metric "$i" datanet_peers)")
+  MEMBERS+=("$(metric "$i" datanet_members)")
 done
 read -r IDLE_MED _ IDLE_MAX _ < <(printf '%s\n' "${IDLE[@]}" | stats 0.0009765625)
 read -r PEERS_MED _ PEERS_MAX _ < <(printf '%s\n' "${PEERS[@]}" | stats)
-echo "idle RSS per node: median $IDLE_MED MiB, max $IDLE_MAX MiB; peers per node: median $PEERS_MED, max $PEERS_MAX"
+read -r MEMBERS_MED _ MEMBERS_MIN _ < <(printf '%s\n' "${MEMBERS[@]}" | awk '{ print -$1 }' | stats)
+echo "idle RSS per node: median $IDLE_MED MiB, max $IDLE_MAX MiB; peers per node: median $PEERS_MED, max $PEERS_MAX; members known per node: median ${MEMBERS_MED#-}, min ${MEMBERS_MIN#-}"
 
 gossip_counts() {
   for i in $(seq 0 $((N - 1))); do

@@ -265,6 +265,14 @@ impl Node {
         Ok(self.network().peers().await?)
     }
 
+    /// The storage peers known to be up, connected or not.
+    ///
+    /// # Errors
+    /// [`NodeError::Net`] if the network has stopped.
+    pub async fn members(&self) -> Result<Vec<PeerId>, NodeError> {
+        Ok(self.network().members().await?)
+    }
+
     /// What connection upkeep is dialling and why it fails: why a node with no peers has
     /// none.
     pub fn connectivity(&self) -> Connectivity {

@@ -165,7 +165,7 @@ impl Server {
 }
 
 /// The answer to one request, from the store; a square proven badly encoded is refused.
-fn answer_blocking(
+pub(crate) fn answer_blocking(
     store: &Store,
     request: Request,
     events: &Events,
@@ -201,21 +201,29 @@ fn answer_blocking(
             coordinates,
             axis_paths,
         } => get_samples(store, da_root, &coordinates, axis_paths),
-        Request::ListContributions { datanet, after } => {
-            list_contributions(store, datanet, after).map(Response::Contributions)
-        }
+        Request::ListContributions {
+            datanet,
+            after,
+            limit,
+        } => list_contributions(store, datanet, after, limit).map(Response::Contributions),
         Request::ListDatanets { after } => list_datanets(store, after).map(Response::Datanets),
+        Request::Fingerprints { datanet, prefixes } => prefixes
+            .iter()
+            .map(|range| store.fingerprint(&datanet, range))
+            .collect::<Result<_, _>>()
+            .map(Response::Fingerprints),
     }
 }
 
 /// The ids of the stored contributions to `datanet` above `after`, ascending, at most
-/// [`MAX_LISTED`].
+/// `limit` and [`MAX_LISTED`].
 pub(crate) fn list_contributions(
     store: &Store,
     datanet: DatanetId,
     after: ContributionId,
+    limit: u16,
 ) -> Result<Vec<ContributionId>, StoreError> {
-    store.contributions_of(&datanet, &after, MAX_LISTED)
+    store.contributions_of(&datanet, &after, usize::from(limit).min(MAX_LISTED))
 }
 
 /// The ids of the datanets stored here above `after`, ascending, at most [`MAX_LISTED`].
@@ -345,15 +353,26 @@ mod tests {
         ids.sort();
         let datanet = sample_contribution(9, 0, 1000).manifest.body().datanet;
         let start = ContributionId::default();
-        assert_eq!(list_contributions(&store, datanet, start).unwrap(), ids);
+        let all = MAX_LISTED as u16;
         assert_eq!(
-            list_contributions(&store, datanet, ids[1]).unwrap(),
+            list_contributions(&store, datanet, start, all).unwrap(),
+            ids
+        );
+        assert_eq!(
+            list_contributions(&store, datanet, start, 2).unwrap(),
+            ids[..2],
+            "no more than the limit"
+        );
+        assert_eq!(
+            list_contributions(&store, datanet, ids[1], all).unwrap(),
             vec![ids[2]]
         );
-        assert!(list_contributions(&store, datanet, ids[2])
+        assert!(list_contributions(&store, datanet, ids[2], all)
             .unwrap()
             .is_empty());
         let other = DatanetId(hash(Domain::Datanet, b"another datanet"));
-        assert!(list_contributions(&store, other, start).unwrap().is_empty());
+        assert!(list_contributions(&store, other, start, all)
+            .unwrap()
+            .is_empty());
     }
 }

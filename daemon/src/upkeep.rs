@@ -3,7 +3,8 @@
 //! so a node started before its bootstrap peer, or whose every peer went away, connects by
 //! itself once any of them listens. Beyond that the network keeps the connection count near
 //! its target from the members it hears of; upkeep still dials one of its addresses not
-//! connected every [`EXPLORE`], so two halves of a network that each have enough connections
+//! connected, chosen at random (so no bootstrap peer is dialled by every node each time),
+//! every [`EXPLORE`], so two halves of a network that each have enough connections
 //! of their own find each other again after a partition. Every storage peer it meets is remembered in the store's peer book
 //! (its listen addresses and when it was last seen: at connection, every
 //! [`REFRESH`] while connected, at disconnection and at shutdown) and dialled again at the
@@ -19,6 +20,7 @@ use datanet_net::{peer_of, Multiaddr, NetEvent, NetHandle, PeerId};
 use datanet_storage::{AsyncStore, PeerRecord};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
+use rand::seq::SliceRandom;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -209,7 +211,6 @@ impl Upkeep {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut explore = tokio::time::interval_at((now + EXPLORE).into(), EXPLORE);
         explore.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut explored = 0usize;
         loop {
             tokio::select! {
                 biased;
@@ -260,8 +261,7 @@ impl Upkeep {
                         .filter(|(a, t)| !t.dialling && now >= t.next && is_unconnected(a, &connected))
                         .map(|(a, _)| a)
                         .collect();
-                    if let Some(address) = unconnected.get(explored % unconnected.len().max(1)) {
-                        explored += 1;
+                    if let Some(address) = unconnected.choose(&mut rand::thread_rng()) {
                         let address = (*address).clone();
                         if let Some(target) = targets.get_mut(&address) {
                             target.dialling = true;

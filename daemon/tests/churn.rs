@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{connect, mesh, open_datanet, payload, start_with, TestNode, WAIT};
+use common::{connect, mesh, open_datanet, payload, start_with, until_not_member, TestNode, WAIT};
 use datanet_daemon::Node;
 use datanet_net::custody::{column_replicas, custodians};
 use datanet_net::test_utils::wait_for;
@@ -161,13 +161,7 @@ async fn until_gone(
             .await
             .expect("the departure is seen");
         }
-        tokio::time::timeout(WAIT, async {
-            while node.node.network().members().await.unwrap().contains(&gone) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await
-        .expect("the departed peer's presence runs out");
+        until_not_member(&node.node, gone).await;
     }
 }
 

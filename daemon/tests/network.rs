@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{
-    connect, first_da_root, mesh, open_datanet, payload, square_width, start, wait_for_node_event,
-    TestNode, WAIT,
+    connect, first_da_root, mesh, open_datanet, payload, square_width, start, until_not_member,
+    wait_for_node_event, TestNode, WAIT,
 };
 use datanet_daemon::{Node, NodeError, NodeEvent};
 use datanet_net::custody::custodians;
@@ -98,6 +98,11 @@ async fn contribution_reaches_custodians_and_survives_stopped_nodes_until_withhe
         .await
         .map(|p| gone.remove(&p))
         .expect("stopped peers disconnect");
+    }
+    for node in storage.iter().map(|n| &n.node).chain([&reader.node]) {
+        for peer in &stopped {
+            until_not_member(node, *peer).await;
+        }
     }
     let still = reader.node.get(report.contribution).await.unwrap();
     assert!(still == data, "bytes differ after two custodians stopped");

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use datanet_protocol::encoding::Encode;
+use datanet_protocol::sync::{Fingerprint, IdPrefix};
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer};
 use datanet_protocol::{
     Axis, ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader, SHARE_SIZE,
@@ -209,8 +210,8 @@ impl NetHandle {
     }
 
     /// The ids of the contributions to `datanet` that `peer` stores, ascending, from the
-    /// first above `after`: one page of at most
-    /// [`MAX_LISTED`](datanet_protocol::wire::MAX_LISTED); a shorter page is the last.
+    /// first above `after`: one page of at most `limit` (itself at most
+    /// [`MAX_LISTED`](datanet_protocol::wire::MAX_LISTED)); a shorter page is the last.
     ///
     /// # Errors
     /// [`FetchError`]; a list out of order, or not above `after`, is [`FetchError::Invalid`].
@@ -219,18 +220,53 @@ impl NetHandle {
         peer: PeerId,
         datanet: DatanetId,
         after: ContributionId,
+        limit: u16,
     ) -> Result<Vec<ContributionId>, FetchError> {
-        let ids = match self
-            .ask(peer, Request::ListContributions { datanet, after })
-            .await?
-        {
+        let request = Request::ListContributions {
+            datanet,
+            after,
+            limit,
+        };
+        let ids = match self.ask(peer, request).await? {
             Response::Contributions(ids) => ids,
             other => return self.wrong_kind(peer, "ListContributions", &other),
         };
         if !ascending_after(&ids, &after) {
             return self.invalid(peer, "contribution ids out of order".to_owned());
         }
+        if ids.len() > usize::from(limit) {
+            return self.invalid(peer, format!("{} ids for a limit of {limit}", ids.len()));
+        }
         Ok(ids)
+    }
+
+    /// `peer`'s fingerprints of the contribution ids of `datanet` in each of `prefixes` (at
+    /// most [`MAX_FINGERPRINTS`](datanet_protocol::wire::MAX_FINGERPRINTS)), in order.
+    ///
+    /// # Errors
+    /// [`FetchError`]; an answer with another number of fingerprints is
+    /// [`FetchError::Invalid`].
+    pub async fn fingerprints(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        prefixes: Vec<IdPrefix>,
+    ) -> Result<Vec<Fingerprint>, FetchError> {
+        let asked = prefixes.len();
+        let fingerprints = match self
+            .ask(peer, Request::Fingerprints { datanet, prefixes })
+            .await?
+        {
+            Response::Fingerprints(fingerprints) => fingerprints,
+            other => return self.wrong_kind(peer, "Fingerprints", &other),
+        };
+        if fingerprints.len() != asked {
+            return self.invalid(
+                peer,
+                format!("{} fingerprints for {asked} ranges", fingerprints.len()),
+            );
+        }
+        Ok(fingerprints)
     }
 
     /// The ids of the datanets whose records `peer` stores, ascending, from the first above
@@ -327,6 +363,7 @@ fn kind_of(response: &Response) -> &'static str {
         Response::Column(_) => "Column",
         Response::Columns(_) => "Columns",
         Response::ColumnHalves(_) => "ColumnHalves",
+        Response::Fingerprints(_) => "Fingerprints",
         Response::Datanet(_) => "Datanet",
         Response::Samples(_) => "Samples",
         Response::NotFound => "NotFound",

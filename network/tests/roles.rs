@@ -167,17 +167,21 @@ async fn a_contribution_list_out_of_order_is_refused_and_costs_the_peer() {
     connect_and_wait(&asker.handle, &liar.handle).await.unwrap();
     let (net, peer) = (&asker.handle, liar.handle.local_peer_id());
     let datanet = datanet("listed").id();
-    let first = net
-        .list_contributions(peer, datanet, ContributionId::default())
-        .await;
+    let start = ContributionId::default();
+    let first = net.list_contributions(peer, datanet, start, 3).await;
     assert_eq!(first.unwrap(), ids);
     assert_eq!(net.scores().get(&peer), 0);
-    let wrong = net.list_contributions(peer, datanet, ids[0]).await;
+    let wrong = net.list_contributions(peer, datanet, ids[0], 3).await;
     assert!(
         matches!(wrong, Err(FetchError::Invalid { .. })),
         "{wrong:?}"
     );
     assert_eq!(net.scores().get(&peer), PeerScores::INVALID);
+    let too_many = net.list_contributions(peer, datanet, start, 2).await;
+    assert!(
+        matches!(too_many, Err(FetchError::Invalid { .. })),
+        "more ids than asked for: {too_many:?}"
+    );
     asker.stop().await;
     liar.stop().await;
 }

@@ -26,6 +26,7 @@ pub mod merkle;
 pub mod sampling;
 pub mod signed;
 pub mod square;
+pub mod sync;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 pub mod wire;

@@ -4,6 +4,7 @@
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use crate::hash::HASH_LEN;
 use crate::square::MAX_K;
+use crate::sync::{Fingerprint, IdPrefix};
 use crate::{
     BadEncodingProof, ContributionId, DaRoot, Datanet, DatanetId, Hash, Line, Manifest, ShareProof,
     SquareHeader, SHARE_SIZE,
@@ -30,6 +31,8 @@ pub const MAX_SAMPLES: usize = 256;
 pub const MAX_GET_COLUMNS: usize = 32;
 /// The most contribution ids one listing carries (32 KiB); a longer list is paged.
 pub const MAX_LISTED: usize = 1024;
+/// The most id ranges one [`Request::Fingerprints`] names.
+pub const MAX_FINGERPRINTS: usize = 16;
 /// The longest reason text in a refusal.
 const MAX_REASON: usize = 512;
 
@@ -46,6 +49,7 @@ mod request_kind {
     pub(super) const GET_COLUMN_HALVES: u8 = 8;
     pub(super) const LIST_CONTRIBUTIONS: u8 = 9;
     pub(super) const LIST_DATANETS: u8 = 10;
+    pub(super) const FINGERPRINTS: u8 = 11;
 }
 
 /// The kind byte of each [`Response`], after the version byte.
@@ -61,6 +65,7 @@ mod response_kind {
     pub(super) const COLUMN_HALVES: u8 = 9;
     pub(super) const CONTRIBUTIONS: u8 = 10;
     pub(super) const DATANETS: u8 = 11;
+    pub(super) const FINGERPRINTS: u8 = 12;
 }
 
 /// A request one node sends another.
@@ -126,6 +131,9 @@ pub enum Request {
         datanet: DatanetId,
         /// The cursor: the last id of the previous page.
         after: ContributionId,
+        /// The most ids to send, at most [`MAX_LISTED`]: a node listing one small range of
+        /// ids asks for no more than the range holds.
+        limit: u16,
     },
     /// Send the ids of the datanets whose records the node stores, in ascending order, from
     /// the first above `after` (all zeros: from the start): how a node that joins learns the
@@ -133,6 +141,14 @@ pub enum Request {
     ListDatanets {
         /// The cursor: the last id of the previous page.
         after: DatanetId,
+    },
+    /// Send the fingerprint of the contribution ids of a datanet in each of these ranges:
+    /// how two nodes find, in a few small exchanges, which ranges of ids they differ on.
+    Fingerprints {
+        /// The datanet.
+        datanet: DatanetId,
+        /// At most [`MAX_FINGERPRINTS`] ranges.
+        prefixes: Vec<IdPrefix>,
     },
 }
 
@@ -162,7 +178,8 @@ impl Request {
             | Request::GetManifest(_)
             | Request::GetDatanet(_)
             | Request::ListContributions { .. }
-            | Request::ListDatanets { .. } => None,
+            | Request::ListDatanets { .. }
+            | Request::Fingerprints { .. } => None,
         }
     }
 }
@@ -200,6 +217,8 @@ pub enum Response {
     /// The answer to [`Request::ListDatanets`]: at most [`MAX_LISTED`] ids, ascending; fewer
     /// means the list is complete.
     Datanets(Vec<DatanetId>),
+    /// The answer to [`Request::Fingerprints`]: one per range, in request order.
+    Fingerprints(Vec<Fingerprint>),
 }
 
 /// One answer of [`Response::Samples`].
@@ -396,14 +415,24 @@ impl Encode for Request {
                 }
                 out.u8(u8::from(*axis_paths));
             }
-            Request::ListContributions { datanet, after } => {
+            Request::ListContributions {
+                datanet,
+                after,
+                limit,
+            } => {
                 out.u8(request_kind::LIST_CONTRIBUTIONS);
                 datanet.encode_to(out);
                 after.encode_to(out);
+                out.u16(*limit);
             }
             Request::ListDatanets { after } => {
                 out.u8(request_kind::LIST_DATANETS);
                 after.encode_to(out);
+            }
+            Request::Fingerprints { datanet, prefixes } => {
+                out.u8(request_kind::FINGERPRINTS);
+                datanet.encode_to(out);
+                out.list(prefixes);
             }
         }
     }
@@ -468,12 +497,29 @@ impl Decode for Request {
                     axis_paths,
                 }
             }
-            request_kind::LIST_CONTRIBUTIONS => Request::ListContributions {
-                datanet: DatanetId::decode_from(r)?,
-                after: ContributionId::decode_from(r)?,
-            },
+            request_kind::LIST_CONTRIBUTIONS => {
+                let datanet = DatanetId::decode_from(r)?;
+                let after = ContributionId::decode_from(r)?;
+                let limit = r.u16("list limit")?;
+                if usize::from(limit) > MAX_LISTED {
+                    return Err(DecodeError::TooLong {
+                        context: "list limit",
+                        len: limit.into(),
+                        max: MAX_LISTED as u64,
+                    });
+                }
+                Request::ListContributions {
+                    datanet,
+                    after,
+                    limit,
+                }
+            }
             request_kind::LIST_DATANETS => Request::ListDatanets {
                 after: DatanetId::decode_from(r)?,
+            },
+            request_kind::FINGERPRINTS => Request::Fingerprints {
+                datanet: DatanetId::decode_from(r)?,
+                prefixes: r.list(MAX_FINGERPRINTS, "id prefixes")?,
             },
             v => {
                 return Err(DecodeError::InvalidTag {
@@ -532,6 +578,10 @@ impl Encode for Response {
                 out.u8(response_kind::DATANETS);
                 out.list(ids);
             }
+            Response::Fingerprints(fingerprints) => {
+                out.u8(response_kind::FINGERPRINTS);
+                out.list(fingerprints);
+            }
         }
     }
 
@@ -575,6 +625,9 @@ impl Decode for Response {
                 Response::Contributions(r.list(MAX_LISTED, "contribution ids")?)
             }
             response_kind::DATANETS => Response::Datanets(r.list(MAX_LISTED, "datanet ids")?),
+            response_kind::FINGERPRINTS => {
+                Response::Fingerprints(r.list(MAX_FINGERPRINTS, "fingerprints")?)
+            }
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "response kind",
@@ -766,9 +819,14 @@ mod tests {
             Request::ListContributions {
                 datanet: DatanetId::default(),
                 after: ContributionId::default(),
+                limit: MAX_LISTED as u16,
             },
             Request::ListDatanets {
                 after: DatanetId::default(),
+            },
+            Request::Fingerprints {
+                datanet: DatanetId::default(),
+                prefixes: vec![IdPrefix::ALL; MAX_FINGERPRINTS],
             },
         ];
         for request in requests {
@@ -805,6 +863,7 @@ mod tests {
             Response::Datanet(Box::new(datanet_record())),
             Response::Contributions(vec![ContributionId::default(); MAX_LISTED]),
             Response::Datanets(vec![DatanetId::default(); MAX_LISTED]),
+            Response::Fingerprints(vec![Fingerprint::default(); MAX_FINGERPRINTS]),
             Response::Manifest {
                 manifest: Box::new(largest_manifest(&square)),
                 headers: vec![square.header(); MAX_HEADERS],
@@ -882,6 +941,19 @@ mod tests {
         assert!(Response::from_bytes(&too_many_ids.to_bytes()).is_err());
         let too_many_datanets = Response::Datanets(vec![DatanetId::default(); MAX_LISTED + 1]);
         assert!(Response::from_bytes(&too_many_datanets.to_bytes()).is_err());
+        let too_many_prints = Response::Fingerprints(vec![Fingerprint::default(); 17]);
+        assert!(Response::from_bytes(&too_many_prints.to_bytes()).is_err());
+        let too_many_ranges = Request::Fingerprints {
+            datanet: DatanetId::default(),
+            prefixes: vec![IdPrefix::ALL; MAX_FINGERPRINTS + 1],
+        };
+        assert!(Request::from_bytes(&too_many_ranges.to_bytes()).is_err());
+        let over_the_limit = Request::ListContributions {
+            datanet: DatanetId::default(),
+            after: ContributionId::default(),
+            limit: MAX_LISTED as u16 + 1,
+        };
+        assert!(Request::from_bytes(&over_the_limit.to_bytes()).is_err());
     }
 
     #[test]
@@ -897,6 +969,7 @@ mod tests {
             request_kind::GET_COLUMN_HALVES,
             request_kind::LIST_CONTRIBUTIONS,
             request_kind::LIST_DATANETS,
+            request_kind::FINGERPRINTS,
         ];
         let responses = [
             response_kind::STORED,
@@ -910,6 +983,7 @@ mod tests {
             response_kind::COLUMN_HALVES,
             response_kind::CONTRIBUTIONS,
             response_kind::DATANETS,
+            response_kind::FINGERPRINTS,
         ];
         for table in [&requests[..], &responses[..]] {
             let distinct: std::collections::BTreeSet<u8> = table.iter().copied().collect();

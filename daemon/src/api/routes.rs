@@ -76,6 +76,7 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
             .map(ToString::to_string)
             .collect(),
         peers,
+        members: node.members().await?.len(),
         no_peers: (peers == 0).then(|| node.connectivity().why_no_peers()),
         datanets,
         contributions,
@@ -419,7 +420,7 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
         ),
         gauge(
             "datanet_columns_under_replicated",
-            "Columns with fewer custodians connected than they should have.",
+            "Columns with fewer custodians present than they should have.",
             last.under_replicated as u64,
         ),
         Sample {
@@ -432,6 +433,11 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
             "datanet_peers",
             "Peers connected now.",
             node.peers().await?.len() as u64,
+        ),
+        gauge(
+            "datanet_members",
+            "Storage peers known to be up, connected or not.",
+            node.members().await?.len() as u64,
         ),
         gauge("datanet_datanets", "Datanets known.", datanets as u64),
         gauge(

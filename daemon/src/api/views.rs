@@ -15,6 +15,9 @@ pub struct StatusView {
     pub listen: Vec<String>,
     /// Peers connected now.
     pub peers: usize,
+    /// Storage peers known to be up, connected or not (see `Membership`): the network this
+    /// node reaches on demand.
+    pub members: usize,
     /// Why the node has no peers, when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_peers: Option<String>,

@@ -73,7 +73,11 @@ pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
     }
     match &s.no_peers {
         Some(why) => writeln!(out, "  peers          0: {why}")?,
-        None => writeln!(out, "  peers          {}", s.peers)?,
+        None => writeln!(
+            out,
+            "  peers          {} connected, {} storage peers known",
+            s.peers, s.members
+        )?,
     }
     writeln!(out, "  datanets       {}", s.datanets)?;
     writeln!(out, "  contributions  {}", s.contributions)?;

@@ -87,6 +87,18 @@ pub(crate) async fn until_storage_peer(node: &Node, peer: PeerId) {
     .expect("the peer is known as a storage peer");
 }
 
+/// Waits until `node` no longer counts `gone` as a present member: disconnected, and its
+/// last presence run out.
+pub(crate) async fn until_not_member(node: &Node, gone: PeerId) {
+    tokio::time::timeout(WAIT, async {
+        while node.members().await.unwrap().contains(&gone) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a stopped peer stops being a member");
+}
+
 /// `count` nodes, each connected to all the others.
 pub(crate) async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> {
     let mut nodes: Vec<TestNode> = Vec::new();

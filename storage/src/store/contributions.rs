@@ -2,6 +2,7 @@
 //! together in one atomic batch, with a retention pin.
 
 use datanet_protocol::encoding::Encode;
+use datanet_protocol::sync::{Fingerprint, IdPrefix};
 use datanet_protocol::{ContributionId, DaRoot, DatanetId, Hash, Line, Manifest, SquareHeader};
 
 use std::collections::BTreeMap;
@@ -10,6 +11,9 @@ use super::columns::{write_columns, StoredColumn};
 use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
+
+/// Index keys read per page while walking a range.
+const PAGE: usize = 1024;
 
 impl Store {
     /// Stores a contribution atomically: the manifest, the header of every chunk (in manifest
@@ -105,6 +109,51 @@ impl Store {
                 Ok(ContributionId(Hash(id)))
             })
             .collect()
+    }
+
+    /// The ids of the contributions to `datanet` stored here whose ids fall in `range`,
+    /// ascending, at most `limit`.
+    ///
+    /// # Errors
+    /// As [`Store::contributions_of`].
+    pub fn contributions_in(
+        &self,
+        datanet: &DatanetId,
+        range: &IdPrefix,
+        limit: usize,
+    ) -> Result<Vec<ContributionId>, StoreError> {
+        let mut after = range.cursor().unwrap_or_default();
+        let mut found = Vec::new();
+        while found.len() < limit {
+            let wanted = PAGE.min(limit - found.len());
+            let page = self.contributions_of(datanet, &after, wanted)?;
+            let full = page.len() == wanted;
+            for id in page {
+                if !range.contains(&id.0) {
+                    return Ok(found);
+                }
+                after = id;
+                found.push(id);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The fingerprint of the ids of the contributions to `datanet` in `range`: what a peer
+    /// compares its own with to find what either lacks ([`datanet_protocol::sync`]).
+    ///
+    /// # Errors
+    /// As [`Store::contributions_of`].
+    pub fn fingerprint(
+        &self,
+        datanet: &DatanetId,
+        range: &IdPrefix,
+    ) -> Result<Fingerprint, StoreError> {
+        let ids = self.contributions_in(datanet, range, usize::MAX)?;
+        Ok(Fingerprint::of(ids.iter().map(|id| &id.0)))
     }
 
     /// The ids of every stored contribution, in id order.
