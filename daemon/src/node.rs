@@ -8,7 +8,6 @@ use std::time::Duration;
 use datanet_config::Config;
 use datanet_net::custody::CustodySet;
 use datanet_net::{Multiaddr, NetConfig, NetEvent, NetHandle, NetStats, PeerId, Role};
-use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{DatanetBody, Policy};
 use datanet_protocol::{
     CodecId, ContributionId, Datanet, DatanetId, Manifest, PublicKey, SecretKey,
@@ -483,7 +482,7 @@ impl Node {
             description: description.to_owned(),
             owner: self.contributor.public(),
             policy,
-            validator_set: Hash::default(),
+            validators: None,
             created_ms: now_ms(),
             nonce: rand::random(),
         };
