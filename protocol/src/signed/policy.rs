@@ -130,7 +130,8 @@ pub struct RecordRules {
     pub format: RecordFormat,
     /// The fewest records a contribution may hold.
     pub min_records: u64,
-    /// The most records a contribution may hold.
+    /// The most records a contribution may hold; a checker keeps the hash of each distinct
+    /// record, so this also bounds its memory.
     pub max_records: u64,
     /// The largest record, in bytes, at most [`MAX_RECORD_BYTES`].
     pub max_record_bytes: u32,
@@ -141,13 +142,14 @@ pub struct RecordRules {
 }
 
 impl RecordRules {
-    /// Rules for `format` with the defaults: at least one record, no upper count, records up
-    /// to 1 MiB, none repeated.
+    /// Rules for `format` with the defaults: 1 to 10 million records (a checker keeps 32 bytes
+    /// per distinct record to find repeats, so the count bounds its memory), records up to
+    /// 1 MiB, none repeated.
     pub fn new(format: RecordFormat) -> Self {
         RecordRules {
             format,
             min_records: 1,
-            max_records: u64::MAX,
+            max_records: 10_000_000,
             max_record_bytes: 1 << 20,
             max_repeat_ppm: 0,
         }
