@@ -41,48 +41,42 @@ fn vector_body() -> DatanetBody {
     }
 }
 
-/// The hex of `docs/protocol.md` 13.3, without its spaces, line breaks and comments.
-fn doc_hex(lines: &str) -> String {
-    lines
+/// `docs/protocol.md`, whose section 13.3 shows the record byte by byte.
+const PROTOCOL_DOC: &str = include_str!("../../../docs/protocol.md");
+
+/// The hex of the datanet record's block in 13.3: each line's hex before its comment.
+fn doc_record_hex() -> String {
+    let from = PROTOCOL_DOC
+        .find("**Datanet record** signed by")
+        .expect("13.3 shows the datanet record");
+    let block = PROTOCOL_DOC[from..]
+        .split("```")
+        .nth(1)
+        .expect("the record's bytes are in a code block");
+    block
         .lines()
-        .map(|l| l.split("  ").next().unwrap_or("").replace(' ', ""))
+        .map(|l| l.split("    ").next().unwrap_or("").replace(' ', ""))
         .collect()
 }
-
-const VECTOR_RECORD: &str = "\
-02
-00000002 7161
-00000019 7175657374696f6e20616e6420616e73776572207061697273
-8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c
-0000000040000000
-00000001 0000001161 70706c69636174696f6e2f6a736f6e6c
-01
-01
-00000026 7b2274797065223a226f626a656374222c227265717569726564223a5b2271222c2261225d7d
-0000000000000001
-00000000000f4240
-00010000
-00002710
-01
-01 00000002 00000003 00000002
-8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394 0000000000000001
-ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1 0000000000000001
-0000018bcfe56800
-0000000000000007
-";
 
 const VECTOR_SIGNATURE: &str = "783c137d6aea4c81be87fafb678dcc6193c16716dd9527380d66c47484dc5ce8\
                                 871f92907489386d808a4450639038d5da03218be0564d8f7ac395ed8f811e05";
 const VECTOR_ID: &str = "34ce0cf57bf15cb9294113da3cbba9e8ede01a59ee4348287b401d0bb386e4c7";
+const VECTOR_SET_ID: &str = "75edcac9b9e66f1d234053c8afd0c85fb1171be94de4b10b001180825bc387d0";
 
 #[test]
 fn the_record_of_the_protocol_document_has_its_bytes_and_id() {
     let datanet = Datanet::sign(vector_body(), &seed(1)).unwrap();
     let bytes = datanet.to_bytes();
-    let expected = doc_hex(VECTOR_RECORD);
+    let expected = doc_record_hex();
     assert_eq!(expected.len() / 2, 279);
     assert_eq!(hex::encode(&bytes), format!("{expected}{VECTOR_SIGNATURE}"));
     assert_eq!(datanet.id().to_string(), VECTOR_ID);
+    let set = datanet.body().validators.as_ref().expect("two validators");
+    assert_eq!(set.id().to_string(), VECTOR_SET_ID);
+    for shown in [VECTOR_SIGNATURE, VECTOR_ID, VECTOR_SET_ID] {
+        assert!(PROTOCOL_DOC.contains(shown), "13.3 shows {shown}");
+    }
     assert_eq!(Datanet::from_bytes(&bytes).unwrap(), datanet);
     datanet.verify().unwrap();
 }
