@@ -160,9 +160,13 @@ fn percent_to_ppm(text: &str) -> Result<u32, String> {
             "--max-repeat {text}: expected a percentage from 0 to 100 with at most four decimals"
         )
     };
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) || fraction.len() > 4 {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) if digits(fraction) => (whole, fraction),
+        Some(_) => return Err(bad()),
+        None => (text, ""),
+    };
+    if !digits(whole) || fraction.len() > 4 {
         return Err(bad());
     }
     let whole: u32 = whole.parse().map_err(|_| bad())?;
