@@ -188,7 +188,7 @@ async fn main() -> Result<()> {
         ..Policy::default()
     };
     let datanet = nodes[0]
-        .create_datanet("netbench", "network benchmark", policy)
+        .create_datanet("netbench", "network benchmark", policy, None)
         .await?
         .id();
 

@@ -8,8 +8,7 @@ use std::time::Duration;
 use datanet_config::Config;
 use datanet_net::custody::CustodySet;
 use datanet_net::{Multiaddr, NetConfig, NetEvent, NetHandle, NetStats, PeerId, Role};
-use datanet_protocol::hash::Hash;
-use datanet_protocol::signed::{DatanetBody, Policy};
+use datanet_protocol::signed::{DatanetBody, Policy, ValidatorSet};
 use datanet_protocol::{
     CodecId, ContributionId, Datanet, DatanetId, Manifest, PublicKey, SecretKey,
 };
@@ -486,24 +485,27 @@ impl Node {
         Ok(())
     }
 
-    /// Creates a datanet owned by the contributor key: signs the record, stores it and
-    /// gossips it to every node.
+    /// Creates a datanet owned by the contributor key, checked by `validators` (none: no
+    /// contribution is ever attested): signs the record, stores it and gossips it to every
+    /// node.
     ///
     /// # Errors
-    /// [`NodeError::Invalid`] for a name, description or policy out of bounds, or a store
-    /// error.
+    /// [`NodeError::Invalid`] for a name, description or policy out of bounds or a record
+    /// schema that does not compile, or a store error.
     pub async fn create_datanet(
         &self,
         name: &str,
         description: &str,
         policy: Policy,
+        validators: Option<ValidatorSet>,
     ) -> Result<Datanet, NodeError> {
+        datanet_policy::Rules::new(&policy).map_err(|e| NodeError::Invalid(e.to_string()))?;
         let body = DatanetBody {
             name: name.to_owned(),
             description: description.to_owned(),
             owner: self.contributor.public(),
             policy,
-            validator_set: Hash::default(),
+            validators,
             created_ms: now_ms(),
             nonce: rand::random(),
         };

@@ -566,3 +566,71 @@ fn daemons_started_in_random_order_with_random_delays_all_connect_every_time() {
         eprintln!("run {run}: started in order {order:?}, all connected");
     }
 }
+
+#[test]
+fn create_names_validators_and_record_rules_from_flags_and_a_toml_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, _daemon) = lone_daemon(dir.path());
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, r#"{"type": "object", "required": ["q"]}"#).unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "media_types = [\"application/jsonl\"]\nformat = \"jsonl\"\nmax_records = 500\n",
+    )
+    .unwrap();
+    let (two, three) = (
+        "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394",
+        "ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1",
+    );
+    let view = json(
+        &home,
+        &[
+            "create",
+            "qa",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--max-repeat",
+            "0.5",
+            "--validator",
+            &format!("{three}:3"),
+            "--validator",
+            two,
+            "--threshold",
+            "3/4",
+        ],
+    );
+    assert_eq!(view["policy"]["format"], "jsonl");
+    assert_eq!(view["policy"]["max_records"], 500);
+    assert_eq!(view["policy"]["max_repeat_ppm"], 5000);
+    assert_eq!(view["policy"]["schema"]["required"][0], "q");
+    assert_eq!(view["threshold"], "3/4");
+    assert_eq!(
+        view["validators"],
+        serde_json::json!([{"key": two, "stake": 1}, {"key": three, "stake": 3}])
+    );
+
+    let plain = json(&home, &["create", "plain"]);
+    assert_eq!(plain["validators"], serde_json::json!([]));
+    assert_eq!(plain["policy"]["format"], "none");
+
+    for (flags, says) in [
+        (&["--format", "csv"][..], "the csv format needs columns"),
+        (&["--threshold", "2/3"][..], "a threshold needs validators"),
+        (&["--validator", "abc"][..], "validator key abc"),
+        (
+            &["--format", "csv", "--csv-columns", "a:integer,b:date"][..],
+            "unknown type \"date\"",
+        ),
+    ] {
+        let out = datanet(&home, &[&["create", "bad"][..], flags].concat());
+        assert_refused(&out, "(400 bad_request)");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{flags:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -209,7 +209,7 @@ async fn a_node_that_joins_later_fetches_a_datanet_record_from_a_peer() {
     let owner = start().await;
     let datanet = owner
         .node
-        .create_datanet("late", "joined after the gossip", Default::default())
+        .create_datanet("late", "joined after the gossip", Default::default(), None)
         .await
         .unwrap();
     let late = start().await;
@@ -230,7 +230,12 @@ async fn announcements_reach_the_nodes_that_follow_their_datanet_only() {
     let owner = start().await;
     let datanet = owner
         .node
-        .create_datanet("followed", "announced on its own topic", Default::default())
+        .create_datanet(
+            "followed",
+            "announced on its own topic",
+            Default::default(),
+            None,
+        )
         .await
         .unwrap();
     let follower = start().await;

@@ -216,7 +216,7 @@ mod tests {
     fn a_datanet_record_verifies_only_as_signed() {
         use datanet_protocol::encoding::Encode;
         use datanet_protocol::signed::{DatanetBody, Policy};
-        use datanet_protocol::{Hash, SecretKey};
+        use datanet_protocol::SecretKey;
 
         let key = SecretKey::generate();
         let body = DatanetBody {
@@ -224,7 +224,7 @@ mod tests {
             description: String::new(),
             owner: key.public(),
             policy: Policy::default(),
-            validator_set: Hash::default(),
+            validators: None,
             created_ms: 1,
             nonce: 2,
         };

@@ -13,7 +13,7 @@ use datanet_net::test_utils::{connect_and_wait, TestNode};
 use datanet_net::Role;
 use datanet_protocol::signed::{DatanetBody, Policy};
 use datanet_protocol::wire::{Request, Response, MAX_REQUEST_BYTES};
-use datanet_protocol::{Datanet, Hash, SecretKey};
+use datanet_protocol::{Datanet, SecretKey};
 use futures::{AsyncRead, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
@@ -124,7 +124,7 @@ fn datanet() -> Datanet {
         description: "served while a peer floods".to_owned(),
         owner: key.public(),
         policy: Policy::default(),
-        validator_set: Hash::default(),
+        validators: None,
         created_ms: 1,
         nonce: 1,
     };

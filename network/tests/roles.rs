@@ -21,7 +21,7 @@ fn datanet(name: &str) -> Datanet {
         description: "a roles test".to_owned(),
         owner: key.public(),
         policy: Policy::default(),
-        validator_set: Hash::default(),
+        validators: None,
         created_ms: 1,
         nonce: 7,
     };

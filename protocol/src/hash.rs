@@ -94,11 +94,14 @@ pub enum Domain {
     /// The name a store gives the file holding a batch of one square's columns: its DA root
     /// and column indices (cheap to hash, unlike the megabytes of shares in it).
     ColumnBlob,
+    /// One record of a contribution's payload (a JSON line, a CSV row), for finding records
+    /// that repeat earlier ones.
+    Record,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 13] = [
+    pub const ALL: [Domain; 14] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -112,6 +115,7 @@ impl Domain {
         Domain::Datanet,
         Domain::ValidatorSet,
         Domain::ColumnBlob,
+        Domain::Record,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -130,6 +134,7 @@ impl Domain {
             Domain::Datanet => "datanet v1 datanet",
             Domain::ValidatorSet => "datanet v1 validator set",
             Domain::ColumnBlob => "datanet v1 column blob",
+            Domain::Record => "datanet v1 record",
         }
     }
 

@@ -673,14 +673,33 @@ mod tests {
 
     /// A datanet record with every field at its bound.
     fn datanet_record() -> Datanet {
-        use crate::signed::{DatanetBody, Policy, MAX_DESCRIPTION, MAX_NAME};
+        use crate::signed::{
+            DatanetBody, Policy, RecordFormat, RecordRules, Threshold, Validator, ValidatorSet,
+            MAX_DESCRIPTION, MAX_MEDIA_TYPE, MAX_MEDIA_TYPES, MAX_NAME, MAX_SCHEMA, MAX_VALIDATORS,
+        };
         let key = crate::SecretKey::from_seed([2; 32]);
+        let validators = (1..=MAX_VALIDATORS as u32)
+            .map(|i| {
+                let mut seed = [0; 32];
+                seed[..4].copy_from_slice(&i.to_be_bytes());
+                Validator {
+                    key: crate::SecretKey::from_seed(seed).public(),
+                    stake: u64::MAX,
+                }
+            })
+            .collect();
         let body = DatanetBody {
             name: "n".repeat(MAX_NAME),
             description: "d".repeat(MAX_DESCRIPTION),
             owner: key.public(),
-            policy: Policy::default(),
-            validator_set: Default::default(),
+            policy: Policy {
+                media_types: vec!["m".repeat(MAX_MEDIA_TYPE); MAX_MEDIA_TYPES],
+                records: Some(RecordRules::new(RecordFormat::JsonLines {
+                    schema: " ".repeat(MAX_SCHEMA),
+                })),
+                ..Policy::default()
+            },
+            validators: Some(ValidatorSet::new(validators, Threshold::TWO_THIRDS).unwrap()),
             created_ms: 1,
             nonce: 2,
         };

@@ -81,7 +81,7 @@ fn seeds() -> Vec<Vec<u8>> {
             description: "d".into(),
             owner: key.public(),
             policy: Default::default(),
-            validator_set: set.id(),
+            validators: Some(set.clone()),
             created_ms: 1,
             nonce: 1,
         },

@@ -53,6 +53,19 @@ pub enum StoreError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The store holds datanet records of an older encoding version, which no migration can
+    /// rewrite because their owners signed their bytes.
+    #[error(
+        "the store holds datanet records of an older encoding version ({}), which this build \
+         cannot read; a signed record cannot be re-encoded, so the store is left as it was: open \
+         it with the build that wrote it, or start a new home and have each owner create the \
+         datanet again",
+        .ids.join(", ")
+    )]
+    OldDatanetRecords {
+        /// The ids of the old records, in hex.
+        ids: Vec<String>,
+    },
     /// The store holds data but no format version: it is not a datanet store.
     #[error("the folder holds data that is not a datanet store")]
     NotAStore,

@@ -99,6 +99,14 @@ impl From<datanet_policy::Violation> for ApiError {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
             }
             datanet_policy::Violation::Empty => Self::bad_request(message),
+            datanet_policy::Violation::Header { .. }
+            | datanet_policy::Violation::Records { .. }
+            | datanet_policy::Violation::RecordCount { .. }
+            | datanet_policy::Violation::Repeats { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "policy_violation",
+                message,
+            ),
         }
     }
 }

@@ -18,7 +18,7 @@ use datanet_protocol::{ContributionId, Datanet, DatanetId};
 use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::convert::{contribution_view, datanet_view, policy_of};
+use super::convert::{contribution_view, datanet_view, policy_of, validators_of};
 use super::error::ApiError;
 use super::events::ApiEvent;
 use super::metrics::{render, Sample};
@@ -125,13 +125,12 @@ pub(crate) async fn create_datanet(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let request: CreateDatanet = json_body(&body)?;
+    let policy = policy_of(&request.policy).map_err(ApiError::bad_request)?;
+    let validators = validators_of(&request.validators, request.threshold.as_deref())
+        .map_err(ApiError::bad_request)?;
     let datanet = state
         .node
-        .create_datanet(
-            &request.name,
-            &request.description,
-            policy_of(&request.policy),
-        )
+        .create_datanet(&request.name, &request.description, policy, validators)
         .await?;
     Ok((StatusCode::CREATED, Json(datanet_view(&datanet))))
 }

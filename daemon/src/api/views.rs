@@ -67,6 +67,23 @@ pub struct CreateDatanet {
     /// The contribution rules; defaults apply to what is left out.
     #[serde(default)]
     pub policy: PolicyView,
+    /// The validators that check contributions; empty means none, so no contribution is
+    /// ever attested.
+    #[serde(default)]
+    pub validators: Vec<ValidatorView>,
+    /// The share of stake a quorum needs, `N/D`; 2/3 when left out. Only with validators.
+    #[serde(default)]
+    pub threshold: Option<String>,
+}
+
+/// One validator of a datanet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorView {
+    /// Its attestation key, 64 hex digits.
+    pub key: String,
+    /// Its stake, at least 1.
+    pub stake: u64,
 }
 
 /// A datanet's contribution rules.
@@ -79,6 +96,23 @@ pub struct PolicyView {
     pub media_types: Vec<String>,
     /// Whether exact duplicates of an earlier payload are rejected.
     pub reject_duplicates: bool,
+    /// How payloads hold records: `none` (opaque bytes), `jsonl` or `csv`.
+    pub format: String,
+    /// The JSON Schema every JSON line must satisfy (`jsonl` only); none accepts any object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<serde_json::Value>,
+    /// The CSV columns in header order (`csv` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnView>,
+    /// The fewest records per contribution (`jsonl` and `csv`).
+    pub min_records: u64,
+    /// The most records per contribution (`jsonl` and `csv`).
+    pub max_records: u64,
+    /// The largest record in bytes (`jsonl` and `csv`).
+    pub max_record_bytes: u32,
+    /// The most records that may repeat earlier ones, in parts per million of a
+    /// contribution's records (`jsonl` and `csv`).
+    pub max_repeat_ppm: u32,
 }
 
 impl Default for PolicyView {
@@ -87,8 +121,26 @@ impl Default for PolicyView {
             max_contribution_bytes: 1 << 30,
             media_types: Vec::new(),
             reject_duplicates: true,
+            format: "none".to_owned(),
+            schema: None,
+            columns: Vec::new(),
+            min_records: 1,
+            max_records: 10_000_000,
+            max_record_bytes: 1 << 20,
+            max_repeat_ppm: 0,
         }
     }
+}
+
+/// One CSV column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnView {
+    /// The name its header gives.
+    pub name: String,
+    /// `string`, `integer`, `number` or `boolean`.
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 /// A datanet record.
@@ -104,6 +156,12 @@ pub struct DatanetView {
     pub owner: String,
     /// Its rules.
     pub policy: PolicyView,
+    /// Its validators, ascending by key; empty when it has none.
+    #[serde(default)]
+    pub validators: Vec<ValidatorView>,
+    /// The share of stake a quorum needs, `N/D`, when it has validators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_ms: u64,
 }

@@ -1,15 +1,13 @@
 //! Each command: what it asks the daemon, and how it prints the answer as text or JSON.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use super::client::Client;
 use super::home::{self, toml_strings};
 use super::output::{self, print};
-use super::{daemon, devnet, transfer, Cli, CliError, Command};
+use super::{create, daemon, devnet, transfer, Cli, CliError, Command};
 use crate::api::views::{
-    ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
-    VerifyView,
+    ContributionView, DatanetView, PeerView, StatusView, VerifyRequest, VerifyView,
 };
 
 /// The exit code of a verification that found a chunk short of its target.
@@ -61,20 +59,8 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                 Ok(())
             })?;
         }
-        Command::Create {
-            name,
-            description,
-            policy,
-        } => {
-            let policy = match policy {
-                Some(path) => read_policy(&path)?,
-                None => PolicyView::default(),
-            };
-            let request = CreateDatanet {
-                name,
-                description,
-                policy,
-            };
+        Command::Create(args) => {
+            let request = create::request(args)?;
             let datanet: DatanetView = client().post("/v1/datanets", &request).await?;
             print(json, &datanet, |out, d| {
                 writeln!(out, "created datanet {}", d.id)?;
@@ -147,11 +133,4 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => devnet::run(nodes, dir, sample_mib, exit, json).await?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_policy(path: &Path) -> Result<PolicyView, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| CliError::Other(format!("{}: not a valid policy: {e}", path.display())))
 }

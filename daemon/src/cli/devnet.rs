@@ -204,6 +204,8 @@ async fn create_datanet(
         name: "devnet-sample".into(),
         description: "A sample instruction dataset contributed by the devnet".into(),
         policy: PolicyView::default(),
+        validators: Vec::new(),
+        threshold: None,
     };
     let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
     say(

@@ -6,6 +6,7 @@
 
 mod client;
 mod commands;
+mod create;
 mod daemon;
 mod devnet;
 pub mod home;
@@ -17,6 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub use create::CreateArgs;
 
 use crate::NodeError;
 
@@ -85,17 +88,8 @@ pub enum Command {
     Status,
     /// The peers connected now.
     Peers,
-    /// Create a datanet owned by this node's contributor key.
-    Create {
-        /// Its name.
-        name: String,
-        /// What the dataset is for.
-        #[arg(long, default_value = "")]
-        description: String,
-        /// A JSON policy file: max_contribution_bytes, media_types, reject_duplicates.
-        #[arg(long, value_name = "FILE")]
-        policy: Option<PathBuf>,
-    },
+    /// Create a datanet owned by this node's contributor key, with its policy and validators.
+    Create(CreateArgs),
     /// The datanets this node knows.
     List,
     /// Contribute a file (or `-` for stdin) to a datanet.

@@ -111,7 +111,32 @@ pub(crate) fn datanet(out: &mut dyn Write, d: &DatanetView) -> io::Result<()> {
         } else {
             "allowed"
         }
-    )
+    )?;
+    let p = &d.policy;
+    if p.format != "none" {
+        writeln!(
+            out,
+            "  records      {}, {} to {} per contribution, at most {} bytes each, \
+             at most {} ppm repeated",
+            p.format, p.min_records, p.max_records, p.max_record_bytes, p.max_repeat_ppm
+        )?;
+    }
+    for c in &p.columns {
+        writeln!(out, "  column       {} ({})", c.name, c.kind)?;
+    }
+    if let Some(schema) = &p.schema {
+        writeln!(out, "  schema       {schema}")?;
+    }
+    if d.validators.is_empty() {
+        writeln!(out, "  validators   none: contributions are not attested")?;
+    }
+    for v in &d.validators {
+        writeln!(out, "  validator    {} stake {}", v.key, v.stake)?;
+    }
+    if let Some(threshold) = &d.threshold {
+        writeln!(out, "  threshold    {threshold} of the stake")?;
+    }
+    Ok(())
 }
 
 /// A contribution's manifest and status.

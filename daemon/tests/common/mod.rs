@@ -113,7 +113,7 @@ pub(crate) async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> 
 
 /// A datanet created at `node` with the default policy (any media type, up to 1 GiB).
 pub(crate) async fn open_datanet(node: &Node, name: &str) -> DatanetId {
-    node.create_datanet(name, "a test datanet", Default::default())
+    node.create_datanet(name, "a test datanet", Default::default(), None)
         .await
         .unwrap()
         .id()

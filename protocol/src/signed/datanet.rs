@@ -1,56 +1,32 @@
-//! Datanet records: a dataset's name, owner, contribution policy and validator set, signed by
-//! its owner. The record's hash is the [`DatanetId`].
+//! Datanet records: a dataset's name, owner, contribution policy and validators, signed by its
+//! owner. The record's hash is the [`DatanetId`].
+//!
+//! The record names its validators inline, with their stakes and the quorum threshold, so a
+//! node that holds the record can check a quorum certificate without asking anyone else. Code
+//! that needs a datanet's validators asks a [`ValidatorSource`] rather than reading the record,
+//! so that a later source (stakes held by a hub contract on chain) replaces
+//! [`RecordValidators`] in one place.
 
-use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
-use crate::hash::{hash, Domain, Hash};
+use std::convert::Infallible;
+
+use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::hash::{hash, Domain};
 use crate::ids::DatanetId;
 
-use super::{PublicKey, Signable, Signed, Threshold};
+use super::{Policy, PublicKey, Signable, Signed, ValidatorSet};
 
 /// The longest datanet name, in bytes.
 pub const MAX_NAME: usize = 128;
 /// The longest description, in bytes.
 pub const MAX_DESCRIPTION: usize = 4096;
-/// The most accepted media types.
-pub const MAX_MEDIA_TYPES: usize = 32;
-/// The longest record schema, in bytes.
-pub const MAX_SCHEMA: usize = 16 * 1024;
+/// The version byte that opens a datanet record. Version 1 named its validator set by id
+/// only; version 2 names the validators, their stakes and the threshold, and the full
+/// record policy.
+pub const DATANET_VERSION: u8 = 2;
 
-/// What a datanet does with a contribution whose payload exactly repeats an earlier one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DuplicateRule {
-    /// Accept it.
-    Allow = 0,
-    /// Reject it with reason `Duplicate`.
-    Reject = 1,
-}
-
-/// The rules every contribution to a datanet must follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// The largest accepted payload, in bytes.
-    pub max_contribution_bytes: u64,
-    /// Accepted media types; empty accepts any.
-    pub media_types: Vec<String>,
-    /// A JSON Schema every record must satisfy; empty means no schema.
-    pub schema: String,
-    /// The share of validator stake an accepting quorum needs.
-    pub quorum: Threshold,
-    /// What to do with exact duplicates.
-    pub duplicates: DuplicateRule,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            max_contribution_bytes: 1 << 30,
-            media_types: Vec::new(),
-            schema: String::new(),
-            quorum: Threshold::TWO_THIRDS,
-            duplicates: DuplicateRule::Reject,
-        }
-    }
-}
+/// Option tags of the validator set.
+const NO_VALIDATORS: u8 = 0;
+const VALIDATORS: u8 = 1;
 
 /// What a datanet's owner signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +39,9 @@ pub struct DatanetBody {
     pub owner: PublicKey,
     /// The contribution rules.
     pub policy: Policy,
-    /// The id of the validator set that checks contributions.
-    pub validator_set: Hash,
+    /// The validators that check contributions, their stakes and the quorum threshold;
+    /// `None` when the datanet has no validators, so no contribution is ever attested.
+    pub validators: Option<ValidatorSet>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_ms: u64,
     /// A number chosen by the owner so identical records get distinct ids.
@@ -81,6 +58,35 @@ impl Datanet {
     }
 }
 
+/// Where a datanet's validators and their stakes come from: the one seam between the
+/// datanet record and whatever decides who validates.
+///
+/// [`RecordValidators`] reads them from the signed record. A chain-backed source (a hub
+/// contract that registers validators and their stake) implements this trait too, and a node
+/// configured with a chain uses it instead; nothing else changes.
+pub trait ValidatorSource {
+    /// Why the source could not answer.
+    type Error;
+
+    /// The validators that check contributions to `datanet`; `None` when nobody does.
+    ///
+    /// # Errors
+    /// The source's own error.
+    fn validator_set(&self, datanet: &Datanet) -> Result<Option<ValidatorSet>, Self::Error>;
+}
+
+/// The validators named in the datanet record itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordValidators;
+
+impl ValidatorSource for RecordValidators {
+    type Error = Infallible;
+
+    fn validator_set(&self, datanet: &Datanet) -> Result<Option<ValidatorSet>, Infallible> {
+        Ok(datanet.body().validators.clone())
+    }
+}
+
 impl Signable for DatanetBody {
     const DOMAIN: Domain = Domain::Datanet;
 
@@ -89,44 +95,32 @@ impl Signable for DatanetBody {
     }
 
     fn check(&self) -> Result<(), String> {
-        let q = self.policy.quorum;
         if self.name.is_empty() || self.name.len() > MAX_NAME {
             return Err(format!("the name must be 1..={MAX_NAME} bytes"));
         }
-        if q.numerator == 0 || q.numerator > q.denominator {
-            return Err("the quorum must be in (0, 1]".into());
+        if self.description.len() > MAX_DESCRIPTION {
+            return Err(format!(
+                "the description must be at most {MAX_DESCRIPTION} bytes"
+            ));
         }
-        let too_long = self.description.len() > MAX_DESCRIPTION
-            || self.policy.media_types.len() > MAX_MEDIA_TYPES
-            || self
-                .policy
-                .media_types
-                .iter()
-                .any(|m| m.len() > super::MAX_MEDIA_TYPE)
-            || self.policy.schema.len() > MAX_SCHEMA;
-        if too_long {
-            return Err("a field exceeds its bound".into());
-        }
-        Ok(())
+        self.policy.check()
     }
 }
 
 impl Encode for DatanetBody {
     fn encode_to(&self, out: &mut Writer) {
-        out.u8(ENCODING_VERSION);
+        out.u8(DATANET_VERSION);
         out.str(&self.name);
         out.str(&self.description);
         self.owner.encode_to(out);
-        out.u64(self.policy.max_contribution_bytes);
-        out.u32(self.policy.media_types.len() as u32);
-        for media_type in &self.policy.media_types {
-            out.str(media_type);
+        self.policy.encode_to(out);
+        match &self.validators {
+            None => out.u8(NO_VALIDATORS),
+            Some(set) => {
+                out.u8(VALIDATORS);
+                set.encode_to(out);
+            }
         }
-        out.str(&self.policy.schema);
-        out.u32(self.policy.quorum.numerator);
-        out.u32(self.policy.quorum.denominator);
-        out.u8(self.policy.duplicates as u8);
-        out.hash(&self.validator_set);
         out.u64(self.created_ms);
         out.u64(self.nonce);
     }
@@ -134,49 +128,45 @@ impl Encode for DatanetBody {
 
 impl Decode for DatanetBody {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        r.version("datanet version")?;
+        match r.u8("datanet version")? {
+            DATANET_VERSION => {}
+            v => {
+                return Err(DecodeError::invalid(
+                    "datanet record",
+                    format!(
+                        "encoding version {v} is not read by this build, which reads version \
+                         {DATANET_VERSION} only (a signed record cannot be re-encoded: its owner \
+                         must create the datanet again)"
+                    ),
+                ))
+            }
+        }
         let name = r.str(MAX_NAME, "datanet name")?;
+        if name.is_empty() {
+            return Err(DecodeError::invalid(
+                "datanet",
+                "the name must not be empty",
+            ));
+        }
         let description = r.str(MAX_DESCRIPTION, "datanet description")?;
         let owner = PublicKey::decode_from(r)?;
-        let max_contribution_bytes = r.u64("max contribution bytes")?;
-        let count = r.len(MAX_MEDIA_TYPES, "media types")?;
-        let mut media_types = Vec::with_capacity(count);
-        for _ in 0..count {
-            media_types.push(r.str(super::MAX_MEDIA_TYPE, "media type")?);
-        }
-        let schema = r.str(MAX_SCHEMA, "schema")?;
-        let quorum = Threshold {
-            numerator: r.u32("quorum numerator")?,
-            denominator: r.u32("quorum denominator")?,
-        };
-        let duplicates = match r.u8("duplicate rule")? {
-            0 => DuplicateRule::Allow,
-            1 => DuplicateRule::Reject,
+        let policy = Policy::decode_from(r)?;
+        let validators = match r.u8("validators tag")? {
+            NO_VALIDATORS => None,
+            VALIDATORS => Some(ValidatorSet::decode_from(r)?),
             v => {
                 return Err(DecodeError::InvalidTag {
-                    context: "duplicate rule",
+                    context: "validators tag",
                     value: v.into(),
                 })
             }
         };
-        if name.is_empty() || quorum.numerator == 0 || quorum.numerator > quorum.denominator {
-            return Err(DecodeError::invalid(
-                "datanet",
-                "the name must not be empty and the quorum must be in (0, 1]",
-            ));
-        }
         Ok(DatanetBody {
             name,
             description,
             owner,
-            policy: Policy {
-                max_contribution_bytes,
-                media_types,
-                schema,
-                quorum,
-                duplicates,
-            },
-            validator_set: r.hash("validator set id")?,
+            policy,
+            validators,
             created_ms: r.u64("created")?,
             nonce: r.u64("nonce")?,
         })

@@ -6,8 +6,11 @@
 
 mod attestation;
 mod datanet;
+#[cfg(test)]
+mod datanet_tests;
 mod keys;
 mod manifest;
+mod policy;
 mod quorum;
 #[cfg(test)]
 mod rule_tests;
@@ -16,8 +19,8 @@ mod tests;
 
 pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict};
 pub use datanet::{
-    Datanet, DatanetBody, DuplicateRule, Policy, MAX_DESCRIPTION, MAX_MEDIA_TYPES, MAX_NAME,
-    MAX_SCHEMA,
+    Datanet, DatanetBody, RecordValidators, ValidatorSource, DATANET_VERSION, MAX_DESCRIPTION,
+    MAX_NAME,
 };
 pub use keys::{
     verify_batch, InvalidPublicKey, KeyError, ParsePublicKeyError, PublicKey, SecretKey, Signature,
@@ -26,6 +29,10 @@ pub use keys::{
 pub use manifest::{
     ChunkEntry, Manifest, ManifestBody, ManifestError, MAX_CHUNKS, MAX_CONTRIBUTION_BYTES,
     MAX_MEDIA_TYPE, MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE,
+};
+pub use policy::{
+    Column, ColumnType, DuplicateRule, Policy, RecordFormat, RecordRules, MAX_COLUMNS,
+    MAX_COLUMN_NAME, MAX_MEDIA_TYPES, MAX_RECORD_BYTES, MAX_SCHEMA, PPM,
 };
 pub use quorum::{
     QuorumCertificate, QuorumError, Threshold, Validator, ValidatorSet, MAX_VALIDATORS,

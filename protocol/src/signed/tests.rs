@@ -329,7 +329,7 @@ fn datanet_record_round_trips_and_its_id_is_its_hash() {
             media_types: vec!["application/jsonl".into()],
             ..Policy::default()
         },
-        validator_set: hash(Domain::ValidatorSet, b"set"),
+        validators: Some(equal_set(&keys(3))),
         created_ms: 1,
         nonce: 2,
     };

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use datanet_protocol::encoding::Decode;
+use datanet_protocol::signed::DATANET_VERSION;
 use datanet_protocol::{DaRoot, Manifest};
 
 use super::columns::{write_columns, StoredColumn};
@@ -13,7 +14,7 @@ use crate::keys::{column_of_key, key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// One upgrade step from format `from` to `from + 1`, applied before the store is used.
 #[derive(Clone, Copy)]
@@ -28,7 +29,9 @@ pub struct Migration {
 /// into one blob per square; format 2 to 3 rewrites nothing (format 3 writes column records
 /// without their axis path and still reads the format-2 ones that have it) and exists so
 /// that a build that only knows format 2 refuses the store instead of finding records it
-/// cannot read; format 3 to 4 indexes every stored contribution under its datanet.
+/// cannot read; format 3 to 4 indexes every stored contribution under its datanet; format 4
+/// to 5 holds datanet records of encoding version 2 only, and refuses a store with an older
+/// one ([`check_datanet_versions`]).
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 1,
@@ -42,7 +45,34 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         from: 3,
         run: index_contributions,
     },
+    Migration {
+        from: 4,
+        run: check_datanet_versions,
+    },
 ];
+
+/// Format 5 holds datanet records of the version this build reads. An older record is signed
+/// by its owner over its own bytes, so no migration can rewrite it into the new layout: a
+/// store holding one is refused, naming the datanets, and stays at format 4 for the build that
+/// wrote it.
+fn check_datanet_versions(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {
+    let prefix = key(Kind::Datanet, &[]);
+    let old: Vec<String> = backend
+        .scan(&prefix)?
+        .into_iter()
+        .filter(|(_, bytes)| bytes.first() != Some(&DATANET_VERSION))
+        .map(|(k, _)| {
+            k[prefix.len()..]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+        .collect();
+    if old.is_empty() {
+        return Ok(Vec::new());
+    }
+    Err(StoreError::OldDatanetRecords { ids: old })
+}
 
 /// Format 4 lists each contribution under its datanet (see [`Kind::Listed`]).
 fn index_contributions(backend: &dyn Backend) -> Result<Vec<Op>, StoreError> {

@@ -544,7 +544,7 @@ fn a_datanet_record_is_read_back_by_its_id_and_listed() {
                 description: String::new(),
                 owner: owner.public(),
                 policy: Default::default(),
-                validator_set: hash(Domain::ValidatorSet, b"v"),
+                validators: None,
                 created_ms: 1,
                 nonce: 1,
             },
@@ -555,6 +555,58 @@ fn a_datanet_record_is_read_back_by_its_id_and_listed() {
         assert_eq!(store.datanet(&id).unwrap(), Some(record.clone()));
         assert_eq!(store.datanets().unwrap(), vec![record]);
     }
+}
+
+#[test]
+fn a_format_4_store_with_a_version_1_datanet_record_is_refused_and_left_as_it_was() {
+    use datanet_protocol::encoding::Encode;
+    use datanet_protocol::{Datanet, DatanetBody};
+    let owner = SecretKey::from_seed([10; 32]);
+    let record = Datanet::sign(
+        DatanetBody {
+            name: "n".into(),
+            description: String::new(),
+            owner: owner.public(),
+            policy: Default::default(),
+            validators: None,
+            created_ms: 1,
+            nonce: 1,
+        },
+        &owner,
+    )
+    .unwrap();
+    let id = record.id();
+    let mut old = record.to_bytes();
+    old[0] = 1;
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::default());
+    let format_4 = vec![
+        Op::Put(key(Kind::Format, &[]), 4u32.to_be_bytes().to_vec()),
+        Op::Put(key(Kind::Datanet, &[&id.0 .0]), old),
+    ];
+    backend.commit(format_4).unwrap();
+    let refused = Store::with_backend(Arc::clone(&backend)).unwrap_err();
+    assert!(
+        matches!(&refused, StoreError::OldDatanetRecords { ids } if ids == &[id.to_string()]),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("cannot be re-encoded"));
+    assert_eq!(
+        backend.get(&key(Kind::Format, &[])).unwrap(),
+        Some(4u32.to_be_bytes().to_vec())
+    );
+
+    backend
+        .commit(vec![Op::Put(
+            key(Kind::Datanet, &[&id.0 .0]),
+            record.to_bytes(),
+        )])
+        .unwrap();
+    let store = Store::with_backend(Arc::clone(&backend)).unwrap();
+    assert_eq!(store.datanets().unwrap(), vec![record]);
+    assert_eq!(
+        backend.get(&key(Kind::Format, &[])).unwrap(),
+        Some(FORMAT_VERSION.to_be_bytes().to_vec())
+    );
 }
 
 #[test]
