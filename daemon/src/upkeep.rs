@@ -1,11 +1,14 @@
 //! Connection upkeep: while the node has fewer than [`WANTED_CONNECTIONS`], it dials its
-//! bootstrap peers and the peers it remembers until they answer, with a backoff per address,
+//! bootstrap peers and the peers it remembers until they answer (bootstrap peers first, then
+//! remembered ones at random, no more at once than connections are wanted, so a node that
+//! lost its peers does not dial everyone it ever met), with a backoff per address,
 //! so a node started before its bootstrap peer, or whose every peer went away, connects by
 //! itself once any of them listens. Beyond that the network keeps the connection count near
-//! its target from the members it hears of; upkeep still dials one of its addresses not
-//! connected, chosen at random (so no bootstrap peer is dialled by every node each time),
-//! every [`EXPLORE`], so two halves of a network that each have enough connections
-//! of their own find each other again after a partition. Every storage peer it meets is remembered in the store's peer book
+//! its target from the members it hears of; upkeep still dials, every [`EXPLORE`], one of its
+//! addresses whose peer is neither connected nor a present member (not heard from by gossip),
+//! chosen at random, so two halves of a network that each have enough connections of their
+//! own find each other again after a partition, while a peer closed only for being one too
+//! many is left alone. Every storage peer it meets is remembered in the store's peer book
 //! (its listen addresses and when it was last seen: at connection, every
 //! [`REFRESH`] while connected, at disconnection and at shutdown) and dialled again at the
 //! next start. At start, the peers the book saw within the custody grace count as away
@@ -252,16 +255,19 @@ impl Upkeep {
                     }
                 }
                 _ = explore.tick() => {
-                    let Ok(connected) = self.net.peers().await else {
+                    let (Ok(connected), Ok(members)) = (self.net.peers().await, self.net.members().await) else {
                         break;
                     };
                     let now = Instant::now();
-                    let unconnected: Vec<&Multiaddr> = targets
+                    let unknown: Vec<&Multiaddr> = targets
                         .iter()
-                        .filter(|(a, t)| !t.dialling && now >= t.next && is_unconnected(a, &connected))
+                        .filter(|(a, t)| {
+                            !t.dialling && now >= t.next && is_unconnected(a, &connected)
+                                && peer_of(a).is_some_and(|p| !members.contains(&p))
+                        })
                         .map(|(a, _)| a)
                         .collect();
-                    if let Some(address) = unconnected.choose(&mut rand::thread_rng()) {
+                    if let Some(address) = unknown.choose(&mut rand::thread_rng()) {
                         let address = (*address).clone();
                         if let Some(target) = targets.get_mut(&address) {
                             target.dialling = true;
@@ -274,12 +280,21 @@ impl Upkeep {
                         break;
                     };
                     let now = Instant::now();
-                    for (address, target) in &mut targets {
-                        if target.dialling || now < target.next || !needs_dial(address, &connected) {
-                            continue;
+                    let mut due: Vec<(&Multiaddr, Source)> = targets
+                        .iter()
+                        .filter(|(a, t)| !t.dialling && now >= t.next && needs_dial(a, &connected))
+                        .map(|(a, t)| (a, t.source))
+                        .collect();
+                    due.shuffle(&mut rand::thread_rng());
+                    due.sort_by_key(|(_, source)| *source != Source::Bootstrap);
+                    let room = WANTED_CONNECTIONS.saturating_sub(connected.len() + dials.len());
+                    let chosen: Vec<Multiaddr> =
+                        due.into_iter().take(room).map(|(a, _)| a.clone()).collect();
+                    for address in chosen {
+                        if let Some(target) = targets.get_mut(&address) {
+                            target.dialling = true;
                         }
-                        target.dialling = true;
-                        dials.push(dial(self.net.clone(), address.clone()));
+                        dials.push(dial(self.net.clone(), address));
                     }
                 }
             }

@@ -288,6 +288,7 @@ impl Worker {
                     .infra
                     .kad
                     .add_address(&peer_id, endpoint.get_remote_address().clone());
+                tracing::debug!(peer = %peer_id, dialer = endpoint.is_dialer(), "connection opened");
                 if let std::collections::hash_map::Entry::Vacant(new) =
                     self.connected.entry(peer_id)
                 {
@@ -498,15 +499,12 @@ impl Worker {
         }
     }
 
-    /// Records a storage peer's presence: it is a member, dialable at its addresses.
+    /// Records a storage peer's presence: it is a member, dialable at its addresses (handed
+    /// to the swarm for request-response, not to the DHT, whose routing updates would start
+    /// walks that dial peers a bounded node does not keep).
     fn on_presence(&mut self, peer: PeerId, presence: Presence) {
         for address in &presence.addresses {
             self.swarm.add_peer_address(peer, address.clone());
-            self.swarm
-                .behaviour_mut()
-                .infra
-                .kad
-                .add_address(&peer, address.clone());
         }
         if self.members.heard(peer, presence.addresses) {
             tracing::debug!(%peer, "storage peer present");
