@@ -1,22 +1,28 @@
-//! Catch-up: whenever a storage peer connects (at start, after a reconnection, or a newcomer),
-//! the node asks it which datanets it knows and fetches every record it lacks (verified by
+//! Catch-up: whenever a storage peer arrives (connects when it was not a present member: at
+//! start, after a reconnection, a newcomer; or is heard from again after an absence, as when a
+//! partition heals), and every [`ROUND`] with one connected storage peer at random (to repair
+//! what gossip dropped), the node asks it which datanets it knows and fetches every record it lacks (verified by
 //! its owner's signature; a storage node follows every datanet, since it may custody columns
 //! of any), then, for each datanet this node follows, reconciles the two nodes' sets of
 //! contribution ids ([`datanet_protocol::sync`]: fingerprints of id ranges compared, ranges
 //! that differ split until small enough to list) and fetches every manifest it lacks. Two
-//! nodes in sync settle it with one small exchange per datanet, so the catch-up a new
-//! connection costs does not grow with the datanet; and when the node starts following a datanet, it asks
-//! every storage peer the same for that datanet. Each is checked like an announcement (the typed fetch
+//! nodes in sync settle it with one small exchange per datanet, so catching up does not cost
+//! more as the datanet grows. A connection opened for a request to a peer that was present
+//! already starts none. When the node starts following a datanet, it asks every connected
+//! storage peer the same for that datanet. Each is checked like an announcement (the typed fetch
 //! verifies the signature and the headers against the manifest, the store again before
 //! keeping it), and must belong to the datanet it was listed for. The repair loop then takes
 //! over the columns the node now custodies, so a node that was away, or joins late, ends up
 //! holding what it owes.
+
+use std::time::Duration;
 
 use datanet_net::{NetEvent, NetHandle, PeerId};
 use datanet_protocol::sync::{Fingerprint, IdPrefix};
 use datanet_protocol::wire::{MAX_FINGERPRINTS, MAX_LISTED};
 use datanet_protocol::{ContributionId, DatanetId, Hash};
 use datanet_storage::AsyncStore;
+use rand::seq::SliceRandom;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +33,9 @@ use crate::NodeError;
 /// The most manifests learned from one peer per pass: the rest come with the next pass or
 /// from other peers, so one peer cannot keep a node busy for ever.
 const MAX_LEARNED_PER_PEER: usize = 4096;
+
+/// How often the node catches up with one connected storage peer chosen at random.
+const ROUND: Duration = Duration::from_secs(300);
 
 /// The most datanet records learned from one peer per pass.
 const MAX_DATANETS_PER_PEER: usize = 4096;
@@ -92,20 +101,32 @@ pub(crate) struct CatchUp {
 }
 
 impl CatchUp {
-    /// Catches up with each storage peer as it connects, and on each datanet as the node
-    /// starts following it, until cancelled.
+    /// Catches up with each storage peer as it arrives, with a random connected one every
+    /// [`ROUND`], and on each datanet as the node starts following it, until cancelled.
     pub(crate) async fn run(
         self,
         mut peers: broadcast::Receiver<NetEvent>,
         mut followed: broadcast::Receiver<NodeEvent>,
         cancel: CancellationToken,
     ) {
+        let mut rounds =
+            tokio::time::interval_at((tokio::time::Instant::now() + ROUND).into(), ROUND);
+        rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let pass = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
+                _ = rounds.tick() => {
+                    let Ok(connected) = self.net.storage_peers().await else {
+                        break;
+                    };
+                    match connected.choose(&mut rand::thread_rng()) {
+                        Some(peer) => Pass::Peer(*peer),
+                        None => continue,
+                    }
+                }
                 event = peers.recv() => match event {
-                    Ok(NetEvent::StoragePeer(peer)) => Pass::Peer(peer),
+                    Ok(NetEvent::MemberArrived(peer)) => Pass::Peer(peer),
                     Err(broadcast::error::RecvError::Closed) => break,
                     _ => continue,
                 },

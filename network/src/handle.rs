@@ -25,8 +25,12 @@ pub enum NetEvent {
     PeerConnected(PeerId),
     /// The last connection to a peer closed.
     PeerDisconnected(PeerId),
-    /// A connected peer said it is a storage peer: it now counts for custody.
+    /// A connected peer said it is a storage peer.
     StoragePeer(PeerId),
+    /// A storage peer that was not a present member is one now: it connected (new to this
+    /// node or back), or was heard from again after an absence. It may hold what this node
+    /// missed; a peer merely heard of for the first time, not connected, is not reported.
+    MemberArrived(PeerId),
     /// A manifest announcement arrived by gossip, its signature verified and its datanet
     /// the topic's.
     Announced(Box<Manifest>),

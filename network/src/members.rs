@@ -205,13 +205,15 @@ impl Members {
         }
     }
 
-    /// `peer` gossiped its presence. Returns whether it was not a present member before.
+    /// `peer` gossiped its presence. Returns whether it is back: known to this node, and not
+    /// a present member until now (a peer heard of for the first time is not back).
     pub(crate) fn heard(&mut self, peer: PeerId, addresses: Vec<Multiaddr>) -> bool {
         let (now, ttl) = (Instant::now(), self.ttl);
+        let known = self.table.contains_key(&peer);
         let Some(member) = self.entry(peer, now) else {
             return false;
         };
-        let new = !member.is_present(now, ttl);
+        let new = known && !member.is_present(now, ttl);
         member.heard = true;
         member.last_alive = now;
         if !addresses.is_empty() {
@@ -329,7 +331,7 @@ mod tests {
         let local = PeerId::random();
         let mut members = Members::new(local, Duration::from_secs(120), INTERVAL);
         let peer = PeerId::random();
-        assert!(members.heard(peer, vec![address(1)]));
+        assert!(!members.heard(peer, vec![address(1)]), "new, not back");
         assert!(!members.heard(peer, vec![address(1)]), "already present");
         assert!(!members.heard(local, vec![address(2)]), "never itself");
         assert_eq!(members.membership().present, vec![peer]);

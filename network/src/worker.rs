@@ -374,8 +374,11 @@ impl Worker {
                 .add_address(&peer, address);
         }
         if is_storage && self.connected.contains_key(&peer) && self.storage.insert(peer) {
-            self.members.connected(peer, addresses);
+            let arrived = self.members.connected(peer, addresses);
             let _ = self.events.send(NetEvent::StoragePeer(peer));
+            if arrived {
+                let _ = self.events.send(NetEvent::MemberArrived(peer));
+            }
         }
     }
 
@@ -507,7 +510,7 @@ impl Worker {
             self.swarm.add_peer_address(peer, address.clone());
         }
         if self.members.heard(peer, presence.addresses) {
-            tracing::debug!(%peer, "storage peer present");
+            let _ = self.events.send(NetEvent::MemberArrived(peer));
         }
     }
 

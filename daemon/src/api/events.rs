@@ -77,7 +77,10 @@ impl ApiEvent {
             NetEvent::Announced(manifest) => ApiEvent::Announced {
                 contribution: manifest.id().to_string(),
             },
-            NetEvent::StoragePeer(_) | NetEvent::Fraud(_) | NetEvent::Datanet(_) => return None,
+            NetEvent::StoragePeer(_)
+            | NetEvent::MemberArrived(_)
+            | NetEvent::Fraud(_)
+            | NetEvent::Datanet(_) => return None,
         })
     }
 
