@@ -41,7 +41,7 @@ impl LineSplitter {
 
     /// Cuts `bytes` into lines, handing every line it completes to `on_line`.
     pub(crate) fn feed(&mut self, mut bytes: &[u8], on_line: &mut impl FnMut(Line<'_>)) {
-        while let Some(end) = bytes.iter().position(|b| *b == b'\n') {
+        while let Some(end) = memchr::memchr(b'\n', bytes) {
             let (line, rest) = (&bytes[..end], &bytes[end + 1..]);
             if self.len == 0 {
                 let cr = line.last() == Some(&b'\r');
