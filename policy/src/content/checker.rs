@@ -6,10 +6,11 @@ use datanet_protocol::signed::{Policy, RecordFormat, RecordRules, PPM};
 use jsonschema::Validator;
 
 use super::csv_rows::{CsvRows, Row};
-use super::json_lines::check_line;
+use super::json_lines::line_verdict;
 use super::lines::{Line, LineSplitter};
+use super::parallel_lines::check_whole_lines;
 use super::repeats::RecordHashes;
-use super::seen::{record_hash, SeenRecords};
+use super::seen::SeenRecords;
 use crate::violation::{RecordFailure, QUOTED_FAILURES};
 use crate::{size_limit, Violation};
 
@@ -136,7 +137,13 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
         let tally = &mut self.tally;
         match &mut self.reader {
             Reader::Opaque => {}
-            Reader::Lines(lines) => lines.feed(bytes, &mut |line| tally.line(line)),
+            Reader::Lines(lines) => {
+                let whole = lines.feed_around(bytes, &mut |line| tally.line(line));
+                let schema = tally.rules.schema.as_ref();
+                check_whole_lines(whole, lines.limit(), schema, &mut |verdict| {
+                    tally.line_verdict(verdict);
+                });
+            }
             Reader::Csv(rows) => rows.feed(bytes, &mut |n, row| tally.row(n, row)),
         }
     }
@@ -170,17 +177,13 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
 
 impl<S: SeenRecords + ?Sized> Tally<'_, S> {
     fn line(&mut self, line: Line<'_>) {
-        let result = match line {
-            Line::Whole(bytes) => {
-                check_line(bytes, self.rules.schema.as_ref()).map(|()| record_hash(bytes))
-            }
-            Line::TooLong { len } => Err(format!(
-                "{len} bytes, over the limit of {}",
-                self.max_record_bytes()
-            )),
-        };
+        let limit = self.max_record_bytes() as usize;
+        self.line_verdict(line_verdict(line, self.rules.schema.as_ref(), limit));
+    }
+
+    fn line_verdict(&mut self, verdict: Result<Hash, String>) {
         let number = self.records + 1;
-        self.record(|| format!("line {number}"), result);
+        self.record(|| format!("line {number}"), verdict);
     }
 
     fn row(&mut self, number: u64, row: Row) {

@@ -13,6 +13,7 @@ mod checker;
 mod csv_rows;
 mod json_lines;
 mod lines;
+mod parallel_lines;
 mod repeats;
 mod seen;
 #[cfg(test)]
