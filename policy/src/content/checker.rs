@@ -129,6 +129,9 @@ struct Tally<'a, S: ?Sized> {
 impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
     /// Checks the next piece of the payload. Pieces may be cut anywhere, inside a record or
     /// a UTF-8 character; past the size limit the rest is only counted.
+    ///
+    /// The JSON lines that lie whole in a piece are checked on rayon's thread pool, and the
+    /// call returns once they are: from async code, run it off the runtime.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.len += bytes.len() as u64;
         if self.len > self.limit {

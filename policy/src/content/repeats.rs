@@ -3,11 +3,12 @@
 //! accepted records is asked about each distinct hash once, in key order.
 //!
 //! Appending costs a copy of 32 bytes, where a hash set would pay a cache miss per record;
-//! the hashes had to come out sorted anyway.
+//! the hashes had to come out sorted anyway. The sort runs on every core.
 
 use std::cmp::Ordering;
 
 use datanet_protocol::hash::Hash;
+use rayon::slice::ParallelSliceMut;
 
 use super::seen::SeenRecords;
 
@@ -39,7 +40,7 @@ impl RecordHashes {
     /// copy but the first of one it does not.
     pub(crate) fn repeats<S: SeenRecords + ?Sized>(self, seen: &S) -> Repeats {
         let mut all = self.all;
-        all.sort_unstable_by(by_prefix_first);
+        all.par_sort_unstable_by(by_prefix_first);
         let total = all.len() as u64;
         all.dedup();
         all.retain(|record| !seen.contains(record));
