@@ -38,6 +38,9 @@ pub(crate) enum Kind {
     Repair = b'R' as isize,
     /// Squares proven badly encoded, by DA root, with the fraud proof.
     Invalid = b'X' as isize,
+    /// The records accepted in each datanet, by datanet id and record hash (no value): the
+    /// index the content checker asks whether a record repeats an earlier one.
+    Record = b'E' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

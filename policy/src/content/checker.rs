@@ -1,16 +1,16 @@
 //! The streaming checker: a policy compiled once into [`Rules`], and one [`ContentCheck`] per
 //! payload that takes the payload in pieces and ends in a verdict.
 
-use std::collections::HashSet;
-
 use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{Policy, RecordFormat, RecordRules, PPM};
 use jsonschema::Validator;
 
 use super::csv_rows::{CsvRows, Row};
-use super::json_lines::check_line;
+use super::json_lines::line_verdict;
 use super::lines::{Line, LineSplitter};
-use super::seen::{record_hash, SeenRecords};
+use super::parallel_lines::check_whole_lines;
+use super::repeats::RecordHashes;
+use super::seen::SeenRecords;
 use crate::violation::{RecordFailure, QUOTED_FAILURES};
 use crate::{size_limit, Violation};
 
@@ -59,7 +59,7 @@ impl Rules {
     }
 
     /// Starts checking one payload, with `seen` answering which records the datanet already
-    /// holds.
+    /// holds: asked once per distinct record, in hash order, when the payload is finished.
     pub fn check<'a, S: SeenRecords + ?Sized>(&'a self, seen: &'a S) -> ContentCheck<'a, S> {
         let reader = match &self.records {
             None => Reader::Opaque,
@@ -84,8 +84,7 @@ impl Rules {
                 failing: 0,
                 first: Vec::new(),
                 header: None,
-                repeats: 0,
-                fresh: HashSet::new(),
+                hashes: RecordHashes::new(),
             },
         }
     }
@@ -124,13 +123,15 @@ struct Tally<'a, S: ?Sized> {
     failing: u64,
     first: Vec<RecordFailure>,
     header: Option<String>,
-    repeats: u64,
-    fresh: HashSet<Hash>,
+    hashes: RecordHashes,
 }
 
 impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
     /// Checks the next piece of the payload. Pieces may be cut anywhere, inside a record or
     /// a UTF-8 character; past the size limit the rest is only counted.
+    ///
+    /// The JSON lines that lie whole in a piece are checked on rayon's thread pool, and the
+    /// call returns once they are: from async code, run it off the runtime.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.len += bytes.len() as u64;
         if self.len > self.limit {
@@ -139,7 +140,13 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
         let tally = &mut self.tally;
         match &mut self.reader {
             Reader::Opaque => {}
-            Reader::Lines(lines) => lines.feed(bytes, &mut |line| tally.line(line)),
+            Reader::Lines(lines) => {
+                let whole = lines.feed_around(bytes, &mut |line| tally.line(line));
+                let schema = tally.rules.schema.as_ref();
+                check_whole_lines(whole, lines.limit(), schema, &mut |verdict| {
+                    tally.line_verdict(verdict);
+                });
+            }
             Reader::Csv(rows) => rows.feed(bytes, &mut |n, row| tally.row(n, row)),
         }
     }
@@ -173,22 +180,20 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
 
 impl<S: SeenRecords + ?Sized> Tally<'_, S> {
     fn line(&mut self, line: Line<'_>) {
-        let place = format!("line {}", self.records + 1);
-        let max = self.max_record_bytes();
-        let result = match line {
-            Line::Whole(bytes) => {
-                check_line(bytes, self.rules.schema.as_ref()).map(|()| record_hash(bytes))
-            }
-            Line::TooLong { len } => Err(format!("{len} bytes, over the limit of {max}")),
-        };
-        self.record(place, result);
+        let limit = self.max_record_bytes() as usize;
+        self.line_verdict(line_verdict(line, self.rules.schema.as_ref(), limit));
+    }
+
+    fn line_verdict(&mut self, verdict: Result<Hash, String>) {
+        let number = self.records + 1;
+        self.record(|| format!("line {number}"), verdict);
     }
 
     fn row(&mut self, number: u64, row: Row) {
-        let place = format!("row {number}");
+        let place = || format!("row {number}");
         match row {
             Row::Header => {}
-            Row::Bad(why) if number == 1 => self.header = Some(format!("{place}: {why}")),
+            Row::Bad(why) if number == 1 => self.header = Some(format!("{}: {why}", place())),
             Row::Bad(why) => self.record(place, Err(why)),
             Row::Good(hash) => self.record(place, Ok(hash)),
         }
@@ -205,20 +210,20 @@ impl<S: SeenRecords + ?Sized> Tally<'_, S> {
         self.rules.records.as_ref().map_or(0, |r| r.max_records)
     }
 
-    fn record(&mut self, place: String, result: Result<Hash, String>) {
+    /// Counts one record; `place` names it, and is only written out for a failure quoted.
+    fn record(&mut self, place: impl FnOnce() -> String, result: Result<Hash, String>) {
         self.records += 1;
         match result {
             Err(why) => {
                 self.failing += 1;
                 if self.first.len() < QUOTED_FAILURES {
-                    self.first.push(RecordFailure { place, why });
+                    self.first.push(RecordFailure {
+                        place: place(),
+                        why,
+                    });
                 }
             }
-            Ok(hash) if self.records <= self.max_records() => {
-                if self.seen.contains(&hash) || !self.fresh.insert(hash) {
-                    self.repeats += 1;
-                }
-            }
+            Ok(hash) if self.records <= self.max_records() => self.hashes.push(hash),
             Ok(_) => {}
         }
     }
@@ -242,21 +247,22 @@ impl<S: SeenRecords + ?Sized> Tally<'_, S> {
                     max: rules.max_records,
                 });
             }
+        }
+        let found = self.hashes.repeats(self.seen);
+        if let Some(rules) = &self.rules.records {
             let allowed = u128::from(rules.max_repeat_ppm) * u128::from(self.records);
-            if u128::from(self.repeats) * u128::from(PPM) > allowed {
+            if u128::from(found.repeats) * u128::from(PPM) > allowed {
                 return Err(Violation::Repeats {
                     records: self.records,
-                    repeated: self.repeats,
+                    repeated: found.repeats,
                     max_ppm: rules.max_repeat_ppm,
                 });
             }
         }
-        let mut new_records: Vec<Hash> = self.fresh.into_iter().collect();
-        new_records.sort_unstable();
         Ok(Accepted {
             records: self.records,
-            repeats: self.repeats,
-            new_records,
+            repeats: found.repeats,
+            new_records: found.new_records,
         })
     }
 }

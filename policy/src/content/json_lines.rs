@@ -1,9 +1,25 @@
 //! One JSON Lines record: UTF-8, a JSON object, valid against the datanet's JSON Schema.
 
+use datanet_protocol::hash::Hash;
 use jsonschema::Validator;
 use serde_json::Value;
 
+use super::lines::Line;
+use super::seen::record_hash;
 use super::truncate;
+
+/// The verdict on one line as the splitter hands it, for records of at most `limit` bytes:
+/// the record's hash, or why it fails.
+pub(crate) fn line_verdict(
+    line: Line<'_>,
+    schema: Option<&Validator>,
+    limit: usize,
+) -> Result<Hash, String> {
+    match line {
+        Line::Whole(bytes) => check_line(bytes, schema).map(|()| record_hash(bytes)),
+        Line::TooLong { len } => Err(format!("{len} bytes, over the limit of {limit}")),
+    }
+}
 
 /// Checks one line's record bytes; the error says why it fails.
 pub(crate) fn check_line(line: &[u8], schema: Option<&Validator>) -> Result<(), String> {

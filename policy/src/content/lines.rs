@@ -39,9 +39,14 @@ impl LineSplitter {
         }
     }
 
+    /// The longest record, in bytes.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Cuts `bytes` into lines, handing every line it completes to `on_line`.
     pub(crate) fn feed(&mut self, mut bytes: &[u8], on_line: &mut impl FnMut(Line<'_>)) {
-        while let Some(end) = bytes.iter().position(|b| *b == b'\n') {
+        while let Some(end) = memchr::memchr(b'\n', bytes) {
             let (line, rest) = (&bytes[..end], &bytes[end + 1..]);
             if self.len == 0 {
                 let cr = line.last() == Some(&b'\r');
@@ -53,6 +58,29 @@ impl LineSplitter {
             bytes = rest;
         }
         self.push(bytes);
+    }
+
+    /// Like [`LineSplitter::feed`], except for the lines that lie whole in `bytes`: hands only
+    /// the line in progress to `on_line` (when `bytes` completes it), keeps the start of the
+    /// next one, and returns the bytes in between, which are whole lines, each ending in LF,
+    /// for the caller to cut ([`LineSplitter::new`] on them hands each line as `feed` would).
+    pub(crate) fn feed_around<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        on_line: &mut impl FnMut(Line<'_>),
+    ) -> &'b [u8] {
+        let Some(last) = memchr::memrchr(b'\n', bytes) else {
+            self.push(bytes);
+            return &[];
+        };
+        let (mut whole, tail) = bytes.split_at(last + 1);
+        if self.len > 0 {
+            let first = memchr::memchr(b'\n', whole).unwrap_or(last);
+            self.feed(&whole[..=first], on_line);
+            whole = &whole[first + 1..];
+        }
+        self.push(tail);
+        whole
     }
 
     /// Hands the last line, if the payload did not end with a terminator.
@@ -123,6 +151,28 @@ mod tests {
             vec![Ok(b"x".to_vec()), Ok(b"y".to_vec())]
         );
         assert_eq!(lines(&[b"a\rb\n"], 10), vec![Ok(b"a\rb".to_vec())]);
+    }
+
+    #[test]
+    fn feeding_around_the_whole_lines_cuts_the_same_lines() {
+        let pieces: [&[u8]; 5] = [b"ab", b"c\r\nde\nf", b"gh", b"\r\ni\nabcdefg\n\nj", b"k"];
+        let mut out = Vec::new();
+        let mut on_line = |line: Line<'_>| {
+            out.push(match line {
+                Line::Whole(bytes) => Ok(bytes.to_vec()),
+                Line::TooLong { len } => Err(len),
+            })
+        };
+        let mut splitter = LineSplitter::new(4);
+        for piece in pieces {
+            let whole = splitter.feed_around(piece, &mut on_line);
+            let mut inner = LineSplitter::new(4);
+            inner.feed(whole, &mut on_line);
+            assert_eq!(inner.len, 0, "only whole lines are handed back");
+        }
+        splitter.finish(&mut on_line);
+        assert_eq!(out, lines(&pieces, 4));
+        assert_eq!(out.len(), 7);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! [`Rules`] compiles a policy once (its JSON Schema above all); [`Rules::check`] starts a
 //! [`ContentCheck`] for one payload, which takes the payload in pieces cut anywhere and holds
-//! at most one record at a time. The verdict depends only on the payload's bytes, the policy
+//! at most one record at a time, plus the 32-byte hash of each record (at most the policy's
+//! `max_records` of them) to find repeats when the payload ends. The verdict depends only on the payload's bytes, the policy
 //! and the answers of [`SeenRecords`]: never on where the pieces were cut, on timing, or on
 //! the iteration order of a hash map.
 
@@ -12,6 +13,8 @@ mod checker;
 mod csv_rows;
 mod json_lines;
 mod lines;
+mod parallel_lines;
+mod repeats;
 mod seen;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use datanet_protocol::signed::{Column, ColumnType, Policy, RecordFormat, RecordR
 use proptest::prelude::*;
 
 use super::{record_hash, Accepted, Rules};
-use crate::Violation;
+use crate::{Violation, QUOTED_FAILURES};
 
 fn jsonl(change: impl FnOnce(&mut RecordRules)) -> Policy {
     let mut rules = RecordRules::new(RecordFormat::JsonLines {
@@ -292,4 +292,48 @@ proptest! {
             prop_assert_eq!(check_in(&policy, &BTreeSet::new(), &bytewise), whole);
         }
     }
+}
+
+#[test]
+fn a_payload_checked_across_threads_gets_the_verdict_of_one_checked_line_by_line() {
+    let mut payload = Vec::new();
+    for i in 0..20_000u32 {
+        let line = match i % 4_999 {
+            17 => "[1]".to_owned(),
+            400 => format!("{{\"q\":\"{}\"}}", "x".repeat(200)),
+            _ => format!("{{\"q\":\"{}\"}}", i % 19_000),
+        };
+        payload.extend_from_slice(line.as_bytes());
+        payload.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+    }
+    let policy = jsonl(|r| {
+        r.max_record_bytes = 100;
+        r.max_repeat_ppm = 1_000_000;
+    });
+    let whole = check(&policy, &payload);
+    assert!(
+        matches!(&whole, Err(Violation::Records { failing: 8, first, .. }) if first.len() == QUOTED_FAILURES),
+        "{whole:?}"
+    );
+    let small: Vec<&[u8]> = payload.chunks(1000).collect();
+    assert_eq!(check_in(&policy, &BTreeSet::new(), &small), whole);
+    let bytewise: Vec<&[u8]> = payload.chunks(1).collect();
+    assert_eq!(check_in(&policy, &BTreeSet::new(), &bytewise), whole);
+
+    let good: Vec<u8> = payload
+        .split(|b| *b == b'\n')
+        .filter(|line| line.starts_with(b"{\"q\":\"") && line.len() < 40)
+        .flat_map(|line| [line, b"\n"].concat())
+        .collect();
+    let distinct: BTreeSet<&[u8]> = good
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .collect();
+    let accepted = check(&policy, &good).unwrap();
+    assert_eq!(accepted.records, 20_000 - 8);
+    assert_eq!(accepted.repeats, accepted.records - distinct.len() as u64);
+    assert!(accepted.repeats > 900, "{}", accepted.repeats);
+    let pieces: Vec<&[u8]> = good.chunks(777).collect();
+    assert_eq!(check_in(&policy, &BTreeSet::new(), &pieces), Ok(accepted));
 }

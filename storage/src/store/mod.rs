@@ -12,6 +12,7 @@ pub(crate) mod gc;
 pub(crate) mod handle;
 mod invalid;
 pub(crate) mod peers;
+pub(crate) mod records;
 pub(crate) mod repair;
 
 #[cfg(test)]

@@ -19,14 +19,14 @@ use crate::keys::{column_key, key, Kind};
 use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
 
 /// A store on each engine; the temporary folder lives as long as the disk store is used.
-fn stores() -> Vec<(Store, Option<TempDir>)> {
+pub(crate) fn stores() -> Vec<(Store, Option<TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let disk = Store::open(dir.path()).unwrap();
     vec![(Store::memory(), None), (disk, Some(dir))]
 }
 
 /// Stores `s` as an ingesting node does: chunks, then the records.
-fn put(store: &Store, s: &SampleContribution) {
+pub(crate) fn put(store: &Store, s: &SampleContribution) {
     for c in &s.chunks {
         store.put_chunk(c).unwrap();
     }
