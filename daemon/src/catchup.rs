@@ -1,15 +1,14 @@
-//! Catch-up: whenever a storage peer arrives (connects when it was not a present member: at
-//! start, after a reconnection, a newcomer; or is heard from again after an absence, as when a
-//! partition heals), and every [`ROUND`] with one connected storage peer at random (to repair
-//! what gossip dropped), the node asks it which datanets it knows and fetches every record it lacks (verified by
+//! Catch-up: whenever a storage peer connects (at start, after a reconnection, a newcomer, or
+//! for a request) or is heard from again after an absence, and every [`ROUND`] with one
+//! connected storage peer at random (to repair what gossip dropped), the node asks it which datanets it knows and fetches every record it lacks (verified by
 //! its owner's signature; a storage node follows every datanet, since it may custody columns
 //! of any), then, for each datanet this node follows, reconciles the two nodes' sets of
 //! contribution ids ([`datanet_protocol::sync`]: fingerprints of id ranges compared, ranges
 //! that differ split until small enough to list) and fetches every manifest it lacks. Two
 //! nodes in sync settle it with one small exchange per datanet, so catching up does not cost
-//! more as the datanet grows. A connection opened for a request to a peer that was present
-//! already starts none. When the node starts following a datanet, it asks every connected
-//! storage peer the same for that datanet. Each is checked like an announcement (the typed fetch
+//! more as the datanet grows, and a connection opened for one request costs two small
+//! exchanges more. When the node starts following a datanet, it asks every connected storage
+//! peer the same for that datanet. Each is checked like an announcement (the typed fetch
 //! verifies the signature and the headers against the manifest, the store again before
 //! keeping it), and must belong to the datanet it was listed for. The repair loop then takes
 //! over the columns the node now custodies, so a node that was away, or joins late, ends up
@@ -101,7 +100,7 @@ pub(crate) struct CatchUp {
 }
 
 impl CatchUp {
-    /// Catches up with each storage peer as it arrives, with a random connected one every
+    /// Catches up with each storage peer as it connects or comes back, with a random connected one every
     /// [`ROUND`], and on each datanet as the node starts following it, until cancelled.
     pub(crate) async fn run(
         self,
@@ -109,8 +108,7 @@ impl CatchUp {
         mut followed: broadcast::Receiver<NodeEvent>,
         cancel: CancellationToken,
     ) {
-        let mut rounds =
-            tokio::time::interval_at((tokio::time::Instant::now() + ROUND).into(), ROUND);
+        let mut rounds = tokio::time::interval_at(tokio::time::Instant::now() + ROUND, ROUND);
         rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let pass = tokio::select! {
@@ -126,7 +124,9 @@ impl CatchUp {
                     }
                 }
                 event = peers.recv() => match event {
-                    Ok(NetEvent::MemberArrived(peer)) => Pass::Peer(peer),
+                    Ok(NetEvent::StoragePeer(peer) | NetEvent::MemberArrived(peer)) => {
+                        Pass::Peer(peer)
+                    }
                     Err(broadcast::error::RecvError::Closed) => break,
                     _ => continue,
                 },

@@ -27,9 +27,9 @@ pub enum NetEvent {
     PeerDisconnected(PeerId),
     /// A connected peer said it is a storage peer.
     StoragePeer(PeerId),
-    /// A storage peer that was not a present member is one now: it connected (new to this
-    /// node or back), or was heard from again after an absence. It may hold what this node
-    /// missed; a peer merely heard of for the first time, not connected, is not reported.
+    /// A storage peer known to this node, away until now, was heard from again (by its
+    /// gossiped presence; one that connects is reported as [`NetEvent::StoragePeer`]). It may
+    /// hold what this node missed.
     MemberArrived(PeerId),
     /// A manifest announcement arrived by gossip, its signature verified and its datanet
     /// the topic's.

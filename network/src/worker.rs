@@ -374,11 +374,8 @@ impl Worker {
                 .add_address(&peer, address);
         }
         if is_storage && self.connected.contains_key(&peer) && self.storage.insert(peer) {
-            let arrived = self.members.connected(peer, addresses);
+            self.members.connected(peer, addresses);
             let _ = self.events.send(NetEvent::StoragePeer(peer));
-            if arrived {
-                let _ = self.events.send(NetEvent::MemberArrived(peer));
-            }
         }
     }
 
