@@ -487,6 +487,10 @@ async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<D
                 "network.request_timeout",
                 duration(devnet.network.request_timeout),
             ),
+            (
+                "network.presence_interval",
+                duration(devnet.network.presence_interval),
+            ),
             ("repair.interval", duration(devnet.repair.interval)),
             ("repair.grace", duration(devnet.repair.grace)),
             (
