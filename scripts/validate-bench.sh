@@ -22,20 +22,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/examples/validate_file
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-cat > "$WORK/schema.json" <<'SCHEMA'
-{
-  "type": "object",
-  "required": ["id", "text", "score", "label", "verified"],
-  "additionalProperties": false,
-  "properties": {
-    "id": {"type": "integer", "minimum": 0},
-    "text": {"type": "string", "maxLength": 1000},
-    "score": {"type": "number"},
-    "label": {"enum": ["question", "answer", "note"]},
-    "verified": {"type": "boolean"}
-  }
-}
-SCHEMA
+"$BIN" schema > "$WORK/schema.json"
 "$BIN" generate "$SIZE_MIB" "$WORK/records.jsonl"
 lscpu 2>/dev/null | grep 'Model name' || true
 "$BIN" parse "$WORK/records.jsonl"

@@ -262,7 +262,9 @@ impl Worker {
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
-            Command::Publish(topic, data) => self.publish(topic, data),
+            Command::Publish(topic, data) => {
+                self.publish(topic, data);
+            }
             Command::Follow(datanet) => self.follow(Topic::Announce(datanet)),
             Command::Validated {
                 id,
@@ -460,7 +462,9 @@ impl Worker {
         }
     }
 
-    fn publish(&mut self, topic: Topic, data: Vec<u8>) {
+    /// Publishes `data` on `topic`; whether it went out (it does not while no peer follows
+    /// the topic).
+    fn publish(&mut self, topic: Topic, data: Vec<u8>) -> bool {
         let bytes = data.len();
         match self
             .swarm
@@ -469,8 +473,14 @@ impl Worker {
             .gossip
             .publish(topic.ident(), data)
         {
-            Ok(_) => self.stats.gossip_out(bytes),
-            Err(e) => tracing::debug!(?topic, error = %e, "gossip message not published"),
+            Ok(_) => {
+                self.stats.gossip_out(bytes);
+                true
+            }
+            Err(e) => {
+                tracing::debug!(?topic, error = %e, "gossip message not published");
+                false
+            }
         }
     }
 
@@ -525,24 +535,7 @@ impl Worker {
             sent_ms: now_ms(),
             addresses,
         };
-        let data = presence.to_bytes();
-        let bytes = data.len();
-        match self
-            .swarm
-            .behaviour_mut()
-            .domain
-            .gossip
-            .publish(Topic::Members.ident(), data)
-        {
-            Ok(_) => {
-                self.stats.gossip_out(bytes);
-                true
-            }
-            Err(e) => {
-                tracing::trace!(error = %e, "presence not published");
-                false
-            }
-        }
+        self.publish(Topic::Members, presence.to_bytes())
     }
 
     /// Keeps the number of connections near the target: below it, dials present members

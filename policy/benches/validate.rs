@@ -7,6 +7,9 @@
     reason = "benchmark setup has no caller to hand an error to"
 )]
 
+#[path = "support/records.rs"]
+mod records;
+
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::Duration;
@@ -15,40 +18,19 @@ use criterion::{Criterion, Throughput};
 use datanet_policy::Rules;
 use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{Policy, RecordFormat, RecordRules};
+use records::{record, SCHEMA};
 
 /// The payload size aimed at.
 const PAYLOAD_BYTES: usize = 64 << 20;
 /// The pieces the checker is fed, as an upload hands them over.
 const PIECE_BYTES: usize = 1 << 20;
 
-const SCHEMA: &str = r#"{
-  "type": "object",
-  "required": ["id", "text", "score", "label", "verified"],
-  "additionalProperties": false,
-  "properties": {
-    "id": {"type": "integer", "minimum": 0},
-    "text": {"type": "string", "maxLength": 1000},
-    "score": {"type": "number"},
-    "label": {"enum": ["question", "answer", "note"]},
-    "verified": {"type": "boolean"}
-  }
-}"#;
-
 /// Distinct records of about 150 bytes until the payload reaches [`PAYLOAD_BYTES`].
 fn payload() -> Vec<u8> {
-    let labels = ["question", "answer", "note"];
     let mut out = Vec::with_capacity(PAYLOAD_BYTES + 256);
     let mut i: u64 = 0;
     while out.len() < PAYLOAD_BYTES {
-        let line = format!(
-            "{{\"id\":{i},\"text\":\"record {i} of the benchmark, with some words to read\",\
-             \"score\":{}.{},\"label\":\"{}\",\"verified\":{}}}\n",
-            i % 97,
-            i % 10,
-            labels[(i % 3) as usize],
-            i % 2 == 0
-        );
-        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(record(i).as_bytes());
         i += 1;
     }
     out

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! validate_file generate SIZE_MIB OUT      # deterministic 5-field records, about 150 B each
+//! validate_file schema                     # prints the JSON Schema the records follow
 //! validate_file check SCHEMA FILE          # the checker, against the JSON Schema in SCHEMA
 //! validate_file parse FILE                 # bare parsing: split at LF, parse each line
 //! ```
@@ -16,14 +17,19 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::time::Instant;
 
+#[path = "../benches/support/records.rs"]
+mod records;
+
 use datanet_policy::Rules;
 use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{Policy, RecordFormat, RecordRules};
+use records::{record, SCHEMA};
 
 /// The pieces the file is read in, as an upload hands them over.
 const PIECE_BYTES: usize = 1 << 20;
 
-const USAGE: &str = "usage: validate_file generate SIZE_MIB OUT | check SCHEMA FILE | parse FILE";
+const USAGE: &str =
+    "usage: validate_file generate SIZE_MIB OUT | schema | check SCHEMA FILE | parse FILE";
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +41,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .map_err(|e| format!("SIZE_MIB {size:?}: {e}"))?;
             generate(mib << 20, out)
         }
+        ["schema"] => {
+            println!("{SCHEMA}");
+            Ok(())
+        }
         ["check", schema, file] => check(schema, file),
         ["parse", file] => parse(file),
         _ => Err(USAGE.into()),
@@ -43,18 +53,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// Writes distinct records, the benchmark's, until the file holds `bytes`.
 fn generate(bytes: u64, out: &str) -> Result<(), Box<dyn Error>> {
-    let labels = ["question", "answer", "note"];
     let mut file = BufWriter::with_capacity(PIECE_BYTES, File::create(out)?);
     let (mut written, mut i) = (0u64, 0u64);
     while written < bytes {
-        let line = format!(
-            "{{\"id\":{i},\"text\":\"record {i} of the benchmark, with some words to read\",\
-             \"score\":{}.{},\"label\":\"{}\",\"verified\":{}}}\n",
-            i % 97,
-            i % 10,
-            labels[(i % 3) as usize],
-            i % 2 == 0
-        );
+        let line = record(i);
         file.write_all(line.as_bytes())?;
         written += line.len() as u64;
         i += 1;
