@@ -176,14 +176,12 @@ impl Members {
         }
     }
 
-    /// A connected peer identified itself as a storage peer. Returns whether it was not a
-    /// present member before.
-    pub(crate) fn connected(&mut self, peer: PeerId, addresses: Vec<Multiaddr>) -> bool {
-        let (now, ttl) = (Instant::now(), self.ttl);
+    /// A connected peer identified itself as a storage peer.
+    pub(crate) fn connected(&mut self, peer: PeerId, addresses: Vec<Multiaddr>) {
+        let now = Instant::now();
         let Some(member) = self.entry(peer, now) else {
-            return false;
+            return;
         };
-        let new = !member.is_present(now, ttl);
         member.connected = true;
         if !member.heard {
             member.last_alive = now;
@@ -191,7 +189,6 @@ impl Members {
         if !addresses.is_empty() {
             member.addresses = addresses;
         }
-        new
     }
 
     /// The last connection to `peer` closed: it stays present as long as its last presence

@@ -533,36 +533,11 @@ fn a_peer_is_listed_until_removed_and_an_overlong_peer_id_is_refused() {
     }
 }
 
-#[test]
-fn a_datanet_record_is_read_back_by_its_id_and_listed() {
-    use datanet_protocol::{Datanet, DatanetBody};
-    for (store, _dir) in stores() {
-        let owner = SecretKey::from_seed([10; 32]);
-        let record = Datanet::sign(
-            DatanetBody {
-                name: "n".into(),
-                description: String::new(),
-                owner: owner.public(),
-                policy: Default::default(),
-                validators: None,
-                created_ms: 1,
-                nonce: 1,
-            },
-            &owner,
-        )
-        .unwrap();
-        let id = store.put_datanet(&record).unwrap();
-        assert_eq!(store.datanet(&id).unwrap(), Some(record.clone()));
-        assert_eq!(store.datanets().unwrap(), vec![record]);
-    }
-}
-
-#[test]
-fn a_format_4_store_with_a_version_1_datanet_record_is_refused_and_left_as_it_was() {
-    use datanet_protocol::encoding::Encode;
+/// A datanet record with no validators and the default policy, signed by seed 10's key.
+fn sample_datanet() -> datanet_protocol::Datanet {
     use datanet_protocol::{Datanet, DatanetBody};
     let owner = SecretKey::from_seed([10; 32]);
-    let record = Datanet::sign(
+    Datanet::sign(
         DatanetBody {
             name: "n".into(),
             description: String::new(),
@@ -574,7 +549,23 @@ fn a_format_4_store_with_a_version_1_datanet_record_is_refused_and_left_as_it_wa
         },
         &owner,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn a_datanet_record_is_read_back_by_its_id_and_listed() {
+    for (store, _dir) in stores() {
+        let record = sample_datanet();
+        let id = store.put_datanet(&record).unwrap();
+        assert_eq!(store.datanet(&id).unwrap(), Some(record.clone()));
+        assert_eq!(store.datanets().unwrap(), vec![record]);
+    }
+}
+
+#[test]
+fn a_format_4_store_with_a_version_1_datanet_record_is_refused_and_left_as_it_was() {
+    use datanet_protocol::encoding::Encode;
+    let record = sample_datanet();
     let id = record.id();
     let mut old = record.to_bytes();
     old[0] = 1;
