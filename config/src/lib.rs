@@ -73,6 +73,8 @@ pub struct Config {
     pub repair: RepairSection,
     /// The local API.
     pub api: ApiSection,
+    /// Validation of contributions, for a node that holds a validator key.
+    pub validator: ValidatorSection,
 }
 
 /// `[node]`
@@ -206,6 +208,37 @@ impl Default for ApiSection {
     }
 }
 
+/// `[validator]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidatorSection {
+    /// Whether this node validates the contributions of every datanet whose validator set
+    /// lists its validator key.
+    pub enabled: bool,
+    /// The validator key file (made by `datanet init --validator`), relative to the home
+    /// folder unless absolute; kept apart from the node and contributor keys.
+    pub key: PathBuf,
+    /// The length of an epoch: each datanet's accepted contributions are batched once per
+    /// epoch. Every validator of a datanet must use the same length.
+    #[serde(with = "humantime_serde")]
+    pub epoch: Duration,
+    /// How long a validator keeps trying to retrieve a contribution before it attests it
+    /// `Unavailable`.
+    #[serde(with = "humantime_serde")]
+    pub retrieve_timeout: Duration,
+}
+
+impl Default for ValidatorSection {
+    fn default() -> Self {
+        ValidatorSection {
+            enabled: false,
+            key: PathBuf::from("validator.key"),
+            epoch: Duration::from_secs(30),
+            retrieve_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
 impl Config {
     /// Loads `path`, then applies `DATANET_<SECTION>_<KEY>` variables from the environment.
     ///
@@ -299,6 +332,11 @@ impl Config {
             ("storage.gc_interval", self.storage.gc_interval),
             ("repair.interval", self.repair.interval),
             ("api.request_timeout", self.api.request_timeout),
+            ("validator.epoch", self.validator.epoch),
+            (
+                "validator.retrieve_timeout",
+                self.validator.retrieve_timeout,
+            ),
         ];
         for (key, value) in durations {
             if value.is_zero() {

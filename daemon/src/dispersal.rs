@@ -30,6 +30,10 @@ const ANNOUNCES_IN_FLIGHT: usize = 4;
 const SQUARES_IN_FLIGHT: usize = 3;
 /// Top halves made ahead of the ones being pushed, so making them overlaps the network.
 const ENCODE_AHEAD: usize = 1;
+/// How long a failed manifest or column push waits before its one retry. Under load a
+/// connection may close under a push; one retry over a fresh connection costs the bytes once,
+/// where leaving the columns to repair would cost `k` columns fetched for each.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a dispersal achieved. A dispersal that leaves columns short is not an error, so a
 /// report dropped unread loses that news.
@@ -213,7 +217,11 @@ impl<'a> Dispersal<'a> {
         let (manifest_ref, headers_ref) = (manifest, &headers);
         let ready: BTreeMap<PeerId, u64> = stream::iter(targets)
             .map(|peer| async move {
-                let put = net.put_manifest(peer, manifest_ref, headers_ref).await;
+                let mut put = net.put_manifest(peer, manifest_ref, headers_ref).await;
+                if put.is_err() {
+                    tokio::time::sleep(RETRY_AFTER).await;
+                    put = net.put_manifest(peer, manifest_ref, headers_ref).await;
+                }
                 if let Err(e) = &put {
                     tracing::info!(%peer, error = %e, "custodian did not take the manifest");
                 }
@@ -303,15 +311,18 @@ impl Pusher<'_> {
                 let (top, paths) = (Arc::clone(&top), Arc::clone(&paths));
                 async move {
                     let columns = column_halves(&top, &paths, &batch)?;
-                    let sent = ColumnHalf::push_len(&columns) as u64;
-                    let stored = match net.put_columns(peer, da_root, columns).await {
-                        Ok(()) => true,
-                        Err(e) => {
-                            tracing::info!(%peer, %da_root, error = %e, "columns not taken");
-                            false
-                        }
-                    };
-                    Ok::<_, NodeError>((batch, stored, sent))
+                    let len = ColumnHalf::push_len(&columns) as u64;
+                    let mut sent = len;
+                    let mut put = net.put_columns(peer, da_root, columns.clone()).await;
+                    if put.is_err() {
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        sent += len;
+                        put = net.put_columns(peer, da_root, columns).await;
+                    }
+                    if let Err(e) = &put {
+                        tracing::info!(%peer, %da_root, error = %e, "columns not taken");
+                    }
+                    Ok::<_, NodeError>((batch, put.is_ok(), sent))
                 }
             })
             .buffer_unordered(PUSHES_IN_FLIGHT)
@@ -364,7 +375,7 @@ mod tests {
 
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn acks_count_only_custodians_that_took_the_manifest_and_stored_the_columns() {
         let sample = sample_contribution(3, 1, 20_000);
         let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();

@@ -1,8 +1,11 @@
 //! What the node tells its users about its own state, apart from the network's events
 //! ([`datanet_net::NetEvent`]): columns it stored, squares it learned are badly encoded,
-//! datanets it learned of.
+//! datanets it learned of, attestations, settled contributions and final batches.
 
-use datanet_protocol::{DaRoot, DatanetId};
+use datanet_protocol::signed::Verdict;
+use datanet_protocol::{ContributionId, DaRoot, DatanetId, Hash, PublicKey};
+
+use crate::quorum::lifecycle::Stage;
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
@@ -22,6 +25,34 @@ pub enum NodeEvent {
         da_root: DaRoot,
         /// The column.
         index: u16,
+    },
+    /// A validator's attestation on a contribution was verified and stored (this node's
+    /// own included).
+    Attested {
+        /// The contribution.
+        contribution: ContributionId,
+        /// The validator.
+        validator: PublicKey,
+        /// Its verdict.
+        verdict: Verdict,
+    },
+    /// A contribution was settled: accepted (its certificate formed) or rejected.
+    Settled {
+        /// The contribution.
+        contribution: ContributionId,
+        /// [`Stage::Accepted`] or [`Stage::Rejected`].
+        stage: Stage,
+    },
+    /// A final epoch batch was stored.
+    Batched {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The epoch.
+        epoch: u64,
+        /// The batch root.
+        root: Hash,
+        /// Contributions in it.
+        contributions: usize,
     },
 }
 

@@ -1,6 +1,8 @@
 //! The node's persistent keys: the node key in `<home>/node.key`, from which its libp2p peer
-//! id derives, and the contributor key in `<home>/contributor.key`, which signs the manifests
-//! and datanet records this node makes on its user's behalf. Both are ed25519, mode 0600.
+//! id derives, the contributor key in `<home>/contributor.key`, which signs the manifests
+//! and datanet records this node makes on its user's behalf, and for a validator the
+//! validator key (`validator.key` unless configured otherwise), which signs attestations and
+//! batch votes. All are ed25519, mode 0600, each in its own file.
 
 use std::path::Path;
 
@@ -21,6 +23,8 @@ pub struct NodeKeys {
     pub network: SecretKey,
     /// The key that signs this node's contributions and datanet records.
     pub contributor: SecretKey,
+    /// The key that signs this node's attestations and batch votes, when it validates.
+    pub validator: Option<SecretKey>,
 }
 
 impl NodeKeys {
@@ -32,6 +36,7 @@ impl NodeKeys {
         Ok(NodeKeys {
             network: load_or_create_key(home)?,
             contributor: load_or_create_contributor_key(home)?,
+            validator: None,
         })
     }
 
@@ -40,8 +45,42 @@ impl NodeKeys {
         NodeKeys {
             network: SecretKey::generate(),
             contributor: SecretKey::generate(),
+            validator: None,
         }
     }
+}
+
+/// The validator key at `path`, which must exist: a validator key is made on purpose, by
+/// `datanet init --validator`, never on first use.
+///
+/// # Errors
+/// [`NodeError::Key`] naming the file and how to make it.
+pub fn load_validator_key(path: &Path) -> Result<SecretKey, NodeError> {
+    if !path.exists() {
+        return Err(NodeError::Key(format!(
+            "validator.enabled is true but the validator key {} does not exist; make it with \
+             `datanet init --validator`",
+            path.display()
+        )));
+    }
+    SecretKey::load(path).map_err(|e| NodeError::Key(e.to_string()))
+}
+
+/// Creates the validator key at `path` (mode 0600) unless one is there; returns it.
+///
+/// # Errors
+/// [`NodeError::Key`] when the file cannot be read or written.
+pub fn load_or_create_validator_key(path: &Path) -> Result<SecretKey, NodeError> {
+    if path.exists() {
+        return SecretKey::load(path).map_err(|e| NodeError::Key(e.to_string()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| NodeError::Key(format!("{}: {e}", dir.display())))?;
+    }
+    let key = SecretKey::generate();
+    key.save(path).map_err(|e| NodeError::Key(e.to_string()))?;
+    Ok(key)
 }
 
 /// Loads the node key from `home`, creating it (mode 0600) on first use.

@@ -4,7 +4,8 @@
 //! ([`datanet_storage`]) and the policy checks ([`datanet_policy`]): it answers peers from
 //! its store, disperses contributions as columns to their custodians, retrieves them by
 //! reconstruction from any `k` columns, samples them to check availability, and repairs the
-//! columns it owes. The local API and the `datanet` command line sit on top.
+//! columns it owes; with a validator key it judges contributions, and every node collects
+//! attestations and epoch batches ([`quorum`]). The local API and the `datanet` command line sit on top.
 
 pub mod api;
 mod catchup;
@@ -16,6 +17,7 @@ mod events;
 mod identity;
 mod ingest;
 mod node;
+pub mod quorum;
 mod repair;
 mod retrieval;
 mod serve;
@@ -26,8 +28,8 @@ pub use dispersal::DispersalReport;
 pub use error::NodeError;
 pub use events::NodeEvent;
 pub use identity::{
-    load_or_create_contributor_key, load_or_create_key, peer_id_of, NodeKeys, CONTRIBUTOR_KEY_FILE,
-    NODE_KEY_FILE,
+    load_or_create_contributor_key, load_or_create_key, load_or_create_validator_key,
+    load_validator_key, peer_id_of, NodeKeys, CONTRIBUTOR_KEY_FILE, NODE_KEY_FILE,
 };
 pub use ingest::{Payload, Progress};
 pub use node::{Node, NodeConfig};

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use datanet_config::Config;
 use datanet_net::custody::CustodySet;
-use datanet_net::{Multiaddr, NetConfig, NetEvent, NetHandle, NetStats, PeerId, Role};
+use datanet_net::{
+    Multiaddr, NetConfig, NetEvent, NetHandle, NetStats, PeerId, QuorumGossip, Role, Spawned,
+};
 use datanet_protocol::signed::{DatanetBody, Policy, ValidatorSet};
 use datanet_protocol::{
     CodecId, ContributionId, Datanet, DatanetId, Manifest, PublicKey, SecretKey,
 };
 use datanet_storage::{AsyncStore, Store};
 use futures::StreamExt;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -23,6 +25,9 @@ use crate::clock::now_ms;
 use crate::events::{Events, NodeEvent};
 use crate::identity::libp2p_keypair;
 use crate::ingest::{Committed, Ingest, Payload, Progress};
+use crate::quorum::epochs::{Batches, Signer};
+use crate::quorum::validate::Validator;
+use crate::quorum::Quorum;
 use crate::repair::{RepairState, Repairer};
 use crate::retrieval::Retriever;
 use crate::serve::Server;
@@ -54,6 +59,11 @@ pub struct NodeConfig {
     pub connections: usize,
     /// How often this node gossips its presence (see [`NetConfig::presence_interval`]).
     pub presence_interval: Duration,
+    /// The length of an epoch (every validator of a datanet must use the same).
+    pub epoch: Duration,
+    /// How long a validator tries to retrieve a contribution before attesting it
+    /// `Unavailable`.
+    pub retrieve_timeout: Duration,
 }
 
 impl NodeConfig {
@@ -88,12 +98,14 @@ impl NodeConfig {
             repair_bytes_per_s: config.repair.max_mib_per_s.saturating_mul(1 << 20),
             connections: config.network.connections,
             presence_interval: config.network.presence_interval,
+            epoch: config.validator.epoch,
+            retrieve_timeout: config.validator.retrieve_timeout,
         })
     }
 
     /// A development setup: loopback TCP and QUIC on free ports, 2 custodians per column,
     /// both required, `rs-leopard`, repair at most 32 MiB/s after a 2-minute grace, 16
-    /// connections kept.
+    /// connections kept, 30-second epochs, 2 minutes to retrieve before `Unavailable`.
     pub fn local() -> Self {
         NodeConfig {
             listen: datanet_net::loopback_addrs(),
@@ -107,9 +119,57 @@ impl NodeConfig {
             repair_bytes_per_s: 32 << 20,
             connections: datanet_net::CONNECTIONS,
             presence_interval: datanet_net::PRESENCE_INTERVAL,
+            epoch: Duration::from_secs(30),
+            retrieve_timeout: Duration::from_secs(120),
         }
     }
 }
+
+/// Starts the quorum bookkeeping on `retriever`'s store and network: judging quorum gossip
+/// (when `gossip` is handed over), the epochs, and with a `validator` key the validator.
+/// Returns where the node's own contributions go to be validated.
+fn start_quorum(
+    retriever: &Retriever,
+    validator: Option<SecretKey>,
+    config: &NodeConfig,
+    tasks: &TaskTracker,
+    cancel: &CancellationToken,
+    gossip: Option<mpsc::Receiver<QuorumGossip>>,
+) -> Option<mpsc::Sender<ContributionId>> {
+    let net = &retriever.net;
+    let quorum = Quorum::new(
+        retriever.store.clone(),
+        net.clone(),
+        retriever.events.clone(),
+    );
+    let key = validator.map(Arc::new);
+    let signer = key.clone().map(|key| Signer { key });
+    let batches = Batches::new(quorum.clone(), signer, config.epoch);
+    if let Some(gossip) = gossip {
+        tasks.spawn(
+            quorum
+                .clone()
+                .run(gossip, net.events(), batches.clone(), cancel.clone()),
+        );
+    }
+    tasks.spawn(batches.run(net.events(), cancel.clone()));
+    let key = key?;
+    tracing::info!(validator = %key.public(), "validating the datanets that list this key");
+    let (own, own_rx) = mpsc::channel(OWN_QUEUE);
+    let validator = Validator {
+        key,
+        quorum,
+        retriever: retriever.clone(),
+        retrieve_timeout: config.retrieve_timeout,
+        tasks: tasks.clone(),
+        cancel: cancel.clone(),
+    };
+    tasks.spawn(validator.run(net.events(), own_rx, cancel.clone()));
+    Some(own)
+}
+
+/// Own contributions waiting to be validated; past this many, the sweep finds the rest.
+const OWN_QUEUE: usize = 256;
 
 /// A running datanet node. Dropping it cancels every task it started; [`Node::shutdown`]
 /// also waits for them.
@@ -119,6 +179,8 @@ pub struct Node {
     connectivity: Arc<std::sync::Mutex<Connectivity>>,
     retriever: Retriever,
     repairer: Repairer,
+    /// Where this node's own contributions go to be validated, when it validates.
+    own: Option<mpsc::Sender<ContributionId>>,
     config: NodeConfig,
     cancel: CancellationToken,
     tasks: TaskTracker,
@@ -158,7 +220,11 @@ impl Node {
             idle: datanet_net::IDLE,
             presence_interval: config.presence_interval,
         };
-        let (net, inbound) = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
+        let Spawned {
+            handle: net,
+            inbound,
+            quorum: quorum_gossip,
+        } = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
         let known = store.run(|s| s.datanets()).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "stored datanets not read: their announcements are not followed");
             Vec::new()
@@ -211,11 +277,20 @@ impl Node {
             config.repair_interval,
             cancel.clone(),
         ));
+        let own = start_quorum(
+            &retriever,
+            keys.validator,
+            &config,
+            &tasks,
+            &cancel,
+            quorum_gossip,
+        );
         Ok(Node {
             contributor: Arc::new(keys.contributor),
             connectivity,
             retriever,
             repairer,
+            own,
             config,
             cancel,
             tasks,
@@ -365,6 +440,9 @@ impl Node {
         )
         .await?;
         self.network().announce(&committed.manifest).await?;
+        if let Some(own) = &self.own {
+            let _ = own.try_send(committed.manifest.id());
+        }
         Ok(report)
     }
 

@@ -212,6 +212,15 @@ pub(crate) fn answer_blocking(
             .map(|range| store.fingerprint(&datanet, range))
             .collect::<Result<_, _>>()
             .map(Response::Fingerprints),
+        Request::GetBatch { datanet, epoch } => Ok(match store.batch(&datanet, epoch)? {
+            Some(batch) => Response::Batch(Box::new(batch)),
+            None => Response::NotFound,
+        }),
+        Request::GetAttestations(id) => {
+            let mut all = store.attestations(&id)?;
+            all.extend(store.equivocations(&id)?.into_iter().map(|e| e.second));
+            Ok(Response::Attestations(all))
+        }
     }
 }
 

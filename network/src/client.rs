@@ -11,7 +11,8 @@ use datanet_protocol::encoding::Encode;
 use datanet_protocol::sync::{Fingerprint, IdPrefix};
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer};
 use datanet_protocol::{
-    Axis, ContributionId, DaRoot, Datanet, DatanetId, Line, Manifest, SquareHeader, SHARE_SIZE,
+    Attestation, Axis, ContributionId, DaRoot, Datanet, DatanetId, FinalBatch, Line, Manifest,
+    SquareHeader, ValidatorSet, SHARE_SIZE,
 };
 use libp2p::PeerId;
 
@@ -290,6 +291,58 @@ impl NetHandle {
         Ok(ids)
     }
 
+    /// The final batch of `datanet`'s `epoch` from `peer`, checked against `set` (leader,
+    /// certificates and votes; the root is for the caller to rebuild from its manifests).
+    ///
+    /// # Errors
+    /// [`FetchError`]; a batch for another slot or one that fails its check is
+    /// [`FetchError::Invalid`].
+    pub async fn get_batch(
+        &self,
+        peer: PeerId,
+        set: &ValidatorSet,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<FinalBatch, FetchError> {
+        let batch = match self.ask(peer, Request::GetBatch { datanet, epoch }).await? {
+            Response::Batch(batch) => *batch,
+            other => return self.wrong_kind(peer, "GetBatch", &other),
+        };
+        if batch.slot() != (datanet, epoch) {
+            return self.invalid(peer, format!("sent another batch for epoch {epoch}"));
+        }
+        if let Err(e) = batch.verify(set) {
+            return self.invalid(peer, format!("batch {epoch} of {datanet}: {e}"));
+        }
+        Ok(batch)
+    }
+
+    /// The attestations `peer` holds on `contribution`, equivocations included; each one
+    /// on another contribution or wrongly signed costs the peer score and is left out.
+    ///
+    /// # Errors
+    /// [`FetchError`] when the request fails or the answer is of the wrong kind.
+    pub async fn get_attestations(
+        &self,
+        peer: PeerId,
+        contribution: ContributionId,
+    ) -> Result<Vec<Attestation>, FetchError> {
+        let all = match self
+            .ask(peer, Request::GetAttestations(contribution))
+            .await?
+        {
+            Response::Attestations(all) => all,
+            other => return self.wrong_kind(peer, "GetAttestations", &other),
+        };
+        let (valid, invalid): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|a| a.body().contribution == contribution && a.verify().is_ok());
+        if !invalid.is_empty() {
+            self.scores.record(peer, false);
+        }
+        Ok(valid)
+    }
+
     /// Gives `peer` custody of a contribution: its manifest and headers, which it verifies
     /// and stores before it takes any column. Returns the bytes the request put on the wire.
     ///
@@ -370,5 +423,7 @@ fn kind_of(response: &Response) -> &'static str {
         Response::Refused(_) => "Refused",
         Response::Contributions(_) => "Contributions",
         Response::Datanets(_) => "Datanets",
+        Response::Batch(_) => "Batch",
+        Response::Attestations(_) => "Attestations",
     }
 }

@@ -8,21 +8,26 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use datanet_protocol::encoding::Decode;
+use datanet_protocol::quorum_message::QuorumMessage;
 use datanet_protocol::wire::FraudNotice;
 use datanet_protocol::{Datanet, DatanetId, Manifest};
 use futures::StreamExt;
 use libp2p::gossipsub::{IdentTopic, MessageAcceptance, MessageId, TopicHash};
 use libp2p::PeerId;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::handle::Command;
 use crate::members::{now_ms, Presence};
+use crate::quorum::{Judgement, QuorumGossip, Verdict, JUDGEMENT_TIMEOUT};
 use crate::{NetEvent, NetStats};
 
 /// The prefix of each datanet's gossip topic of manifest announcements; the datanet id in
 /// hex follows it.
 const ANNOUNCE_PREFIX: &str = "/datanet/announce/1/";
+/// The prefix of each datanet's quorum topic (attestations, batch proposals, votes and final
+/// batches); the datanet id in hex follows it.
+const QUORUM_PREFIX: &str = "/datanet/quorum/1/";
 /// The gossip topic of bad-encoding fraud proofs.
 const FRAUD_TOPIC: &str = "/datanet/fraud/1";
 /// The gossip topic of signed datanet records.
@@ -40,6 +45,8 @@ const VALIDATIONS_IN_FLIGHT: usize = 8;
 pub(crate) enum Topic {
     /// One datanet's manifest announcements.
     Announce(DatanetId),
+    /// One datanet's attestations and batches.
+    Quorum(DatanetId),
     /// Fraud proofs, followed by every node.
     Fraud,
     /// Datanet records, followed by every node.
@@ -53,6 +60,7 @@ impl Topic {
     pub(crate) fn ident(self) -> IdentTopic {
         IdentTopic::new(match self {
             Topic::Announce(datanet) => announce_topic(datanet),
+            Topic::Quorum(datanet) => format!("{QUORUM_PREFIX}{datanet}"),
             Topic::Fraud => FRAUD_TOPIC.to_owned(),
             Topic::Datanets => DATANET_TOPIC.to_owned(),
             Topic::Members => MEMBERS_TOPIC.to_owned(),
@@ -65,11 +73,16 @@ impl Topic {
             FRAUD_TOPIC => Some(Topic::Fraud),
             DATANET_TOPIC => Some(Topic::Datanets),
             MEMBERS_TOPIC => Some(Topic::Members),
-            other => other
-                .strip_prefix(ANNOUNCE_PREFIX)?
-                .parse()
-                .ok()
-                .map(Topic::Announce),
+            other => {
+                if let Some(id) = other.strip_prefix(QUORUM_PREFIX) {
+                    return id.parse().ok().map(Topic::Quorum);
+                }
+                other
+                    .strip_prefix(ANNOUNCE_PREFIX)?
+                    .parse()
+                    .ok()
+                    .map(Topic::Announce)
+            }
         }
     }
 }
@@ -86,12 +99,15 @@ pub(crate) enum Verified {
     Event(NetEvent),
     /// A storage peer's presence, for the worker's member table.
     Presence(PeerId, Presence),
+    /// A message of a datanet's quorum topic, for the node to judge.
+    Quorum(DatanetId, QuorumMessage),
 }
 
 /// What a gossip message on `topic`, signed by `author`, verifies to at `now_ms`, if
 /// anything: a manifest must verify and belong to the datanet whose topic carried it, a
 /// datanet record must verify, a fraud proof must prove its square badly encoded, a presence
-/// must be fresh and signed by the peer it speaks for.
+/// must be fresh and signed by the peer it speaks for, a quorum message must decode (the node
+/// judges the rest).
 pub(crate) fn validate(
     topic: &TopicHash,
     author: Option<PeerId>,
@@ -111,6 +127,10 @@ pub(crate) fn validate(
             .ok()
             .filter(|d| d.verify().is_ok())
             .map(|d| NetEvent::Datanet(Box::new(d))),
+        Topic::Quorum(datanet) => {
+            let message = QuorumMessage::from_bytes(data).ok()?;
+            return Some(Verified::Quorum(datanet, message));
+        }
         Topic::Members => {
             let presence = Presence::from_bytes(data)
                 .ok()
@@ -137,6 +157,8 @@ pub(crate) struct Validator {
     pub(crate) messages: mpsc::Receiver<Unvalidated>,
     pub(crate) verdicts: mpsc::Sender<Command>,
     pub(crate) events: broadcast::Sender<NetEvent>,
+    /// Where quorum messages go to be judged; none on a light node, which ignores them.
+    pub(crate) quorum: Option<mpsc::Sender<QuorumGossip>>,
     pub(crate) stats: Arc<NetStats>,
 }
 
@@ -147,10 +169,11 @@ impl Validator {
             mut messages,
             verdicts,
             events,
+            quorum,
             stats,
         } = self;
         let verdicts_ref = &verdicts;
-        let (events, stats) = (&events, &stats);
+        let (events, stats, quorum) = (&events, &stats, &quorum);
         let checked = futures::stream::poll_fn(|cx| messages.poll_recv(cx))
             .map(|message| async move {
                 let Unvalidated {
@@ -175,6 +198,13 @@ impl Validator {
                         let _ = verdicts_ref.send(Command::Heard(peer, presence)).await;
                         MessageAcceptance::Accept
                     }
+                    Some(Verified::Quorum(datanet, message)) => {
+                        let judgement = judge(quorum.as_ref(), datanet, source, message).await;
+                        if judgement == Judgement::Reject {
+                            stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
+                        }
+                        judgement.acceptance()
+                    }
                     None => {
                         stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
                         MessageAcceptance::Reject
@@ -191,6 +221,33 @@ impl Validator {
             .buffer_unordered(VALIDATIONS_IN_FLIGHT)
             .for_each(|()| async {});
         cancel.run_until_cancelled(checked).await;
+    }
+}
+
+/// The node's judgement of a quorum message, or [`Judgement::Ignore`] when no one judges
+/// quorum messages or the judgement does not come within [`JUDGEMENT_TIMEOUT`].
+async fn judge(
+    judges: Option<&mpsc::Sender<QuorumGossip>>,
+    datanet: DatanetId,
+    source: PeerId,
+    message: QuorumMessage,
+) -> Judgement {
+    let Some(judges) = judges else {
+        return Judgement::Ignore;
+    };
+    let (tx, rx) = oneshot::channel();
+    let gossip = QuorumGossip {
+        datanet,
+        source,
+        message,
+        verdict: Verdict(tx),
+    };
+    if judges.send(gossip).await.is_err() {
+        return Judgement::Ignore;
+    }
+    match tokio::time::timeout(JUDGEMENT_TIMEOUT, rx).await {
+        Ok(Ok(judgement)) => judgement,
+        _ => Judgement::Ignore,
     }
 }
 

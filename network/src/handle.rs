@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datanet_protocol::encoding::Encode;
+use datanet_protocol::quorum_message::QuorumMessage;
 use datanet_protocol::wire::{FraudNotice, Request, Response};
 use datanet_protocol::{Datanet, DatanetId, Manifest};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
@@ -257,6 +258,21 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn publish_fraud(&self, notice: &FraudNotice) -> Result<(), NetError> {
         self.send(Command::Publish(Topic::Fraud, notice.to_bytes()))
+            .await
+    }
+
+    /// Gossips a message on `datanet`'s quorum topic (gossip does not hand it back to this
+    /// node: the caller keeps its own messages itself). Whether it went out is not reported:
+    /// with no peer on the topic it reaches no one, and a later catch-up serves it.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_quorum(
+        &self,
+        datanet: DatanetId,
+        message: &QuorumMessage,
+    ) -> Result<(), NetError> {
+        self.send(Command::Publish(Topic::Quorum(datanet), message.to_bytes()))
             .await
     }
 

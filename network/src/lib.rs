@@ -24,6 +24,7 @@ mod gossip;
 mod handle;
 mod inbound;
 mod members;
+mod quorum;
 pub mod sampling;
 mod scores;
 #[cfg(any(test, feature = "test-utils"))]
@@ -38,6 +39,7 @@ pub use handle::{Membership, NetEvent, NetHandle, DIAL_TIMEOUT};
 pub use inbound::{InboundRequest, Responder};
 pub use libp2p::{identity, Multiaddr, PeerId};
 pub use members::now_ms;
+pub use quorum::{Judgement, QuorumGossip, Verdict};
 pub use sampling::SampleReport;
 pub use scores::{NetStats, PeerScores};
-pub use worker::spawn;
+pub use worker::{spawn, Spawned};

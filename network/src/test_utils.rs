@@ -144,7 +144,9 @@ impl TestNode {
     /// [`NetError::Listen`].
     pub fn with_config(config: NetConfig) -> Result<TestNode, NetError> {
         let (tasks, cancel) = (TaskTracker::new(), CancellationToken::new());
-        let (handle, inbound) = crate::spawn(config, &tasks, cancel.clone())?;
+        let crate::Spawned {
+            handle, inbound, ..
+        } = crate::spawn(config, &tasks, cancel.clone())?;
         Ok(TestNode {
             handle,
             inbound,

@@ -27,12 +27,15 @@ use crate::gossip::{Topic, Unvalidated, Validator, VALIDATION_QUEUE};
 use crate::handle::Command;
 use crate::inbound::Responder;
 use crate::members::{now_ms, Members, Presence};
+use crate::quorum::QuorumGossip;
 use crate::{
     InboundRequest, NetConfig, NetError, NetEvent, NetHandle, NetStats, RequestFailure, Role,
 };
 
 /// Commands queued from handles before senders wait.
 const COMMAND_QUEUE: usize = 256;
+/// Quorum messages waiting for the node's judgement.
+const QUORUM_QUEUE: usize = 256;
 /// Inbound requests queued for the answering side before new ones are refused.
 pub(crate) const INBOUND_QUEUE: usize = 512;
 /// Listen addresses kept per connected peer, of those it says it has.
@@ -74,8 +77,18 @@ struct Worker {
     cancel: CancellationToken,
 }
 
-/// Starts the swarm of `config` and its tasks on `tasks`, until `cancel`. Returns the handle
-/// and, for a storage node, the inbound requests it must answer.
+/// A started network: the handle, and for a storage node what it must answer and judge.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The handle on the network.
+    pub handle: NetHandle,
+    /// The inbound requests a storage node answers from its store; none on a light node.
+    pub inbound: Option<mpsc::Receiver<InboundRequest>>,
+    /// The quorum messages a storage node judges; none on a light node.
+    pub quorum: Option<mpsc::Receiver<QuorumGossip>>,
+}
+
+/// Starts the swarm of `config` and its tasks on `tasks`, until `cancel`.
 ///
 /// # Errors
 /// [`NetError::Listen`] when an address cannot be listened on.
@@ -83,7 +96,7 @@ pub fn spawn(
     config: NetConfig,
     tasks: &TaskTracker,
     cancel: CancellationToken,
-) -> Result<(NetHandle, Option<mpsc::Receiver<InboundRequest>>), NetError> {
+) -> Result<Spawned, NetError> {
     let NetConfig {
         key,
         role,
@@ -132,6 +145,13 @@ pub fn spawn(
         }
         Role::Light => (None, None),
     };
+    let (quorum, quorum_rx) = match role {
+        Role::Storage => {
+            let (tx, rx) = mpsc::channel(QUORUM_QUEUE);
+            (Some(tx), Some(rx))
+        }
+        Role::Light => (None, None),
+    };
     let (responses_tx, responses) = mpsc::channel(INBOUND_QUEUE);
     let (gossip, unvalidated) = mpsc::channel(VALIDATION_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -139,6 +159,7 @@ pub fn spawn(
         messages: unvalidated,
         verdicts: commands_tx.clone(),
         events: events.clone(),
+        quorum,
         stats: Arc::clone(&stats),
     };
     tasks.spawn(validator.run(cancel.clone()));
@@ -174,7 +195,11 @@ pub fn spawn(
         stats,
         scores: Arc::default(),
     };
-    Ok((handle, inbound_rx))
+    Ok(Spawned {
+        handle,
+        inbound: inbound_rx,
+        quorum: quorum_rx,
+    })
 }
 
 impl Worker {
@@ -265,7 +290,10 @@ impl Worker {
             Command::Publish(topic, data) => {
                 self.publish(topic, data);
             }
-            Command::Follow(datanet) => self.follow(Topic::Announce(datanet)),
+            Command::Follow(datanet) => {
+                self.follow(Topic::Announce(datanet));
+                self.follow(Topic::Quorum(datanet));
+            }
             Command::Validated {
                 id,
                 source,

@@ -97,11 +97,19 @@ pub enum Domain {
     /// One record of a contribution's payload (a JSON line, a CSV row), for finding records
     /// that repeat earlier ones.
     Record,
+    /// One leaf of an epoch batch: an accepted contribution.
+    BatchLeaf,
+    /// A batch proposal, as signed by the epoch's leader.
+    BatchProposal,
+    /// A validator's vote for a batch root, as signed.
+    BatchVote,
+    /// The draw that names an epoch's leader.
+    Leader,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 14] = [
+    pub const ALL: [Domain; 18] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -116,6 +124,10 @@ impl Domain {
         Domain::ValidatorSet,
         Domain::ColumnBlob,
         Domain::Record,
+        Domain::BatchLeaf,
+        Domain::BatchProposal,
+        Domain::BatchVote,
+        Domain::Leader,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -135,6 +147,10 @@ impl Domain {
             Domain::ValidatorSet => "datanet v1 validator set",
             Domain::ColumnBlob => "datanet v1 column blob",
             Domain::Record => "datanet v1 record",
+            Domain::BatchLeaf => "datanet v1 batch leaf",
+            Domain::BatchProposal => "datanet v1 batch proposal",
+            Domain::BatchVote => "datanet v1 batch vote",
+            Domain::Leader => "datanet v1 leader",
         }
     }
 

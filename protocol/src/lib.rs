@@ -23,6 +23,7 @@ pub mod fraud;
 pub mod hash;
 pub mod ids;
 pub mod merkle;
+pub mod quorum_message;
 pub mod sampling;
 pub mod signed;
 pub mod square;
@@ -37,8 +38,9 @@ pub use fraud::{BadEncodingProof, FraudError};
 pub use hash::{Domain, Hash};
 pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
 pub use signed::{
-    Attestation, AttestationBody, Datanet, DatanetBody, Manifest, ManifestBody, PublicKey,
-    QuorumCertificate, SecretKey, Signature, ValidatorSet,
+    Attestation, AttestationBody, BatchLeaf, BatchProposal, BatchVote, Datanet, DatanetBody,
+    FinalBatch, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey, Signature,
+    ValidatorSet,
 };
 pub use square::{
     Axis, ExtendedSquare, Line, PartialSquare, ProofError, ShareProof, SquareError, SquareHeader,

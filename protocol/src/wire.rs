@@ -3,6 +3,7 @@
 
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use crate::hash::HASH_LEN;
+use crate::signed::{Attestation, FinalBatch, MAX_VALIDATORS};
 use crate::square::MAX_K;
 use crate::sync::{Fingerprint, IdPrefix};
 use crate::{
@@ -50,6 +51,8 @@ mod request_kind {
     pub(super) const LIST_CONTRIBUTIONS: u8 = 9;
     pub(super) const LIST_DATANETS: u8 = 10;
     pub(super) const FINGERPRINTS: u8 = 11;
+    pub(super) const GET_BATCH: u8 = 12;
+    pub(super) const GET_ATTESTATIONS: u8 = 13;
 }
 
 /// The kind byte of each [`Response`], after the version byte.
@@ -66,6 +69,8 @@ mod response_kind {
     pub(super) const CONTRIBUTIONS: u8 = 10;
     pub(super) const DATANETS: u8 = 11;
     pub(super) const FINGERPRINTS: u8 = 12;
+    pub(super) const BATCH: u8 = 13;
+    pub(super) const ATTESTATIONS: u8 = 14;
 }
 
 /// A request one node sends another.
@@ -150,6 +155,17 @@ pub enum Request {
         /// At most [`MAX_FINGERPRINTS`] ranges.
         prefixes: Vec<IdPrefix>,
     },
+    /// Send the final batch of a datanet's epoch: how a node that was away learns the
+    /// batches it missed.
+    GetBatch {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The epoch.
+        epoch: u64,
+    },
+    /// Send every attestation held on a contribution, both of an equivocating validator's
+    /// included: the votes behind its lifecycle, and the evidence of equivocation.
+    GetAttestations(ContributionId),
 }
 
 impl Request {
@@ -179,7 +195,9 @@ impl Request {
             | Request::GetDatanet(_)
             | Request::ListContributions { .. }
             | Request::ListDatanets { .. }
-            | Request::Fingerprints { .. } => None,
+            | Request::Fingerprints { .. }
+            | Request::GetBatch { .. }
+            | Request::GetAttestations(_) => None,
         }
     }
 }
@@ -219,6 +237,10 @@ pub enum Response {
     Datanets(Vec<DatanetId>),
     /// The answer to [`Request::Fingerprints`]: one per range, in request order.
     Fingerprints(Vec<Fingerprint>),
+    /// The answer to [`Request::GetBatch`].
+    Batch(Box<FinalBatch>),
+    /// The answer to [`Request::GetAttestations`]: at most two per validator of the set.
+    Attestations(Vec<Attestation>),
 }
 
 /// One answer of [`Response::Samples`].
@@ -434,6 +456,15 @@ impl Encode for Request {
                 datanet.encode_to(out);
                 out.list(prefixes);
             }
+            Request::GetBatch { datanet, epoch } => {
+                out.u8(request_kind::GET_BATCH);
+                datanet.encode_to(out);
+                out.u64(*epoch);
+            }
+            Request::GetAttestations(id) => {
+                out.u8(request_kind::GET_ATTESTATIONS);
+                id.encode_to(out);
+            }
         }
     }
 
@@ -521,6 +552,13 @@ impl Decode for Request {
                 datanet: DatanetId::decode_from(r)?,
                 prefixes: r.list(MAX_FINGERPRINTS, "id prefixes")?,
             },
+            request_kind::GET_BATCH => Request::GetBatch {
+                datanet: DatanetId::decode_from(r)?,
+                epoch: r.u64("epoch")?,
+            },
+            request_kind::GET_ATTESTATIONS => {
+                Request::GetAttestations(ContributionId::decode_from(r)?)
+            }
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "request kind",
@@ -582,6 +620,14 @@ impl Encode for Response {
                 out.u8(response_kind::FINGERPRINTS);
                 out.list(fingerprints);
             }
+            Response::Batch(batch) => {
+                out.u8(response_kind::BATCH);
+                batch.encode_to(out);
+            }
+            Response::Attestations(attestations) => {
+                out.u8(response_kind::ATTESTATIONS);
+                out.list(attestations);
+            }
         }
     }
 
@@ -627,6 +673,10 @@ impl Decode for Response {
             response_kind::DATANETS => Response::Datanets(r.list(MAX_LISTED, "datanet ids")?),
             response_kind::FINGERPRINTS => {
                 Response::Fingerprints(r.list(MAX_FINGERPRINTS, "fingerprints")?)
+            }
+            response_kind::BATCH => Response::Batch(Box::new(FinalBatch::decode_from(r)?)),
+            response_kind::ATTESTATIONS => {
+                Response::Attestations(r.list(2 * MAX_VALIDATORS, "attestations")?)
             }
             v => {
                 return Err(DecodeError::InvalidTag {
@@ -847,6 +897,11 @@ mod tests {
                 datanet: DatanetId::default(),
                 prefixes: vec![IdPrefix::ALL; MAX_FINGERPRINTS],
             },
+            Request::GetBatch {
+                datanet: DatanetId::default(),
+                epoch: u64::MAX,
+            },
+            Request::GetAttestations(ContributionId::default()),
         ];
         for request in requests {
             let bytes = request.to_bytes();
@@ -855,6 +910,35 @@ mod tests {
             }
             assert!(bytes.len() <= MAX_REQUEST_BYTES);
             assert_eq!(Request::from_bytes(&bytes).unwrap(), request);
+        }
+    }
+
+    fn attestation() -> Attestation {
+        let key = crate::SecretKey::from_seed([3; 32]);
+        let body = crate::AttestationBody::accept(ContributionId::default(), key.public());
+        Attestation::sign(body, &key).unwrap()
+    }
+
+    /// A final batch of one contribution accepted by one validator.
+    fn final_batch() -> FinalBatch {
+        use crate::signed::{BatchProposal, ProposalBody, QuorumCertificate};
+        let key = crate::SecretKey::from_seed([3; 32]);
+        let qc = QuorumCertificate {
+            contribution: ContributionId::default(),
+            validator_set: Hash::default(),
+            signatures: vec![(key.public(), *attestation().signature())],
+        };
+        let body = ProposalBody {
+            datanet: DatanetId::default(),
+            epoch: 9,
+            validator_set: Hash::default(),
+            leader: key.public(),
+            root: Hash::default(),
+            certificates: vec![qc],
+        };
+        FinalBatch {
+            proposal: BatchProposal::sign(body, &key).unwrap(),
+            signatures: vec![(key.public(), *attestation().signature())],
         }
     }
 
@@ -883,6 +967,8 @@ mod tests {
             Response::Contributions(vec![ContributionId::default(); MAX_LISTED]),
             Response::Datanets(vec![DatanetId::default(); MAX_LISTED]),
             Response::Fingerprints(vec![Fingerprint::default(); MAX_FINGERPRINTS]),
+            Response::Attestations(vec![attestation(); 2 * MAX_VALIDATORS]),
+            Response::Batch(Box::new(final_batch())),
             Response::Manifest {
                 manifest: Box::new(largest_manifest(&square)),
                 headers: vec![square.header(); MAX_HEADERS],

@@ -56,7 +56,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let key = SecretKey::from_seed([3; 32]);
     let contribution = ContributionId(Hash([1; 32]));
     let attestation =
-        Attestation::sign(AttestationBody::accept(contribution, key.public(), 5), &key).unwrap();
+        Attestation::sign(AttestationBody::accept(contribution, key.public()), &key).unwrap();
     let set = ValidatorSet::new(
         vec![Validator {
             key: key.public(),
@@ -66,7 +66,7 @@ fn seeds() -> Vec<Vec<u8>> {
     )
     .unwrap();
     let qc =
-        QuorumCertificate::form(&set, contribution, 5, std::slice::from_ref(&attestation)).unwrap();
+        QuorumCertificate::form(&set, contribution, std::slice::from_ref(&attestation)).unwrap();
     let manifest = Manifest::sign(
         ManifestBody {
             metadata: vec![("k".into(), "v".into())],

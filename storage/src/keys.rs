@@ -21,12 +21,20 @@ pub(crate) enum Kind {
     Column = b'C' as isize,
     /// Chunks written but not yet part of a stored contribution, by chunk id.
     Staged = b'K' as isize,
-    /// Attestations, by contribution id and validator key.
+    /// Attestations, by contribution id and validator key: each validator's first.
     Attestation = b'A' as isize,
+    /// Evidence of equivocation, by contribution id and validator key: the first attestation
+    /// and a different one the same validator signed.
+    Evidence = b'Z' as isize,
+    /// This node's validator's votes, by datanet id and epoch: the root it signed, recorded
+    /// before the vote is sent so that it never signs two.
+    Vote = b'W' as isize,
     /// Quorum certificates, by contribution id.
     Certificate = b'Q' as isize,
-    /// Epoch batches, by datanet id and epoch.
+    /// Final epoch batches, by datanet id and epoch.
     Batch = b'B' as isize,
+    /// The epoch each batched contribution went into, by contribution id.
+    Batched = b'J' as isize,
     /// Anchors, queued or confirmed, by datanet id and epoch.
     Anchor = b'N' as isize,
     /// The contributions of each datanet, by datanet id and contribution id (no value): the

@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 use datanet_net::NetEvent;
 use tokio_util::task::TaskTracker;
 
+use datanet_protocol::signed::Verdict;
+
 use crate::{NodeEvent, Progress};
 
 /// Events buffered per subscriber; a slow subscriber misses the oldest.
@@ -49,6 +51,33 @@ pub enum ApiEvent {
         da_root: String,
         /// The column.
         index: u16,
+    },
+    /// A validator's attestation was stored.
+    Attested {
+        /// The contribution.
+        contribution: String,
+        /// The validator's key.
+        validator: String,
+        /// `accept` or `reject`.
+        verdict: &'static str,
+    },
+    /// A contribution was accepted or rejected.
+    Settled {
+        /// The contribution.
+        contribution: String,
+        /// `accepted` or `rejected`.
+        stage: &'static str,
+    },
+    /// A final epoch batch was stored.
+    Batched {
+        /// The datanet.
+        datanet: String,
+        /// The epoch.
+        epoch: u64,
+        /// The batch root.
+        root: String,
+        /// Contributions in it.
+        contributions: usize,
     },
     /// An upload's progress.
     Upload {
@@ -96,6 +125,36 @@ impl ApiEvent {
             NodeEvent::ColumnStored { da_root, index } => ApiEvent::ColumnStored {
                 da_root: da_root.to_string(),
                 index,
+            },
+            NodeEvent::Attested {
+                contribution,
+                validator,
+                verdict,
+            } => ApiEvent::Attested {
+                contribution: contribution.to_string(),
+                validator: validator.to_string(),
+                verdict: match verdict {
+                    Verdict::Accept => "accept",
+                    Verdict::Reject => "reject",
+                },
+            },
+            NodeEvent::Settled {
+                contribution,
+                stage,
+            } => ApiEvent::Settled {
+                contribution: contribution.to_string(),
+                stage: stage.name(),
+            },
+            NodeEvent::Batched {
+                datanet,
+                epoch,
+                root,
+                contributions,
+            } => ApiEvent::Batched {
+                datanet: datanet.to_string(),
+                epoch,
+                root: root.to_string(),
+                contributions,
             },
         }
     }

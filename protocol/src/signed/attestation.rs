@@ -1,4 +1,6 @@
-//! Attestations: a validator's signed verdict on one contribution in one epoch.
+//! Attestations: a validator's signed verdict on one contribution. An attestation names no
+//! epoch: validators judge at different moments, and the epoch a contribution goes into is
+//! fixed by the batch that includes it, not by its votes.
 
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
 use crate::hash::Domain;
@@ -63,19 +65,44 @@ pub struct AttestationBody {
     pub verdict: Verdict,
     /// Why; [`ReasonCode::Ok`] exactly when accepting.
     pub reason: ReasonCode,
-    /// The epoch the attestation belongs to.
-    pub epoch: u64,
+    /// What was wrong, for people: at most [`MAX_ATTESTATION_MESSAGE`] bytes of UTF-8, empty
+    /// when accepting.
+    pub message: String,
 }
+
+/// The longest message an attestation carries.
+pub const MAX_ATTESTATION_MESSAGE: usize = 512;
 
 impl AttestationBody {
     /// The body of an accepting attestation.
-    pub fn accept(contribution: ContributionId, validator: PublicKey, epoch: u64) -> Self {
+    pub fn accept(contribution: ContributionId, validator: PublicKey) -> Self {
         AttestationBody {
             contribution,
             validator,
             verdict: Verdict::Accept,
             reason: ReasonCode::Ok,
-            epoch,
+            message: String::new(),
+        }
+    }
+
+    /// The body of a rejecting attestation for `reason` (not [`ReasonCode::Ok`]), with
+    /// `message` cut to [`MAX_ATTESTATION_MESSAGE`] bytes at a character boundary.
+    pub fn reject(
+        contribution: ContributionId,
+        validator: PublicKey,
+        reason: ReasonCode,
+        message: &str,
+    ) -> Self {
+        let mut end = message.len().min(MAX_ATTESTATION_MESSAGE);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        AttestationBody {
+            contribution,
+            validator,
+            verdict: Verdict::Reject,
+            reason,
+            message: message[..end].to_owned(),
         }
     }
 }
@@ -91,12 +118,25 @@ impl Signable for AttestationBody {
     }
 
     fn check(&self) -> Result<(), String> {
-        if (self.verdict == Verdict::Accept) == (self.reason == ReasonCode::Ok) {
-            Ok(())
-        } else {
-            Err("the reason must be Ok exactly when accepting".into())
-        }
+        rules(self.verdict, self.reason, &self.message)
     }
+}
+
+/// The rules of an attestation body: the reason is `Ok` exactly when accepting, and an
+/// accepting one carries no message.
+fn rules(verdict: Verdict, reason: ReasonCode, message: &str) -> Result<(), String> {
+    if (verdict == Verdict::Accept) != (reason == ReasonCode::Ok) {
+        return Err("the reason must be Ok exactly when accepting".into());
+    }
+    if verdict == Verdict::Accept && !message.is_empty() {
+        return Err("an accepting attestation carries no message".into());
+    }
+    if message.len() > MAX_ATTESTATION_MESSAGE {
+        return Err(format!(
+            "the message is over {MAX_ATTESTATION_MESSAGE} bytes"
+        ));
+    }
+    Ok(())
 }
 
 impl Encode for AttestationBody {
@@ -106,7 +146,7 @@ impl Encode for AttestationBody {
         self.validator.encode_to(out);
         out.u8(self.verdict as u8);
         out.u16(self.reason as u16);
-        out.u64(self.epoch);
+        out.str(&self.message);
     }
 }
 
@@ -133,18 +173,14 @@ impl Decode for AttestationBody {
                 context: "reason code",
                 value: code.into(),
             })?;
-        if (verdict == Verdict::Accept) != (reason == ReasonCode::Ok) {
-            return Err(DecodeError::invalid(
-                "attestation",
-                "the reason must be Ok exactly when accepting",
-            ));
-        }
+        let message = r.str(MAX_ATTESTATION_MESSAGE, "attestation message")?;
+        rules(verdict, reason, &message).map_err(|why| DecodeError::invalid("attestation", why))?;
         Ok(AttestationBody {
             contribution,
             validator,
             verdict,
             reason,
-            epoch: r.u64("epoch")?,
+            message,
         })
     }
 }

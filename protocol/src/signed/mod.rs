@@ -5,6 +5,9 @@
 //! signature: call [`Signed::verify`] (or verify a batch) before trusting or forwarding it.
 
 mod attestation;
+mod batch;
+#[cfg(test)]
+mod batch_tests;
 mod datanet;
 #[cfg(test)]
 mod datanet_tests;
@@ -14,10 +17,15 @@ mod policy;
 mod quorum;
 #[cfg(test)]
 mod rule_tests;
+mod tally;
 #[cfg(test)]
 mod tests;
 
-pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict};
+pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict, MAX_ATTESTATION_MESSAGE};
+pub use batch::{
+    batch_root, leader, BatchLeaf, BatchProposal, BatchVote, BatchVoteBody, FinalBatch,
+    ProposalBody, MAX_BATCH_LEAVES,
+};
 pub use datanet::{
     Datanet, DatanetBody, RecordValidators, ValidatorSource, DATANET_VERSION, MAX_DESCRIPTION,
     MAX_NAME,
@@ -37,6 +45,7 @@ pub use policy::{
 pub use quorum::{
     QuorumCertificate, QuorumError, Threshold, Validator, ValidatorSet, MAX_VALIDATORS,
 };
+pub use tally::{Standing, Tally};
 
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::hash::{hash, Domain, Hash};

@@ -15,7 +15,9 @@ use super::{
 /// The most validators in one set.
 pub const MAX_VALIDATORS: usize = 1024;
 
-/// A fraction of stake, `numerator / denominator`, with `0 < numerator <= denominator`.
+/// A fraction of stake, `numerator / denominator` with `0 < numerator < denominator`: a quorum
+/// holds **more than** that fraction of the set's stake (more than 2/3 by default, so that two
+/// quorums always share more than 1/3 of the stake).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Threshold {
     /// The numerator.
@@ -31,9 +33,9 @@ impl Threshold {
         denominator: 3,
     };
 
-    /// Whether `part` of `total` stake reaches the threshold.
+    /// Whether `part` of `total` stake is more than the threshold's fraction.
     pub fn reached(&self, part: u128, total: u128) -> bool {
-        part * u128::from(self.denominator) >= total * u128::from(self.numerator)
+        part * u128::from(self.denominator) > total * u128::from(self.numerator)
     }
 }
 
@@ -85,6 +87,9 @@ pub enum QuorumError {
     /// A signer is not in the set.
     #[error("{0} is not a validator of this set")]
     Foreign(PublicKey),
+    /// A batch proposal is signed by a validator that does not lead its epoch.
+    #[error("{0} does not lead this epoch")]
+    NotLeader(PublicKey),
     /// Signers are repeated or out of order.
     #[error("signers must be distinct and in ascending key order")]
     Duplicate,
@@ -118,9 +123,9 @@ impl ValidatorSet {
     /// # Errors
     /// [`QuorumError::InvalidSet`].
     pub fn new(validators: Vec<Validator>, threshold: Threshold) -> Result<Self, QuorumError> {
-        if threshold.numerator == 0 || threshold.numerator > threshold.denominator {
+        if threshold.numerator == 0 || threshold.numerator >= threshold.denominator {
             return Err(QuorumError::InvalidSet(format!(
-                "threshold {}/{} is not in (0, 1]",
+                "threshold {}/{} is not in (0, 1)",
                 threshold.numerator, threshold.denominator
             )));
         }
@@ -173,7 +178,7 @@ impl ValidatorSet {
         })
     }
 
-    fn check_stake(&self, have: u128) -> Result<(), QuorumError> {
+    pub(super) fn check_stake(&self, have: u128) -> Result<(), QuorumError> {
         let total = self.total_stake();
         if self.threshold.reached(have, total) {
             Ok(())
@@ -222,8 +227,6 @@ impl Decode for ValidatorSet {
 pub struct QuorumCertificate {
     /// The contribution accepted.
     pub contribution: ContributionId,
-    /// The epoch of the attestations.
-    pub epoch: u64,
     /// The id of the validator set that signed.
     pub validator_set: Hash,
     /// `(validator, signature)` over the accepting attestation, ascending by key.
@@ -231,9 +234,9 @@ pub struct QuorumCertificate {
 }
 
 impl QuorumCertificate {
-    /// Forms a certificate from the valid accepting attestations for `contribution` in
-    /// `epoch` by distinct validators of `set`. Attestations that are rejecting, for another
-    /// contribution or epoch, by a non-member, repeated, or wrongly signed do not count; the
+    /// Forms a certificate from the valid accepting attestations for `contribution` by
+    /// distinct validators of `set`. Attestations that are rejecting, for another
+    /// contribution, by a non-member, repeated, or wrongly signed do not count; the
     /// first validly signed one of each validator does. The signatures are checked with
     /// [`verify_batch`], as [`QuorumCertificate::verify`] checks them, and one by one only
     /// when the batch fails, to find the invalid ones.
@@ -243,7 +246,6 @@ impl QuorumCertificate {
     pub fn form(
         set: &ValidatorSet,
         contribution: ContributionId,
-        epoch: u64,
         attestations: &[Attestation],
     ) -> Result<Self, QuorumError> {
         let items: Vec<_> = attestations
@@ -252,7 +254,6 @@ impl QuorumCertificate {
                 let body = a.body();
                 body.verdict == Verdict::Accept
                     && body.contribution == contribution
-                    && body.epoch == epoch
                     && set.stake(&body.validator).is_some()
             })
             .map(Attestation::batch_item)
@@ -272,7 +273,6 @@ impl QuorumCertificate {
         set.check_stake(have)?;
         Ok(QuorumCertificate {
             contribution,
-            epoch,
             validator_set: set.id(),
             signatures: counted.into_iter().collect(),
         })
@@ -297,7 +297,7 @@ impl QuorumCertificate {
         let mut batch = Vec::with_capacity(self.signatures.len());
         for (key, signature) in &self.signatures {
             have += u128::from(set.stake(key).ok_or(QuorumError::Foreign(*key))?);
-            let body = AttestationBody::accept(self.contribution, *key, self.epoch);
+            let body = AttestationBody::accept(self.contribution, *key);
             batch.push((Signed::signing_hash(&body), *signature, *key));
         }
         set.check_stake(have)?;
@@ -315,7 +315,6 @@ impl Encode for QuorumCertificate {
     fn encode_to(&self, out: &mut Writer) {
         out.u8(ENCODING_VERSION);
         self.contribution.encode_to(out);
-        out.u64(self.epoch);
         out.hash(&self.validator_set);
         out.u32(self.signatures.len() as u32);
         for (key, signature) in &self.signatures {
@@ -329,7 +328,6 @@ impl Decode for QuorumCertificate {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version("quorum certificate version")?;
         let contribution = ContributionId::decode_from(r)?;
-        let epoch = r.u64("epoch")?;
         let validator_set = r.hash("validator set id")?;
         let count = r.len(MAX_VALIDATORS, "signatures")?;
         let mut signatures = Vec::with_capacity(count.min(r.remaining() / 96));
@@ -344,7 +342,6 @@ impl Decode for QuorumCertificate {
         }
         Ok(QuorumCertificate {
             contribution,
-            epoch,
             validator_set,
             signatures,
         })

@@ -307,9 +307,9 @@ fn formation_and_verification_of_a_qc_agree_whatever_r_a_validator_signs_with() 
     let set = equal_set(&keys);
     let c = ContributionId(hash(Domain::Contribution, b"c"));
     let accept = |i: usize| {
-        Attestation::sign(AttestationBody::accept(c, keys[i].public(), 1), &keys[i]).unwrap()
+        Attestation::sign(AttestationBody::accept(c, keys[i].public()), &keys[i]).unwrap()
     };
-    let body = AttestationBody::accept(c, keys[0].public(), 1);
+    let body = AttestationBody::accept(c, keys[0].public());
     let m = Attestation::signing_hash(&body);
     let r = Scalar::from_bytes_mod_order([9; 32]);
     let mixed_r = ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[4];
@@ -318,7 +318,7 @@ fn formation_and_verification_of_a_qc_agree_whatever_r_a_validator_signs_with() 
         signed_with_r([1; 32], r, mixed_r.compress().to_bytes(), &m),
     );
 
-    let qc = QuorumCertificate::form(&set, c, 1, &[torsioned, accept(1), accept(2)]).unwrap();
+    let qc = QuorumCertificate::form(&set, c, &[torsioned, accept(1), accept(2)]).unwrap();
     assert_eq!(qc.signatures.len(), 3);
     let decoded = QuorumCertificate::from_bytes(&qc.to_bytes()).unwrap();
     for _ in 0..32 {
@@ -327,11 +327,11 @@ fn formation_and_verification_of_a_qc_agree_whatever_r_a_validator_signs_with() 
 
     let unreduced = Attestation::from_parts(body, s_plus_order(&keys[0].sign(&m)));
     assert!(matches!(
-        QuorumCertificate::form(&set, c, 1, &[unreduced.clone(), accept(1), accept(2)]),
+        QuorumCertificate::form(&set, c, &[unreduced.clone(), accept(1), accept(2)]),
         Err(QuorumError::InsufficientStake { have: 20, .. })
     ));
     let later = [unreduced.clone(), accept(1), accept(2), accept(0)];
-    let later = QuorumCertificate::form(&set, c, 1, &later).unwrap();
+    let later = QuorumCertificate::form(&set, c, &later).unwrap();
     assert!(later
         .signatures
         .contains(&(keys[0].public(), *accept(0).signature())));

@@ -24,12 +24,8 @@ pub(super) fn equal_set(keys: &[SecretKey]) -> ValidatorSet {
     ValidatorSet::new(validators, Threshold::TWO_THIRDS).unwrap()
 }
 
-fn accept(key: &SecretKey, contribution: ContributionId, epoch: u64) -> Attestation {
-    Attestation::sign(
-        AttestationBody::accept(contribution, key.public(), epoch),
-        key,
-    )
-    .unwrap()
+fn accept(key: &SecretKey, contribution: ContributionId) -> Attestation {
+    Attestation::sign(AttestationBody::accept(contribution, key.public()), key).unwrap()
 }
 
 fn contribution() -> ContributionId {
@@ -41,14 +37,14 @@ fn three_of_four_equal_validators_form_a_qc_and_two_do_not() {
     let k = keys(4);
     let set = equal_set(&k);
     let c = contribution();
-    let three: Vec<Attestation> = k[..3].iter().map(|v| accept(v, c, 1)).collect();
-    let qc = QuorumCertificate::form(&set, c, 1, &three).unwrap();
+    let three: Vec<Attestation> = k[..3].iter().map(|v| accept(v, c)).collect();
+    let qc = QuorumCertificate::form(&set, c, &three).unwrap();
     assert_eq!(qc.signatures.len(), 3);
     qc.verify(&set).unwrap();
     assert_eq!(QuorumCertificate::from_bytes(&qc.to_bytes()).unwrap(), qc);
 
     assert!(matches!(
-        QuorumCertificate::form(&set, c, 1, &three[..2]),
+        QuorumCertificate::form(&set, c, &three[..2]),
         Err(QuorumError::InsufficientStake {
             have: 20,
             total: 40,
@@ -64,31 +60,26 @@ fn duplicated_and_foreign_signatures_do_not_count() {
     let c = contribution();
     let outsider = SecretKey::from_seed([99; 32]);
     let attestations = vec![
-        accept(&k[0], c, 1),
-        accept(&k[1], c, 1),
-        accept(&k[1], c, 1),
-        accept(&outsider, c, 1),
+        accept(&k[0], c),
+        accept(&k[1], c),
+        accept(&k[1], c),
+        accept(&outsider, c),
     ];
     assert!(matches!(
-        QuorumCertificate::form(&set, c, 1, &attestations),
+        QuorumCertificate::form(&set, c, &attestations),
         Err(QuorumError::InsufficientStake { have: 20, .. })
     ));
 
     let mut forged = QuorumCertificate::form(
         &set,
         c,
-        1,
-        &[
-            accept(&k[0], c, 1),
-            accept(&k[1], c, 1),
-            accept(&k[2], c, 1),
-        ],
+        &[accept(&k[0], c), accept(&k[1], c), accept(&k[2], c)],
     )
     .unwrap();
     let mut with_outsider = forged.clone();
     with_outsider.signatures[2] = (
         outsider.public(),
-        accept(&outsider, c, 1).signature().to_owned(),
+        accept(&outsider, c).signature().to_owned(),
     );
     with_outsider.signatures.sort_by_key(|(key, _)| *key);
     assert!(matches!(
@@ -109,30 +100,23 @@ fn duplicated_and_foreign_signatures_do_not_count() {
 }
 
 #[test]
-fn rejections_and_other_contributions_or_epochs_do_not_count() {
+fn rejections_and_other_contributions_do_not_count() {
     let k = keys(4);
     let set = equal_set(&k);
     let c = contribution();
     let other = ContributionId(hash(Domain::Contribution, b"other"));
     let reject = Attestation::sign(
-        AttestationBody {
-            contribution: c,
-            validator: k[2].public(),
-            verdict: Verdict::Reject,
-            reason: ReasonCode::Duplicate,
-            epoch: 1,
-        },
+        AttestationBody::reject(c, k[2].public(), ReasonCode::Duplicate, "seen before"),
         &k[2],
     )
     .unwrap();
     let attestations = vec![
-        accept(&k[0], c, 1),
-        accept(&k[1], c, 1),
+        accept(&k[0], c),
+        accept(&k[1], c),
         reject,
-        accept(&k[3], other, 1),
-        accept(&k[3], c, 2),
+        accept(&k[3], other),
     ];
-    assert!(QuorumCertificate::form(&set, c, 1, &attestations).is_err());
+    assert!(QuorumCertificate::form(&set, c, &attestations).is_err());
 }
 
 #[test]
@@ -153,9 +137,9 @@ fn stake_weighted_threshold_decides_whether_one_big_validator_suffices() {
         },
     ];
     let c = contribution();
-    let alone = [accept(&k[0], c, 1)];
+    let alone = [accept(&k[0], c)];
     let two_thirds = ValidatorSet::new(validators.clone(), Threshold::TWO_THIRDS).unwrap();
-    QuorumCertificate::form(&two_thirds, c, 1, &alone)
+    QuorumCertificate::form(&two_thirds, c, &alone)
         .unwrap()
         .verify(&two_thirds)
         .unwrap();
@@ -167,12 +151,32 @@ fn stake_weighted_threshold_decides_whether_one_big_validator_suffices() {
         },
     )
     .unwrap();
-    assert!(QuorumCertificate::form(&three_quarters, c, 1, &alone).is_err());
-    let qc = QuorumCertificate::form(&two_thirds, c, 1, &alone).unwrap();
+    assert!(QuorumCertificate::form(&three_quarters, c, &alone).is_err());
+    let qc = QuorumCertificate::form(&two_thirds, c, &alone).unwrap();
     assert!(matches!(
         qc.verify(&three_quarters),
         Err(QuorumError::WrongSet { .. })
     ));
+}
+
+#[test]
+fn exactly_two_thirds_of_stake_is_not_a_quorum_and_one_more_vote_is() {
+    let k = keys(3);
+    let set = equal_set(&k);
+    let c = contribution();
+    let votes: Vec<Attestation> = k.iter().map(|v| accept(v, c)).collect();
+    assert!(matches!(
+        QuorumCertificate::form(&set, c, &votes[..2]),
+        Err(QuorumError::InsufficientStake {
+            have: 20,
+            total: 30,
+            ..
+        })
+    ));
+    QuorumCertificate::form(&set, c, &votes)
+        .unwrap()
+        .verify(&set)
+        .unwrap();
 }
 
 #[test]
@@ -193,6 +197,17 @@ fn validator_sets_refuse_bad_shapes() {
         }
     )
     .is_err());
+    assert!(
+        ValidatorSet::new(
+            vec![v(0, 1)],
+            Threshold {
+                numerator: 3,
+                denominator: 3
+            }
+        )
+        .is_err(),
+        "more than all the stake can never be reached"
+    );
     let set = ValidatorSet::new(vec![v(1, 5), v(0, 7)], Threshold::TWO_THIRDS).unwrap();
     assert_eq!(ValidatorSet::from_bytes(&set.to_bytes()).unwrap(), set);
 }
@@ -200,12 +215,13 @@ fn validator_sets_refuse_bad_shapes() {
 #[test]
 fn attestation_round_trips_and_binds_its_verdict() {
     let key = SecretKey::from_seed([4; 32]);
-    let a = accept(&key, contribution(), 9);
+    let a = accept(&key, contribution());
     a.verify().unwrap();
     let decoded = Attestation::from_bytes(&a.to_bytes()).unwrap();
     assert_eq!(decoded, a);
     let mut body = a.body().clone();
-    body.epoch = 10;
+    body.verdict = Verdict::Reject;
+    body.reason = ReasonCode::Duplicate;
     assert!(Attestation::from_parts(body, *a.signature())
         .verify()
         .is_err());
@@ -221,7 +237,7 @@ fn attestation_round_trips_and_binds_its_verdict() {
 fn signing_with_another_key_is_refused() {
     let key = SecretKey::from_seed([4; 32]);
     let other = SecretKey::from_seed([5; 32]);
-    let body = AttestationBody::accept(contribution(), key.public(), 1);
+    let body = AttestationBody::accept(contribution(), key.public());
     assert!(matches!(
         Attestation::sign(body, &other),
         Err(SignatureError::WrongSigner { .. })
@@ -360,10 +376,21 @@ fn invalid_bodies_are_not_signed() {
         Manifest::sign(body, &key),
         Err(SignatureError::InvalidBody(_))
     ));
-    let mut rejecting_ok = AttestationBody::accept(contribution(), key.public(), 1);
+    let mut rejecting_ok = AttestationBody::accept(contribution(), key.public());
     rejecting_ok.verdict = Verdict::Reject;
     assert!(matches!(
         Attestation::sign(rejecting_ok, &key),
         Err(SignatureError::InvalidBody(_))
     ));
+    let mut accepting_with_a_message = AttestationBody::accept(contribution(), key.public());
+    accepting_with_a_message.message = "fine".into();
+    assert!(matches!(
+        Attestation::sign(accepting_with_a_message, &key),
+        Err(SignatureError::InvalidBody(_))
+    ));
+    let long = "é".repeat(MAX_ATTESTATION_MESSAGE);
+    let cut = AttestationBody::reject(contribution(), key.public(), ReasonCode::Schema, &long);
+    assert_eq!(cut.message.len(), MAX_ATTESTATION_MESSAGE);
+    let signed = Attestation::sign(cut, &key).unwrap();
+    assert_eq!(Attestation::from_bytes(&signed.to_bytes()).unwrap(), signed);
 }

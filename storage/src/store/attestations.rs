@@ -1,39 +1,89 @@
-//! Attestations (verified before they are stored) and quorum certificates.
+//! Attestations (verified before they are stored), evidence of equivocation, quorum
+//! certificates, and a validator's record of its own votes.
 
-use datanet_protocol::encoding::Encode;
-use datanet_protocol::{Attestation, ContributionId, QuorumCertificate};
+use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
+use datanet_protocol::{Attestation, ContributionId, DatanetId, Hash, QuorumCertificate};
 
 use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
+/// What storing an attestation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestationOutcome {
+    /// The validator's first attestation on the contribution: stored.
+    New,
+    /// The same attestation was already stored.
+    Known,
+    /// The validator had signed a different attestation on the same contribution: both are
+    /// now kept as evidence, and the first stays where it was.
+    Equivocation(Attestation),
+}
+
+/// Two different attestations one validator signed on one contribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivocation {
+    /// The one stored first.
+    pub first: Attestation,
+    /// The one that contradicts it.
+    pub second: Attestation,
+}
+
+impl Encode for Equivocation {
+    fn encode_to(&self, out: &mut Writer) {
+        self.first.encode_to(out);
+        self.second.encode_to(out);
+    }
+}
+
+impl Decode for Equivocation {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Equivocation {
+            first: Attestation::decode_from(r)?,
+            second: Attestation::decode_from(r)?,
+        })
+    }
+}
+
 impl Store {
-    /// Stores an attestation after checking its signature. A validator has one attestation
-    /// per contribution: a second, different one is refused.
+    /// Stores an attestation after checking its signature. A validator's first attestation
+    /// on a contribution is kept; a different second one is kept beside it as evidence of
+    /// equivocation (a third changes nothing).
     ///
     /// # Errors
-    /// [`StoreError::Invalid`], [`StoreError::Conflict`] or an engine error.
-    pub fn put_attestation(&self, attestation: &Attestation) -> Result<(), StoreError> {
+    /// [`StoreError::Invalid`] for a bad signature, or an engine error.
+    pub fn put_attestation(
+        &self,
+        attestation: &Attestation,
+    ) -> Result<AttestationOutcome, StoreError> {
         attestation
             .verify()
             .map_err(|e| StoreError::Invalid(format!("attestation: {e}")))?;
         let body = attestation.body();
-        let k = key(
-            Kind::Attestation,
-            &[&body.contribution.0 .0, &body.validator.to_bytes()],
-        );
+        let parts: [&[u8]; 2] = [&body.contribution.0 .0, &body.validator.to_bytes()];
+        let k = key(Kind::Attestation, &parts);
         let bytes = attestation.to_bytes();
-        match self.backend.get(&k)? {
-            Some(existing) if existing == bytes => Ok(()),
-            Some(_) => Err(StoreError::Conflict(format!(
-                "{} already attested {} differently",
-                body.validator, body.contribution
-            ))),
-            None => self.commit(vec![Op::Put(k, bytes)]),
+        let Some(existing) = self.backend.get(&k)? else {
+            self.commit(vec![Op::Put(k, bytes)])?;
+            return Ok(AttestationOutcome::New);
+        };
+        if existing == bytes {
+            return Ok(AttestationOutcome::Known);
         }
+        let first =
+            Attestation::from_bytes(&existing).map_err(|e| StoreError::decode("attestation", e))?;
+        let evidence = key(Kind::Evidence, &parts);
+        if self.backend.get(&evidence)?.is_none() {
+            let pair = Equivocation {
+                first: first.clone(),
+                second: attestation.clone(),
+            };
+            self.commit(vec![Op::Put(evidence, pair.to_bytes())])?;
+        }
+        Ok(AttestationOutcome::Equivocation(first))
     }
 
-    /// Every stored attestation on `contribution`, by validator key.
+    /// The first attestation of each validator on `contribution`, by validator key.
     ///
     /// # Errors
     /// An engine or decoding error.
@@ -48,16 +98,33 @@ impl Store {
             .collect())
     }
 
+    /// The equivocations on `contribution`, by validator key.
+    ///
+    /// # Errors
+    /// An engine or decoding error.
+    pub fn equivocations(
+        &self,
+        contribution: &ContributionId,
+    ) -> Result<Vec<Equivocation>, StoreError> {
+        Ok(self
+            .scan(Kind::Evidence, &[&contribution.0 .0], "equivocation")?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
     /// Stores the quorum certificate of its contribution (checked against its validator set by
-    /// the caller, who holds the set).
+    /// the caller, who holds the set). The first one stored stays: every node's leaf for the
+    /// contribution then commits to one certificate.
     ///
     /// # Errors
     /// An engine error.
     pub fn put_certificate(&self, qc: &QuorumCertificate) -> Result<(), StoreError> {
-        self.commit(vec![Op::Put(
-            key(Kind::Certificate, &[&qc.contribution.0 .0]),
-            qc.to_bytes(),
-        )])
+        let k = key(Kind::Certificate, &[&qc.contribution.0 .0]);
+        if self.backend.get(&k)?.is_some() {
+            return Ok(());
+        }
+        self.commit(vec![Op::Put(k, qc.to_bytes())])
     }
 
     /// The quorum certificate of `contribution`, if one formed.
@@ -71,5 +138,27 @@ impl Store {
         self.get(&key(Kind::Certificate, &[&contribution.0 .0]), || {
             format!("certificate of {contribution}")
         })
+    }
+
+    /// Records, durably and before it is sent, that this node's validator votes for `root`
+    /// in `datanet`'s `epoch`. Returns whether that vote may go out: yes if it is the first
+    /// vote for that epoch or repeats it, no if another root was voted for.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub fn record_vote(
+        &self,
+        datanet: &DatanetId,
+        epoch: u64,
+        root: &Hash,
+    ) -> Result<bool, StoreError> {
+        let k = key(Kind::Vote, &[&datanet.0 .0, &epoch.to_be_bytes()]);
+        match self.backend.get(&k)? {
+            Some(voted) => Ok(voted == root.0),
+            None => {
+                self.commit(vec![Op::Put(k, root.0.to_vec())])?;
+                Ok(true)
+            }
+        }
     }
 }

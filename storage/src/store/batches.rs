@@ -1,80 +1,78 @@
-//! Epoch batches: the contributions certified in one epoch of one datanet, and their root.
+//! Final epoch batches, by datanet and epoch, and the index of which epoch each batched
+//! contribution went into.
 
-use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer, ENCODING_VERSION};
-use datanet_protocol::{ContributionId, DatanetId, Hash};
+use datanet_protocol::encoding::Encode;
+use datanet_protocol::{ContributionId, DatanetId, FinalBatch};
 
 use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
-/// The most contributions in one epoch batch.
-const MAX_BATCH: usize = 1 << 20;
-
-/// One datanet's certified contributions of one epoch and the Merkle root anchored for them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EpochBatch {
-    /// The datanet.
-    pub datanet: DatanetId,
-    /// The epoch.
-    pub epoch: u64,
-    /// The root committed on chain.
-    pub root: Hash,
-    /// The contributions in the batch, in leaf order.
-    pub contributions: Vec<ContributionId>,
-}
-
-impl Encode for EpochBatch {
-    fn encode_to(&self, out: &mut Writer) {
-        out.u8(ENCODING_VERSION);
-        self.datanet.encode_to(out);
-        out.u64(self.epoch);
-        out.hash(&self.root);
-        out.list(&self.contributions);
-    }
-}
-
-impl Decode for EpochBatch {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        r.version("epoch batch version")?;
-        Ok(EpochBatch {
-            datanet: DatanetId::decode_from(r)?,
-            epoch: r.u64("epoch")?,
-            root: r.hash("batch root")?,
-            contributions: r.list(MAX_BATCH, "batch contributions")?,
-        })
-    }
-}
-
-pub(crate) fn batch_key(datanet: &DatanetId, epoch: u64) -> Vec<u8> {
+fn batch_key(datanet: &DatanetId, epoch: u64) -> Vec<u8> {
     key(Kind::Batch, &[&datanet.0 .0, &epoch.to_be_bytes()])
 }
 
+fn batched_key(contribution: &ContributionId) -> Vec<u8> {
+    key(Kind::Batched, &[&contribution.0 .0])
+}
+
 impl Store {
-    /// Stores an epoch batch. A batch is final: storing a different one for the same datanet
-    /// and epoch is refused, storing the same one again is a no-op.
+    /// Stores a final batch (verified by the caller, who holds the validator set) and marks
+    /// each of its contributions as batched in its epoch, in one commit. A batch is final:
+    /// storing a different one for the same datanet and epoch is refused, storing the same one
+    /// again is a no-op. Returns whether it was new.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] or an engine error.
-    pub fn put_batch(&self, batch: &EpochBatch) -> Result<(), StoreError> {
-        let k = batch_key(&batch.datanet, batch.epoch);
-        let bytes = batch.to_bytes();
-        match self.backend.get(&k)? {
-            Some(existing) if existing == bytes => Ok(()),
-            Some(_) => Err(StoreError::Conflict(format!(
-                "epoch {} of {} already has another batch",
-                batch.epoch, batch.datanet
-            ))),
-            None => self.commit(vec![Op::Put(k, bytes)]),
+    pub fn put_batch(&self, batch: &FinalBatch) -> Result<bool, StoreError> {
+        let (datanet, epoch) = batch.slot();
+        let k = batch_key(&datanet, epoch);
+        if let Some(existing) =
+            self.get::<FinalBatch>(&k, || format!("batch {epoch} of {datanet}"))?
+        {
+            if existing.root() == batch.root() {
+                return Ok(false);
+            }
+            return Err(StoreError::Conflict(format!(
+                "epoch {epoch} of {datanet} already has batch {}",
+                existing.root()
+            )));
         }
+        let mut ops = vec![Op::Put(k, batch.to_bytes())];
+        for qc in &batch.proposal.body().certificates {
+            ops.push(Op::Put(
+                batched_key(&qc.contribution),
+                epoch.to_be_bytes().to_vec(),
+            ));
+        }
+        self.commit(ops)?;
+        Ok(true)
     }
 
-    /// The batch of `datanet` for `epoch`.
+    /// The final batch of `datanet` for `epoch`.
     ///
     /// # Errors
     /// An engine or decoding error.
-    pub fn batch(&self, datanet: &DatanetId, epoch: u64) -> Result<Option<EpochBatch>, StoreError> {
+    pub fn batch(&self, datanet: &DatanetId, epoch: u64) -> Result<Option<FinalBatch>, StoreError> {
         self.get(&batch_key(datanet, epoch), || {
             format!("batch {epoch} of {datanet}")
         })
+    }
+
+    /// The epoch whose final batch holds `contribution`, if one does.
+    ///
+    /// # Errors
+    /// An engine error, or [`StoreError::Decode`] for a damaged record.
+    pub fn batched_in(&self, contribution: &ContributionId) -> Result<Option<u64>, StoreError> {
+        match self.backend.get(&batched_key(contribution))? {
+            None => Ok(None),
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map(|b| Some(u64::from_be_bytes(b)))
+                .map_err(|_| StoreError::Corrupted {
+                    what: format!("batch index of {contribution}"),
+                }),
+        }
     }
 }

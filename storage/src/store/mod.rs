@@ -1,7 +1,7 @@
 //! The typed store handle. Each submodule adds the methods for one kind of record.
 
 pub(crate) mod anchors;
-mod attestations;
+pub(crate) mod attestations;
 pub(crate) mod batches;
 mod chunks;
 pub(crate) mod columns;

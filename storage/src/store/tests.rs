@@ -16,7 +16,10 @@ use tempfile::TempDir;
 use super::format::{open_format, Migration, FORMAT_VERSION};
 use crate::backend::{Backend, MemoryBackend, Op};
 use crate::keys::{column_key, key, Kind};
-use crate::{AnchorState, EpochBatch, GcPolicy, PeerRecord, RepairItem, Store, StoreError};
+use crate::{
+    AnchorState, AttestationOutcome, Equivocation, GcPolicy, PeerRecord, RepairItem, Store,
+    StoreError,
+};
 
 /// A store on each engine; the temporary folder lives as long as the disk store is used.
 pub(crate) fn stores() -> Vec<(Store, Option<TempDir>)> {
@@ -426,28 +429,37 @@ fn data_without_a_format_version_is_not_a_store() {
 }
 
 #[test]
-fn an_attestation_is_stored_once_and_a_conflicting_or_forged_one_refused() {
+fn an_attestation_is_stored_once_a_contradicting_one_kept_as_evidence_and_a_forged_one_refused() {
+    use datanet_protocol::signed::ReasonCode;
     use datanet_protocol::{Attestation, AttestationBody};
     for (store, _dir) in stores() {
         let validator = SecretKey::from_seed([9; 32]);
         let c = sample_contribution(7, 0, 100).manifest.id();
-        let a = Attestation::sign(
-            AttestationBody::accept(c, validator.public(), 3),
-            &validator,
-        )
-        .unwrap();
-        store.put_attestation(&a).unwrap();
-        store.put_attestation(&a).unwrap();
-        let later = Attestation::sign(
-            AttestationBody::accept(c, validator.public(), 4),
-            &validator,
-        )
-        .unwrap();
-        assert!(matches!(
-            store.put_attestation(&later),
-            Err(StoreError::Conflict(_))
+        let sign = |body| Attestation::sign(body, &validator).unwrap();
+        let a = sign(AttestationBody::accept(c, validator.public()));
+        assert_eq!(store.put_attestation(&a).unwrap(), AttestationOutcome::New);
+        assert_eq!(
+            store.put_attestation(&a).unwrap(),
+            AttestationOutcome::Known
+        );
+        let contrary = sign(AttestationBody::reject(
+            c,
+            validator.public(),
+            ReasonCode::Schema,
+            "line 1: not an object",
         ));
-        let forged = Attestation::from_parts(later.body().clone(), *a.signature());
+        assert_eq!(
+            store.put_attestation(&contrary).unwrap(),
+            AttestationOutcome::Equivocation(a.clone())
+        );
+        assert_eq!(
+            store.equivocations(&c).unwrap(),
+            vec![Equivocation {
+                first: a.clone(),
+                second: contrary.clone()
+            }]
+        );
+        let forged = Attestation::from_parts(contrary.body().clone(), *a.signature());
         assert!(matches!(
             store.put_attestation(&forged),
             Err(StoreError::Invalid(_))
@@ -457,26 +469,58 @@ fn an_attestation_is_stored_once_and_a_conflicting_or_forged_one_refused() {
 }
 
 #[test]
-fn an_epoch_batch_is_stored_once_and_another_for_the_same_epoch_refused() {
+fn a_validator_records_one_vote_per_epoch_and_refuses_a_second_root() {
     for (store, _dir) in stores() {
         let datanet = DatanetId(hash(Domain::Datanet, b"x"));
-        let batch = EpochBatch {
-            datanet,
-            epoch: 7,
-            root: hash(Domain::HashLeaf, b"r"),
-            contributions: vec![sample_contribution(7, 0, 100).manifest.id()],
+        let (root, other) = (hash(Domain::Node, b"a"), hash(Domain::Node, b"b"));
+        assert!(store.record_vote(&datanet, 4, &root).unwrap());
+        assert!(
+            store.record_vote(&datanet, 4, &root).unwrap(),
+            "the same vote again"
+        );
+        assert!(!store.record_vote(&datanet, 4, &other).unwrap());
+        assert!(store.record_vote(&datanet, 5, &other).unwrap());
+    }
+}
+
+#[test]
+fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_epoch_is_refused() {
+    use datanet_protocol::signed::{BatchProposal, ProposalBody};
+    use datanet_protocol::{Attestation, AttestationBody, FinalBatch, QuorumCertificate};
+    for (store, _dir) in stores() {
+        let key = SecretKey::from_seed([5; 32]);
+        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
+        let c = sample_contribution(7, 0, 100).manifest.id();
+        let vote = Attestation::sign(AttestationBody::accept(c, key.public()), &key).unwrap();
+        let qc = QuorumCertificate {
+            contribution: c,
+            validator_set: hash(Domain::ValidatorSet, b"s"),
+            signatures: vec![(key.public(), *vote.signature())],
         };
-        store.put_batch(&batch).unwrap();
-        store.put_batch(&batch).unwrap();
-        let other = EpochBatch {
-            contributions: vec![],
-            ..batch.clone()
+        let batch = |root: &[u8]| FinalBatch {
+            proposal: BatchProposal::sign(
+                ProposalBody {
+                    datanet,
+                    epoch: 7,
+                    validator_set: qc.validator_set,
+                    leader: key.public(),
+                    root: hash(Domain::Node, root),
+                    certificates: vec![qc.clone()],
+                },
+                &key,
+            )
+            .unwrap(),
+            signatures: vec![],
         };
+        assert_eq!(store.batched_in(&c).unwrap(), None);
+        assert!(store.put_batch(&batch(b"r")).unwrap());
+        assert!(!store.put_batch(&batch(b"r")).unwrap());
         assert!(matches!(
-            store.put_batch(&other),
+            store.put_batch(&batch(b"other")),
             Err(StoreError::Conflict(_))
         ));
-        assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch.clone()));
+        assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch(b"r")));
+        assert_eq!(store.batched_in(&c).unwrap(), Some(7));
     }
 }
 

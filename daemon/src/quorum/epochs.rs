@@ -1,0 +1,578 @@
+//! Epoch batches. Time is cut into fixed-length epochs (`validator.epoch`). At the start of
+//! each, the epoch's leader of each datanet (drawn by stake, the same at every node)
+//! proposes the batch of accepted contributions that are in no batch yet; each validator
+//! checks the proposal against its own manifests and certificates, records its vote durably,
+//! then signs and gossips it; whoever sees votes of more than the threshold of stake for the
+//! proposal's root stores the final batch and gossips it. A validator votes for one root per
+//! (datanet, epoch) at most, so two batches of one epoch can never both be final; a silent
+//! leader leaves its epoch empty and the next leader batches what it left.
+//!
+//! Every storage node judges the batch messages of the datanets it follows: proposals and
+//! final batches must rebuild from its own manifests to their root.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use datanet_net::{Judgement, NetEvent, NetHandle};
+use datanet_protocol::quorum_message::{QuorumMessage, MAX_PROPOSAL_BYTES};
+use datanet_protocol::signed::{batch_root, leader, BatchVoteBody, ProposalBody, MAX_BATCH_LEAVES};
+use datanet_protocol::sync::IdPrefix;
+use datanet_protocol::{
+    BatchLeaf, BatchProposal, BatchVote, DatanetId, FinalBatch, Hash, PublicKey, SecretKey,
+    ValidatorSet,
+};
+use datanet_storage::{Store, StoreError};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::lifecycle::validator_set;
+use super::Quorum;
+use crate::clock::now_ms;
+use crate::events::NodeEvent;
+use crate::NodeError;
+
+/// Contributions of one datanet looked through when a leader builds a proposal.
+const SCAN_AT_MOST: usize = 100_000;
+/// Epochs back from the current one that a node asks its peers for when it lacks their batch.
+const LOOKBACK: u64 = 16;
+/// Epochs either side of this node's current one whose proposals and votes it accepts: clocks
+/// differ a little.
+const SKEW: u64 = 1;
+/// Proposals and vote sets kept in memory: those of older epochs are dropped.
+const KEEP_EPOCHS: u64 = 4;
+
+/// What this node's validator signs epochs with, if it has a key.
+#[derive(Clone)]
+pub(crate) struct Signer {
+    pub(crate) key: Arc<SecretKey>,
+}
+
+/// Proposals and votes heard, per (datanet, epoch), until their batch is final.
+#[derive(Default)]
+struct Round {
+    proposals: BTreeMap<Hash, BatchProposal>,
+    votes: BTreeMap<Hash, Vec<BatchVote>>,
+}
+
+/// The epoch machinery of one node.
+#[derive(Clone)]
+pub(crate) struct Batches {
+    quorum: Quorum,
+    signer: Option<Signer>,
+    epoch: Duration,
+    rounds: Arc<Mutex<BTreeMap<(DatanetId, u64), Round>>>,
+}
+
+impl Batches {
+    /// Epochs of length `epoch` over `quorum`'s store; `signer` when this node validates.
+    pub(crate) fn new(quorum: Quorum, signer: Option<Signer>, epoch: Duration) -> Self {
+        Batches {
+            quorum,
+            signer,
+            epoch,
+            rounds: Arc::default(),
+        }
+    }
+
+    /// The current epoch by this node's clock.
+    pub(crate) fn current(&self) -> u64 {
+        now_ms() / (self.epoch.as_millis().max(1) as u64)
+    }
+
+    /// At the start of each epoch: proposes where this node leads, and asks a peer for the
+    /// recent batches it lacks. Runs until cancelled.
+    pub(crate) async fn run(
+        self,
+        mut net_events: broadcast::Receiver<NetEvent>,
+        cancel: CancellationToken,
+    ) {
+        loop {
+            let epoch_ms = self.epoch.as_millis().max(1) as u64;
+            let into = now_ms() % epoch_ms;
+            let until_next = Duration::from_millis(epoch_ms - into);
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(until_next) => {
+                    let epoch = self.current();
+                    self.forget_before(epoch.saturating_sub(KEEP_EPOCHS));
+                    if let Err(e) = self.propose(epoch).await {
+                        tracing::warn!(epoch, error = %e, "no batch proposed");
+                    }
+                    if let Err(e) = self.fetch_missing(epoch, None).await {
+                        tracing::debug!(epoch, error = %e, "missed batches not fetched");
+                    }
+                }
+                event = net_events.recv() => match event {
+                    Ok(NetEvent::StoragePeer(peer)) => {
+                        if let Err(e) = self.fetch_missing(self.current(), Some(peer)).await {
+                            tracing::debug!(%peer, error = %e, "missed batches not fetched");
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn forget_before(&self, epoch: u64) {
+        let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+        rounds.retain(|(_, e), _| *e >= epoch);
+    }
+
+    /// Proposes the batch of `epoch` for every datanet this node's validator leads in it.
+    async fn propose(&self, epoch: u64) -> Result<(), NodeError> {
+        let Some(signer) = self.signer.clone() else {
+            return Ok(());
+        };
+        let me = signer.key.public();
+        let proposals = self
+            .quorum
+            .store
+            .run(move |s| {
+                let mut bodies = Vec::new();
+                for datanet in s.datanets()? {
+                    let Some(set) = validator_set(&datanet) else {
+                        continue;
+                    };
+                    if leader(&set, &datanet.id(), epoch) != Some(me) {
+                        continue;
+                    }
+                    if let Some(body) = proposal_body(s, &set, datanet.id(), epoch, me)? {
+                        bodies.push(body);
+                    }
+                }
+                Ok(bodies)
+            })
+            .await?;
+        for body in proposals {
+            let datanet = body.datanet;
+            let count = body.certificates.len();
+            let proposal = BatchProposal::sign(body, &signer.key)
+                .map_err(|e| NodeError::Internal(format!("signing a proposal: {e}")))?;
+            tracing::info!(%datanet, epoch, contributions = count, "proposing a batch");
+            self.net()
+                .publish_quorum(datanet, &QuorumMessage::Proposal(proposal.clone()))
+                .await?;
+            self.judge(datanet, QuorumMessage::Proposal(proposal)).await;
+        }
+        Ok(())
+    }
+
+    /// Asks `peer` (or a random connected storage peer) for the final batches of the last
+    /// [`LOOKBACK`] epochs of each datanet with validators that this node lacks.
+    async fn fetch_missing(
+        &self,
+        epoch: u64,
+        peer: Option<libp2p::PeerId>,
+    ) -> Result<(), NodeError> {
+        let peer = match peer {
+            Some(peer) => peer,
+            None => {
+                let peers = self.net().storage_peers().await?;
+                match rand::seq::SliceRandom::choose(peers.as_slice(), &mut rand::thread_rng()) {
+                    Some(peer) => *peer,
+                    None => return Ok(()),
+                }
+            }
+        };
+        let from = epoch.saturating_sub(LOOKBACK);
+        let missing = self
+            .quorum
+            .store
+            .run(move |s| {
+                let mut missing = Vec::new();
+                for datanet in s.datanets()? {
+                    let Some(set) = validator_set(&datanet) else {
+                        continue;
+                    };
+                    for e in from..epoch {
+                        if s.batch(&datanet.id(), e)?.is_none() {
+                            missing.push((set.clone(), datanet.id(), e));
+                        }
+                    }
+                }
+                Ok(missing)
+            })
+            .await?;
+        for (set, datanet, e) in missing {
+            match self.net().get_batch(peer, &set, datanet, e).await {
+                Ok(batch) => {
+                    self.keep_final(datanet, batch).await;
+                }
+                Err(datanet_net::FetchError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "batch not fetched");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn net(&self) -> &NetHandle {
+        &self.quorum.net
+    }
+
+    /// Judges a batch message on `datanet`'s topic, and acts on it: votes for a valid
+    /// proposal (as a validator), gathers votes into a final batch, keeps final batches.
+    pub(crate) async fn judge(&self, datanet: DatanetId, message: QuorumMessage) -> Judgement {
+        match message {
+            QuorumMessage::Proposal(proposal) => self.on_proposal(datanet, proposal).await,
+            QuorumMessage::Vote(vote) => self.on_vote(datanet, vote).await,
+            QuorumMessage::Final(batch) => self.keep_final(datanet, *batch).await,
+            QuorumMessage::Attestation(_) => Judgement::Ignore,
+        }
+    }
+
+    async fn on_proposal(&self, datanet: DatanetId, proposal: BatchProposal) -> Judgement {
+        let epoch = proposal.body().epoch;
+        if !self.near(epoch) {
+            return Judgement::Ignore;
+        }
+        let checked = proposal.clone();
+        let verdict = self
+            .quorum
+            .store
+            .run(move |s| check_proposal(s, datanet, &checked))
+            .await;
+        let set = match verdict {
+            Ok(Ok(set)) => set,
+            Ok(Err(Check::Unknown(why))) => {
+                tracing::debug!(%datanet, epoch, why, "proposal not checkable here yet");
+                return Judgement::Ignore;
+            }
+            Ok(Err(Check::Invalid(why))) => {
+                tracing::info!(%datanet, epoch, why, "proposal refused");
+                return Judgement::Reject;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "proposal not checked");
+                return Judgement::Ignore;
+            }
+        };
+        let root = proposal.body().root;
+        let fresh = {
+            let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+            let round = rounds.entry((datanet, epoch)).or_default();
+            round.proposals.insert(root, proposal).is_none()
+        };
+        if !fresh {
+            return Judgement::Ignore;
+        }
+        self.vote(datanet, epoch, root, &set).await;
+        self.try_finish(datanet, epoch, root, &set).await;
+        Judgement::Accept
+    }
+
+    /// Signs and gossips this node's vote for `root`, if it validates `set` and has voted
+    /// for no other root in this epoch (its vote is recorded durably first).
+    async fn vote(&self, datanet: DatanetId, epoch: u64, root: Hash, set: &ValidatorSet) {
+        let Some(signer) = &self.signer else {
+            return;
+        };
+        let me = signer.key.public();
+        if set.stake(&me).is_none() {
+            return;
+        }
+        let allowed = self
+            .quorum
+            .store
+            .run(move |s| s.record_vote(&datanet, epoch, &root))
+            .await;
+        match allowed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(%datanet, epoch, %root, "already voted for another root in this epoch");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "vote not recorded, so not sent");
+                return;
+            }
+        }
+        let body = BatchVoteBody {
+            datanet,
+            epoch,
+            root,
+            validator: me,
+        };
+        let Ok(vote) = BatchVote::sign(body, &signer.key) else {
+            return;
+        };
+        self.remember_vote(datanet, vote.clone());
+        if let Err(e) = self
+            .net()
+            .publish_quorum(datanet, &QuorumMessage::Vote(vote))
+            .await
+        {
+            tracing::warn!(error = %e, "vote not gossiped");
+        }
+    }
+
+    fn remember_vote(&self, datanet: DatanetId, vote: BatchVote) -> bool {
+        let body = vote.body();
+        let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+        let votes = rounds
+            .entry((datanet, body.epoch))
+            .or_default()
+            .votes
+            .entry(body.root)
+            .or_default();
+        if votes.iter().any(|v| v.body().validator == body.validator) {
+            return false;
+        }
+        votes.push(vote);
+        true
+    }
+
+    async fn on_vote(&self, datanet: DatanetId, vote: BatchVote) -> Judgement {
+        let body = vote.body().clone();
+        if body.datanet != datanet || !self.near(body.epoch) {
+            return if body.datanet == datanet {
+                Judgement::Ignore
+            } else {
+                Judgement::Reject
+            };
+        }
+        let set = match self.set(datanet).await {
+            Some(set) => set,
+            None => return Judgement::Ignore,
+        };
+        if set.stake(&body.validator).is_none() || vote.verify().is_err() {
+            return Judgement::Reject;
+        }
+        if !self.remember_vote(datanet, vote) {
+            return Judgement::Ignore;
+        }
+        self.try_finish(datanet, body.epoch, body.root, &set).await;
+        Judgement::Accept
+    }
+
+    /// Stores and gossips the final batch of (`datanet`, `epoch`) if the proposal for `root`
+    /// is known and its votes now pass the threshold.
+    async fn try_finish(&self, datanet: DatanetId, epoch: u64, root: Hash, set: &ValidatorSet) {
+        let ready = {
+            let rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+            rounds.get(&(datanet, epoch)).and_then(|round| {
+                let proposal = round.proposals.get(&root)?.clone();
+                let votes = round.votes.get(&root)?.clone();
+                FinalBatch::form(set, proposal, &votes).ok()
+            })
+        };
+        let Some(batch) = ready else {
+            return;
+        };
+        if self.store_final(batch.clone()).await {
+            if let Err(e) = self
+                .net()
+                .publish_quorum(datanet, &QuorumMessage::Final(Box::new(batch)))
+                .await
+            {
+                tracing::warn!(error = %e, "final batch not gossiped");
+            }
+        }
+    }
+
+    /// Checks and keeps a final batch heard of or fetched.
+    async fn keep_final(&self, datanet: DatanetId, batch: FinalBatch) -> Judgement {
+        if batch.slot().0 != datanet {
+            return Judgement::Reject;
+        }
+        let checked = batch.clone();
+        let verdict = self
+            .quorum
+            .store
+            .run(move |s| {
+                Ok(
+                    check_proposal(s, datanet, &checked.proposal)?.and_then(|set| {
+                        checked
+                            .verify(&set)
+                            .map_err(|e| Check::Invalid(e.to_string()))
+                    }),
+                )
+            })
+            .await;
+        match verdict {
+            Ok(Ok(())) => {}
+            Ok(Err(Check::Invalid(why))) => {
+                tracing::info!(%datanet, why, "final batch refused");
+                return Judgement::Reject;
+            }
+            Ok(Err(Check::Unknown(_))) | Err(_) => return Judgement::Ignore,
+        }
+        if self.store_final(batch).await {
+            Judgement::Accept
+        } else {
+            Judgement::Ignore
+        }
+    }
+
+    /// Stores a checked final batch; whether it was new. Tells the events.
+    async fn store_final(&self, batch: FinalBatch) -> bool {
+        let (datanet, epoch) = batch.slot();
+        let root = batch.root();
+        let contributions = batch.proposal.body().certificates.len();
+        let stored = self.quorum.store.run(move |s| s.put_batch(&batch)).await;
+        match stored {
+            Ok(true) => {
+                tracing::info!(%datanet, epoch, %root, contributions, "batch final");
+                self.quorum.events.emit(NodeEvent::Batched {
+                    datanet,
+                    epoch,
+                    root,
+                    contributions,
+                });
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::warn!(%datanet, epoch, error = %e, "final batch not stored");
+                false
+            }
+        }
+    }
+
+    fn near(&self, epoch: u64) -> bool {
+        self.current().abs_diff(epoch) <= SKEW
+    }
+
+    async fn set(&self, datanet: DatanetId) -> Option<ValidatorSet> {
+        self.quorum
+            .store
+            .run(move |s| Ok(s.datanet(&datanet)?.as_ref().and_then(validator_set)))
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+/// Why a proposal was not taken.
+enum Check {
+    /// It refers to what this node does not know yet (its datanet or a manifest).
+    Unknown(String),
+    /// It is wrong: the sender is to blame.
+    Invalid(String),
+}
+
+/// Checks `proposal` on `topic` against the store: the datanet's set and leader, each
+/// certificate, each contribution stored, of this datanet, not condemned and in no other
+/// batch, and the root rebuilt from the leaves. Returns the set.
+fn check_proposal(
+    store: &Store,
+    topic: DatanetId,
+    proposal: &BatchProposal,
+) -> Result<Result<ValidatorSet, Check>, StoreError> {
+    let body = proposal.body();
+    if body.datanet != topic {
+        return Ok(Err(Check::Invalid("a proposal for another datanet".into())));
+    }
+    let Some(record) = store.datanet(&topic)? else {
+        return Ok(Err(Check::Unknown(format!("datanet {topic} unknown"))));
+    };
+    let Some(set) = validator_set(&record) else {
+        return Ok(Err(Check::Invalid(format!(
+            "datanet {topic} has no validators"
+        ))));
+    };
+    if body.validator_set != set.id() {
+        return Ok(Err(Check::Invalid("another validator set".into())));
+    }
+    if leader(&set, &topic, body.epoch) != Some(body.leader) {
+        return Ok(Err(Check::Invalid(format!(
+            "{} does not lead epoch {}",
+            body.leader, body.epoch
+        ))));
+    }
+    if proposal.verify().is_err() {
+        return Ok(Err(Check::Invalid("a bad leader signature".into())));
+    }
+    let mut leaves = Vec::with_capacity(body.certificates.len());
+    for qc in &body.certificates {
+        if let Err(e) = qc.verify(&set) {
+            return Ok(Err(Check::Invalid(format!("{}: {e}", qc.contribution))));
+        }
+        let Some(manifest) = store.manifest(&qc.contribution)? else {
+            return Ok(Err(Check::Unknown(format!("{} unknown", qc.contribution))));
+        };
+        if manifest.body().datanet != topic {
+            return Ok(Err(Check::Invalid(format!(
+                "{} is of another datanet",
+                qc.contribution
+            ))));
+        }
+        for chunk in &manifest.body().chunks {
+            if store.is_invalid(&chunk.da_root)? {
+                return Ok(Err(Check::Invalid(format!(
+                    "{} is proven badly encoded",
+                    qc.contribution
+                ))));
+            }
+        }
+        if let Some(e) = store.batched_in(&qc.contribution)? {
+            if e != body.epoch {
+                return Ok(Err(Check::Invalid(format!(
+                    "{} is already in the batch of epoch {e}",
+                    qc.contribution
+                ))));
+            }
+        }
+        leaves.push(BatchLeaf::new(&manifest, qc));
+    }
+    if batch_root(&leaves) != body.root {
+        return Ok(Err(Check::Invalid(
+            "the root does not match its leaves".into(),
+        )));
+    }
+    Ok(Ok(set))
+}
+
+/// The proposal `me` makes as leader of `datanet`'s `epoch`: the accepted contributions in no
+/// batch and not condemned, in id order, as many as fit; `None` when there are none.
+fn proposal_body(
+    store: &Store,
+    set: &ValidatorSet,
+    datanet: DatanetId,
+    epoch: u64,
+    me: PublicKey,
+) -> Result<Option<ProposalBody>, StoreError> {
+    let mut certificates = Vec::new();
+    let mut leaves = Vec::new();
+    let mut bytes = 0;
+    let mut seen = BTreeSet::new();
+    for id in store.contributions_in(&datanet, &IdPrefix::ALL, SCAN_AT_MOST)? {
+        if certificates.len() == MAX_BATCH_LEAVES {
+            break;
+        }
+        if store.batched_in(&id)?.is_some() || !seen.insert(id) {
+            continue;
+        }
+        let (Some(qc), Some(manifest)) = (store.certificate(&id)?, store.manifest(&id)?) else {
+            continue;
+        };
+        let mut condemned = false;
+        for chunk in &manifest.body().chunks {
+            condemned |= store.is_invalid(&chunk.da_root)?;
+        }
+        let size = datanet_protocol::Encode::to_bytes(&qc).len();
+        if condemned || qc.verify(set).is_err() || bytes + size > MAX_PROPOSAL_BYTES - 1024 {
+            continue;
+        }
+        bytes += size;
+        leaves.push(BatchLeaf::new(&manifest, &qc));
+        certificates.push(qc);
+    }
+    if certificates.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ProposalBody {
+        datanet,
+        epoch,
+        validator_set: set.id(),
+        leader: me,
+        root: batch_root(&leaves),
+        certificates,
+    }))
+}

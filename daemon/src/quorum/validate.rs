@@ -1,0 +1,394 @@
+//! The validator: for each contribution to a datanet whose validator set lists this node's
+//! validator key, retrieve the whole payload, check it against the datanet's policy while it
+//! streams in, then sign the verdict, store it and gossip it. A validator attests each
+//! contribution once: its attestation is stored before it is sent, and one stored already is
+//! only sent again.
+//!
+//! Retrieval itself proves the chunks: every chunk is checked against its id, every rebuilt
+//! square against its DA root (a badly encoded one yields a fraud proof), and the payload
+//! against its hash.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datanet_net::NetEvent;
+use datanet_policy::{check_admission, Rules, Violation};
+use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::signed::{DuplicateRule, ReasonCode, Verdict};
+use datanet_protocol::sync::IdPrefix;
+use datanet_protocol::{Attestation, AttestationBody, ContributionId, Manifest, SecretKey};
+use datanet_storage::{Store, StoreError};
+use futures::StreamExt;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::lifecycle::set_of;
+use super::Quorum;
+use crate::retrieval::Retriever;
+use crate::NodeError;
+
+/// How often the validator looks through its datanets for contributions it has not judged
+/// (learned by catch-up, or missed while it was down) and sends its stored verdicts again.
+const SWEEP: Duration = Duration::from_secs(10);
+/// How long a contribution that could not be retrieved waits before the next try.
+const RETRY: Duration = Duration::from_secs(2);
+/// Contributions of one datanet looked at per sweep.
+const SWEEP_AT_MOST: usize = 100_000;
+/// Chunks handed to the checker ahead of the one it is checking.
+const CHUNKS_AHEAD: usize = 2;
+
+/// A validator at work.
+pub(crate) struct Validator {
+    pub(crate) key: Arc<SecretKey>,
+    pub(crate) quorum: Quorum,
+    pub(crate) retriever: Retriever,
+    pub(crate) retrieve_timeout: Duration,
+    pub(crate) tasks: TaskTracker,
+    pub(crate) cancel: CancellationToken,
+}
+
+/// The verdict on one contribution, before it is signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Judged {
+    reason: ReasonCode,
+    message: String,
+    /// The hashes of its records the datanet did not hold, to index once accepted.
+    new_records: Vec<datanet_protocol::Hash>,
+}
+
+impl Judged {
+    fn accept(new_records: Vec<datanet_protocol::Hash>) -> Self {
+        Judged {
+            reason: ReasonCode::Ok,
+            message: String::new(),
+            new_records,
+        }
+    }
+
+    fn reject(reason: ReasonCode, message: impl Into<String>) -> Self {
+        Judged {
+            reason,
+            message: message.into(),
+            new_records: Vec::new(),
+        }
+    }
+
+    fn violation(v: &Violation) -> Self {
+        Judged::reject(v.reason(), v.to_string())
+    }
+}
+
+impl Validator {
+    /// Judges contributions as they are announced, as this node makes them (`own`) and as
+    /// sweeps find them, one at a time, until cancelled.
+    pub(crate) async fn run(
+        self,
+        mut announced: broadcast::Receiver<NetEvent>,
+        mut own: mpsc::Receiver<ContributionId>,
+        cancel: CancellationToken,
+    ) {
+        let mut queue: VecDeque<(ContributionId, Instant, Instant)> = VecDeque::new();
+        let mut queued: BTreeSet<ContributionId> = BTreeSet::new();
+        let mut sweep = tokio::time::interval(SWEEP);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let now = Instant::now();
+            let next_due = queue.iter().map(|(_, _, due)| *due).min();
+            let wait = next_due.map_or(SWEEP, |due| due.saturating_duration_since(now));
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                id = own.recv() => match id {
+                    Some(id) => {
+                        if queued.insert(id) {
+                            queue.push_back((id, now, now));
+                        }
+                    }
+                    None => break,
+                },
+                event = announced.recv() => match event {
+                    Ok(NetEvent::Announced(manifest)) => {
+                        let id = manifest.id();
+                        if queued.insert(id) {
+                            queue.push_back((id, now, now));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
+                },
+                _ = sweep.tick() => {
+                    match self.sweep().await {
+                        Ok(found) => {
+                            for id in found {
+                                if queued.insert(id) {
+                                    queue.push_back((id, now, now));
+                                }
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "validator sweep failed"),
+                    }
+                }
+                _ = tokio::time::sleep(wait), if next_due.is_some() => {
+                    let Some(pos) = queue.iter().position(|(_, _, due)| *due <= Instant::now()) else {
+                        continue;
+                    };
+                    let Some((id, first, _)) = queue.remove(pos) else {
+                        continue;
+                    };
+                    match cancel.run_until_cancelled(self.attest(id, first)).await {
+                        None => break,
+                        Some(Ok(true)) => {
+                            queued.remove(&id);
+                        }
+                        Some(Ok(false)) => queue.push_back((id, first, Instant::now() + RETRY)),
+                        Some(Err(e)) => {
+                            tracing::warn!(contribution = %id, error = %e, "not validated");
+                            queue.push_back((id, first, Instant::now() + RETRY));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The contributions this validator has not attested, in the datanets it validates;
+    /// the attestations it stored already are gossiped again (a restart may have cut one
+    /// off before it went out).
+    async fn sweep(&self) -> Result<Vec<ContributionId>, NodeError> {
+        let me = self.key.public();
+        let (missing, mine) = self
+            .quorum
+            .store
+            .run(move |s| {
+                let mut missing = Vec::new();
+                let mut mine = Vec::new();
+                for datanet in s.datanets()? {
+                    let validates = super::lifecycle::validator_set(&datanet)
+                        .is_some_and(|set| set.stake(&me).is_some());
+                    if !validates {
+                        continue;
+                    }
+                    let id = datanet.id();
+                    for c in s.contributions_in(&id, &IdPrefix::ALL, SWEEP_AT_MOST)? {
+                        match own_attestation(s, &c, &me)? {
+                            Some(a) => {
+                                if s.certificate(&c)?.is_none() {
+                                    mine.push((id, a));
+                                }
+                            }
+                            None => missing.push(c),
+                        }
+                    }
+                }
+                Ok((missing, mine))
+            })
+            .await?;
+        for (datanet, attestation) in mine {
+            let message = QuorumMessage::Attestation(attestation);
+            self.quorum.net.publish_quorum(datanet, &message).await?;
+        }
+        Ok(missing)
+    }
+
+    /// Judges contribution `id` and attests it, unless this node does not validate its
+    /// datanet or attested it already. `Ok(false)` when it could not be retrieved yet and
+    /// `first` (the first try) is less than the retrieve timeout ago: try again later.
+    async fn attest(&self, id: ContributionId, first: Instant) -> Result<bool, NodeError> {
+        let me = self.key.public();
+        let manifest = match self.retriever.manifest(id).await {
+            Ok((manifest, _)) => manifest,
+            Err(NodeError::UnknownContribution(_)) => {
+                return Ok(first.elapsed() >= self.retrieve_timeout);
+            }
+            Err(e) => return Err(e),
+        };
+        let stored = manifest.clone();
+        let (set, already) = self
+            .quorum
+            .store
+            .run(move |s| Ok((set_of(s, &stored)?, own_attestation(s, &stored.id(), &me)?)))
+            .await?;
+        if set.is_none_or(|set| set.stake(&me).is_none()) || already.is_some() {
+            return Ok(true);
+        }
+        let judged = match self.judge(&manifest).await? {
+            Some(judged) => judged,
+            None if first.elapsed() < self.retrieve_timeout => return Ok(false),
+            None => Judged::reject(
+                ReasonCode::Unavailable,
+                format!(
+                    "could not be retrieved within {} s",
+                    self.retrieve_timeout.as_secs()
+                ),
+            ),
+        };
+        let body = match judged.reason {
+            ReasonCode::Ok => AttestationBody::accept(id, me),
+            reason => AttestationBody::reject(id, me, reason, &judged.message),
+        };
+        let attestation = Attestation::sign(body, &self.key)
+            .map_err(|e| NodeError::Internal(format!("signing an attestation: {e}")))?;
+        let datanet = manifest.body().datanet;
+        if attestation.body().verdict == Verdict::Accept && !judged.new_records.is_empty() {
+            let records = judged.new_records;
+            self.quorum
+                .store
+                .run(move |s| {
+                    for part in records.chunks(datanet_storage::MAX_RECORDS_PER_ADD) {
+                        s.add_records(&datanet, &id, part)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        self.quorum.record_own(datanet, attestation.clone()).await?;
+        tracing::info!(contribution = %id, verdict = ?attestation.body().verdict,
+            reason = ?attestation.body().reason, "attested");
+        let message = QuorumMessage::Attestation(attestation);
+        self.quorum.net.publish_quorum(datanet, &message).await?;
+        Ok(true)
+    }
+
+    /// The verdict on `manifest`'s contribution, or `None` when its payload could not be
+    /// retrieved (yet).
+    async fn judge(&self, manifest: &Manifest) -> Result<Option<Judged>, NodeError> {
+        if manifest.verify().is_err() {
+            return Ok(Some(Judged::reject(
+                ReasonCode::BadSignature,
+                "the manifest's signature does not verify",
+            )));
+        }
+        let body = manifest.body().clone();
+        let id = manifest.id();
+        let store = self.quorum.store.run(|s| Ok(s.clone())).await?;
+        let datanet = store
+            .datanet(&body.datanet)?
+            .ok_or(NodeError::UnknownDatanet(body.datanet))?;
+        let policy = datanet.body().policy.clone();
+        if let Err(v) = check_admission(&policy, &body.media_type, body.payload_len) {
+            return Ok(Some(Judged::violation(&v)));
+        }
+        if policy.duplicates == DuplicateRule::Reject {
+            let scan = store.clone();
+            let duplicate =
+                tokio::task::spawn_blocking(move || accepted_twin(&scan, manifest_of(&scan, &id)?))
+                    .await
+                    .map_err(|e| NodeError::task("duplicate check", e))??;
+            if let Some(twin) = duplicate {
+                return Ok(Some(Judged::reject(
+                    ReasonCode::Duplicate,
+                    format!("the payload is the same as that of accepted contribution {twin}"),
+                )));
+            }
+        }
+        let rules = match Rules::new(&policy) {
+            Ok(rules) => rules,
+            Err(e) => return Ok(Some(Judged::reject(ReasonCode::Schema, e.to_string()))),
+        };
+        let (manifest, mut chunks) = match self
+            .retriever
+            .read(id, 0, &self.tasks, self.cancel.clone())
+            .await
+        {
+            Ok(read) => read,
+            Err(e) => return Ok(retrieval_verdict(e)),
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_AHEAD);
+        let datanet_id = manifest.body().datanet;
+        let checker = tokio::task::spawn_blocking(move || {
+            let seen = store.seen_records(&datanet_id);
+            let mut check = rules.check(&seen);
+            for chunk in rx {
+                check.feed(&chunk);
+            }
+            let verdict = check.finish();
+            seen.finish().map(|()| verdict)
+        });
+        let mut failed = None;
+        while let Some(chunk) = chunks.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    if tx.send(bytes).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let verdict = checker
+            .await
+            .map_err(|e| NodeError::task("content check", e))??;
+        if let Some(e) = failed {
+            return Ok(retrieval_verdict(e));
+        }
+        Ok(Some(match verdict {
+            Ok(accepted) => Judged::accept(accepted.new_records),
+            Err(v) => Judged::violation(&v),
+        }))
+    }
+}
+
+/// The verdict a retrieval failure gives: `None` (try again) when the data could not be
+/// fetched, a rejection when it was fetched and proved wrong.
+fn retrieval_verdict(e: NodeError) -> Option<Judged> {
+    match e {
+        NodeError::BadEncoding(root) => Some(Judged::reject(
+            ReasonCode::BadEncoding,
+            format!("square {root} is badly encoded"),
+        )),
+        NodeError::ChunkMismatch(chunk) => Some(Judged::reject(
+            ReasonCode::ChunkMismatch,
+            format!("chunk {chunk} does not match its id"),
+        )),
+        NodeError::PayloadMismatch(_) => Some(Judged::reject(
+            ReasonCode::ChunkMismatch,
+            "the payload does not match its hash",
+        )),
+        other => {
+            tracing::debug!(error = %other, "contribution not retrieved yet");
+            None
+        }
+    }
+}
+
+/// The stored manifest `id`.
+fn manifest_of(store: &Store, id: &ContributionId) -> Result<Manifest, StoreError> {
+    store
+        .manifest(id)?
+        .ok_or_else(|| StoreError::Invalid(format!("manifest {id} left the store")))
+}
+
+/// An accepted contribution of the same datanet with the same payload as `manifest`'s.
+fn accepted_twin(store: &Store, manifest: Manifest) -> Result<Option<ContributionId>, StoreError> {
+    let body = manifest.body();
+    for other in store.contributions_in(&body.datanet, &IdPrefix::ALL, SWEEP_AT_MOST)? {
+        if other == manifest.id() || store.certificate(&other)?.is_none() {
+            continue;
+        }
+        if store
+            .manifest(&other)?
+            .is_some_and(|m| m.body().payload_hash == body.payload_hash)
+        {
+            return Ok(Some(other));
+        }
+    }
+    Ok(None)
+}
+
+/// The attestation `validator` stored on `contribution`, if any.
+fn own_attestation(
+    store: &Store,
+    contribution: &ContributionId,
+    validator: &datanet_protocol::PublicKey,
+) -> Result<Option<Attestation>, StoreError> {
+    Ok(store
+        .attestations(contribution)?
+        .into_iter()
+        .find(|a| a.body().validator == *validator))
+}
