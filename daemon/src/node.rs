@@ -26,6 +26,7 @@ use crate::events::{Events, NodeEvent};
 use crate::identity::libp2p_keypair;
 use crate::ingest::{Committed, Ingest, Payload, Progress};
 use crate::quorum::epochs::{Batches, Signer};
+use crate::quorum::lifecycle::{lifecycle, Lifecycle};
 use crate::quorum::validate::Validator;
 use crate::quorum::Quorum;
 use crate::repair::{RepairState, Repairer};
@@ -592,6 +593,27 @@ impl Node {
         self.keep_datanet(&datanet).await?;
         self.network().publish_datanet(&datanet).await?;
         Ok(datanet)
+    }
+
+    /// Where contribution `id` stands with its validators, from this node's store; `None`
+    /// when its manifest is not stored here.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn lifecycle(&self, id: ContributionId) -> Result<Option<Lifecycle>, NodeError> {
+        Ok(self.store().run(move |s| lifecycle(s, &id)).await?)
+    }
+
+    /// The final batch of `datanet`'s `epoch`, if this node holds it.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn batch(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<Option<datanet_protocol::FinalBatch>, NodeError> {
+        Ok(self.store().run(move |s| s.batch(&datanet, epoch)).await?)
     }
 
     /// Samples `samples` random shares of every chunk of contribution `id`.

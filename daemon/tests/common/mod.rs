@@ -47,6 +47,22 @@ pub(crate) async fn start_configured(
     TestNode { node, home }
 }
 
+/// A node on loopback in `home` with `keys`, configured by `configure` over the same base as
+/// [`start_configured`]; for tests that stop a node and start it again with its store.
+pub(crate) async fn start_in(
+    home: &std::path::Path,
+    keys: NodeKeys,
+    configure: impl FnOnce(&mut NodeConfig),
+) -> Node {
+    let store = Store::open(&home.join("store")).unwrap();
+    let mut config = NodeConfig::local();
+    config.repair_interval = Duration::from_secs(3600);
+    config.custody_grace = Duration::ZERO;
+    config.presence_interval = Duration::from_millis(200);
+    configure(&mut config);
+    Node::start(config, keys, store).await.unwrap()
+}
+
 /// A node on loopback whose background repair runs every `repair_every`.
 pub(crate) async fn start_with(repair_every: Duration) -> TestNode {
     start_configured(repair_every, |_| {}).await
