@@ -128,7 +128,7 @@ impl NodeConfig {
 
 /// Starts the quorum bookkeeping on `retriever`'s store and network: judging quorum gossip
 /// (when `gossip` is handed over), the epochs, and with a `validator` key the validator.
-/// Returns where the node's own contributions go to be validated.
+/// Returns the bookkeeping and where the node's own contributions go to be validated.
 fn start_quorum(
     retriever: &Retriever,
     validator: Option<SecretKey>,
@@ -136,7 +136,7 @@ fn start_quorum(
     tasks: &TaskTracker,
     cancel: &CancellationToken,
     gossip: Option<mpsc::Receiver<QuorumGossip>>,
-) -> Option<mpsc::Sender<ContributionId>> {
+) -> (Quorum, Option<mpsc::Sender<ContributionId>>) {
     let net = &retriever.net;
     let quorum = Quorum::new(
         retriever.store.clone(),
@@ -154,19 +154,21 @@ fn start_quorum(
         );
     }
     tasks.spawn(batches.run(net.events(), cancel.clone()));
-    let key = key?;
+    let Some(key) = key else {
+        return (quorum, None);
+    };
     tracing::info!(validator = %key.public(), "validating the datanets that list this key");
     let (own, own_rx) = mpsc::channel(OWN_QUEUE);
     let validator = Validator {
         key,
-        quorum,
+        quorum: quorum.clone(),
         retriever: retriever.clone(),
         retrieve_timeout: config.retrieve_timeout,
         tasks: tasks.clone(),
         cancel: cancel.clone(),
     };
     tasks.spawn(validator.run(net.events(), own_rx, cancel.clone()));
-    Some(own)
+    (quorum, Some(own))
 }
 
 /// Own contributions waiting to be validated; past this many, the sweep finds the rest.
@@ -180,6 +182,8 @@ pub struct Node {
     connectivity: Arc<std::sync::Mutex<Connectivity>>,
     retriever: Retriever,
     repairer: Repairer,
+    /// Attestations and certificates collected.
+    quorum: Quorum,
     /// Where this node's own contributions go to be validated, when it validates.
     own: Option<mpsc::Sender<ContributionId>>,
     config: NodeConfig,
@@ -278,7 +282,7 @@ impl Node {
             config.repair_interval,
             cancel.clone(),
         ));
-        let own = start_quorum(
+        let (quorum, own) = start_quorum(
             &retriever,
             keys.validator,
             &config,
@@ -291,6 +295,7 @@ impl Node {
             connectivity,
             retriever,
             repairer,
+            quorum,
             own,
             config,
             cancel,
@@ -602,6 +607,25 @@ impl Node {
     /// A store error.
     pub async fn lifecycle(&self, id: ContributionId) -> Result<Option<Lifecycle>, NodeError> {
         Ok(self.store().run(move |s| lifecycle(s, &id)).await?)
+    }
+
+    /// The validators of `datanet`, each with when this node last stored an attestation of
+    /// it (ms since the Unix epoch, since this node started); empty when nobody validates it.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownDatanet`] or a store error.
+    pub async fn validators(
+        &self,
+        datanet: DatanetId,
+    ) -> Result<Vec<(datanet_protocol::signed::Validator, Option<u64>)>, NodeError> {
+        let record = self.datanet(datanet).await?;
+        Ok(crate::quorum::lifecycle::validator_set(&record)
+            .map(|set| {
+                set.validators()
+                    .map(|v| (v, self.quorum.last_heard(&v.key)))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// The final batch of `datanet`'s `epoch`, if this node holds it.

@@ -1,14 +1,16 @@
 //! Conversions between protocol records and their JSON views.
 
 use datanet_protocol::signed::{
-    Column, ColumnType, DuplicateRule, Policy, PublicKey, RecordFormat, RecordRules,
-    RecordValidators, Threshold, Validator, ValidatorSet, ValidatorSource,
+    Column, ColumnType, DuplicateRule, Policy, PublicKey, ReasonCode, RecordFormat, RecordRules,
+    RecordValidators, Threshold, Validator, ValidatorSet, ValidatorSource, Verdict,
 };
 use datanet_protocol::{Datanet, Manifest};
 
 use super::views::{
-    ChunkView, ColumnView, ContributionView, DatanetView, DispersalView, PolicyView, ValidatorView,
+    AttestationView, CertificateView, ChunkView, ColumnView, ContributionView, DatanetView,
+    DispersalView, PolicyView, ValidationView, ValidatorView,
 };
+use crate::quorum::lifecycle::Lifecycle;
 use crate::DispersalReport;
 
 /// The protocol policy a view asks for.
@@ -190,9 +192,69 @@ pub(crate) fn datanet_view(datanet: &Datanet) -> DatanetView {
     }
 }
 
-/// The view of a manifest; `rejected` names why the contribution was rejected, if it was.
+/// The view of a validation's state.
+pub(crate) fn validation_view(lifecycle: &Lifecycle) -> Option<ValidationView> {
+    let tally = lifecycle.tally?;
+    let stake = |s: u128| u64::try_from(s).unwrap_or(u64::MAX);
+    Some(ValidationView {
+        accepting_stake: stake(tally.accepting),
+        rejecting_stake: stake(tally.rejecting),
+        equivocating_stake: stake(tally.equivocating),
+        total_stake: stake(tally.total),
+        threshold: format!(
+            "{}/{}",
+            tally.threshold.numerator, tally.threshold.denominator
+        ),
+        attestations: lifecycle
+            .attestations
+            .iter()
+            .map(|a| {
+                let body = a.body();
+                AttestationView {
+                    validator: body.validator.to_string(),
+                    verdict: match body.verdict {
+                        Verdict::Accept => "accept",
+                        Verdict::Reject => "reject",
+                    }
+                    .to_owned(),
+                    reason: reason_name(body.reason).to_owned(),
+                    message: body.message.clone(),
+                }
+            })
+            .collect(),
+        equivocators: lifecycle
+            .equivocators
+            .iter()
+            .map(|k| k.to_string())
+            .collect(),
+        certificate: lifecycle.certificate.as_ref().map(|qc| CertificateView {
+            hash: qc.hash().to_hex(),
+            signers: qc.signatures.iter().map(|(k, _)| k.to_string()).collect(),
+        }),
+        epoch: lifecycle.epoch,
+    })
+}
+
+/// The name of a reason code, as the API and CLI show it.
+pub(crate) fn reason_name(reason: ReasonCode) -> &'static str {
+    match reason {
+        ReasonCode::Ok => "ok",
+        ReasonCode::BadSignature => "bad_signature",
+        ReasonCode::ChunkMismatch => "chunk_mismatch",
+        ReasonCode::BadEncoding => "bad_encoding",
+        ReasonCode::TooLarge => "too_large",
+        ReasonCode::Format => "format",
+        ReasonCode::Schema => "schema",
+        ReasonCode::Duplicate => "duplicate",
+        ReasonCode::Unavailable => "unavailable",
+    }
+}
+
+/// The view of a manifest, with where it stands (`lifecycle`, when read from the store) and
+/// why a fraud proof rejected it (`rejected`), if one did.
 pub(crate) fn contribution_view(
     manifest: &Manifest,
+    lifecycle: Option<&Lifecycle>,
     rejected: Option<String>,
     dispersal: Option<&DispersalReport>,
 ) -> ContributionView {
@@ -216,13 +278,14 @@ pub(crate) fn contribution_view(
                 columns_held: None,
             })
             .collect(),
-        status: if rejected.is_some() {
-            "rejected"
-        } else {
-            "stored"
+        status: match (lifecycle, &rejected) {
+            (_, Some(_)) => "rejected",
+            (Some(l), None) => l.stage.name(),
+            (None, None) => "stored",
         }
         .to_owned(),
         reason: rejected,
+        validation: lifecycle.and_then(validation_view),
         dispersal: dispersal.map(|r| DispersalView {
             columns: r.columns,
             acks: r.acks,

@@ -162,6 +162,7 @@ fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/datanets/{id}", get(routes::get_datanet))
         .route("/v1/datanets/{id}/contributions", post(routes::contribute))
+        .route("/v1/datanets/{id}/validators", get(routes::validators))
         .route("/v1/contributions/{id}", get(routes::get_contribution))
         .route("/v1/contributions/{id}/data", get(routes::get_data))
         .route("/v1/contributions/{id}/verify", post(routes::verify))

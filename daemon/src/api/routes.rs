@@ -150,6 +150,25 @@ pub(crate) async fn get_datanet(
     Ok(Json(datanet_view(&datanet)))
 }
 
+/// `GET /v1/datanets/{id}/validators`: the set, each with when this node last heard from it.
+pub(crate) async fn validators(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<super::views::ValidatorStatusView>>, ApiError> {
+    let id: DatanetId = parse("datanet", &id)?;
+    let validators = state.node.validators(id).await?;
+    Ok(Json(
+        validators
+            .into_iter()
+            .map(|(v, last)| super::views::ValidatorStatusView {
+                key: v.key.to_string(),
+                stake: v.stake,
+                last_attestation_ms: last,
+            })
+            .collect(),
+    ))
+}
+
 /// `POST /v1/datanets/{id}/contributions`: the body is the payload, streamed.
 pub(crate) async fn contribute(
     State(state): Shared,
@@ -209,7 +228,7 @@ pub(crate) async fn contribute(
     let manifest = state.node.manifest(report.contribution).await?;
     Ok((
         StatusCode::CREATED,
-        Json(contribution_view(&manifest, None, Some(&report))),
+        Json(contribution_view(&manifest, None, None, Some(&report))),
     ))
 }
 
@@ -239,7 +258,8 @@ pub(crate) async fn get_contribution(
         })
         .await
         .map_err(crate::NodeError::from)?;
-    let mut view = contribution_view(&manifest, rejected, None);
+    let lifecycle = state.node.lifecycle(id).await?;
+    let mut view = contribution_view(&manifest, lifecycle.as_ref(), rejected, None);
     for (chunk, columns) in view.chunks.iter_mut().zip(held) {
         chunk.columns_held = Some(columns);
     }

@@ -215,14 +215,79 @@ pub struct ContributionView {
     pub timestamp_ms: u64,
     /// Its chunks in order.
     pub chunks: Vec<ChunkView>,
-    /// Lifecycle: `stored`, or `rejected` with a reason.
+    /// Lifecycle: `stored` (its datanet has no validators), `pending`, `accepted` or
+    /// `rejected`.
     pub status: String,
-    /// Why it was rejected, if it was.
+    /// Why it was rejected by a fraud proof, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Its validators' attestations and where they leave it, when its datanet has validators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationView>,
     /// How the dispersal went, on the answer to the upload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispersal: Option<DispersalView>,
+}
+
+/// Where a contribution stands with its validators.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidationView {
+    /// Stake of the validators that accept it.
+    pub accepting_stake: u64,
+    /// Stake of the validators that reject it.
+    pub rejecting_stake: u64,
+    /// Stake of validators caught signing both ways (counted for neither side).
+    pub equivocating_stake: u64,
+    /// Stake of the whole set.
+    pub total_stake: u64,
+    /// The share of stake a quorum must exceed, as `n/d`.
+    pub threshold: String,
+    /// Each validator's attestation, by key.
+    pub attestations: Vec<AttestationView>,
+    /// Validators that signed two verdicts; both are kept as evidence.
+    pub equivocators: Vec<String>,
+    /// The quorum certificate, once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateView>,
+    /// The epoch whose final batch holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+}
+
+/// One validator's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttestationView {
+    /// The validator's key.
+    pub validator: String,
+    /// `accept` or `reject`.
+    pub verdict: String,
+    /// The reason code's name (`ok`, `schema`, `duplicate`, …).
+    pub reason: String,
+    /// The validator's message, for a rejection.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// A quorum certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// Its hash, as batch leaves commit to it.
+    pub hash: String,
+    /// The keys that signed it.
+    pub signers: Vec<String>,
+}
+
+/// One validator of a datanet, as `GET /v1/datanets/{id}/validators` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidatorStatusView {
+    /// Its key.
+    pub key: String,
+    /// Its stake.
+    pub stake: u64,
+    /// When this node last stored an attestation of it (ms since the Unix epoch), since
+    /// this node started; none yet means it may be offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attestation_ms: Option<u64>,
 }
 
 /// `POST /v1/contributions/{id}/verify`.

@@ -7,7 +7,8 @@ use super::home::{self, toml_strings};
 use super::output::{self, print};
 use super::{create, daemon, devnet, transfer, Cli, CliError, Command};
 use crate::api::views::{
-    ContributionView, DatanetView, PeerView, StatusView, VerifyRequest, VerifyView,
+    ContributionView, DatanetView, PeerView, StatusView, ValidatorStatusView, VerifyRequest,
+    VerifyView,
 };
 
 /// The exit code of a verification that found a chunk short of its target.
@@ -19,16 +20,39 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let json = cli.json;
     let client = || Client::new(&home::socket(&home));
     match cli.command {
-        Command::Init { listen, bootstrap } => {
+        Command::Init { validator, .. } if validator && home.join(home::CONFIG_FILE).exists() => {
+            let (key, made) = home::add_validator(&home)?;
+            let view = serde_json::json!({ "validator": key, "made": made });
+            print(json, &view, |out, _| {
+                if made {
+                    writeln!(out, "made the validator key {key}")?;
+                } else {
+                    writeln!(out, "this home already has the validator key {key}")?;
+                }
+                writeln!(
+                    out,
+                    "validate with it: set enabled = true under [validator] in {}, then restart",
+                    home.join(home::CONFIG_FILE).display()
+                )
+            })?;
+        }
+        Command::Init {
+            listen,
+            bootstrap,
+            validator,
+        } => {
             let mut settings = vec![("network.bootstrap", toml_strings(&bootstrap))];
             if !listen.is_empty() {
                 settings.push(("network.listen", toml_strings(&listen)));
             }
-            let made = home::init(&home, &settings)?;
+            let made = home::init(&home, &settings, validator)?;
             print(json, &made, |out, m| {
                 writeln!(out, "initialized {}", m.home.display())?;
                 writeln!(out, "  peer id      {}", m.peer_id)?;
                 writeln!(out, "  contributor  {}", m.contributor)?;
+                if let Some(v) = &m.validator {
+                    writeln!(out, "  validator    {v}")?;
+                }
                 for address in &m.listen {
                     writeln!(out, "  listen       {address}")?;
                 }
@@ -105,6 +129,12 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                     )
                 })?;
             }
+        }
+        Command::Validators { datanet } => {
+            let validators: Vec<ValidatorStatusView> = client()
+                .get(&format!("/v1/datanets/{datanet}/validators"))
+                .await?;
+            print(json, &validators, output::validators)?;
         }
         Command::Show { id } => {
             let view: ContributionView = client().get(&format!("/v1/contributions/{id}")).await?;

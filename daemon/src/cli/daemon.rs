@@ -11,11 +11,11 @@ use datanet_storage::{GcPolicy, Store};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
-use super::home::{load_config, STAGING_DIR, STORE_DIR, TOKEN_FILE};
+use super::home::{load_config, validator_key_path, STAGING_DIR, STORE_DIR, TOKEN_FILE};
 use super::output::report;
 use super::CliError;
 use crate::api::{self, ApiConfig};
-use crate::{Node, NodeConfig, NodeKeys};
+use crate::{load_validator_key, Node, NodeConfig, NodeKeys};
 
 /// Runs the daemon of `home` until SIGINT or SIGTERM.
 pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
@@ -29,7 +29,11 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
         CliError::Other(format!("cannot open the store in {}: {e}", home.display()))
     })?;
     let node_config = NodeConfig::from_config(&config)?;
-    let keys = NodeKeys::load_or_create(home)?;
+    let mut keys = NodeKeys::load_or_create(home)?;
+    if config.validator.enabled {
+        keys.validator = Some(load_validator_key(&validator_key_path(home, &config))?);
+    }
+    let validator = keys.validator.as_ref().map(|k| k.public());
     let node = Arc::new(Node::start(node_config, keys, store).await?);
     let cancel = CancellationToken::new();
     let socket = home.join(&config.api.socket);
@@ -57,6 +61,9 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
         env!("CARGO_PKG_VERSION")
     ));
     report(format_args!("  peer id  {}", node.peer_id()));
+    if let Some(key) = validator {
+        report(format_args!("  validating as {key}"));
+    }
     for address in node.listen_addrs().await? {
         report(format_args!("  listen   {address}"));
     }

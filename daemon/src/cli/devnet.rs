@@ -1,7 +1,10 @@
 //! `datanet devnet`: several daemons as separate processes on loopback, each with its own
-//! home; a datanet created, a sample dataset contributed at the first node, retrieved
-//! bit-exact at the last and verified there by sampling; then the daemons keep running for
-//! other terminals until Ctrl-C, when every process started here is stopped.
+//! home and validator key; a datanet created with every daemon as its validators and a
+//! JSON Lines schema, a sample dataset contributed at the first node, retrieved bit-exact at
+//! the last and verified there by sampling, accepted by the validators and batched in an
+//! epoch, and a record that breaks the schema rejected with its reason; then the daemons
+//! keep running for other terminals until Ctrl-C, when every process started here is
+//! stopped.
 //!
 //! The walk-through is a sequence of steps, each saying what it does and returning its part
 //! of the [`Summary`]; a new stage of the network is a new step.
@@ -20,8 +23,8 @@ use super::client::Client;
 use super::home::{self, toml_strings};
 use super::{output, transfer, CliError};
 use crate::api::views::{
-    ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, VerifyRequest,
-    VerifyView,
+    ContributionView, CreateDatanet, DatanetView, PeerView, PolicyView, StatusView, ValidatorView,
+    VerifyRequest, VerifyView,
 };
 
 /// How long a daemon may take to answer on its socket, and the mesh to form.
@@ -32,6 +35,10 @@ const POLL: Duration = Duration::from_millis(100);
 const SAMPLE: &str = "sample.jsonl";
 /// Where the contribution is written when fetched back.
 const RETRIEVED: &str = "retrieved.jsonl";
+/// The file whose second record breaks the schema.
+const BAD_SAMPLE: &str = "bad.jsonl";
+/// How long the validators may take to settle a contribution and batch it.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One daemon of the devnet.
 struct Daemon {
@@ -39,6 +46,8 @@ struct Daemon {
     home: PathBuf,
     child: Child,
     client: Client,
+    /// Its validator key.
+    validator: String,
 }
 
 impl Daemon {
@@ -114,6 +123,10 @@ struct Summary {
     #[serde(flatten)]
     retrieval: Retrieval,
     verification: VerifyView,
+    /// The sample as its validators left it: accepted, with its certificate and epoch.
+    accepted: ContributionView,
+    /// A contribution breaking the schema, as its validators left it: rejected.
+    rejected: ContributionView,
 }
 
 /// One daemon of the summary.
@@ -142,10 +155,13 @@ async fn walk_through(
     let summaries = start_nodes(dir, nodes, daemons, json).await?;
     let first = &daemons[0];
     let last = &daemons[nodes - 1];
-    let datanet = create_datanet(first, last, json).await?;
+    let datanet = create_datanet(daemons, json).await?;
     let contribution = contribute_sample(dir, first, &datanet, sample_mib, json).await?;
     let retrieval = retrieve(dir, first, last, &contribution, json).await?;
     let verification = verify(last, &contribution, json).await?;
+    let accepted = settle(last, &contribution.id, "accepted", json).await?;
+    let rejected = contribute_bad(dir, &daemons[1], &datanet, json).await?;
+    let rejected = settle(last, &rejected.id, "rejected", json).await?;
     let summary = Summary {
         dir: dir.to_path_buf(),
         nodes: summaries,
@@ -153,6 +169,8 @@ async fn walk_through(
         contribution,
         retrieval,
         verification,
+        accepted,
+        rejected,
     };
     say_summary(&summary, json)?;
     Ok(summary)
@@ -193,24 +211,46 @@ async fn start_nodes(
     Ok(summaries)
 }
 
-/// Creates a datanet at `first` and waits until its record has reached `last`.
-async fn create_datanet(
-    first: &Daemon,
-    last: &Daemon,
-    json: bool,
-) -> Result<DatanetView, CliError> {
+/// Creates a datanet at the first daemon, validated by every daemon with equal stake and
+/// holding JSON lines of the sample's shape, and waits until its record has reached the last.
+async fn create_datanet(daemons: &[Daemon], json: bool) -> Result<DatanetView, CliError> {
+    let (first, last) = (&daemons[0], &daemons[daemons.len() - 1]);
     step(json, &format!("creating a datanet at {}", first.name))?;
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["id", "prompt", "response"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 0},
+            "prompt": {"type": "string", "minLength": 1},
+            "response": {"type": "string", "minLength": 1}
+        }
+    });
     let request = CreateDatanet {
         name: "devnet-sample".into(),
         description: "A sample instruction dataset contributed by the devnet".into(),
-        policy: PolicyView::default(),
-        validators: Vec::new(),
+        policy: PolicyView {
+            format: "jsonl".into(),
+            schema: Some(schema),
+            ..PolicyView::default()
+        },
+        validators: daemons
+            .iter()
+            .map(|d| ValidatorView {
+                key: d.validator.clone(),
+                stake: 1,
+            })
+            .collect(),
         threshold: None,
     };
     let datanet: DatanetView = first.client.post("/v1/datanets", &request).await?;
     say(
         json,
-        &format!("  datanet {} ({})", datanet.id, datanet.name),
+        &format!(
+            "  datanet {} ({}): JSON lines of id, prompt and response, checked by the {} daemons' validator keys, quorum more than 2/3",
+            datanet.id,
+            datanet.name,
+            daemons.len()
+        ),
     )?;
     wait_until(
         START_TIMEOUT,
@@ -266,6 +306,83 @@ async fn contribute_sample(
         output::stdout(|out| output::contribution(out, &contribution))?;
     }
     Ok(contribution)
+}
+
+/// Contributes a small file whose second line breaks the datanet's schema, at `at`.
+async fn contribute_bad(
+    dir: &Path,
+    at: &Daemon,
+    datanet: &DatanetView,
+    json: bool,
+) -> Result<ContributionView, CliError> {
+    step(
+        json,
+        &format!(
+            "contributing a record that breaks the schema at {}",
+            at.name
+        ),
+    )?;
+    let bad = dir.join(BAD_SAMPLE);
+    std::fs::write(
+        &bad,
+        "{\"id\":1,\"prompt\":\"fine\",\"response\":\"fine\"}\n{\"id\":\"two\",\"prompt\":\"\"}\n",
+    )
+    .map_err(|e| CliError::Other(format!("cannot write {}: {e}", bad.display())))?;
+    let contribution =
+        transfer::upload(&at.client, &datanet.id, &bad, "application/jsonl", false).await?;
+    say(json, &format!("  contribution {}", contribution.id))?;
+    Ok(contribution)
+}
+
+/// Waits until the validators have settled contribution `id` as `want` (`accepted`, and then
+/// in a final batch; or `rejected`), as `node` sees it, and says how.
+async fn settle(
+    node: &Daemon,
+    id: &str,
+    want: &str,
+    json: bool,
+) -> Result<ContributionView, CliError> {
+    step(
+        json,
+        &format!(
+            "waiting for the validators to settle {id} (at {})",
+            node.name
+        ),
+    )?;
+    let path = format!("/v1/contributions/{id}");
+    let done = |v: &ContributionView| match want {
+        "accepted" => v.validation.as_ref().is_some_and(|val| val.epoch.is_some()),
+        _ => v.status == want,
+    };
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let view = loop {
+        let view: ContributionView = node.client.get(&path).await?;
+        if done(&view) {
+            break view;
+        }
+        if view.status == "rejected" && want != "rejected"
+            || view.status == "accepted" && want == "rejected"
+        {
+            output::stdout(|out| output::contribution(out, &view))?;
+            return Err(CliError::Other(format!(
+                "contribution {id} was {}, not {want}",
+                view.status
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Other(format!(
+                "contribution {id} was still {} after {} s; see {}",
+                view.status,
+                SETTLE_TIMEOUT.as_secs(),
+                node.log().display()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    if !json {
+        output::stdout(|out| output::contribution(out, &view))?;
+    }
+    Ok(view)
 }
 
 /// Fetches `contribution` at `last` and checks it is bit-exact with the sample `first` was
@@ -368,6 +485,33 @@ fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
             "  verified       every chunk available with confidence >= {}",
             summary.verification.target
         ),
+    )?;
+    let accepted = summary.accepted.validation.as_ref();
+    say(
+        json,
+        &format!(
+            "  accepted       certificate {} with {} of {} validators, batched in epoch {}",
+            accepted
+                .and_then(|v| v.certificate.as_ref())
+                .map_or("-", |qc| qc.hash.as_str()),
+            accepted
+                .and_then(|v| v.certificate.as_ref())
+                .map_or(0, |qc| qc.signers.len()),
+            summary.nodes.len(),
+            accepted
+                .and_then(|v| v.epoch)
+                .map_or_else(|| "-".to_owned(), |e| e.to_string())
+        ),
+    )?;
+    let why = summary
+        .rejected
+        .validation
+        .as_ref()
+        .and_then(|v| v.attestations.iter().find(|a| a.verdict == "reject"))
+        .map_or_else(String::new, |a| format!("{}: {}", a.reason, a.message));
+    say(
+        json,
+        &format!("  rejected       {} ({why})", summary.rejected.id),
     )
 }
 
@@ -475,7 +619,7 @@ async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<D
     let devnet = datanet_config::Config::parse(datanet_config::DEVNET_TOML, "devnet.toml", [])
         .map_err(|e| CliError::Other(e.to_string()))?;
     let duration = |d: Duration| home::toml_string(&format!("{}ms", d.as_millis()));
-    home::init(
+    let made = home::init(
         home,
         &[
             (
@@ -497,8 +641,17 @@ async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<D
                 "storage.staged_grace",
                 duration(devnet.storage.staged_grace),
             ),
+            ("validator.epoch", duration(devnet.validator.epoch)),
+            (
+                "validator.retrieve_timeout",
+                duration(devnet.validator.retrieve_timeout),
+            ),
         ],
+        devnet.validator.enabled,
     )?;
+    let validator = made
+        .validator
+        .ok_or_else(|| CliError::Other("the devnet's homes make validator keys".into()))?;
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Other(format!("cannot find the datanet binary: {e}")))?;
     let log = std::fs::File::create(home.join("daemon.log"))
@@ -519,6 +672,7 @@ async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<D
         home: home.to_path_buf(),
         client: Client::new(&home::socket(home)),
         child,
+        validator,
     };
     let deadline = Instant::now() + START_TIMEOUT;
     loop {

@@ -45,12 +45,41 @@ pub struct Initialized {
     pub listen: Vec<String>,
     /// The peers it will dial at start.
     pub bootstrap: Vec<String>,
+    /// The validator key, when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
+}
+
+/// The validator key file's default name in a home.
+pub const VALIDATOR_KEY_FILE: &str = "validator.key";
+
+/// Makes the validator key of an initialized `home` (mode 0600) unless it has one; returns
+/// its public key and whether it was made now.
+pub fn add_validator(home: &Path) -> Result<(String, bool), CliError> {
+    let path = validator_key_path(home, &load_config(home)?);
+    let existed = path.exists();
+    let key =
+        crate::load_or_create_validator_key(&path).map_err(|e| CliError::Other(e.to_string()))?;
+    Ok((key.public().to_string(), !existed))
+}
+
+/// Where `config` puts the validator key of `home`.
+pub fn validator_key_path(home: &Path, config: &Config) -> PathBuf {
+    if config.validator.key.is_absolute() {
+        config.validator.key.clone()
+    } else {
+        home.join(&config.validator.key)
+    }
 }
 
 /// Creates `home` with its keys (0600), API token (0600) and `config.toml`: the shipped
 /// defaults with `node.home` set and each `(section.key, TOML value)` of `settings` put in
 /// place of the default. Refuses a home that already has a configuration or a key.
-pub fn init(home: &Path, settings: &[(&str, String)]) -> Result<Initialized, CliError> {
+pub fn init(
+    home: &Path,
+    settings: &[(&str, String)],
+    validator: bool,
+) -> Result<Initialized, CliError> {
     for existing in [CONFIG_FILE, NODE_KEY_FILE, CONTRIBUTOR_KEY_FILE] {
         if home.join(existing).exists() {
             return Err(CliError::Other(format!(
@@ -65,6 +94,9 @@ pub fn init(home: &Path, settings: &[(&str, String)]) -> Result<Initialized, Cli
     std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).map_err(not_writable)?;
     let mut settings = settings.to_vec();
     settings.push(("node.home", toml_string(&home.display().to_string())));
+    if validator {
+        settings.push(("validator.enabled", "true".to_owned()));
+    }
     let text = config_text(&settings);
     let parsed = Config::parse(&text, CONFIG_FILE, std::iter::empty())
         .map_err(|e| CliError::Other(e.to_string()))?;
@@ -76,7 +108,15 @@ pub fn init(home: &Path, settings: &[(&str, String)]) -> Result<Initialized, Cli
         &hex::encode(rand::random::<[u8; 32]>()),
     )?;
     write_private(&home.join(CONFIG_FILE), &text)?;
+    let validator = if validator {
+        let key = crate::load_or_create_validator_key(&validator_key_path(home, &parsed))
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        Some(key.public().to_string())
+    } else {
+        None
+    };
     Ok(Initialized {
+        validator,
         home: home.to_path_buf(),
         peer_id: peer_id_of(&node_key)
             .map_err(|e| CliError::Other(e.to_string()))?

@@ -73,7 +73,9 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a home: node and contributor keys, API token and config.
+    /// Create a home: node and contributor keys, API token and config. With `--validator`,
+    /// also a validator key, and validation turned on (on a home made before, only the key
+    /// is added).
     Init {
         /// An address to listen on (repeatable); the default is TCP and QUIC on port 4001.
         #[arg(long, value_name = "MULTIADDR")]
@@ -81,6 +83,9 @@ pub enum Command {
         /// A peer to dial at start (repeatable).
         #[arg(long, value_name = "MULTIADDR")]
         bootstrap: Vec<String>,
+        /// Make a validator key (`validator.key`, mode 0600) and set `validator.enabled`.
+        #[arg(long)]
+        validator: bool,
     },
     /// Run the storage peer daemon until SIGINT or SIGTERM.
     Run,
@@ -110,6 +115,11 @@ pub enum Command {
         /// Write to FILE instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// A datanet's validators, with when each was last heard from.
+    Validators {
+        /// The datanet's id.
+        datanet: String,
     },
     /// A contribution's manifest and status.
     Show {

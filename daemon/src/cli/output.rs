@@ -9,7 +9,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::CliError;
-use crate::api::views::{ContributionView, DatanetView, StatusView, VerifyView};
+use crate::api::views::{
+    ContributionView, DatanetView, StatusView, ValidationView, ValidatorStatusView, VerifyView,
+};
 
 /// `e`, met while writing `what`: a broken pipe means the reader has gone, which ends the
 /// command quietly; anything else is an error worth saying.
@@ -139,6 +141,68 @@ pub(crate) fn datanet(out: &mut dyn Write, d: &DatanetView) -> io::Result<()> {
     Ok(())
 }
 
+/// Where a contribution stands with its validators: stake on each side, each verdict, the
+/// certificate and the epoch.
+fn validation(out: &mut dyn Write, v: &ValidationView) -> io::Result<()> {
+    writeln!(
+        out,
+        "  votes        accepting {} and rejecting {} of {} stake; a quorum needs more than {}",
+        v.accepting_stake, v.rejecting_stake, v.total_stake, v.threshold
+    )?;
+    for a in &v.attestations {
+        let key = a.validator.get(..16).unwrap_or(&a.validator);
+        if a.message.is_empty() {
+            writeln!(out, "    {key}…  {} ({})", a.verdict, a.reason)?;
+        } else {
+            writeln!(
+                out,
+                "    {key}…  {} ({}): {}",
+                a.verdict, a.reason, a.message
+            )?;
+        }
+    }
+    for e in &v.equivocators {
+        writeln!(out, "    {e}  signed both ways: counted for neither side")?;
+    }
+    if let Some(qc) = &v.certificate {
+        writeln!(
+            out,
+            "  certificate  {} ({} signers)",
+            qc.hash,
+            qc.signers.len()
+        )?;
+    }
+    match v.epoch {
+        Some(epoch) => writeln!(out, "  batch        epoch {epoch}")?,
+        None if v.certificate.is_some() => {
+            writeln!(out, "  batch        waiting for the next epoch")?
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// A datanet's validators and when each was last heard from.
+pub(crate) fn validators(out: &mut dyn Write, all: &Vec<ValidatorStatusView>) -> io::Result<()> {
+    if all.is_empty() {
+        return writeln!(
+            out,
+            "this datanet has no validators: its contributions are not attested"
+        );
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    for v in all {
+        let heard = match v.last_attestation_ms {
+            Some(ms) => format!("last attested {} s ago", now.saturating_sub(ms) / 1000),
+            None => "not heard from since this node started".to_owned(),
+        };
+        writeln!(out, "{}  stake {:<6}  {heard}", v.key, v.stake)?;
+    }
+    Ok(())
+}
+
 /// A contribution's manifest and status.
 pub(crate) fn contribution(out: &mut dyn Write, v: &ContributionView) -> io::Result<()> {
     writeln!(out, "  datanet      {}", v.datanet)?;
@@ -152,6 +216,9 @@ pub(crate) fn contribution(out: &mut dyn Write, v: &ContributionView) -> io::Res
     match &v.reason {
         Some(reason) => writeln!(out, "  status       {} ({reason})", v.status)?,
         None => writeln!(out, "  status       {}", v.status)?,
+    }
+    if let Some(val) = &v.validation {
+        validation(out, val)?;
     }
     if let Some(d) = &v.dispersal {
         writeln!(

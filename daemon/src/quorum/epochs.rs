@@ -1,5 +1,6 @@
-//! Epoch batches. Time is cut into fixed-length epochs (`validator.epoch`). At the start of
-//! each, the epoch's leader of each datanet (drawn by stake, the same at every node)
+//! Epoch batches. Each datanet's time is cut into fixed-length epochs (`validator.epoch`),
+//! numbered from 0 at the datanet's creation time (its record says when). Once in each, the
+//! epoch's leader of each datanet (drawn by stake, the same at every node)
 //! proposes the batch of accepted contributions that are in no batch yet; each validator
 //! checks the proposal against its own manifests and certificates, records its vote durably,
 //! then signs and gossips it; whoever sees votes of more than the threshold of stake for the
@@ -49,10 +50,20 @@ pub(crate) struct Signer {
 }
 
 /// Proposals and votes heard, per (datanet, epoch), until their batch is final.
-#[derive(Default)]
 struct Round {
+    opened: std::time::Instant,
     proposals: BTreeMap<Hash, BatchProposal>,
     votes: BTreeMap<Hash, Vec<BatchVote>>,
+}
+
+impl Default for Round {
+    fn default() -> Self {
+        Round {
+            opened: std::time::Instant::now(),
+            proposals: BTreeMap::new(),
+            votes: BTreeMap::new(),
+        }
+    }
 }
 
 /// The epoch machinery of one node.
@@ -62,6 +73,8 @@ pub(crate) struct Batches {
     signer: Option<Signer>,
     epoch: Duration,
     rounds: Arc<Mutex<BTreeMap<(DatanetId, u64), Round>>>,
+    /// The last epoch this node proposed for, per datanet: a leader proposes once.
+    proposed: Arc<Mutex<BTreeMap<DatanetId, u64>>>,
 }
 
 impl Batches {
@@ -72,12 +85,13 @@ impl Batches {
             signer,
             epoch,
             rounds: Arc::default(),
+            proposed: Arc::default(),
         }
     }
 
-    /// The current epoch by this node's clock.
-    pub(crate) fn current(&self) -> u64 {
-        now_ms() / (self.epoch.as_millis().max(1) as u64)
+    /// The current epoch, by this node's clock, of a datanet created at `created_ms`.
+    fn current(epoch: Duration, created_ms: u64) -> u64 {
+        now_ms().saturating_sub(created_ms) / (epoch.as_millis().max(1) as u64)
     }
 
     /// At the start of each epoch: proposes where this node leads, and asks a peer for the
@@ -87,26 +101,24 @@ impl Batches {
         mut net_events: broadcast::Receiver<NetEvent>,
         cancel: CancellationToken,
     ) {
+        let mut ticks = tokio::time::interval(self.epoch);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let epoch_ms = self.epoch.as_millis().max(1) as u64;
-            let into = now_ms() % epoch_ms;
-            let until_next = Duration::from_millis(epoch_ms - into);
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(until_next) => {
-                    let epoch = self.current();
-                    self.forget_before(epoch.saturating_sub(KEEP_EPOCHS));
-                    if let Err(e) = self.propose(epoch).await {
-                        tracing::warn!(epoch, error = %e, "no batch proposed");
+                _ = ticks.tick() => {
+                    self.forget_old();
+                    if let Err(e) = self.propose().await {
+                        tracing::warn!(error = %e, "no batch proposed");
                     }
-                    if let Err(e) = self.fetch_missing(epoch, None).await {
-                        tracing::debug!(epoch, error = %e, "missed batches not fetched");
+                    if let Err(e) = self.fetch_missing(None).await {
+                        tracing::debug!(error = %e, "missed batches not fetched");
                     }
                 }
                 event = net_events.recv() => match event {
                     Ok(NetEvent::StoragePeer(peer)) => {
-                        if let Err(e) = self.fetch_missing(self.current(), Some(peer)).await {
+                        if let Err(e) = self.fetch_missing(Some(peer)).await {
                             tracing::debug!(%peer, error = %e, "missed batches not fetched");
                         }
                     }
@@ -117,17 +129,26 @@ impl Batches {
         }
     }
 
-    fn forget_before(&self, epoch: u64) {
+    /// Drops the rounds opened more than [`KEEP_EPOCHS`] epochs ago.
+    fn forget_old(&self) {
+        let keep = self.epoch * KEEP_EPOCHS as u32;
         let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
-        rounds.retain(|(_, e), _| *e >= epoch);
+        rounds.retain(|_, round| round.opened.elapsed() < keep);
     }
 
-    /// Proposes the batch of `epoch` for every datanet this node's validator leads in it.
-    async fn propose(&self, epoch: u64) -> Result<(), NodeError> {
+    /// Proposes the batch of the current epoch of every datanet this node's validator leads
+    /// in it, once per epoch.
+    async fn propose(&self) -> Result<(), NodeError> {
         let Some(signer) = self.signer.clone() else {
             return Ok(());
         };
         let me = signer.key.public();
+        let length = self.epoch;
+        let done = self
+            .proposed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let proposals = self
             .quorum
             .store
@@ -137,7 +158,10 @@ impl Batches {
                     let Some(set) = validator_set(&datanet) else {
                         continue;
                     };
-                    if leader(&set, &datanet.id(), epoch) != Some(me) {
+                    let epoch = Self::current(length, datanet.body().created_ms);
+                    if leader(&set, &datanet.id(), epoch) != Some(me)
+                        || done.get(&datanet.id()) == Some(&epoch)
+                    {
                         continue;
                     }
                     if let Some(body) = proposal_body(s, &set, datanet.id(), epoch, me)? {
@@ -148,7 +172,11 @@ impl Batches {
             })
             .await?;
         for body in proposals {
-            let datanet = body.datanet;
+            let (datanet, epoch) = (body.datanet, body.epoch);
+            self.proposed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(datanet, epoch);
             let count = body.certificates.len();
             let proposal = BatchProposal::sign(body, &signer.key)
                 .map_err(|e| NodeError::Internal(format!("signing a proposal: {e}")))?;
@@ -163,11 +191,7 @@ impl Batches {
 
     /// Asks `peer` (or a random connected storage peer) for the final batches of the last
     /// [`LOOKBACK`] epochs of each datanet with validators that this node lacks.
-    async fn fetch_missing(
-        &self,
-        epoch: u64,
-        peer: Option<libp2p::PeerId>,
-    ) -> Result<(), NodeError> {
+    async fn fetch_missing(&self, peer: Option<libp2p::PeerId>) -> Result<(), NodeError> {
         let peer = match peer {
             Some(peer) => peer,
             None => {
@@ -178,7 +202,7 @@ impl Batches {
                 }
             }
         };
-        let from = epoch.saturating_sub(LOOKBACK);
+        let length = self.epoch;
         let missing = self
             .quorum
             .store
@@ -188,7 +212,8 @@ impl Batches {
                     let Some(set) = validator_set(&datanet) else {
                         continue;
                     };
-                    for e in from..epoch {
+                    let epoch = Self::current(length, datanet.body().created_ms);
+                    for e in epoch.saturating_sub(LOOKBACK)..epoch {
                         if s.batch(&datanet.id(), e)?.is_none() {
                             missing.push((set.clone(), datanet.id(), e));
                         }
@@ -229,9 +254,6 @@ impl Batches {
 
     async fn on_proposal(&self, datanet: DatanetId, proposal: BatchProposal) -> Judgement {
         let epoch = proposal.body().epoch;
-        if !self.near(epoch) {
-            return Judgement::Ignore;
-        }
         let checked = proposal.clone();
         let verdict = self
             .quorum
@@ -239,7 +261,12 @@ impl Batches {
             .run(move |s| check_proposal(s, datanet, &checked))
             .await;
         let set = match verdict {
-            Ok(Ok(set)) => set,
+            Ok(Ok((set, created_ms))) => {
+                if !self.near(created_ms, epoch) {
+                    return Judgement::Ignore;
+                }
+                set
+            }
             Ok(Err(Check::Unknown(why))) => {
                 tracing::debug!(%datanet, epoch, why, "proposal not checkable here yet");
                 return Judgement::Ignore;
@@ -330,17 +357,15 @@ impl Batches {
 
     async fn on_vote(&self, datanet: DatanetId, vote: BatchVote) -> Judgement {
         let body = vote.body().clone();
-        if body.datanet != datanet || !self.near(body.epoch) {
-            return if body.datanet == datanet {
-                Judgement::Ignore
-            } else {
-                Judgement::Reject
-            };
+        if body.datanet != datanet {
+            return Judgement::Reject;
         }
-        let set = match self.set(datanet).await {
-            Some(set) => set,
-            None => return Judgement::Ignore,
+        let Some((set, created_ms)) = self.set(datanet).await else {
+            return Judgement::Ignore;
         };
+        if !self.near(created_ms, body.epoch) {
+            return Judgement::Ignore;
+        }
         if set.stake(&body.validator).is_none() || vote.verify().is_err() {
             return Judgement::Reject;
         }
@@ -387,7 +412,7 @@ impl Batches {
             .store
             .run(move |s| {
                 Ok(
-                    check_proposal(s, datanet, &checked.proposal)?.and_then(|set| {
+                    check_proposal(s, datanet, &checked.proposal)?.and_then(|(set, _)| {
                         checked
                             .verify(&set)
                             .map_err(|e| Check::Invalid(e.to_string()))
@@ -435,14 +460,20 @@ impl Batches {
         }
     }
 
-    fn near(&self, epoch: u64) -> bool {
-        self.current().abs_diff(epoch) <= SKEW
+    /// Whether `epoch` is within [`SKEW`] of the current epoch of a datanet created at
+    /// `created_ms`.
+    fn near(&self, created_ms: u64, epoch: u64) -> bool {
+        Self::current(self.epoch, created_ms).abs_diff(epoch) <= SKEW
     }
 
-    async fn set(&self, datanet: DatanetId) -> Option<ValidatorSet> {
+    /// The validator set of `datanet` and its creation time, if it has validators.
+    async fn set(&self, datanet: DatanetId) -> Option<(ValidatorSet, u64)> {
         self.quorum
             .store
-            .run(move |s| Ok(s.datanet(&datanet)?.as_ref().and_then(validator_set)))
+            .run(move |s| {
+                Ok(s.datanet(&datanet)?
+                    .and_then(|d| Some((validator_set(&d)?, d.body().created_ms))))
+            })
             .await
             .ok()
             .flatten()
@@ -459,12 +490,13 @@ enum Check {
 
 /// Checks `proposal` on `topic` against the store: the datanet's set and leader, each
 /// certificate, each contribution stored, of this datanet, not condemned and in no other
-/// batch, and the root rebuilt from the leaves. Returns the set.
+/// batch, and the root rebuilt from the leaves. Returns the set and the datanet's creation
+/// time.
 fn check_proposal(
     store: &Store,
     topic: DatanetId,
     proposal: &BatchProposal,
-) -> Result<Result<ValidatorSet, Check>, StoreError> {
+) -> Result<Result<(ValidatorSet, u64), Check>, StoreError> {
     let body = proposal.body();
     if body.datanet != topic {
         return Ok(Err(Check::Invalid("a proposal for another datanet".into())));
@@ -526,7 +558,7 @@ fn check_proposal(
             "the root does not match its leaves".into(),
         )));
     }
-    Ok(Ok(set))
+    Ok(Ok((set, record.body().created_ms)))
 }
 
 /// The proposal `me` makes as leader of `datanet`'s `epoch`: the accepted contributions in no

@@ -8,14 +8,14 @@ pub(crate) mod epochs;
 pub mod lifecycle;
 pub(crate) mod validate;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use datanet_net::{Judgement, NetEvent, NetHandle, QuorumGossip};
 use datanet_protocol::quorum_message::QuorumMessage;
 use datanet_protocol::signed::Verdict;
-use datanet_protocol::{Attestation, ContributionId, DatanetId, QuorumCertificate};
+use datanet_protocol::{Attestation, ContributionId, DatanetId, PublicKey, QuorumCertificate};
 use datanet_storage::{AsyncStore, AttestationOutcome, Store, StoreError};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -37,6 +37,9 @@ pub(crate) struct Quorum {
     pub(crate) net: NetHandle,
     pub(crate) events: Events,
     waiting: Arc<Mutex<VecDeque<(Instant, DatanetId, Attestation)>>>,
+    /// When an attestation of each validator was last stored here (ms since the Unix
+    /// epoch), since the node started.
+    last_heard: Arc<Mutex<HashMap<PublicKey, u64>>>,
 }
 
 /// What became of one attestation.
@@ -58,7 +61,17 @@ impl Quorum {
             net,
             events,
             waiting: Arc::default(),
+            last_heard: Arc::default(),
         }
+    }
+
+    /// When this node last stored an attestation of `validator`, since it started.
+    pub(crate) fn last_heard(&self, validator: &PublicKey) -> Option<u64> {
+        self.last_heard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(validator)
+            .copied()
     }
 
     /// Judges the quorum messages gossip hands in until cancelled; batch messages go to
@@ -180,6 +193,10 @@ impl Quorum {
         if let (Admission::Recorded(outcome, before, after), attestation) = &admission {
             let body = attestation.body();
             if *outcome != AttestationOutcome::Known {
+                self.last_heard
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(body.validator, crate::clock::now_ms());
                 self.events.emit(NodeEvent::Attested {
                     contribution: body.contribution,
                     validator: body.validator,
