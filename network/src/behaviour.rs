@@ -143,3 +143,19 @@ impl Behaviour {
         })
     }
 }
+
+/// How a datanet topic scores the peers that forward on it: only invalid messages count (a
+/// message the node rejected costs its forwarder the square of its count, decaying by half
+/// each second), so that low-traffic topics penalise nobody for being quiet.
+pub(crate) fn topic_score() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.5,
+        ..Default::default()
+    }
+}

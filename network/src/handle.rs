@@ -79,6 +79,7 @@ pub(crate) enum Command {
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Publish(Topic, Vec<u8>),
     Follow(DatanetId),
+    GossipScore(PeerId, oneshot::Sender<Option<f64>>),
     Validated {
         id: MessageId,
         source: PeerId,
@@ -250,6 +251,17 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn follow(&self, datanet: DatanetId) -> Result<(), NetError> {
         self.send(Command::Follow(datanet)).await
+    }
+
+    /// `peer`'s gossip score as this node's gossipsub keeps it (negative after invalid
+    /// messages on a datanet topic); `None` for a peer it has no score for.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn gossip_score(&self, peer: PeerId) -> Result<Option<f64>, NetError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::GossipScore(peer, reply)).await?;
+        answer.await.map_err(|_| NetError::WorkerDied)
     }
 
     /// Gossips a fraud proof to every node.

@@ -85,6 +85,9 @@ impl MockNet {
                     Command::Dial(_, reply) => {
                         let _ = reply.send(Ok(()));
                     }
+                    Command::GossipScore(_, reply) => {
+                        let _ = reply.send(None);
+                    }
                     Command::Publish(..)
                     | Command::Follow(_)
                     | Command::Validated { .. }

@@ -294,6 +294,9 @@ impl Worker {
                 self.follow(Topic::Announce(datanet));
                 self.follow(Topic::Quorum(datanet));
             }
+            Command::GossipScore(peer, reply) => {
+                let _ = reply.send(self.swarm.behaviour().domain.gossip.peer_score(&peer));
+            }
             Command::Validated {
                 id,
                 source,
@@ -478,14 +481,13 @@ impl Worker {
         }
     }
 
+    /// Subscribes to `topic`, scoring the peers that forward invalid messages on it down.
     fn follow(&mut self, topic: Topic) {
-        if let Err(e) = self
-            .swarm
-            .behaviour_mut()
-            .domain
-            .gossip
-            .subscribe(&topic.ident())
-        {
+        let gossip = &mut self.swarm.behaviour_mut().domain.gossip;
+        if let Err(e) = gossip.set_topic_params(topic.ident(), crate::behaviour::topic_score()) {
+            tracing::debug!(?topic, error = e, "topic not scored");
+        }
+        if let Err(e) = gossip.subscribe(&topic.ident()) {
             tracing::debug!(?topic, error = %e, "topic not followed");
         }
     }

@@ -38,7 +38,7 @@ const SCAN_AT_MOST: usize = 100_000;
 /// Epochs back from the current one that a node asks its peers for when it lacks their batch.
 const LOOKBACK: u64 = 16;
 /// Epochs either side of this node's current one whose proposals and votes it accepts: clocks
-/// differ a little.
+/// differ a little. A proposal or vote further off is refused and costs its forwarder.
 const SKEW: u64 = 1;
 /// Proposals and vote sets kept in memory: those of older epochs are dropped.
 const KEEP_EPOCHS: u64 = 4;
@@ -263,7 +263,8 @@ impl Batches {
         let set = match verdict {
             Ok(Ok((set, created_ms))) => {
                 if !self.near(created_ms, epoch) {
-                    return Judgement::Ignore;
+                    tracing::debug!(%datanet, epoch, "proposal for another epoch refused");
+                    return Judgement::Reject;
                 }
                 set
             }
@@ -364,7 +365,7 @@ impl Batches {
             return Judgement::Ignore;
         };
         if !self.near(created_ms, body.epoch) {
-            return Judgement::Ignore;
+            return Judgement::Reject;
         }
         if set.stake(&body.validator).is_none() || vote.verify().is_err() {
             return Judgement::Reject;
