@@ -579,3 +579,149 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
         "got {refused:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_validator_accepting_a_mis_encoded_contribution_is_outvoted_and_the_fraud_proof_rejects_it_everywhere(
+) {
+    use datanet_daemon::quorum::lifecycle::Stage;
+    use datanet_daemon::NodeKeys;
+    use datanet_protocol::quorum_message::QuorumMessage;
+    use datanet_protocol::signed::{Policy, ReasonCode, Threshold, Validator, Verdict};
+    use datanet_protocol::{Attestation, AttestationBody, ValidatorSet};
+
+    let validator_keys: Vec<SecretKey> = (0..4).map(|_| SecretKey::generate()).collect();
+    let homes: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut honest = Vec::new();
+    for (home, key) in homes.iter().zip(&validator_keys) {
+        let keys = NodeKeys {
+            validator: Some(SecretKey::from_seed(key.seed())),
+            ..NodeKeys::generate()
+        };
+        let node = common::start_in(home.path(), keys, |c| c.min_acks = 1).await;
+        let others: Vec<&Node> = honest.iter().collect();
+        connect(&node, &others).await;
+        honest.push(node);
+    }
+    let relay = start().await;
+    connect(&relay.node, &honest.iter().collect::<Vec<_>>()).await;
+    let set = ValidatorSet::new(
+        validator_keys
+            .iter()
+            .map(|k| Validator {
+                key: k.public(),
+                stake: 10,
+            })
+            .collect(),
+        Threshold::TWO_THIRDS,
+    )
+    .unwrap();
+    let datanet = honest[0]
+        .create_datanet("judged", "", Policy::default(), Some(set))
+        .await
+        .unwrap()
+        .id();
+    for node in honest.iter().chain([&relay.node]) {
+        tokio::time::timeout(WAIT, async {
+            while node.datanet(datanet).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap();
+    }
+
+    let good = ExtendedSquare::encode(&payload(200_000), CodecId::RsLeopard).unwrap();
+    let bad = mis_encoded_square(&good, Fault::RowsOnly { row: 1, col: 2 });
+    let root = bad.da_root();
+    let chunk = bad.chunk_bytes();
+    let cheat = SecretKey::from_seed([78; 32]);
+    let manifest = Manifest::sign(
+        ManifestBody {
+            datanet,
+            nonce: 2,
+            ..manifest_body(cheat.public(), &chunk, vec![ChunkEntry::new(&chunk, &bad)])
+        },
+        &cheat,
+    )
+    .unwrap();
+    let id = manifest.id();
+    let mut addresses = Vec::new();
+    for node in &honest {
+        addresses.push(tcp_addr(node).await);
+    }
+    let cheater = RawPeer::spawn(addresses, |_| Response::NotFound);
+    for node in &honest {
+        until_storage_peer(node, cheater.id).await;
+        let put = Request::PutManifest {
+            manifest: Box::new(manifest.clone()),
+            headers: vec![bad.header()],
+        };
+        assert_eq!(
+            cheater.request(node.peer_id(), put).await,
+            Some(Response::Stored)
+        );
+        let columns: Vec<ColumnHalf> = (0..bad.params().width() as u16)
+            .map(|index| {
+                let line = bad.column(index.into()).unwrap();
+                ColumnHalf {
+                    index,
+                    top_half: line.top_half().to_vec().into(),
+                    axis_path: line.axis_path,
+                }
+            })
+            .collect();
+        for batch in columns.chunks(MAX_PUSH_COLUMNS) {
+            let put = Request::PutColumns {
+                da_root: root,
+                columns: batch.to_vec(),
+            };
+            cheater.request(node.peer_id(), put).await;
+        }
+    }
+    let liar = &validator_keys[3];
+    let lie = Attestation::sign(AttestationBody::accept(id, liar.public()), liar).unwrap();
+    let mut relayed = false;
+    tokio::time::timeout(WAIT * 2, async {
+        loop {
+            if !relayed && relay.node.manifest(id).await.is_ok() {
+                relay
+                    .node
+                    .network()
+                    .publish_quorum(datanet, &QuorumMessage::Attestation(lie.clone()))
+                    .await
+                    .unwrap();
+                relayed = true;
+            }
+            let mut done = true;
+            for node in &honest {
+                let l = node.lifecycle(id).await.unwrap();
+                done &= l.is_some_and(|l| l.stage == Stage::Rejected && l.condemned);
+            }
+            if done {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the validators reject it and the fraud proof condemns it");
+    for node in &honest {
+        let l = node.lifecycle(id).await.unwrap().unwrap();
+        assert!(l.certificate.is_none(), "no certificate forms");
+        let own = l
+            .attestations
+            .iter()
+            .filter(|a| a.body().verdict == Verdict::Reject)
+            .count();
+        assert!(own >= 2);
+        assert!(l
+            .attestations
+            .iter()
+            .filter(|a| a.body().verdict == Verdict::Reject)
+            .all(|a| a.body().reason == ReasonCode::BadEncoding));
+    }
+    relay.node.shutdown().await;
+    for node in honest {
+        node.shutdown().await;
+    }
+}
