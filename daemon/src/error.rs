@@ -67,8 +67,8 @@ pub enum NodeError {
     /// The node failed inside: a task panicked or was cancelled, a writer thread died.
     #[error("internal error: {0}")]
     Internal(String),
-    /// The node's key file could not be used.
-    #[error("node key: {0}")]
+    /// A key file (node, contributor or validator) could not be used.
+    #[error("key: {0}")]
     Key(String),
 }
 

@@ -226,9 +226,15 @@ pub(crate) async fn contribute(
         .uploaded_bytes
         .fetch_add(staged.len(), Ordering::Relaxed);
     let manifest = state.node.manifest(report.contribution).await?;
+    let lifecycle = state.node.lifecycle(report.contribution).await?;
     Ok((
         StatusCode::CREATED,
-        Json(contribution_view(&manifest, None, None, Some(&report))),
+        Json(contribution_view(
+            &manifest,
+            lifecycle.as_ref(),
+            None,
+            Some(&report),
+        )),
     ))
 }
 

@@ -35,8 +35,12 @@ use crate::NodeError;
 
 /// Contributions of one datanet looked through when a leader builds a proposal.
 const SCAN_AT_MOST: usize = 100_000;
-/// Epochs back from the current one that a node asks its peers for when it lacks their batch.
+/// Epochs back from the current one that a node asks a peer for, when it lacks their batch,
+/// as the peer connects.
 const LOOKBACK: u64 = 16;
+/// Epochs back asked for at each epoch, from a random peer: the final batches whose gossip
+/// this node may have missed just now.
+const RECENT: u64 = 2;
 /// Epochs either side of this node's current one whose proposals and votes it accepts: clocks
 /// differ a little. A proposal or vote further off is refused and costs its forwarder.
 const SKEW: u64 = 1;
@@ -112,13 +116,13 @@ impl Batches {
                     if let Err(e) = self.propose().await {
                         tracing::warn!(error = %e, "no batch proposed");
                     }
-                    if let Err(e) = self.fetch_missing(None).await {
+                    if let Err(e) = self.fetch_missing(None, RECENT).await {
                         tracing::debug!(error = %e, "missed batches not fetched");
                     }
                 }
                 event = net_events.recv() => match event {
                     Ok(NetEvent::StoragePeer(peer)) => {
-                        if let Err(e) = self.fetch_missing(Some(peer)).await {
+                        if let Err(e) = self.fetch_missing(Some(peer), LOOKBACK).await {
                             tracing::debug!(%peer, error = %e, "missed batches not fetched");
                         }
                     }
@@ -190,8 +194,12 @@ impl Batches {
     }
 
     /// Asks `peer` (or a random connected storage peer) for the final batches of the last
-    /// [`LOOKBACK`] epochs of each datanet with validators that this node lacks.
-    async fn fetch_missing(&self, peer: Option<libp2p::PeerId>) -> Result<(), NodeError> {
+    /// `lookback` epochs of each datanet with validators that this node lacks.
+    async fn fetch_missing(
+        &self,
+        peer: Option<libp2p::PeerId>,
+        lookback: u64,
+    ) -> Result<(), NodeError> {
         let peer = match peer {
             Some(peer) => peer,
             None => {
@@ -213,7 +221,7 @@ impl Batches {
                         continue;
                     };
                     let epoch = Self::current(length, datanet.body().created_ms);
-                    for e in epoch.saturating_sub(LOOKBACK)..epoch {
+                    for e in epoch.saturating_sub(lookback)..epoch {
                         if s.batch(&datanet.id(), e)?.is_none() {
                             missing.push((set.clone(), datanet.id(), e));
                         }
@@ -483,7 +491,9 @@ impl Batches {
 
 /// Why a proposal was not taken.
 enum Check {
-    /// It refers to what this node does not know yet (its datanet or a manifest).
+    /// It refers to what this node does not know yet (its datanet or a manifest), or
+    /// contradicts what it holds without proving anyone at fault (a contribution it holds in
+    /// the batch of another epoch): not forwarded, nobody penalised.
     Unknown(String),
     /// It is wrong: the sender is to blame.
     Invalid(String),
@@ -546,8 +556,8 @@ fn check_proposal(
         }
         if let Some(e) = store.batched_in(&qc.contribution)? {
             if e != body.epoch {
-                return Ok(Err(Check::Invalid(format!(
-                    "{} is already in the batch of epoch {e}",
+                return Ok(Err(Check::Unknown(format!(
+                    "{} is already in the batch of epoch {e} here",
                     qc.contribution
                 ))));
             }

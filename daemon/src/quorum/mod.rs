@@ -112,7 +112,7 @@ impl Quorum {
 
     /// Judges a gossiped attestation on `datanet`'s topic and records it if valid.
     async fn attestation(&self, datanet: DatanetId, attestation: Attestation) -> Judgement {
-        match self.admit(datanet, attestation.clone()).await {
+        match self.admit(datanet, attestation.clone(), Vec::new()).await {
             Ok(Admission::Recorded(AttestationOutcome::Known, ..)) => Judgement::Ignore,
             Ok(Admission::Recorded(..)) => Judgement::Accept,
             Ok(Admission::Waiting) => {
@@ -143,7 +143,7 @@ impl Quorum {
             waiting.drain(..).collect()
         };
         for (since, datanet, attestation) in due {
-            match self.admit(datanet, attestation.clone()).await {
+            match self.admit(datanet, attestation.clone(), Vec::new()).await {
                 Ok(Admission::Waiting) => self
                     .waiting
                     .lock()
@@ -158,8 +158,9 @@ impl Quorum {
         }
     }
 
-    /// Records this node's validator's own attestation (durably, before it is gossiped) and
-    /// settles its contribution.
+    /// Records this node's validator's own attestation (durably, before it is gossiped)
+    /// with, in the same commit, the `records` of the contribution it accepts, and settles
+    /// the contribution.
     ///
     /// # Errors
     /// A store error, or an attestation the node's own checks refuse.
@@ -167,8 +168,9 @@ impl Quorum {
         &self,
         datanet: DatanetId,
         attestation: Attestation,
+        records: Vec<datanet_protocol::Hash>,
     ) -> Result<(), crate::NodeError> {
-        match self.admit(datanet, attestation).await? {
+        match self.admit(datanet, attestation, records).await? {
             Admission::Recorded(..) => Ok(()),
             Admission::Waiting => Err(crate::NodeError::Internal(
                 "own attestation on a contribution not stored here".into(),
@@ -180,15 +182,19 @@ impl Quorum {
     }
 
     /// Checks `attestation` against what the store knows of `datanet` and its contribution,
-    /// stores it, settles the contribution and tells the events.
+    /// stores it (with `records` for the record index, when this node accepts), settles the
+    /// contribution and tells the events.
     async fn admit(
         &self,
         datanet: DatanetId,
         attestation: Attestation,
+        records: Vec<datanet_protocol::Hash>,
     ) -> Result<Admission, StoreError> {
         let admission = self
             .store
-            .run(move |s| admit_blocking(s, datanet, &attestation).map(|a| (a, attestation)))
+            .run(move |s| {
+                admit_blocking(s, datanet, &attestation, &records).map(|a| (a, attestation))
+            })
             .await?;
         if let (Admission::Recorded(outcome, before, after), attestation) = &admission {
             let body = attestation.body();
@@ -224,6 +230,7 @@ fn admit_blocking(
     store: &Store,
     topic: DatanetId,
     attestation: &Attestation,
+    records: &[datanet_protocol::Hash],
 ) -> Result<Admission, StoreError> {
     let body = attestation.body();
     let Some(record) = store.datanet(&topic)? else {
@@ -250,7 +257,12 @@ fn admit_blocking(
         )));
     }
     let before = stage_of(store, &body.contribution)?;
-    let outcome = match store.put_attestation(attestation) {
+    let stored = if records.is_empty() {
+        store.put_attestation(attestation)
+    } else {
+        store.put_attestation_with_records(attestation, &topic, records)
+    };
+    let outcome = match stored {
         Ok(outcome) => outcome,
         Err(StoreError::Invalid(why)) => return Ok(Admission::Refused(why)),
         Err(e) => return Err(e),

@@ -231,19 +231,14 @@ impl Validator {
         let attestation = Attestation::sign(body, &self.key)
             .map_err(|e| NodeError::Internal(format!("signing an attestation: {e}")))?;
         let datanet = manifest.body().datanet;
-        if attestation.body().verdict == Verdict::Accept && !judged.new_records.is_empty() {
-            let records = judged.new_records;
-            self.quorum
-                .store
-                .run(move |s| {
-                    for part in records.chunks(datanet_storage::MAX_RECORDS_PER_ADD) {
-                        s.add_records(&datanet, &id, part)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-        }
-        self.quorum.record_own(datanet, attestation.clone()).await?;
+        let records = if attestation.body().verdict == Verdict::Accept {
+            judged.new_records
+        } else {
+            Vec::new()
+        };
+        self.quorum
+            .record_own(datanet, attestation.clone(), records)
+            .await?;
         tracing::info!(contribution = %id, verdict = ?attestation.body().verdict,
             reason = ?attestation.body().reason, "attested");
         let message = QuorumMessage::Attestation(attestation);

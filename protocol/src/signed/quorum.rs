@@ -1,5 +1,5 @@
 //! Validator sets with stake, and quorum certificates: the accepting attestations of validators
-//! holding at least the threshold of the set's stake.
+//! holding more than the threshold of the set's stake.
 
 use std::collections::BTreeMap;
 

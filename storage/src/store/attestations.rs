@@ -56,6 +56,34 @@ impl Store {
         &self,
         attestation: &Attestation,
     ) -> Result<AttestationOutcome, StoreError> {
+        self.put_attestation_with(attestation, Vec::new())
+    }
+
+    /// Stores this node's own accepting attestation and, in the same commit, the records of
+    /// the contribution it accepts (as [`Store::add_records`] adds them), so that a crash
+    /// leaves both or neither: a restart never judges again a contribution whose records it
+    /// already holds. Records go in only with a new attestation.
+    ///
+    /// # Errors
+    /// As [`Store::put_attestation`] and [`Store::add_records`]; nothing is stored then.
+    pub fn put_attestation_with_records(
+        &self,
+        attestation: &Attestation,
+        datanet: &DatanetId,
+        records: &[Hash],
+    ) -> Result<AttestationOutcome, StoreError> {
+        let mut ops = Vec::new();
+        for part in records.chunks(crate::MAX_RECORDS_PER_ADD) {
+            ops.extend(self.record_ops(datanet, &attestation.body().contribution, part)?);
+        }
+        self.put_attestation_with(attestation, ops)
+    }
+
+    fn put_attestation_with(
+        &self,
+        attestation: &Attestation,
+        mut with: Vec<Op>,
+    ) -> Result<AttestationOutcome, StoreError> {
         attestation
             .verify()
             .map_err(|e| StoreError::Invalid(format!("attestation: {e}")))?;
@@ -64,7 +92,8 @@ impl Store {
         let k = key(Kind::Attestation, &parts);
         let bytes = attestation.to_bytes();
         let Some(existing) = self.backend.get(&k)? else {
-            self.commit(vec![Op::Put(k, bytes)])?;
+            with.push(Op::Put(k, bytes));
+            self.commit(with)?;
             return Ok(AttestationOutcome::New);
         };
         if existing == bytes {

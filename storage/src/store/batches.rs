@@ -17,8 +17,9 @@ fn batched_key(contribution: &ContributionId) -> Vec<u8> {
 }
 
 impl Store {
-    /// Stores a final batch (verified by the caller, who holds the validator set) and marks
-    /// each of its contributions as batched in its epoch, in one commit. A batch is final:
+    /// Stores a final batch (verified by the caller, who holds the validator set), marks
+    /// each of its contributions as batched in its epoch and keeps the certificates it carries
+    /// for contributions that have none here yet, in one commit. A batch is final:
     /// storing a different one for the same datanet and epoch is refused, storing the same one
     /// again is a no-op. Returns whether it was new.
     ///

@@ -102,6 +102,18 @@ impl Store {
         contribution: &ContributionId,
         records: &[Hash],
     ) -> Result<(), StoreError> {
+        let ops = self.record_ops(datanet, contribution, records)?;
+        self.commit(ops)
+    }
+
+    /// The writes that add `records` to `datanet`'s index, checked as [`Store::add_records`]
+    /// checks them, for a caller that commits them with other writes.
+    pub(crate) fn record_ops(
+        &self,
+        datanet: &DatanetId,
+        contribution: &ContributionId,
+        records: &[Hash],
+    ) -> Result<Vec<Op>, StoreError> {
         if records.len() > MAX_RECORDS_PER_ADD {
             return Err(StoreError::Invalid(format!(
                 "{} record hashes in one call, over the limit of {MAX_RECORDS_PER_ADD}",
@@ -117,11 +129,10 @@ impl Store {
                 "contribution {contribution} is not stored in datanet {datanet}"
             )));
         }
-        let ops = records
+        Ok(records
             .iter()
             .map(|record| Op::Put(record_key(datanet, record).to_vec(), Vec::new()))
-            .collect();
-        self.commit(ops)
+            .collect())
     }
 }
 

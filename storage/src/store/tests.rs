@@ -521,6 +521,11 @@ fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_ep
         ));
         assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch(b"r")));
         assert_eq!(store.batched_in(&c).unwrap(), Some(7));
+        assert_eq!(
+            store.certificate(&c).unwrap(),
+            Some(qc.clone()),
+            "a node that missed the votes learns the certificate from the batch"
+        );
     }
 }
 
