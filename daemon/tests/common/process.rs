@@ -107,6 +107,13 @@ impl Daemon {
         assert!(!self.home.join("datanet.sock").exists());
     }
 
+    /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone.
+    pub(crate) fn kill(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// Its TCP listen addresses, from `status`.
     pub(crate) fn listen(&self) -> Vec<String> {
         json(&self.home, &["status"])["listen"]
