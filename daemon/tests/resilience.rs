@@ -1,7 +1,8 @@
 //! The network under faults, with every daemon a separate `datanet` process: a daemon that
 //! was down while contributions were made catches up on them when it returns, and a network
-//! cut in two halves that both take contributions converges once the cut heals (daemons in
-//! network namespaces of their own, joined by bridges; needs root).
+//! cut in two halves that both take contributions converges once the cut heals, and four
+//! validators cut two and two settle nothing until the cut heals (daemons in network
+//! namespaces of their own, joined by bridges; needs root).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,6 +26,7 @@ use datanet_net::PeerId;
 const ENV: &[(&str, &str)] = &[
     ("DATANET_REPAIR_INTERVAL", "1s"),
     ("DATANET_NETWORK_REQUEST_TIMEOUT", "5s"),
+    ("DATANET_VALIDATOR_EPOCH", "2s"),
 ];
 /// Custodians per column, the default.
 const REPLICAS: usize = 2;
@@ -164,9 +166,9 @@ const SUBNET: &str = "10.213.7";
 
 impl Partitionable {
     /// The namespaces and links for `sides` (each node's side: `false` for a, `true` for b),
-    /// named after this process so parallel runs do not meet.
-    fn create(sides: &[bool]) -> Partitionable {
-        let prefix = format!("datanet-{}", std::process::id());
+    /// named after this process and `tag` so parallel runs and tests do not meet.
+    fn create(sides: &[bool], tag: &str) -> Partitionable {
+        let prefix = format!("dn{}-{tag}", std::process::id());
         let mut made = Partitionable {
             hub: format!("{prefix}-hub"),
             nodes: Vec::new(),
@@ -221,6 +223,60 @@ impl Drop for Partitionable {
     }
 }
 
+/// Daemons in namespaces of their own on `sides` (see [`Partitionable::create`]), homes
+/// under `dir`, each made a validator when `validators` is set, all bootstrapped from the
+/// first and connected to every other; returns the namespaces, the homes, the daemons and
+/// the validator keys (empty without validators).
+fn start_partitionable(
+    sides: &[bool],
+    dir: &Path,
+    validators: bool,
+) -> (Partitionable, Vec<PathBuf>, Vec<Daemon>, Vec<String>) {
+    let net = Partitionable::create(sides, if validators { "v" } else { "s" });
+    let homes: Vec<PathBuf> = (0..sides.len())
+        .map(|i| dir.join(format!("n{i}")))
+        .collect();
+    let mut bootstrap: Vec<String> = Vec::new();
+    let mut keys = Vec::new();
+    for (i, home) in homes.iter().enumerate() {
+        let host = format!("/ip4/{SUBNET}.{}", i + 1);
+        let listen = [
+            format!("{host}/tcp/4001"),
+            format!("{host}/udp/4001/quic-v1"),
+        ];
+        let mut args = vec!["init"];
+        if validators {
+            args.push("--validator");
+        }
+        for address in listen.iter().chain(&bootstrap) {
+            let flag = if listen.contains(address) {
+                "--listen"
+            } else {
+                "--bootstrap"
+            };
+            args.extend([flag, address.as_str()]);
+        }
+        let made = json(home, &args);
+        if let Some(key) = made["validator"].as_str() {
+            keys.push(key.to_owned());
+        }
+        if bootstrap.is_empty() {
+            let peer = made["peer_id"].as_str().unwrap();
+            bootstrap.push(format!("{}/p2p/{peer}", listen[0]));
+        }
+    }
+    let daemons: Vec<Daemon> = homes
+        .iter()
+        .zip(&net.nodes)
+        .map(|(home, netns)| Daemon::start_with(home, ENV, Some(netns)))
+        .collect();
+    let everyone = sides.len() as u64 - 1;
+    for home in &homes {
+        wait_until("a full mesh", || peer_count(home) == everyone);
+    }
+    (net, homes, daemons, keys)
+}
+
 #[test]
 fn a_network_cut_in_two_halves_that_both_take_contributions_converges_when_it_heals() {
     if !is_root() {
@@ -232,32 +288,9 @@ fn a_network_cut_in_two_halves_that_both_take_contributions_converges_when_it_he
     }
     let started = Instant::now();
     let sides = [false, false, false, true, true, true];
-    let net = Partitionable::create(&sides);
     let dir = tempfile::tempdir().unwrap();
-    let homes: Vec<PathBuf> = (0..sides.len())
-        .map(|i| dir.path().join(format!("n{i}")))
-        .collect();
-    let mut bootstrap: Vec<String> = Vec::new();
-    for (i, home) in homes.iter().enumerate() {
-        let host = format!("/ip4/{SUBNET}.{}", i + 1);
-        let listen = [
-            format!("{host}/tcp/4001"),
-            format!("{host}/udp/4001/quic-v1"),
-        ];
-        let peer = init_at(home, &listen, &bootstrap);
-        if bootstrap.is_empty() {
-            bootstrap.push(format!("{}/p2p/{peer}", listen[0]));
-        }
-    }
-    let mut daemons: Vec<Daemon> = homes
-        .iter()
-        .zip(&net.nodes)
-        .map(|(home, netns)| Daemon::start_with(home, ENV, Some(netns)))
-        .collect();
+    let (net, homes, mut daemons, _) = start_partitionable(&sides, dir.path(), false);
     let everyone = sides.len() as u64 - 1;
-    for home in &homes {
-        wait_until("a full mesh", || peer_count(home) == everyone);
-    }
     let datanet = datanet_known_everywhere(&homes, "partition");
 
     net.partition();
@@ -289,4 +322,89 @@ fn a_network_cut_in_two_halves_that_both_take_contributions_converges_when_it_he
         daemon.stop();
     }
     eprintln!("partition and heal: {:?}", started.elapsed());
+}
+
+#[test]
+fn four_validators_cut_two_and_two_settle_nothing_until_the_cut_heals() {
+    if !is_root() {
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: the validator partition test makes network namespaces and needs \
+             root; run it as root (CI does) !!!!!!!!\n"
+        );
+        return;
+    }
+    let sides = [false, false, true, true];
+    let dir = tempfile::tempdir().unwrap();
+    let (net, homes, mut daemons, keys) = start_partitionable(&sides, dir.path(), true);
+    let mut create = vec!["create", "split"];
+    for key in &keys {
+        create.extend(["--validator", key.as_str()]);
+    }
+    let datanet = json(&homes[0], &create)["id"].as_str().unwrap().to_owned();
+    for home in &homes {
+        wait_until("every daemon knows the datanet", || {
+            json(home, &["list"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["id"] == datanet.as_str())
+        });
+    }
+    net.partition();
+    for home in &homes {
+        wait_until("each half sees only itself", || peer_count(home) == 1);
+    }
+    let mut made = Vec::new();
+    for (i, at) in [0, 3].into_iter().enumerate() {
+        let (file, _) = input(dir.path(), &format!("v{i}.bin"), 300_000 + i, i as u8);
+        made.push((at, contribute(&homes[at], &file, &datanet)));
+    }
+    let show = |home: &Path, id: &str| json(home, &["show", id]);
+    for (at, id) in &made {
+        let side = sides[*at];
+        for (home, _) in homes.iter().zip(&sides).filter(|(_, s)| **s == side) {
+            wait_until("both validators of the side accept", || {
+                show(home, id)["validation"]["accepting_stake"].as_u64() == Some(2)
+            });
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    for (at, id) in &made {
+        let view = show(&homes[*at], id);
+        assert_eq!(
+            view["status"], "pending",
+            "half the stake is no quorum: {view}"
+        );
+        assert!(view["validation"]["certificate"].is_null());
+    }
+
+    net.heal();
+    let deadline = Instant::now() + std::time::Duration::from_secs(90);
+    for home in &homes {
+        for (_, id) in &made {
+            loop {
+                let settled = contribution_count(home) == made.len() as u64 && {
+                    let view = show(home, id);
+                    view["status"] == "accepted" && view["validation"]["epoch"].is_u64()
+                };
+                if settled {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    let views: Vec<String> = homes
+                        .iter()
+                        .flat_map(|h| made.iter().map(|(_, c)| show(h, c).to_string()))
+                        .collect();
+                    panic!(
+                        "not accepted and batched everywhere after the heal:\n{}",
+                        views.join("\n")
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+    for daemon in &mut daemons {
+        daemon.stop();
+    }
 }

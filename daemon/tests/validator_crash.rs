@@ -58,7 +58,10 @@ fn a_validator_killed_mid_validation_attests_once_and_the_batch_is_the_same_ever
         keys.push(init_validator(home, &bootstrap));
         daemons.push(Daemon::start_with(home, ENV, None));
         if bootstrap.is_empty() {
-            let peer = json(home, &["status"])["peer_id"].as_str().unwrap().to_owned();
+            let peer = json(home, &["status"])["peer_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             bootstrap = daemons[0]
                 .listen()
                 .into_iter()

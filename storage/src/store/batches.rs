@@ -45,6 +45,10 @@ impl Store {
                 batched_key(&qc.contribution),
                 epoch.to_be_bytes().to_vec(),
             ));
+            let certificate = key(Kind::Certificate, &[&qc.contribution.0 .0]);
+            if self.backend.get(&certificate)?.is_none() {
+                ops.push(Op::Put(certificate, qc.to_bytes()));
+            }
         }
         self.commit(ops)?;
         Ok(true)
