@@ -1,7 +1,9 @@
-//! The vectors of docs/protocol.md 13.1, 13.2 and 13.6 to 13.9, computed by the crate and
-//! compared with the document's bytes: hashes, the `k = 1` and 5 000-byte squares, extended
-//! squares at `k = 2` and `k = 4`, Merkle trees of any size, share proofs through rows and
-//! columns, whole objects, and encodings every decoder must refuse.
+//! The vectors of docs/protocol.md 13.1 to 13.3 and 13.6 to 13.10, computed by the crate and
+//! compared with the document's bytes: hashes and the domain keys of 2.1, the `k = 1` and
+//! 5 000-byte squares, signed manifests, attestations and certificates, extended squares at
+//! `k = 2` and `k = 4`, Merkle trees of any size, share proofs through rows and columns, whole
+//! objects, encodings every decoder must refuse, and epoch batches: leaves, roots, the leader
+//! draw, proposals, votes, final batches and quorum messages.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,11 +12,17 @@ mod doc;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode};
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::merkle;
+use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::signed::{
+    batch_root, leader, BatchVoteBody, ChunkEntry, ProposalBody, ReasonCode, Threshold, Validator,
+};
 use datanet_protocol::test_utils::{mis_encoded_square, Fault};
-use datanet_protocol::wire::Request;
+use datanet_protocol::wire::{Request, Response};
 use datanet_protocol::{
-    Axis, BadEncodingProof, CodecId, ExtendedSquare, Hash, Line, ShareProof, SquareHeader,
-    SquareParams,
+    Attestation, AttestationBody, Axis, BadEncodingProof, BatchLeaf, BatchProposal, BatchVote,
+    CodecId, ContributionId, DatanetId, ExtendedSquare, FinalBatch, Hash, Line, Manifest,
+    ManifestBody, QuorumCertificate, SecretKey, ShareProof, SquareHeader, SquareParams,
+    ValidatorSet,
 };
 
 /// A chunk of `len` bytes whose byte `i` is `i mod 251`.
@@ -451,7 +459,7 @@ fn a_fraud_proof_has_the_documented_bytes_and_verifies() {
 }
 
 /// 13.9: object, bytes, the kind of [`DecodeError`] they must give.
-const REFUSED: [(&str, &str, &str); 24] = [
+const REFUSED: [(&str, &str, &str); 35] = [
     ("CodecId", "00", "InvalidTag"),
     ("CodecId", "01 00", "TrailingBytes"),
     ("Axis", "02", "InvalidTag"),
@@ -476,6 +484,17 @@ const REFUSED: [(&str, &str, &str); 24] = [
     ("Request", "01 03 0000000000000000000000000000000000000000000000000000000000000000 00", "TrailingBytes"),
     ("Request", "01 05 0000000000000000000000000000000000000000000000000000000000000000 00000101", "TooLong"),
     ("Request", "01 05 0000000000000000000000000000000000000000000000000000000000000000 00000000 02", "InvalidTag"),
+    ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 01 0000 00000001 61", "Invalid"),
+    ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 02 0000 00000000", "Invalid"),
+    ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 02 0006 00000201", "TooLong"),
+    ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 03", "InvalidTag"),
+    ("ValidatorSet", "01 00000003 00000003 00000001 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000001", "Invalid"),
+    ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000000", "Invalid"),
+    ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000101", "TooLong"),
+    ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000002 01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000000000000000000000000000000000000000000000000000 00000000 01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000000000000000000000000000000000000000000000000000 00000000", "Invalid"),
+    ("QuorumMessage", "05", "InvalidTag"),
+    ("Request", "01 0e", "InvalidTag"),
+    ("Response", "01 0e 00000801", "TooLong"),
 ];
 
 /// The name of `e`'s kind, as 4.1 and 13.9 write it.
@@ -508,6 +527,11 @@ fn documented_bad_encodings_are_refused_with_the_documented_kind() {
             "Line" => refusal::<Line>(&bytes),
             "BadEncodingProof" => refusal::<BadEncodingProof>(&bytes),
             "Request" => refusal::<Request>(&bytes),
+            "Attestation" => refusal::<Attestation>(&bytes),
+            "ValidatorSet" => refusal::<ValidatorSet>(&bytes),
+            "BatchProposal" => refusal::<BatchProposal>(&bytes),
+            "QuorumMessage" => refusal::<QuorumMessage>(&bytes),
+            "Response" => refusal::<Response>(&bytes),
             other => panic!("no decoder for {other}"),
         };
         assert_eq!(got, expected, "{object} {}", hex::encode(&bytes));
@@ -626,4 +650,506 @@ fn the_k_1_squares_are_the_documented_ones() {
     }
     let proof = hello_square().share_proof(1, 1).unwrap();
     assert_eq!(proof.to_bytes(), documented_hex(HELLO_SHARE_PROOF));
+}
+
+/// The Ed25519 key whose seed is the byte `n` repeated (13.3's `seed(n)`).
+fn seed(n: u8) -> SecretKey {
+    SecretKey::from_seed([n; 32])
+}
+
+/// The datanet of 13.3's manifest and of 13.10's batch, `H(Datanet, "d")`.
+fn vector_datanet() -> DatanetId {
+    DatanetId(hash(Domain::Datanet, b"d"))
+}
+
+/// The manifest of 13.3 with `nonce` (13.3's own has 42), signed by `seed(1)`.
+fn hello_manifest(nonce: u64) -> Manifest {
+    let body = ManifestBody {
+        datanet: vector_datanet(),
+        contributor: seed(1).public(),
+        payload_len: 13,
+        payload_hash: hash(Domain::Payload, b"hello datanet"),
+        media_type: "text/plain".into(),
+        codec: CodecId::RsLeopard,
+        chunks: vec![ChunkEntry::new(b"hello datanet", &hello_square())],
+        metadata: vec![("license".into(), "CC-BY-4.0".into())],
+        timestamp_ms: 1_700_000_000_000,
+        nonce,
+    };
+    Manifest::sign(body, &seed(1)).unwrap()
+}
+
+/// The validator set of 13.3: `seed(1)`, `seed(2)` and `seed(3)` with stakes 10, 20 and 30,
+/// threshold 2/3.
+fn vector_set() -> ValidatorSet {
+    let validators = [(1, 10), (2, 20), (3, 30)]
+        .map(|(n, stake)| Validator {
+            key: seed(n).public(),
+            stake,
+        })
+        .to_vec();
+    ValidatorSet::new(validators, Threshold::TWO_THIRDS).unwrap()
+}
+
+/// `seed(n)`'s attestation accepting `contribution`.
+fn accepting(n: u8, contribution: ContributionId) -> Attestation {
+    Attestation::sign(
+        AttestationBody::accept(contribution, seed(n).public()),
+        &seed(n),
+    )
+    .unwrap()
+}
+
+/// The certificate of 13.3's kind on `contribution`: the accepting attestations of `seed(2)`
+/// and `seed(3)` under [`vector_set`].
+fn vector_qc(contribution: ContributionId) -> QuorumCertificate {
+    let votes = [accepting(2, contribution), accepting(3, contribution)];
+    QuorumCertificate::form(&vector_set(), contribution, &votes).unwrap()
+}
+
+/// 13.3: the rows of the manifest's table, each with the value the crate must give.
+const MANIFEST_ROWS: [(&str, &str); 3] = [
+    (
+        "| signing hash `H(Manifest, enc(body))` | `",
+        "ae604818e020564065730a051f337d16764705c0c64a5161f15691f6782f55d6",
+    ),
+    (
+        "| signature | `",
+        "ad3c3aedac7e6247acee380ad0a0d6bf5f946484d9e0b11bc007d94c6ea8062f\
+         028a5c4b22ee1e6fb5ba3e19cc61617f5ba4ed321f709f67a491f551dadfd20e",
+    ),
+    (
+        "| `ContributionId` = `H(Contribution, body ‖ signature)` | `",
+        "c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25",
+    ),
+];
+
+/// 13.3: `seed(1)`'s attestation accepting the contribution.
+const ACCEPTING: &str = "\
+    01
+    c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25
+    8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c
+    01
+    0000
+    00000000
+    8e54de48c38ea67fc1ba4c44aeada34d0346be11b574039b920ac49ecbe02107
+    ab979bbe889c6fc42434b621d3bba5a2a776ccce27b0cd90e7e25acd417aa507
+";
+
+/// 13.3: the accepting attestation's signing hash.
+const ACCEPTING_SIGNING_HASH: &str =
+    "1d0ee73a12c5f2aafff302c5296bd73c6c67ba72a76919570a4c04931cc4e95d";
+
+/// 13.3: the message of `seed(2)`'s rejecting attestation.
+const REJECTION_MESSAGE: &str =
+    "media type text/plain is not accepted: this datanet accepts application/jsonl";
+
+/// 13.3: `seed(2)`'s attestation rejecting the contribution, reason `Format`.
+const REJECTING: &str = "\
+    01
+    c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
+    02
+    0005
+    0000004d
+    6d65646961207479706520746578742f706c61696e206973206e6f7420616363
+    65707465643a207468697320646174616e65742061636365707473206170706c
+    69636174696f6e2f6a736f6e6c
+    1fc8ed2b19a943318e098c3683e5c12bf1d110a1f7a68c333198ff84cb959ce4
+    ba24a5e1ef346613b496b2ece65ae5ef260e168b53dcf3ec8d26341e99da4c08
+";
+
+/// 13.3: the validator set.
+const VALIDATOR_SET: &str = "\
+    01 00000002 00000003 00000003
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394 0000000000000014
+    8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 000000000000000a
+    ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1 000000000000001e
+";
+
+/// 13.3: the validator set's id.
+const VALIDATOR_SET_ID: &str = "45e13256caff06dcb885f6f4b47eb578b8c8e16441e5dba0e2d9ffc30c78e230";
+
+/// 13.3: the certificate of `seed(2)` and `seed(3)`.
+const QC: &str = "\
+    01
+    c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25
+    45e13256caff06dcb885f6f4b47eb578b8c8e16441e5dba0e2d9ffc30c78e230
+    00000002
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
+    242f0b5d7640c35884650f279e09f34d052baed3efb73403391665bf47f2396f
+    67bcc395e5d2dbfb7073758913eacb4352376088a6361fb68f7a17764b7acf04
+    ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1
+    eb1bb62d51e6b08b47703e990cd36c497907dd68eb5df8969b657673263dc447
+    8133b2c1fb2d788b1ebecd6e712b5c195fa61012c9046d9aade767f949527d0c
+";
+
+/// 13.3: the certificate's hash.
+const QC_HASH: &str = "89954cd53e1851fa4f8a44135594968edc76b389fcafdbf72a31b2102cc11cb7";
+
+#[test]
+fn the_manifest_of_13_3_has_the_documented_hash_signature_and_id() {
+    let manifest = hello_manifest(42);
+    let computed = [
+        Manifest::signing_hash(manifest.body()).to_hex(),
+        hex::encode(manifest.signature().0),
+        manifest.id().to_string(),
+    ];
+    for ((label, value), computed) in MANIFEST_ROWS.iter().zip(computed) {
+        doc::assert_documented(&format!("{label}{value}` |"));
+        assert_eq!(documented_hex(value), doc::hex(&computed), "{label}");
+    }
+}
+
+#[test]
+fn attestations_have_the_documented_bytes() {
+    let contribution = hello_manifest(42).id();
+    let accept = accepting(1, contribution);
+    assert_eq!(accept.to_bytes(), documented_hex(ACCEPTING));
+    assert_eq!(accept.to_bytes().len(), 136);
+    assert_eq!(
+        Attestation::signing_hash(accept.body()),
+        documented_hash(ACCEPTING_SIGNING_HASH)
+    );
+
+    doc::assert_documented(&format!("77-byte message `{REJECTION_MESSAGE}`"));
+    assert_eq!(REJECTION_MESSAGE.len(), 77);
+    let body = AttestationBody::reject(
+        contribution,
+        seed(2).public(),
+        ReasonCode::Format,
+        REJECTION_MESSAGE,
+    );
+    let reject = Attestation::sign(body, &seed(2)).unwrap();
+    assert_eq!(reject.to_bytes(), documented_hex(REJECTING));
+    assert_eq!(reject.to_bytes().len(), 213);
+
+    for attestation in [accept, reject] {
+        let decoded = Attestation::from_bytes(&attestation.to_bytes()).unwrap();
+        decoded.verify().unwrap();
+        assert_eq!(decoded, attestation);
+    }
+}
+
+#[test]
+fn the_validator_set_and_certificate_have_the_documented_bytes_and_ids() {
+    let set = vector_set();
+    assert_eq!(set.to_bytes(), documented_hex(VALIDATOR_SET));
+    assert_eq!(set.id(), documented_hash(VALIDATOR_SET_ID));
+
+    let contribution = hello_manifest(42).id();
+    let qc = vector_qc(contribution);
+    assert_eq!(qc.to_bytes(), documented_hex(QC));
+    assert_eq!(qc.to_bytes().len(), 261);
+    assert_eq!(qc.hash(), documented_hash(QC_HASH));
+    let decoded = QuorumCertificate::from_bytes(&doc::hex(QC)).unwrap();
+    decoded.verify(&set).unwrap();
+
+    let short = [accepting(1, contribution), accepting(2, contribution)];
+    assert!(
+        QuorumCertificate::form(&set, contribution, &short).is_err(),
+        "30 of 60 is not more than two thirds"
+    );
+}
+
+/// 13.10: the batch leaf of 13.3's contribution.
+const LEAF: &str = "\
+    01
+    c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25
+    8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c
+    1e81a2f7350d5279bd9016a83b0bc0a9830998c8872d36043bdc52521dbff496
+    00000001
+    a1d013b480c54d30b42e92f337b0766fe999d5e7d611dfa6a8c7b93f34680792
+    89954cd53e1851fa4f8a44135594968edc76b389fcafdbf72a31b2102cc11cb7
+";
+
+/// 13.10: the leaf's hash, and the root of a batch of that one leaf.
+const LEAF_HASH: &str = "ddd400ddcc88d30ab5a12a38950cb79c728774ec8df9a0e4043f1ea628a6e029";
+
+/// 13.10: nonce, contribution id, QC hash and leaf hash of each of three leaves.
+const THREE_LEAVES: [(u64, &str, &str, &str); 3] = [
+    (
+        42,
+        "c9fd636366244aff0e8aba10dad8784143cc356d9c80bce0a8645601dba00e25",
+        "89954cd53e1851fa4f8a44135594968edc76b389fcafdbf72a31b2102cc11cb7",
+        "ddd400ddcc88d30ab5a12a38950cb79c728774ec8df9a0e4043f1ea628a6e029",
+    ),
+    (
+        43,
+        "58701cf14672257a2d2afd0e9d678170c38f2f2c53ed4ca3e8b9547a3c9b4915",
+        "bd585a2637f2229c92c309c925a74543e73cfa55d6847e5500dfe7b8ed0da883",
+        "35233498470750ddc2972f9b214912dd44ee2a49245b8b2b301c07ecb61bb623",
+    ),
+    (
+        44,
+        "eabf43080225cd4989c852ee43de112831d35a8f338917cb1f3e27d2b2ca0230",
+        "dcb797372282048ca0c3b066d361119090995c72878ddf0cc2ce9b721740c5d0",
+        "502b16369ea07c5f8f29fb2a00fc98e1ad40a9ae30907a130b60f0e081fb195a",
+    ),
+];
+
+/// 13.10: `node(L0, L1)` of the three leaves.
+const THREE_LEAVES_NODE: &str = "9f92b67bd15e9b66f7dffe0a9c6b438bb65cfe5228dad0f068280427730b1723";
+
+/// 13.10: the root of the three leaves.
+const THREE_LEAVES_ROOT: &str = "1fae7353790be7e8b9a365b210563b57982597ed86d6e648afeee43c3e7fc003";
+
+/// 13.10: the leader draw's input for epoch 7.
+const LEADER_INPUT: &str = "\
+    45e13256caff06dcb885f6f4b47eb578b8c8e16441e5dba0e2d9ffc30c78e230
+    9fecd3e2a7971c5b46ac43290d041b231e80698b582e8fcd37a63ce7894cad04
+    0000000000000007
+";
+
+/// 13.10: the draw, its first 16 bytes as an integer, and that modulo the total stake, as the
+/// document's sentence gives them.
+const LEADER_DRAW: &str = "`H(Leader, input)` = \
+    `8af5f32cae6622411544fc8357d9b28f638f86d41249841ca8e30318db2c37b1`; its first 16 bytes are \
+    the integer `184710508314206125116805363124590457487`, which is `27` modulo the total stake 60";
+
+/// 13.10: the leader of each of epochs 0 to 9, by seed.
+const LEADERS: [u8; 10] = [3, 3, 3, 2, 3, 2, 3, 1, 3, 2];
+
+/// 13.10: the proposal's fields before its certificate.
+const PROPOSAL_BEFORE_QC: &str = "\
+    01
+    9fecd3e2a7971c5b46ac43290d041b231e80698b582e8fcd37a63ce7894cad04
+    0000000000000007
+    45e13256caff06dcb885f6f4b47eb578b8c8e16441e5dba0e2d9ffc30c78e230
+    8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c
+    ddd400ddcc88d30ab5a12a38950cb79c728774ec8df9a0e4043f1ea628a6e029
+    00000001
+";
+
+/// 13.10: the proposal's signing hash.
+const PROPOSAL_SIGNING_HASH: &str =
+    "72dd07d0fc1dd84a4965f6feeac5ffc3025722eb1ba565700ec85cfd6320250e";
+
+/// 13.10: the leader's signature of the proposal.
+const PROPOSAL_SIGNATURE: &str = "\
+    05ce926d35522ec7bf01a138c18b28d210132d5b485dd5aae3cada5a4afe4e79
+    48d5710312b63ff9ebbf46ebe1232e7db757254cdbff11af4584621062677d0a
+";
+
+/// 13.10: `seed(2)`'s vote.
+const VOTE: &str = "\
+    01
+    9fecd3e2a7971c5b46ac43290d041b231e80698b582e8fcd37a63ce7894cad04
+    0000000000000007
+    ddd400ddcc88d30ab5a12a38950cb79c728774ec8df9a0e4043f1ea628a6e029
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
+    fafc3b7233ad00d7989aef7b707a3f90c90d6163aec5f9f78a29dea341776d28
+    0730c10a67d68a27e94028ac6ec7b8b14d281e7ad1b85b1230147f3ea7278b0d
+";
+
+/// 13.10: the vote's signing hash.
+const VOTE_SIGNING_HASH: &str = "93377cf350c37206672842865ced43d6e7b677db9f0458b98112f084afe76e7d";
+
+/// 13.10: the final batch after its proposal.
+const FINAL_AFTER_PROPOSAL: &str = "\
+    00000002
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
+    fafc3b7233ad00d7989aef7b707a3f90c90d6163aec5f9f78a29dea341776d28
+    0730c10a67d68a27e94028ac6ec7b8b14d281e7ad1b85b1230147f3ea7278b0d
+    ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1
+    21366f2e6dfd0d3ef46c2c0d93f72b42628b8898285c66943f6593e3018147f1
+    cce081fef2fb939eb936f6d81a62397eb0664cafe751bba3e51dc8f35c80c40c
+";
+
+/// 13.10: BLAKE3 of the whole final batch.
+const FINAL_BLAKE3: &str = "d0de92a8820352f8361794d6d535a8c453288ad91e93f387002d0a463f4bc755";
+
+/// The leaf of 13.3's contribution with `nonce`, accepted by [`vector_qc`].
+fn vector_leaf(nonce: u64) -> BatchLeaf {
+    let manifest = hello_manifest(nonce);
+    BatchLeaf::new(&manifest, &vector_qc(manifest.id()))
+}
+
+/// `seed(n)`'s vote for `root` in epoch 7 of [`vector_datanet`].
+fn vector_vote(n: u8, root: Hash) -> BatchVote {
+    let body = BatchVoteBody {
+        datanet: vector_datanet(),
+        epoch: 7,
+        root,
+        validator: seed(n).public(),
+    };
+    BatchVote::sign(body, &seed(n)).unwrap()
+}
+
+#[test]
+fn batch_leaves_and_roots_are_the_documented_ones() {
+    let leaf = vector_leaf(42);
+    assert_eq!(leaf.to_bytes(), documented_hex(LEAF));
+    assert_eq!(leaf.hash(), documented_hash(LEAF_HASH));
+    assert_eq!(batch_root(std::slice::from_ref(&leaf)), leaf.hash());
+    assert_eq!(BatchLeaf::from_bytes(&doc::hex(LEAF)).unwrap(), leaf);
+
+    let mut leaves = Vec::new();
+    for (nonce, id, qc_hash, leaf_hash) in THREE_LEAVES {
+        doc::assert_documented(&format!(
+            "| {nonce} | `{id}` | `{qc_hash}` | `{leaf_hash}` |"
+        ));
+        let manifest = hello_manifest(nonce);
+        assert_eq!(manifest.id().0, documented_hash(id));
+        assert_eq!(vector_qc(manifest.id()).hash(), documented_hash(qc_hash));
+        let leaf = vector_leaf(nonce);
+        assert_eq!(leaf.hash(), documented_hash(leaf_hash));
+        leaves.push(leaf);
+    }
+    let (l0, l1) = (leaves[0].hash(), leaves[1].hash());
+    let node = datanet_protocol::hash::node(&l0, &l1);
+    assert_eq!(node, documented_hash(THREE_LEAVES_NODE));
+    let root = batch_root(&leaves);
+    assert_eq!(root, documented_hash(THREE_LEAVES_ROOT));
+    assert_eq!(root, datanet_protocol::hash::node(&node, &leaves[2].hash()));
+}
+
+#[test]
+fn the_leader_draw_is_the_documented_one() {
+    let set = vector_set();
+    let input = documented_hex(LEADER_INPUT);
+    let mut expected = set.id().0.to_vec();
+    expected.extend(vector_datanet().0 .0);
+    expected.extend(7u64.to_be_bytes());
+    assert_eq!(input, expected);
+
+    let draw = hash(Domain::Leader, &input);
+    let high = u128::from_be_bytes(draw.0[..16].try_into().unwrap());
+    let point = high % set.total_stake();
+    doc::assert_documented(LEADER_DRAW);
+    assert_eq!(
+        LEADER_DRAW,
+        format!(
+            "`H(Leader, input)` = `{draw}`; its first 16 bytes are the integer `{high}`, which \
+             is `{point}` modulo the total stake {}",
+            set.total_stake()
+        )
+    );
+    assert_eq!(point, 27, "in seed(1)'s interval [20, 30)");
+    assert_eq!(leader(&set, &vector_datanet(), 7), Some(seed(1).public()));
+    doc::assert_documented("so `seed(1)` leads epoch 7");
+
+    for (epoch, n) in LEADERS.iter().enumerate() {
+        doc::assert_documented(&format!("| {epoch} | `seed({n})` |"));
+        assert_eq!(
+            leader(&set, &vector_datanet(), epoch as u64),
+            Some(seed(*n).public()),
+            "epoch {epoch}"
+        );
+    }
+}
+
+/// The body of 13.10's proposal: epoch 7, led by `seed(1)`, holding 13.3's contribution.
+fn vector_proposal_body() -> ProposalBody {
+    let leaf = vector_leaf(42);
+    ProposalBody {
+        datanet: vector_datanet(),
+        epoch: 7,
+        validator_set: vector_set().id(),
+        leader: seed(1).public(),
+        root: leaf.hash(),
+        certificates: vec![vector_qc(leaf.contribution)],
+    }
+}
+
+/// 13.10's final batch: the proposal and the votes of `seed(2)` and `seed(3)`.
+fn vector_final(proposal: BatchProposal) -> FinalBatch {
+    let root = proposal.body().root;
+    let votes = [vector_vote(2, root), vector_vote(3, root)];
+    FinalBatch::form(&vector_set(), proposal, &votes).unwrap()
+}
+
+#[test]
+fn the_proposal_vote_and_final_batch_have_the_documented_bytes_and_verify() {
+    let body = vector_proposal_body();
+    assert_eq!(
+        BatchProposal::signing_hash(&body),
+        documented_hash(PROPOSAL_SIGNING_HASH)
+    );
+    let proposal = BatchProposal::sign(body, &seed(1)).unwrap();
+    let mut proposal_bytes = documented_hex(PROPOSAL_BEFORE_QC);
+    proposal_bytes.extend(documented_hex(QC));
+    proposal_bytes.extend(documented_hex(PROPOSAL_SIGNATURE));
+    assert_eq!(proposal.to_bytes(), proposal_bytes);
+    assert_eq!(proposal_bytes.len(), 466);
+    assert_eq!(
+        BatchProposal::from_bytes(&proposal_bytes).unwrap(),
+        proposal
+    );
+
+    let vote = vector_vote(2, proposal.body().root);
+    assert_eq!(vote.to_bytes(), documented_hex(VOTE));
+    assert_eq!(
+        BatchVote::signing_hash(vote.body()),
+        documented_hash(VOTE_SIGNING_HASH)
+    );
+    let mut message = vec![3];
+    message.extend(documented_hex(VOTE));
+    assert_eq!(QuorumMessage::Vote(vote.clone()).to_bytes(), message);
+    assert_eq!(
+        QuorumMessage::from_bytes(&message).unwrap(),
+        QuorumMessage::Vote(vote)
+    );
+
+    let batch = vector_final(proposal);
+    let mut batch_bytes = proposal_bytes;
+    batch_bytes.extend(documented_hex(FINAL_AFTER_PROPOSAL));
+    assert_eq!(batch.to_bytes(), batch_bytes);
+    assert_eq!(batch_bytes.len(), 662);
+    assert_eq!(
+        blake3::hash(&batch_bytes).as_bytes(),
+        &documented_hex(FINAL_BLAKE3)[..]
+    );
+    let decoded = FinalBatch::from_bytes(&batch_bytes).unwrap();
+    decoded.verify(&vector_set()).unwrap();
+    assert_eq!(decoded, batch);
+}
+
+/// 5.21: the tag of each quorum message, as the document's table row gives it.
+const QUORUM_TAGS: [(u8, &str, &str); 4] = [
+    (1, "Attestation", "Attestation` (5.12)"),
+    (2, "Proposal", "BatchProposal` (5.18)"),
+    (3, "Vote", "BatchVote` (5.19)"),
+    (4, "Final", "FinalBatch` (5.20)"),
+];
+
+#[test]
+fn quorum_messages_start_with_the_documented_tags() {
+    let attestation = accepting(1, hello_manifest(42).id());
+    let proposal = BatchProposal::sign(vector_proposal_body(), &seed(1)).unwrap();
+    let vote = vector_vote(2, proposal.body().root);
+    let batch = vector_final(proposal.clone());
+    let messages = [
+        (
+            QuorumMessage::Attestation(attestation.clone()),
+            attestation.to_bytes(),
+        ),
+        (
+            QuorumMessage::Proposal(proposal.clone()),
+            proposal.to_bytes(),
+        ),
+        (QuorumMessage::Vote(vote.clone()), vote.to_bytes()),
+        (
+            QuorumMessage::Final(Box::new(batch.clone())),
+            batch.to_bytes(),
+        ),
+    ];
+    for ((tag, name, object), (message, bytes)) in QUORUM_TAGS.iter().zip(messages) {
+        doc::assert_documented(&format!("| `{tag}` | `{name}` | `{object} |"));
+        let mut expected = vec![*tag];
+        expected.extend(bytes);
+        assert_eq!(message.to_bytes(), expected, "{name}");
+        assert_eq!(QuorumMessage::from_bytes(&expected).unwrap(), message);
+    }
+}
+
+#[test]
+fn the_domain_keys_are_the_documented_ones() {
+    for domain in Domain::ALL {
+        doc::assert_documented(&format!(
+            "| `{domain:?}` | `{}` | `{}` |",
+            domain.context(),
+            hex::encode(domain.key())
+        ));
+    }
 }
