@@ -26,11 +26,17 @@ pub(crate) enum Kind {
     /// Evidence of equivocation, by contribution id and validator key: the first attestation
     /// and a different one the same validator signed.
     Evidence = b'Z' as isize,
+    /// Contributions this node's validator accepted whose records are still to be added to
+    /// the record index, by contribution id, with the datanet id.
+    RecordsOwed = b'O' as isize,
     /// This node's validator's votes, by datanet id and epoch: the root it signed, recorded
     /// before the vote is sent so that it never signs two.
     Vote = b'W' as isize,
     /// Quorum certificates, by contribution id.
     Certificate = b'Q' as isize,
+    /// The accepted contribution of each payload, by datanet id and payload hash: what an
+    /// exact duplicate is checked against.
+    AcceptedPayload = b'Y' as isize,
     /// Final epoch batches, by datanet id and epoch.
     Batch = b'B' as isize,
     /// The epoch each batched contribution went into, by contribution id.

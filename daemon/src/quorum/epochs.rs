@@ -1,6 +1,6 @@
 //! Epoch batches. Each datanet's time is cut into fixed-length epochs (`validator.epoch`),
-//! numbered from 0 at the datanet's creation time (its record says when). Once in each, the
-//! epoch's leader of each datanet (drawn by stake, the same at every node)
+//! numbered from 0 at the datanet's creation time (its record says when). Once in each, as
+//! soon as it holds accepted contributions to batch, the epoch's leader of each datanet (drawn by stake, the same at every node)
 //! proposes the batch of accepted contributions that are in no batch yet; each validator
 //! checks the proposal against its own manifests and certificates, records its vote durably,
 //! then signs and gossips it; whoever sees votes of more than the threshold of stake for the
@@ -44,6 +44,12 @@ const RECENT: u64 = 2;
 /// Epochs either side of this node's current one whose proposals and votes it accepts: clocks
 /// differ a little. A proposal or vote further off is refused and costs its forwarder.
 const SKEW: u64 = 1;
+/// How often in an epoch a node looks for a batch to propose where it leads: a leader
+/// proposes once per epoch, as soon as it holds accepted contributions to batch, so one
+/// certified just after a proposal waits at most about an epoch for the next leader.
+const TICKS_PER_EPOCH: u32 = 8;
+/// The shortest wait between two looks.
+const MIN_TICK: Duration = Duration::from_millis(100);
 /// Proposals and vote sets kept in memory: those of older epochs are dropped.
 const KEEP_EPOCHS: u64 = 4;
 
@@ -98,26 +104,32 @@ impl Batches {
         now_ms().saturating_sub(created_ms) / (epoch.as_millis().max(1) as u64)
     }
 
-    /// At the start of each epoch: proposes where this node leads, and asks a peer for the
-    /// recent batches it lacks. Runs until cancelled.
+    /// Several times an epoch, proposes where this node leads and has something to batch;
+    /// once an epoch, asks a peer for the recent batches it lacks; on each connection, asks
+    /// that peer for the older ones. Runs until cancelled.
     pub(crate) async fn run(
         self,
         mut net_events: broadcast::Receiver<NetEvent>,
         cancel: CancellationToken,
     ) {
-        let mut ticks = tokio::time::interval(self.epoch);
+        let tick = (self.epoch / TICKS_PER_EPOCH).max(MIN_TICK);
+        let mut ticks = tokio::time::interval(tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut count = 0u32;
         loop {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
                 _ = ticks.tick() => {
-                    self.forget_old();
                     if let Err(e) = self.propose().await {
                         tracing::warn!(error = %e, "no batch proposed");
                     }
-                    if let Err(e) = self.fetch_missing(None, RECENT).await {
-                        tracing::debug!(error = %e, "missed batches not fetched");
+                    count = (count + 1) % TICKS_PER_EPOCH;
+                    if count == 0 {
+                        self.forget_old();
+                        if let Err(e) = self.fetch_missing(None, RECENT).await {
+                            tracing::debug!(error = %e, "missed batches not fetched");
+                        }
                     }
                 }
                 event = net_events.recv() => match event {
@@ -141,7 +153,7 @@ impl Batches {
     }
 
     /// Proposes the batch of the current epoch of every datanet this node's validator leads
-    /// in it, once per epoch.
+    /// in it and that has accepted contributions to batch, once per epoch.
     async fn propose(&self) -> Result<(), NodeError> {
         let Some(signer) = self.signer.clone() else {
             return Ok(());

@@ -112,7 +112,7 @@ impl Quorum {
 
     /// Judges a gossiped attestation on `datanet`'s topic and records it if valid.
     async fn attestation(&self, datanet: DatanetId, attestation: Attestation) -> Judgement {
-        match self.admit(datanet, attestation.clone(), Vec::new()).await {
+        match self.admit(datanet, attestation.clone(), false).await {
             Ok(Admission::Recorded(AttestationOutcome::Known, ..)) => Judgement::Ignore,
             Ok(Admission::Recorded(..)) => Judgement::Accept,
             Ok(Admission::Waiting) => {
@@ -143,7 +143,7 @@ impl Quorum {
             waiting.drain(..).collect()
         };
         for (since, datanet, attestation) in due {
-            match self.admit(datanet, attestation.clone(), Vec::new()).await {
+            match self.admit(datanet, attestation.clone(), false).await {
                 Ok(Admission::Waiting) => self
                     .waiting
                     .lock()
@@ -158,9 +158,9 @@ impl Quorum {
         }
     }
 
-    /// Records this node's validator's own attestation (durably, before it is gossiped)
-    /// with, in the same commit, the `records` of the contribution it accepts, and settles
-    /// the contribution.
+    /// Records this node's validator's own attestation (durably, before it is gossiped),
+    /// with a note that the contribution's records are owed to the record index when
+    /// `owes_records`, and settles the contribution.
     ///
     /// # Errors
     /// A store error, or an attestation the node's own checks refuse.
@@ -168,9 +168,9 @@ impl Quorum {
         &self,
         datanet: DatanetId,
         attestation: Attestation,
-        records: Vec<datanet_protocol::Hash>,
+        owes_records: bool,
     ) -> Result<(), crate::NodeError> {
-        match self.admit(datanet, attestation, records).await? {
+        match self.admit(datanet, attestation, owes_records).await? {
             Admission::Recorded(..) => Ok(()),
             Admission::Waiting => Err(crate::NodeError::Internal(
                 "own attestation on a contribution not stored here".into(),
@@ -182,18 +182,18 @@ impl Quorum {
     }
 
     /// Checks `attestation` against what the store knows of `datanet` and its contribution,
-    /// stores it (with `records` for the record index, when this node accepts), settles the
-    /// contribution and tells the events.
+    /// stores it (noting its records owed, for this node's own accepting attestation),
+    /// settles the contribution and tells the events.
     async fn admit(
         &self,
         datanet: DatanetId,
         attestation: Attestation,
-        records: Vec<datanet_protocol::Hash>,
+        owes_records: bool,
     ) -> Result<Admission, StoreError> {
         let admission = self
             .store
             .run(move |s| {
-                admit_blocking(s, datanet, &attestation, &records).map(|a| (a, attestation))
+                admit_blocking(s, datanet, &attestation, owes_records).map(|a| (a, attestation))
             })
             .await?;
         if let (Admission::Recorded(outcome, before, after), attestation) = &admission {
@@ -230,7 +230,7 @@ fn admit_blocking(
     store: &Store,
     topic: DatanetId,
     attestation: &Attestation,
-    records: &[datanet_protocol::Hash],
+    owes_records: bool,
 ) -> Result<Admission, StoreError> {
     let body = attestation.body();
     let Some(record) = store.datanet(&topic)? else {
@@ -257,10 +257,10 @@ fn admit_blocking(
         )));
     }
     let before = stage_of(store, &body.contribution)?;
-    let stored = if records.is_empty() {
-        store.put_attestation(attestation)
+    let stored = if owes_records {
+        store.put_attestation_owing_records(attestation, &topic)
     } else {
-        store.put_attestation_with_records(attestation, &topic, records)
+        store.put_attestation(attestation)
     };
     let outcome = match stored {
         Ok(outcome) => outcome,
@@ -303,7 +303,7 @@ fn settle(store: &Store, id: &ContributionId) -> Result<(), StoreError> {
         })
         .collect();
     if let Ok(qc) = QuorumCertificate::form(&set, *id, &counted) {
-        store.put_certificate(&qc)?;
+        store.put_certificate(&manifest, &qc)?;
     }
     Ok(())
 }

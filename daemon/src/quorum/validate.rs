@@ -119,6 +119,9 @@ impl Validator {
                     _ => {}
                 },
                 _ = sweep.tick() => {
+                    if let Err(e) = self.settle_owed_records().await {
+                        tracing::warn!(error = %e, "owed records not added yet");
+                    }
                     match self.sweep().await {
                         Ok(found) => {
                             for id in found {
@@ -213,6 +216,7 @@ impl Validator {
         if set.is_none_or(|set| set.stake(&me).is_none()) || already.is_some() {
             return Ok(true);
         }
+        let started = Instant::now();
         let judged = match self.judge(&manifest).await? {
             Some(judged) => judged,
             None if first.elapsed() < self.retrieve_timeout => return Ok(false),
@@ -231,19 +235,54 @@ impl Validator {
         let attestation = Attestation::sign(body, &self.key)
             .map_err(|e| NodeError::Internal(format!("signing an attestation: {e}")))?;
         let datanet = manifest.body().datanet;
-        let records = if attestation.body().verdict == Verdict::Accept {
-            judged.new_records
-        } else {
-            Vec::new()
+        let records = match attestation.body().verdict {
+            Verdict::Accept if !judged.new_records.is_empty() => Some(judged.new_records),
+            _ => None,
         };
         self.quorum
-            .record_own(datanet, attestation.clone(), records)
+            .record_own(datanet, attestation.clone(), records.is_some())
             .await?;
         tracing::info!(contribution = %id, verdict = ?attestation.body().verdict,
-            reason = ?attestation.body().reason, "attested");
+            reason = ?attestation.body().reason, ms = started.elapsed().as_millis(), "attested");
         let message = QuorumMessage::Attestation(attestation);
         self.quorum.net.publish_quorum(datanet, &message).await?;
+        if let Some(records) = records {
+            self.add_records(datanet, id, records).await?;
+        }
         Ok(true)
+    }
+
+    /// Adds the records of `id`, which this validator accepted, to the record index and
+    /// clears the note that they were owed. After the attestation has gone out: the index
+    /// write is the slowest part of judging, and a crash before it leaves the note.
+    async fn add_records(
+        &self,
+        datanet: datanet_protocol::DatanetId,
+        id: ContributionId,
+        records: Vec<datanet_protocol::Hash>,
+    ) -> Result<(), NodeError> {
+        Ok(self
+            .quorum
+            .store
+            .run(move |s| s.add_owed_records(&datanet, &id, &records))
+            .await?)
+    }
+
+    /// Adds the records still owed by accepting attestations stored before a crash: each such
+    /// contribution is checked again for the records the index lacks.
+    async fn settle_owed_records(&self) -> Result<(), NodeError> {
+        let owed = self.quorum.store.run(|s| s.records_owed()).await?;
+        for (datanet, id) in owed {
+            let manifest = self.retriever.manifest(id).await?.0;
+            match self.judge(&manifest).await? {
+                Some(judged) if judged.reason == ReasonCode::Ok => {
+                    self.add_records(datanet, id, judged.new_records).await?;
+                }
+                Some(_) => self.add_records(datanet, id, Vec::new()).await?,
+                None => {}
+            }
+        }
+        Ok(())
     }
 
     /// The verdict on `manifest`'s contribution, or `None` when its payload could not be
@@ -266,12 +305,14 @@ impl Validator {
             return Ok(Some(Judged::violation(&v)));
         }
         if policy.duplicates == DuplicateRule::Reject {
-            let scan = store.clone();
-            let duplicate =
-                tokio::task::spawn_blocking(move || accepted_twin(&scan, manifest_of(&scan, &id)?))
-                    .await
-                    .map_err(|e| NodeError::task("duplicate check", e))??;
-            if let Some(twin) = duplicate {
+            let (datanet, payload) = (body.datanet, body.payload_hash);
+            let twin = self
+                .quorum
+                .store
+                .run(move |s| s.accepted_payload(&datanet, &payload))
+                .await?
+                .filter(|twin| *twin != id);
+            if let Some(twin) = twin {
                 return Ok(Some(Judged::reject(
                     ReasonCode::Duplicate,
                     format!("the payload is the same as that of accepted contribution {twin}"),
@@ -350,30 +391,6 @@ fn retrieval_verdict(e: NodeError) -> Option<Judged> {
             None
         }
     }
-}
-
-/// The stored manifest `id`.
-fn manifest_of(store: &Store, id: &ContributionId) -> Result<Manifest, StoreError> {
-    store
-        .manifest(id)?
-        .ok_or_else(|| StoreError::Invalid(format!("manifest {id} left the store")))
-}
-
-/// An accepted contribution of the same datanet with the same payload as `manifest`'s.
-fn accepted_twin(store: &Store, manifest: Manifest) -> Result<Option<ContributionId>, StoreError> {
-    let body = manifest.body();
-    for other in store.contributions_in(&body.datanet, &IdPrefix::ALL, SWEEP_AT_MOST)? {
-        if other == manifest.id() || store.certificate(&other)?.is_none() {
-            continue;
-        }
-        if store
-            .manifest(&other)?
-            .is_some_and(|m| m.body().payload_hash == body.payload_hash)
-        {
-            return Ok(Some(other));
-        }
-    }
-    Ok(None)
 }
 
 /// The attestation `validator` stored on `contribution`, if any.

@@ -2,7 +2,7 @@
 //! certificates, and a validator's record of its own votes.
 
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
-use datanet_protocol::{Attestation, ContributionId, DatanetId, Hash, QuorumCertificate};
+use datanet_protocol::{Attestation, ContributionId, DatanetId, Hash, Manifest, QuorumCertificate};
 
 use crate::backend::Op;
 use crate::keys::{key, Kind};
@@ -59,24 +59,62 @@ impl Store {
         self.put_attestation_with(attestation, Vec::new())
     }
 
-    /// Stores this node's own accepting attestation and, in the same commit, the records of
-    /// the contribution it accepts (as [`Store::add_records`] adds them), so that a crash
-    /// leaves both or neither: a restart never judges again a contribution whose records it
-    /// already holds. Records go in only with a new attestation.
+    /// Stores this node's own accepting attestation with, in the same commit, a note that
+    /// the records of its contribution are still to be added to `datanet`'s record index
+    /// ([`Store::add_owed_records`] adds them and clears the note). The attestation can then
+    /// go out at once, and a crash between the two leaves the note for a restart to act on.
     ///
     /// # Errors
-    /// As [`Store::put_attestation`] and [`Store::add_records`]; nothing is stored then.
-    pub fn put_attestation_with_records(
+    /// As [`Store::put_attestation`]; nothing is stored then.
+    pub fn put_attestation_owing_records(
         &self,
         attestation: &Attestation,
         datanet: &DatanetId,
-        records: &[Hash],
     ) -> Result<AttestationOutcome, StoreError> {
+        let note = key(Kind::RecordsOwed, &[&attestation.body().contribution.0 .0]);
+        self.put_attestation_with(attestation, vec![Op::Put(note, datanet.0 .0.to_vec())])
+    }
+
+    /// Adds `records` of `contribution` to `datanet`'s record index and clears the note that
+    /// they were owed, in one commit.
+    ///
+    /// # Errors
+    /// As [`Store::add_records`]; nothing changes then.
+    pub fn add_owed_records(
+        &self,
+        datanet: &DatanetId,
+        contribution: &ContributionId,
+        records: &[Hash],
+    ) -> Result<(), StoreError> {
         let mut ops = Vec::new();
         for part in records.chunks(crate::MAX_RECORDS_PER_ADD) {
-            ops.extend(self.record_ops(datanet, &attestation.body().contribution, part)?);
+            ops.extend(self.record_ops(datanet, contribution, part)?);
         }
-        self.put_attestation_with(attestation, ops)
+        ops.push(Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0])));
+        self.commit(ops)
+    }
+
+    /// The contributions whose records this node's validator still owes to the record index,
+    /// with their datanets.
+    ///
+    /// # Errors
+    /// An engine error, or [`StoreError::Corrupted`] for a damaged note.
+    pub fn records_owed(&self) -> Result<Vec<(DatanetId, ContributionId)>, StoreError> {
+        self.backend
+            .scan(&key(Kind::RecordsOwed, &[]))?
+            .into_iter()
+            .map(|(k, v)| {
+                let corrupted = || StoreError::Corrupted {
+                    what: "a note of owed records".into(),
+                };
+                let id: [u8; 32] = k
+                    .get(1..)
+                    .and_then(|p| p.try_into().ok())
+                    .ok_or_else(corrupted)?;
+                let datanet: [u8; 32] = v.as_slice().try_into().map_err(|_| corrupted())?;
+                Ok((DatanetId(Hash(datanet)), ContributionId(Hash(id))))
+            })
+            .collect()
     }
 
     fn put_attestation_with(
@@ -142,18 +180,75 @@ impl Store {
             .collect())
     }
 
-    /// Stores the quorum certificate of its contribution (checked against its validator set by
-    /// the caller, who holds the set). The first one stored stays: every node's leaf for the
-    /// contribution then commits to one certificate.
+    /// Stores the quorum certificate of `manifest`'s contribution (checked against its
+    /// validator set by the caller, who holds the set), and indexes the contribution as the
+    /// accepted one with its payload in its datanet, in one commit. The first certificate
+    /// stored stays: every node's leaf for the contribution then commits to one certificate.
     ///
     /// # Errors
-    /// An engine error.
-    pub fn put_certificate(&self, qc: &QuorumCertificate) -> Result<(), StoreError> {
+    /// [`StoreError::Invalid`] for a certificate of another contribution, or an engine error.
+    pub fn put_certificate(
+        &self,
+        manifest: &Manifest,
+        qc: &QuorumCertificate,
+    ) -> Result<(), StoreError> {
+        let ops = self.certificate_ops(manifest, qc)?;
+        self.commit(ops)
+    }
+
+    /// The writes that store `qc` for `manifest`'s contribution and index its payload as
+    /// accepted, unless a certificate is stored already (then none).
+    pub(crate) fn certificate_ops(
+        &self,
+        manifest: &Manifest,
+        qc: &QuorumCertificate,
+    ) -> Result<Vec<Op>, StoreError> {
+        if qc.contribution != manifest.id() {
+            return Err(StoreError::Invalid(format!(
+                "a certificate of {} given for {}",
+                qc.contribution,
+                manifest.id()
+            )));
+        }
         let k = key(Kind::Certificate, &[&qc.contribution.0 .0]);
         if self.backend.get(&k)?.is_some() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        self.commit(vec![Op::Put(k, qc.to_bytes())])
+        let body = manifest.body();
+        let payload = key(
+            Kind::AcceptedPayload,
+            &[&body.datanet.0 .0, &body.payload_hash.0],
+        );
+        let mut ops = vec![Op::Put(k, qc.to_bytes())];
+        if self.backend.get(&payload)?.is_none() {
+            ops.push(Op::Put(payload, qc.contribution.0 .0.to_vec()));
+        }
+        Ok(ops)
+    }
+
+    /// The first accepted contribution of `datanet` whose payload hashes to `payload`, if
+    /// any: what an exact duplicate repeats.
+    ///
+    /// # Errors
+    /// An engine error, or [`StoreError::Corrupted`] for a damaged record.
+    pub fn accepted_payload(
+        &self,
+        datanet: &DatanetId,
+        payload: &Hash,
+    ) -> Result<Option<ContributionId>, StoreError> {
+        match self
+            .backend
+            .get(&key(Kind::AcceptedPayload, &[&datanet.0 .0, &payload.0]))?
+        {
+            None => Ok(None),
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map(|id| Some(ContributionId(Hash(id))))
+                .map_err(|_| StoreError::Corrupted {
+                    what: format!("accepted payload index of {payload}"),
+                }),
+        }
     }
 
     /// The quorum certificate of `contribution`, if one formed.

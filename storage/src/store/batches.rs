@@ -19,7 +19,8 @@ fn batched_key(contribution: &ContributionId) -> Vec<u8> {
 impl Store {
     /// Stores a final batch (verified by the caller, who holds the validator set), marks
     /// each of its contributions as batched in its epoch and keeps the certificates it carries
-    /// for contributions that have none here yet, in one commit. A batch is final:
+    /// for stored contributions that have none here yet (as [`Store::put_certificate`]), in
+    /// one commit. A batch is final:
     /// storing a different one for the same datanet and epoch is refused, storing the same one
     /// again is a no-op. Returns whether it was new.
     ///
@@ -45,9 +46,8 @@ impl Store {
                 batched_key(&qc.contribution),
                 epoch.to_be_bytes().to_vec(),
             ));
-            let certificate = key(Kind::Certificate, &[&qc.contribution.0 .0]);
-            if self.backend.get(&certificate)?.is_none() {
-                ops.push(Op::Put(certificate, qc.to_bytes()));
+            if let Some(manifest) = self.manifest(&qc.contribution)? {
+                ops.extend(self.certificate_ops(&manifest, qc)?);
             }
         }
         self.commit(ops)?;

@@ -489,8 +489,12 @@ fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_ep
     use datanet_protocol::{Attestation, AttestationBody, FinalBatch, QuorumCertificate};
     for (store, _dir) in stores() {
         let key = SecretKey::from_seed([5; 32]);
-        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
-        let c = sample_contribution(7, 0, 100).manifest.id();
+        let sample = sample_contribution(7, 0, 100);
+        let datanet = sample.manifest.body().datanet;
+        let c = sample.manifest.id();
+        store
+            .put_contribution(&sample.manifest, &sample.headers, &[])
+            .unwrap();
         let vote = Attestation::sign(AttestationBody::accept(c, key.public()), &key).unwrap();
         let qc = QuorumCertificate {
             contribution: c,
@@ -525,6 +529,13 @@ fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_ep
             store.certificate(&c).unwrap(),
             Some(qc.clone()),
             "a node that missed the votes learns the certificate from the batch"
+        );
+        assert_eq!(
+            store
+                .accepted_payload(&datanet, &sample.manifest.body().payload_hash)
+                .unwrap(),
+            Some(c),
+            "and knows its payload as accepted"
         );
     }
 }
