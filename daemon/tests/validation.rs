@@ -449,15 +449,26 @@ async fn an_equivocating_validator_is_kept_as_evidence_and_counts_for_neither_si
     .await
     .expect("the two running validators accept");
     let two_faced = &SecretKey::from_seed(members[3].validator.seed());
-    for accept in [false, true] {
-        let message = QuorumMessage::Attestation(attest(two_faced, id, accept));
-        forger
-            .node
-            .network()
-            .publish_quorum(datanet, &message)
-            .await
-            .unwrap();
+    let reject = QuorumMessage::Attestation(attest(two_faced, id, false));
+    let publish = |message: QuorumMessage| {
+        let network = forger.node.network().clone();
+        async move { network.publish_quorum(datanet, &message).await.unwrap() }
+    };
+    publish(reject).await;
+    for member in &members[..2] {
+        tokio::time::timeout(SETTLE, async {
+            loop {
+                let l = member.node().lifecycle(id).await.unwrap().unwrap();
+                if l.tally.unwrap().rejecting == 10 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("its rejection arrives first");
     }
+    publish(QuorumMessage::Attestation(attest(two_faced, id, true))).await;
     for member in &members[..2] {
         tokio::time::timeout(SETTLE, async {
             loop {

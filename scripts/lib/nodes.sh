@@ -69,11 +69,13 @@ api() { curl -sf --max-time 10 --unix-socket "$(sock_of "$1")" "http://datanet$2
 # metric I NAME: one value of node I's /metrics, or nothing if it does not answer.
 metric() { { api "$1" /metrics || true; } | awk -v n="$2" '$1 == n { print $2 }'; }
 
-# node_init I PORT [BOOTSTRAP]: a home for node I listening on PORT (TCP and QUIC).
+# node_init I PORT [BOOTSTRAP]: a home for node I listening on PORT (TCP and QUIC); a
+# validator too when VALIDATOR=1 (its key in the init output's "validator").
 node_init() {
   local i=$1 port=$2 boot=${3:-}
   local args=(--listen "/ip4/127.0.0.1/tcp/$port" --listen "/ip4/127.0.0.1/udp/$port/quic-v1")
   [[ -n $boot ]] && args+=(--bootstrap "$boot")
+  [[ ${VALIDATOR:-0} == 1 ]] && args+=(--validator)
   cli "$i" --json init "${args[@]}" > "$(home_of "$i").init.json" ||
     die "datanet init of node $i failed"
   NODE_PORT[i]=$port

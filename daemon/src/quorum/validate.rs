@@ -269,18 +269,26 @@ impl Validator {
     }
 
     /// Adds the records still owed by accepting attestations stored before a crash: each such
-    /// contribution is checked again for the records the index lacks.
+    /// contribution is read again for the records the index lacks (repeats allowed, since
+    /// some of its own may be in the index already).
     async fn settle_owed_records(&self) -> Result<(), NodeError> {
         let owed = self.quorum.store.run(|s| s.records_owed()).await?;
         for (datanet, id) in owed {
             let manifest = self.retriever.manifest(id).await?.0;
-            match self.judge(&manifest).await? {
-                Some(judged) if judged.reason == ReasonCode::Ok => {
-                    self.add_records(datanet, id, judged.new_records).await?;
-                }
-                Some(_) => self.add_records(datanet, id, Vec::new()).await?,
-                None => {}
+            let store = self.quorum.store.blocking().clone();
+            let Some(record) = store.datanet(&datanet)? else {
+                continue;
+            };
+            let mut policy = record.body().policy.clone();
+            if let Some(rules) = policy.records.as_mut() {
+                rules.max_repeat_ppm = datanet_protocol::signed::PPM;
             }
+            let records = match self.check_content(&manifest, &policy).await? {
+                Some(Ok(accepted)) => accepted.new_records,
+                Some(Err(_)) => Vec::new(),
+                None => continue,
+            };
+            self.add_records(datanet, id, records).await?;
         }
         Ok(())
     }
@@ -296,7 +304,7 @@ impl Validator {
         }
         let body = manifest.body().clone();
         let id = manifest.id();
-        let store = self.quorum.store.run(|s| Ok(s.clone())).await?;
+        let store = self.quorum.store.blocking().clone();
         let datanet = store
             .datanet(&body.datanet)?
             .ok_or(NodeError::UnknownDatanet(body.datanet))?;
@@ -319,17 +327,40 @@ impl Validator {
                 )));
             }
         }
-        let rules = match Rules::new(&policy) {
-            Ok(rules) => rules,
-            Err(e) => return Ok(Some(Judged::reject(ReasonCode::Schema, e.to_string()))),
-        };
+        if let Err(e) = Rules::new(&policy) {
+            return Ok(Some(Judged::reject(ReasonCode::Schema, e.to_string())));
+        }
+        match self.check_content(manifest, &policy).await {
+            Ok(Some(Ok(accepted))) => Ok(Some(Judged::accept(accepted.new_records))),
+            Ok(Some(Err(v))) => Ok(Some(Judged::violation(&v))),
+            Ok(None) => Ok(None),
+            Err(e) if proves_wrong(&e) => Ok(retrieval_verdict(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Streams `manifest`'s payload, retrieved (and so proven), through the content checker
+    /// of `policy` with the datanet's record index. `None` when it could not be retrieved
+    /// (yet).
+    ///
+    /// # Errors
+    /// A retrieval error that proves the data wrong (for [`retrieval_verdict`]), or a store
+    /// or task error.
+    async fn check_content(
+        &self,
+        manifest: &Manifest,
+        policy: &datanet_protocol::signed::Policy,
+    ) -> Result<Option<Result<datanet_policy::Accepted, Violation>>, NodeError> {
+        let rules = Rules::new(policy).map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let store = self.quorum.store.blocking().clone();
         let (manifest, mut chunks) = match self
             .retriever
-            .read(id, 0, &self.tasks, self.cancel.clone())
+            .read(manifest.id(), 0, &self.tasks, self.cancel.clone())
             .await
         {
             Ok(read) => read,
-            Err(e) => return Ok(retrieval_verdict(e)),
+            Err(e) if proves_wrong(&e) => return Err(e),
+            Err(_) => return Ok(None),
         };
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_AHEAD);
         let datanet_id = manifest.body().datanet;
@@ -360,14 +391,20 @@ impl Validator {
         let verdict = checker
             .await
             .map_err(|e| NodeError::task("content check", e))??;
-        if let Some(e) = failed {
-            return Ok(retrieval_verdict(e));
+        match failed {
+            Some(e) if proves_wrong(&e) => Err(e),
+            Some(_) => Ok(None),
+            None => Ok(Some(verdict)),
         }
-        Ok(Some(match verdict {
-            Ok(accepted) => Judged::accept(accepted.new_records),
-            Err(v) => Judged::violation(&v),
-        }))
     }
+}
+
+/// Whether a retrieval failure proves the data wrong (rather than not fetched yet).
+fn proves_wrong(e: &NodeError) -> bool {
+    matches!(
+        e,
+        NodeError::BadEncoding(_) | NodeError::ChunkMismatch(_) | NodeError::PayloadMismatch(_)
+    )
 }
 
 /// The verdict a retrieval failure gives: `None` (try again) when the data could not be

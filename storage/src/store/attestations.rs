@@ -8,6 +8,9 @@ use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
+/// The most record hashes [`Store::add_owed_records`] writes in one commit.
+pub const OWED_RECORDS_PER_COMMIT: usize = 65_536;
+
 /// What storing an attestation found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttestationOutcome {
@@ -75,23 +78,30 @@ impl Store {
         self.put_attestation_with(attestation, vec![Op::Put(note, datanet.0 .0.to_vec())])
     }
 
-    /// Adds `records` of `contribution` to `datanet`'s record index and clears the note that
-    /// they were owed, in one commit.
+    /// Adds `records` of `contribution` to `datanet`'s record index, [`OWED_RECORDS_PER_COMMIT`]
+    /// at a time so that a large contribution never needs its whole index batch in memory,
+    /// and clears the note that they were owed with the last of them. A crash part way
+    /// leaves the note, and some of the records: adding them again changes nothing.
     ///
     /// # Errors
-    /// As [`Store::add_records`]; nothing changes then.
+    /// As [`Store::add_records`]; the note stays then.
     pub fn add_owed_records(
         &self,
         datanet: &DatanetId,
         contribution: &ContributionId,
         records: &[Hash],
     ) -> Result<(), StoreError> {
-        let mut ops = Vec::new();
-        for part in records.chunks(crate::MAX_RECORDS_PER_ADD) {
-            ops.extend(self.record_ops(datanet, contribution, part)?);
+        let parts: Vec<&[Hash]> = records.chunks(OWED_RECORDS_PER_COMMIT).collect();
+        for part in parts.iter().take(parts.len().saturating_sub(1)) {
+            let ops = self.record_ops(datanet, contribution, part)?;
+            self.commit(ops)?;
         }
-        ops.push(Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0])));
-        self.commit(ops)
+        let mut last = match parts.last() {
+            Some(part) => self.record_ops(datanet, contribution, part)?,
+            None => Vec::new(),
+        };
+        last.push(Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0])));
+        self.commit(last)
     }
 
     /// The contributions whose records this node's validator still owes to the record index,
