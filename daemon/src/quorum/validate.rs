@@ -34,6 +34,11 @@ use crate::NodeError;
 const SWEEP: Duration = Duration::from_secs(10);
 /// How long a contribution that could not be retrieved waits before the next try.
 const RETRY: Duration = Duration::from_secs(2);
+/// How old a contribution must be (by its manifest's time), beyond the time its dispersal
+/// may take, before a sweep takes it without a column of its last chunk here.
+const SWEEP_AFTER_MS: u64 = 10_000;
+/// The slowest dispersal the sweep waits for: 4 MiB/s.
+const SWEEP_DISPERSAL_BYTES_PER_S: u64 = 4 << 20;
 /// Contributions of one datanet looked at per sweep.
 const SWEEP_AT_MOST: usize = 100_000;
 /// Chunks handed to the checker ahead of the one it is checking.
@@ -181,7 +186,11 @@ impl Validator {
                                     mine.push((id, a));
                                 }
                             }
-                            None => missing.push(c),
+                            None => {
+                                if dispersed(s, &c)? {
+                                    missing.push(c);
+                                }
+                            }
                         }
                     }
                 }
@@ -427,6 +436,28 @@ fn retrieval_verdict(e: NodeError) -> Option<Judged> {
             tracing::debug!(error = %other, "contribution not retrieved yet");
             None
         }
+    }
+}
+
+/// Whether the sweep should take contribution `id` now: once this node holds a column of its
+/// last chunk (dispersal pushes squares in order, so the rest arrived before), or once its
+/// manifest is old enough for a dispersal at [`SWEEP_DISPERSAL_BYTES_PER_S`] to be over
+/// (a node that custodies none of that square). A contribution still being dispersed is
+/// left to its announcement, so no validator reads a large one while its columns are still
+/// on their way.
+fn dispersed(store: &Store, id: &ContributionId) -> Result<bool, StoreError> {
+    let Some(manifest) = store.manifest(id)? else {
+        return Ok(false);
+    };
+    let body = manifest.body();
+    let dispersal_ms = body.payload_len.saturating_mul(1000) / SWEEP_DISPERSAL_BYTES_PER_S;
+    let age = crate::clock::now_ms().saturating_sub(body.timestamp_ms);
+    if age >= SWEEP_AFTER_MS.saturating_add(dispersal_ms) {
+        return Ok(true);
+    }
+    match body.chunks.last() {
+        Some(last) => Ok(!store.column_indices(&last.da_root)?.is_empty()),
+        None => Ok(true),
     }
 }
 

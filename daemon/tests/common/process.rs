@@ -157,8 +157,13 @@ pub(crate) fn assert_gets_bit_exact(home: &Path, dir: &Path, id: &str, data: &[u
 }
 
 /// Polls `done` every 100 ms until it holds, failing the test after [`WAIT`].
-pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
+pub(crate) fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    wait_up_to(WAIT, what, done);
+}
+
+/// Waits up to `limit` until `done` holds, checking every 100 ms; panics naming `what`.
+pub(crate) fn wait_up_to(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
