@@ -477,6 +477,46 @@ async fn oversized_and_malformed_frames_are_rejected_and_the_node_stays_up() {
     assert!(fetched == data, "the node no longer serves correctly");
 }
 
+/// Gives `node`, from `cheater`, custody of every column of the one-square contribution
+/// `manifest` whose square is `square` (its manifest first), as a dispersal would; every
+/// put is taken, as nothing checks the square as a whole on the way in.
+async fn push_whole_square(
+    cheater: &RawPeer,
+    node: &Node,
+    manifest: &Manifest,
+    square: &ExtendedSquare,
+) {
+    until_storage_peer(node, cheater.id).await;
+    let put = Request::PutManifest {
+        manifest: Box::new(manifest.clone()),
+        headers: vec![square.header()],
+    };
+    assert_eq!(
+        cheater.request(node.peer_id(), put).await,
+        Some(Response::Stored)
+    );
+    let columns: Vec<ColumnHalf> = (0..square.params().width() as u16)
+        .map(|index| {
+            let line = square.column(index.into()).unwrap();
+            ColumnHalf {
+                index,
+                top_half: line.top_half().to_vec().into(),
+                axis_path: line.axis_path,
+            }
+        })
+        .collect();
+    for batch in columns.chunks(MAX_PUSH_COLUMNS) {
+        let put = Request::PutColumns {
+            da_root: square.da_root(),
+            columns: batch.to_vec(),
+        };
+        assert_eq!(
+            cheater.request(node.peer_id(), put).await,
+            Some(Response::Stored)
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_invalid() {
     let (a, b, c) = (
@@ -509,35 +549,7 @@ async fn a_mis_encoded_contribution_is_proven_and_every_honest_node_marks_it_inv
         |_| Response::NotFound,
     );
     for node in [a, b, c] {
-        until_storage_peer(node, cheater.id).await;
-        let put = Request::PutManifest {
-            manifest: Box::new(manifest.clone()),
-            headers: vec![bad.header()],
-        };
-        assert_eq!(
-            cheater.request(node.peer_id(), put).await,
-            Some(Response::Stored)
-        );
-        let columns: Vec<ColumnHalf> = (0..bad.params().width() as u16)
-            .map(|index| {
-                let line = bad.column(index.into()).unwrap();
-                ColumnHalf {
-                    index,
-                    top_half: line.top_half().to_vec().into(),
-                    axis_path: line.axis_path,
-                }
-            })
-            .collect();
-        for batch in columns.chunks(MAX_PUSH_COLUMNS) {
-            let put = Request::PutColumns {
-                da_root: root,
-                columns: batch.to_vec(),
-            };
-            assert_eq!(
-                cheater.request(node.peer_id(), put).await,
-                Some(Response::Stored)
-            );
-        }
+        push_whole_square(&cheater, node, &manifest, &bad).await;
     }
 
     let mut b_events = b.events();
@@ -632,7 +644,6 @@ async fn a_validator_accepting_a_mis_encoded_contribution_is_outvoted_and_the_fr
 
     let good = ExtendedSquare::encode(&payload(200_000), CodecId::RsLeopard).unwrap();
     let bad = mis_encoded_square(&good, Fault::RowsOnly { row: 1, col: 2 });
-    let root = bad.da_root();
     let chunk = bad.chunk_bytes();
     let cheat = SecretKey::from_seed([78; 32]);
     let manifest = Manifest::sign(
@@ -651,32 +662,7 @@ async fn a_validator_accepting_a_mis_encoded_contribution_is_outvoted_and_the_fr
     }
     let cheater = RawPeer::spawn(addresses, |_| Response::NotFound);
     for node in &honest {
-        until_storage_peer(node, cheater.id).await;
-        let put = Request::PutManifest {
-            manifest: Box::new(manifest.clone()),
-            headers: vec![bad.header()],
-        };
-        assert_eq!(
-            cheater.request(node.peer_id(), put).await,
-            Some(Response::Stored)
-        );
-        let columns: Vec<ColumnHalf> = (0..bad.params().width() as u16)
-            .map(|index| {
-                let line = bad.column(index.into()).unwrap();
-                ColumnHalf {
-                    index,
-                    top_half: line.top_half().to_vec().into(),
-                    axis_path: line.axis_path,
-                }
-            })
-            .collect();
-        for batch in columns.chunks(MAX_PUSH_COLUMNS) {
-            let put = Request::PutColumns {
-                da_root: root,
-                columns: batch.to_vec(),
-            };
-            cheater.request(node.peer_id(), put).await;
-        }
+        push_whole_square(&cheater, node, &manifest, &bad).await;
     }
     let liar = &validator_keys[3];
     let lie = Attestation::sign(AttestationBody::accept(id, liar.public()), liar).unwrap();

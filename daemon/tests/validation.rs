@@ -91,20 +91,9 @@ async fn datanet(members: &[Member]) -> DatanetId {
         })),
         ..Policy::default()
     };
-    let set = ValidatorSet::new(
-        members
-            .iter()
-            .map(|m| Validator {
-                key: m.validator.public(),
-                stake: 10,
-            })
-            .collect(),
-        Threshold::TWO_THIRDS,
-    )
-    .unwrap();
     let id = members[0]
         .node()
-        .create_datanet("checked", "validated records", policy, Some(set))
+        .create_datanet("checked", "validated records", policy, datanet_set(members))
         .await
         .unwrap()
         .id();

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::process::{contribute, json, wait_until, wait_up_to, Daemon};
+use common::process::{contribute, init_args, json, wait_until, wait_up_to, Daemon};
 
 /// How long the restarted validator may take to be swept up, judge (a debug build) and
 /// settle the contribution with the others, with other tests sharing the machine.
@@ -36,17 +36,8 @@ fn records(path: &Path, len: usize) {
 
 /// Sets up a validating home on loopback with `bootstrap`; returns its validator key.
 fn init_validator(home: &Path, bootstrap: &[String]) -> String {
-    let mut args = vec![
-        "init",
-        "--validator",
-        "--listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--listen",
-        "/ip4/127.0.0.1/udp/0/quic-v1",
-    ];
-    for address in bootstrap {
-        args.extend(["--bootstrap", address.as_str()]);
-    }
+    let mut args = init_args(bootstrap);
+    args.push("--validator");
     json(home, &args)["validator"].as_str().unwrap().to_owned()
 }
 

@@ -170,9 +170,9 @@ pub(crate) fn wait_up_to(limit: Duration, what: &str, mut done: impl FnMut() -> 
     }
 }
 
-/// Sets up `home` listening on TCP and QUIC on loopback, ports chosen by the system, with
-/// `bootstrap` peers.
-pub(crate) fn init(home: &Path, bootstrap: &[String]) {
+/// The arguments of `init` for a home listening on TCP and QUIC on loopback, ports chosen by
+/// the system, with `bootstrap` peers.
+pub(crate) fn init_args(bootstrap: &[String]) -> Vec<&str> {
     let mut args = vec![
         "init",
         "--listen",
@@ -183,7 +183,13 @@ pub(crate) fn init(home: &Path, bootstrap: &[String]) {
     for address in bootstrap {
         args.extend(["--bootstrap", address.as_str()]);
     }
-    let out = datanet(home, &args);
+    args
+}
+
+/// Sets up `home` listening on TCP and QUIC on loopback, ports chosen by the system, with
+/// `bootstrap` peers.
+pub(crate) fn init(home: &Path, bootstrap: &[String]) {
+    let out = datanet(home, &init_args(bootstrap));
     assert!(
         out.status.success(),
         "{}",

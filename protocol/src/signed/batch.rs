@@ -14,7 +14,7 @@ use crate::ids::{ContributionId, DaRoot, DatanetId};
 use crate::merkle;
 
 use super::manifest::MAX_CHUNKS;
-use super::quorum::MAX_VALIDATORS;
+use super::quorum::{decode_signers, encode_signers};
 use super::{
     verify_batch, Manifest, PublicKey, QuorumCertificate, QuorumError, Signable, Signature, Signed,
     ValidatorSet,
@@ -348,28 +348,14 @@ impl FinalBatch {
 impl Encode for FinalBatch {
     fn encode_to(&self, out: &mut Writer) {
         self.proposal.encode_to(out);
-        out.u32(self.signatures.len() as u32);
-        for (key, signature) in &self.signatures {
-            key.encode_to(out);
-            signature.encode_to(out);
-        }
+        encode_signers(out, &self.signatures);
     }
 }
 
 impl Decode for FinalBatch {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let proposal = BatchProposal::decode_from(r)?;
-        let count = r.len(MAX_VALIDATORS, "batch signatures")?;
-        let mut signatures = Vec::with_capacity(count.min(r.remaining() / 96));
-        for _ in 0..count {
-            signatures.push((PublicKey::decode_from(r)?, Signature::decode_from(r)?));
-        }
-        if signatures.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return Err(DecodeError::invalid(
-                "final batch",
-                "signers must be strictly ascending",
-            ));
-        }
+        let signatures = decode_signers(r, "final batch")?;
         Ok(FinalBatch {
             proposal,
             signatures,

@@ -316,12 +316,38 @@ impl Encode for QuorumCertificate {
         out.u8(ENCODING_VERSION);
         self.contribution.encode_to(out);
         out.hash(&self.validator_set);
-        out.u32(self.signatures.len() as u32);
-        for (key, signature) in &self.signatures {
-            key.encode_to(out);
-            signature.encode_to(out);
-        }
+        encode_signers(out, &self.signatures);
     }
+}
+
+/// Writes `(key, signature)` pairs as a `u32` count and 96 bytes each, as certificates and
+/// final batches carry them.
+pub(super) fn encode_signers(out: &mut Writer, signers: &[(PublicKey, Signature)]) {
+    out.u32(signers.len() as u32);
+    for (key, signature) in signers {
+        key.encode_to(out);
+        signature.encode_to(out);
+    }
+}
+
+/// Reads what [`encode_signers`] writes: at most [`MAX_VALIDATORS`] pairs, keys strictly
+/// ascending (`Invalid` in `context` otherwise).
+pub(super) fn decode_signers(
+    r: &mut Reader<'_>,
+    context: &'static str,
+) -> Result<Vec<(PublicKey, Signature)>, DecodeError> {
+    let count = r.len(MAX_VALIDATORS, "signatures")?;
+    let mut signers = Vec::with_capacity(count.min(r.remaining() / 96));
+    for _ in 0..count {
+        signers.push((PublicKey::decode_from(r)?, Signature::decode_from(r)?));
+    }
+    if signers.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(DecodeError::invalid(
+            context,
+            "signers must be strictly ascending",
+        ));
+    }
+    Ok(signers)
 }
 
 impl Decode for QuorumCertificate {
@@ -329,17 +355,7 @@ impl Decode for QuorumCertificate {
         r.version("quorum certificate version")?;
         let contribution = ContributionId::decode_from(r)?;
         let validator_set = r.hash("validator set id")?;
-        let count = r.len(MAX_VALIDATORS, "signatures")?;
-        let mut signatures = Vec::with_capacity(count.min(r.remaining() / 96));
-        for _ in 0..count {
-            signatures.push((PublicKey::decode_from(r)?, Signature::decode_from(r)?));
-        }
-        if signatures.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return Err(DecodeError::invalid(
-                "quorum certificate",
-                "signers must be strictly ascending",
-            ));
-        }
+        let signatures = decode_signers(r, "quorum certificate")?;
         Ok(QuorumCertificate {
             contribution,
             validator_set,
