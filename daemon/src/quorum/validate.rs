@@ -292,7 +292,8 @@ impl Validator {
             if let Some(rules) = policy.records.as_mut() {
                 rules.max_repeat_ppm = datanet_protocol::signed::PPM;
             }
-            let records = match self.check_content(&manifest, &policy).await? {
+            let rules = Rules::new(&policy).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            let records = match self.check_content(&manifest, rules).await? {
                 Some(Ok(accepted)) => accepted.new_records,
                 Some(Err(_)) => Vec::new(),
                 None => continue,
@@ -336,10 +337,11 @@ impl Validator {
                 )));
             }
         }
-        if let Err(e) = Rules::new(&policy) {
-            return Ok(Some(Judged::reject(ReasonCode::Schema, e.to_string())));
-        }
-        match self.check_content(manifest, &policy).await {
+        let rules = match Rules::new(&policy) {
+            Ok(rules) => rules,
+            Err(e) => return Ok(Some(Judged::reject(ReasonCode::Schema, e.to_string()))),
+        };
+        match self.check_content(manifest, rules).await {
             Ok(Some(Ok(accepted))) => Ok(Some(Judged::accept(accepted.new_records))),
             Ok(Some(Err(v))) => Ok(Some(Judged::violation(&v))),
             Ok(None) => Ok(None),
@@ -349,7 +351,7 @@ impl Validator {
     }
 
     /// Streams `manifest`'s payload, retrieved (and so proven), through the content checker
-    /// of `policy` with the datanet's record index. `None` when it could not be retrieved
+    /// `rules` with the datanet's record index. `None` when it could not be retrieved
     /// (yet).
     ///
     /// # Errors
@@ -358,9 +360,8 @@ impl Validator {
     async fn check_content(
         &self,
         manifest: &Manifest,
-        policy: &datanet_protocol::signed::Policy,
+        rules: Rules,
     ) -> Result<Option<Result<datanet_policy::Accepted, Violation>>, NodeError> {
-        let rules = Rules::new(policy).map_err(|e| NodeError::Invalid(e.to_string()))?;
         let store = self.quorum.store.blocking().clone();
         let (manifest, mut chunks) = match self
             .retriever
