@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "contracts: pinned solc and anvil, artifacts match the sources"
+npm ci --prefix contracts --no-audit --no-fund --loglevel=error
+npm run --prefix contracts --silent check
+
 step "format"
 cargo fmt --all --check
 

@@ -105,11 +105,13 @@ pub enum Domain {
     BatchVote,
     /// The draw that names an epoch's leader.
     Leader,
+    /// A datanet's policy, as registered on chain beside the datanet.
+    Policy,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 18] = [
+    pub const ALL: [Domain; 19] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -128,6 +130,7 @@ impl Domain {
         Domain::BatchProposal,
         Domain::BatchVote,
         Domain::Leader,
+        Domain::Policy,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -151,6 +154,7 @@ impl Domain {
             Domain::BatchProposal => "datanet v1 batch proposal",
             Domain::BatchVote => "datanet v1 batch vote",
             Domain::Leader => "datanet v1 leader",
+            Domain::Policy => "datanet v1 policy",
         }
     }
 

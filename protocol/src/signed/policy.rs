@@ -6,6 +6,7 @@
 //! same bytes and decides the same way; the checks themselves live in `datanet-policy`.
 
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::hash::{hash, Domain, Hash};
 
 use super::MAX_MEDIA_TYPE;
 
@@ -227,6 +228,12 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// `H(Policy, enc(Policy))`: what a datanet registers on chain as its policy hash, so
+    /// anyone can tell which rules its contributions were judged by.
+    pub fn hash(&self) -> Hash {
+        hash(Domain::Policy, &self.to_bytes())
+    }
+
     /// Checks the rules the decoder enforces: bounded lists and strings, record rules in
     /// range, CSV columns named and distinct.
     ///

@@ -1,0 +1,508 @@
+//! A client of one deployed hub over any EVM JSON-RPC endpoint.
+//!
+//! Reads need no key; transactions (registration, staking, anchoring) need the caller's
+//! [`EvmKey`]. Every refusal by the contract comes back as [`ChainError::Refused`] naming the
+//! contract's error, so an operator reads "BelowThreshold { signedStake: …, totalStake: … }"
+//! rather than a hex revert.
+
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, Bytes, TxHash, B256, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use datanet_protocol::signed::{Threshold, Validator};
+use datanet_protocol::{Datanet, DatanetId, Hash, PublicKey, SecretKey, ValidatorSet};
+
+use crate::bindings::{DatanetHub, OpenToken};
+use crate::error::ChainError;
+use crate::evm_key::EvmKey;
+use crate::key_binding;
+use crate::message::AnchorMessage;
+use crate::stake::stake_units;
+
+/// How long a registration or staking transaction may take to be mined.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often a receipt is asked for while waiting.
+const RECEIPT_POLL: Duration = Duration::from_millis(200);
+
+/// Where the hub is: what a node's `[chain]` configuration names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainParams {
+    /// The JSON-RPC endpoint (http or https).
+    pub rpc_url: String,
+    /// The chain id the endpoint must serve.
+    pub chain_id: u64,
+    /// The hub contract's address.
+    pub hub: Address,
+    /// Blocks on top of an anchor's block before it counts as anchored.
+    pub confirmations: u64,
+}
+
+/// A datanet as the hub registered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubDatanet {
+    /// The EVM address that registered it.
+    pub owner: Address,
+    /// `H(Policy, enc(policy))` of its record.
+    pub policy_hash: Hash,
+    /// Its quorum threshold.
+    pub threshold: Threshold,
+    /// The lowest epoch the hub still accepts an anchor for.
+    pub next_epoch: u64,
+    /// The stake of its validators, in wei of OPEN.
+    pub total_stake: U256,
+}
+
+/// An anchored epoch batch, as found on chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorOnChain {
+    /// The anchored batch root.
+    pub batch_root: Hash,
+    /// The anchored rewards root (zero when the epoch pays none).
+    pub rewards_root: Hash,
+    /// The block the anchor is in.
+    pub block: u64,
+    /// The transaction that anchored it.
+    pub tx: TxHash,
+    /// The stake that signed it, and the datanet's total at that moment, in wei of OPEN.
+    pub signed_stake: U256,
+    /// The datanet's total stake when it was anchored.
+    pub total_stake: U256,
+}
+
+/// A connected hub client.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    provider: DynProvider,
+    params: ChainParams,
+    sender: Option<Address>,
+}
+
+impl Hub {
+    /// Connects to `params.rpc_url`, checks that it serves `params.chain_id` and that a
+    /// contract lives at `params.hub`. With `key`, the client can send transactions from it.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`], [`ChainError::WrongChain`], [`ChainError::NoHub`].
+    pub async fn connect(params: ChainParams, key: Option<&EvmKey>) -> Result<Self, ChainError> {
+        let url: alloy::transports::http::reqwest::Url =
+            params.rpc_url.parse().map_err(|e| ChainError::Rpc {
+                url: params.rpc_url.clone(),
+                message: format!("not a URL: {e}"),
+            })?;
+        let provider = match key {
+            // Nonces are asked of the node for each transaction: a cached nonce runs ahead
+            // of the chain when a send fails after it was taken, and every later transaction
+            // then waits behind the gap.
+            Some(key) => ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .with_chain_id(params.chain_id)
+                .wallet(EthereumWallet::from(key.signer()))
+                .connect_http(url)
+                .erased(),
+            None => ProviderBuilder::new().connect_http(url).erased(),
+        };
+        let hub = Hub {
+            provider,
+            sender: key.map(EvmKey::address),
+            params,
+        };
+        let chain_id = hub.provider.get_chain_id().await.map_err(|e| hub.rpc(e))?;
+        if chain_id != hub.params.chain_id {
+            return Err(ChainError::WrongChain {
+                expected: hub.params.chain_id,
+                got: chain_id,
+            });
+        }
+        let code = hub
+            .provider
+            .get_code_at(hub.params.hub)
+            .await
+            .map_err(|e| hub.rpc(e))?;
+        if code.is_empty() {
+            return Err(ChainError::NoHub(hub.params.hub));
+        }
+        Ok(hub)
+    }
+
+    /// Where this client points.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// The address transactions are sent from, if the client has a key.
+    pub fn sender(&self) -> Option<Address> {
+        self.sender
+    }
+
+    /// The provider, for callers that need a raw RPC method.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    fn contract(&self) -> DatanetHub::DatanetHubInstance<DynProvider> {
+        DatanetHub::new(self.params.hub, self.provider.clone())
+    }
+
+    /// The anchor message of `datanet`'s `epoch` on this hub.
+    pub fn anchor_message(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        batch_root: Hash,
+        rewards_root: Hash,
+    ) -> AnchorMessage {
+        AnchorMessage {
+            chain_id: self.params.chain_id,
+            hub: self.params.hub,
+            datanet,
+            epoch,
+            batch_root,
+            rewards_root,
+        }
+    }
+
+    /// The current block number.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn block_number(&self) -> Result<u64, ChainError> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc(e))
+    }
+
+    /// The datanet as registered, or `None` if the hub does not know it.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError> {
+        match self.contract().datanet(b256(id.0 .0)).call().await {
+            Ok(d) => Ok(Some(HubDatanet {
+                owner: d.owner,
+                policy_hash: Hash(d.policyHash.0),
+                threshold: Threshold {
+                    numerator: d.numerator,
+                    denominator: d.denominator,
+                },
+                next_epoch: d.nextEpoch,
+                total_stake: d.totalStake,
+            })),
+            Err(e) if unknown_datanet(&e) => Ok(None),
+            Err(e) => Err(self.refused("datanet", e)),
+        }
+    }
+
+    /// The validator set of `datanet` as the hub holds it: every listed network key that is
+    /// bound to an EVM address and has stake, with that stake in network units. `None` if the
+    /// hub does not know the datanet or nobody has staked on it yet.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`], or [`ChainError::BadSet`] when a listed key is not a valid
+    /// network key (the hub cannot check that; such a key is never bound, so it is skipped)
+    /// or the threshold is not one the network accepts.
+    pub async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError> {
+        let Some(datanet) = self.datanet(id).await? else {
+            return Ok(None);
+        };
+        let set = self
+            .contract()
+            .validatorSet(b256(id.0 .0))
+            .call()
+            .await
+            .map_err(|e| self.refused("validatorSet", e))?;
+        let validators: Vec<Validator> = set
+            .keys
+            .iter()
+            .zip(set.owners.iter().zip(set.stakes.iter()))
+            .filter(|(_, (owner, _))| !owner.is_zero())
+            .filter_map(|(key, (_, stake))| {
+                let stake = stake_units(*stake);
+                let key = PublicKey::from_bytes(&key.0).ok()?;
+                (stake > 0).then_some(Validator { key, stake })
+            })
+            .collect();
+        if validators.is_empty() {
+            return Ok(None);
+        }
+        ValidatorSet::new(validators, datanet.threshold)
+            .map(Some)
+            .map_err(|e| ChainError::BadSet(e.to_string()))
+    }
+
+    /// The EVM address a network key is bound to, if any.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn key_owner(&self, key: &PublicKey) -> Result<Option<Address>, ChainError> {
+        let owner = self
+            .contract()
+            .keyOwner(b256(key.to_bytes()))
+            .call()
+            .await
+            .map_err(|e| self.refused("keyOwner", e))?;
+        Ok((!owner.is_zero()).then_some(owner))
+    }
+
+    /// Binds `network`'s key to this client's EVM address, and waits for the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::NoSigner`], [`ChainError::Refused`] (already registered, bad binding),
+    /// [`ChainError::Reverted`], [`ChainError::Rpc`].
+    pub async fn register_validator(&self, network: &SecretKey) -> Result<TxHash, ChainError> {
+        let sender = self.sender.ok_or(ChainError::NoSigner)?;
+        let (r, s) = key_binding::sign(network, self.params.chain_id, self.params.hub, sender);
+        let call = self.contract();
+        let call = call.registerValidator(b256(network.public().to_bytes()), r, s);
+        self.transact("registerValidator", call).await
+    }
+
+    /// Registers `record`'s datanet with its policy hash, validator keys and threshold, owned
+    /// by this client's address, and waits for the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::BadSet`] when the record names no validators; otherwise as
+    /// [`Hub::register_validator`].
+    pub async fn register_datanet(&self, record: &Datanet) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let set =
+            record.body().validators.as_ref().ok_or_else(|| {
+                ChainError::BadSet("the datanet record names no validators".into())
+            })?;
+        let mut keys: Vec<B256> = set.validators().map(|v| b256(v.key.to_bytes())).collect();
+        keys.sort();
+        let threshold = set.threshold();
+        let call = self.contract();
+        let call = call.registerDatanet(
+            b256(record.id().0 .0),
+            b256(record.body().policy.hash().0),
+            keys,
+            threshold.numerator,
+            threshold.denominator,
+        );
+        self.transact("registerDatanet", call).await
+    }
+
+    /// Approves and stakes `amount` wei of OPEN on `datanet`, waiting for both receipts.
+    ///
+    /// # Errors
+    /// As [`Hub::register_validator`]; `NotListed` when the datanet does not list this
+    /// client's network key.
+    pub async fn stake(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let token_address = self
+            .contract()
+            .token()
+            .call()
+            .await
+            .map_err(|e| self.refused("token", e))?;
+        let token = OpenToken::new(token_address, self.provider.clone());
+        self.transact("approve", token.approve(self.params.hub, amount))
+            .await?;
+        let call = self.contract();
+        self.transact("stake", call.stake(b256(datanet.0 .0), amount))
+            .await
+    }
+
+    /// Sends the anchor of `message` with `signatures` (any order: the hub wants them
+    /// ascending by signer, which this sorts) and returns as soon as the node accepted the
+    /// transaction, without waiting for it to be mined: the caller records the hash first.
+    ///
+    /// # Errors
+    /// [`ChainError::Refused`] when the hub would refuse it (already anchored, too little
+    /// stake, a signer without stake), [`ChainError::Rpc`], [`ChainError::NoSigner`].
+    pub async fn submit_anchor(
+        &self,
+        message: &AnchorMessage,
+        signatures: &[[u8; 65]],
+    ) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let mut signed: Vec<(Address, Bytes)> = signatures
+            .iter()
+            .filter_map(|s| Some((message.signer(s)?, Bytes::copy_from_slice(s))))
+            .collect();
+        signed.sort_by_key(|(signer, _)| *signer);
+        signed.dedup_by_key(|(signer, _)| *signer);
+        let call = self.contract();
+        let call = call.anchor(
+            b256(message.datanet.0 .0),
+            message.epoch,
+            b256(message.batch_root.0),
+            b256(message.rewards_root.0),
+            signed.into_iter().map(|(_, s)| s).collect(),
+        );
+        let pending = call.send().await.map_err(|e| self.refused("anchor", e))?;
+        Ok(*pending.tx_hash())
+    }
+
+    /// The anchor of `datanet`'s `epoch`, if the hub holds one, with its transaction.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn anchored(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError> {
+        let block = self
+            .contract()
+            .anchorBlock(b256(datanet.0 .0), epoch)
+            .call()
+            .await
+            .map_err(|e| self.refused("anchorBlock", e))?;
+        if block == 0 {
+            return Ok(None);
+        }
+        self.anchor_event(datanet, epoch, block).await
+    }
+
+    /// The `Anchored` event of `datanet`'s `epoch` in block `block`, if there is one.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn anchor_event(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        block: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError> {
+        let filter = Filter::new()
+            .address(self.params.hub)
+            .event_signature(DatanetHub::Anchored::SIGNATURE_HASH)
+            .topic1(b256(datanet.0 .0))
+            .topic2(B256::from(U256::from(epoch)))
+            .from_block(block)
+            .to_block(block);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| self.rpc(e))?;
+        Ok(logs.into_iter().find_map(|log| {
+            let tx = log.transaction_hash?;
+            let block = log.block_number?;
+            let event = DatanetHub::Anchored::decode_log(&log.inner).ok()?;
+            Some(AnchorOnChain {
+                batch_root: Hash(event.batchRoot.0),
+                rewards_root: Hash(event.rewardsRoot.0),
+                block,
+                tx,
+                signed_stake: event.signedStake,
+                total_stake: event.totalStake,
+            })
+        }))
+    }
+
+    /// Where a transaction stands: `None` while it is not mined (or unknown to the node),
+    /// else its block and whether it succeeded.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn receipt(&self, tx: TxHash) -> Result<Option<(u64, bool)>, ChainError> {
+        let receipt = self
+            .provider
+            .get_transaction_receipt(tx)
+            .await
+            .map_err(|e| self.rpc(e))?;
+        Ok(receipt.and_then(|r| Some((r.block_number?, r.status()))))
+    }
+
+    async fn transact<P, D>(
+        &self,
+        call: &'static str,
+        builder: alloy::contract::CallBuilder<P, D>,
+    ) -> Result<TxHash, ChainError>
+    where
+        P: Provider,
+        D: alloy::contract::CallDecoder,
+    {
+        let pending = builder.send().await.map_err(|e| self.refused(call, e))?;
+        let tx = *pending.tx_hash();
+        let (block, ok) =
+            self.mined(tx, RECEIPT_TIMEOUT)
+                .await?
+                .ok_or_else(|| ChainError::Rpc {
+                    url: self.params.rpc_url.clone(),
+                    message: format!(
+                        "{call} transaction {tx} not mined within {RECEIPT_TIMEOUT:?}"
+                    ),
+                })?;
+        if !ok {
+            return Err(ChainError::Reverted {
+                call,
+                tx: tx.to_string(),
+                block,
+            });
+        }
+        Ok(tx)
+    }
+
+    /// Waits up to `timeout` for `tx` to be mined, polling its receipt: its block and whether
+    /// it succeeded, or `None` if it is still not mined.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn mined(
+        &self,
+        tx: TxHash,
+        timeout: Duration,
+    ) -> Result<Option<(u64, bool)>, ChainError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(mined) = self.receipt(tx).await? {
+                return Ok(Some(mined));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(RECEIPT_POLL).await;
+        }
+    }
+
+    fn rpc(&self, e: impl std::fmt::Display) -> ChainError {
+        ChainError::Rpc {
+            url: self.params.rpc_url.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn refused(&self, call: &'static str, e: alloy::contract::Error) -> ChainError {
+        if let Some(error) = e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>() {
+            return ChainError::Refused {
+                call,
+                reason: format!("{error:?}"),
+            };
+        }
+        if let Some(error) = e.as_decoded_interface_error::<OpenToken::OpenTokenErrors>() {
+            return ChainError::Refused {
+                call,
+                reason: format!("{error:?}"),
+            };
+        }
+        if let Some(data) = e.as_revert_data() {
+            return ChainError::Refused {
+                call,
+                reason: format!("reverted with {data}"),
+            };
+        }
+        self.rpc(e)
+    }
+}
+
+/// Whether a call failed because the hub does not know the datanet.
+fn unknown_datanet(e: &alloy::contract::Error) -> bool {
+    matches!(
+        e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>(),
+        Some(DatanetHub::DatanetHubErrors::UnknownDatanet(_))
+    )
+}
+
+/// A 32-byte value as the contract's `bytes32`.
+fn b256(bytes: [u8; 32]) -> B256 {
+    B256::from(bytes)
+}

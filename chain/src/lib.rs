@@ -1,0 +1,28 @@
+//! datanet's EVM side, shared by the daemon and the light client.
+//!
+//! - [`bindings`]: the hub contract and the OPEN token, from their committed artifacts.
+//! - [`Hub`]: a client of one deployed hub over any EVM JSON-RPC endpoint: validator sets and
+//!   stakes, registration, staking, anchoring, and reading anchors back.
+//! - [`AnchorMessage`]: the EIP-712 message validators sign over an epoch's batch root.
+//! - [`key_binding`]: the ed25519 signature that binds a validator's network key to its EVM
+//!   address on the hub.
+//! - [`EvmKey`]: a validator's EVM signing key on disk.
+//! - [`DevChain`]: a local anvil with the contracts deployed, for tests and the devnet.
+
+pub mod bindings;
+mod devchain;
+mod error;
+mod evm_key;
+mod hub;
+pub mod key_binding;
+mod message;
+mod stake;
+
+pub use devchain::{anvil_binary, deploy, Deployment, DevChain, DEV_CHAIN_ID};
+pub use error::ChainError;
+pub use evm_key::EvmKey;
+pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet};
+pub use message::AnchorMessage;
+pub use stake::{stake_units, STAKE_UNIT};
+
+pub use alloy::primitives::{Address, TxHash, B256, U256};
