@@ -55,6 +55,33 @@ pub struct HubDatanet {
     pub total_stake: U256,
 }
 
+/// A datanet's stakes on the hub, by EVM address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubStakes {
+    /// Its quorum threshold.
+    pub threshold: Threshold,
+    /// The stake of all its validators.
+    pub total: U256,
+    /// The lowest epoch the hub still accepts an anchor for.
+    pub next_epoch: u64,
+    /// The stake of each validator with some, by EVM address.
+    pub by_owner: std::collections::BTreeMap<Address, U256>,
+}
+
+impl HubStakes {
+    /// Whether the stake of `signers` passes the threshold, as the hub counts it.
+    pub fn reached<'a>(&self, signers: impl IntoIterator<Item = &'a Address>) -> bool {
+        let signed = signers
+            .into_iter()
+            .filter_map(|a| self.by_owner.get(a))
+            .fold(U256::ZERO, |sum, s| sum.saturating_add(*s));
+        signed.saturating_mul(U256::from(self.threshold.denominator))
+            > self
+                .total
+                .saturating_mul(U256::from(self.threshold.numerator))
+    }
+}
+
 /// An anchored epoch batch, as found on chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnchorOnChain {
@@ -235,6 +262,36 @@ impl Hub {
             .map_err(|e| ChainError::BadSet(e.to_string()))
     }
 
+    /// The stake on `datanet` of each bound validator, by EVM address, with the threshold
+    /// and total: what counts anchor signatures exactly as the hub will. `None` if the hub
+    /// does not know the datanet.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError> {
+        let Some(datanet) = self.datanet(id).await? else {
+            return Ok(None);
+        };
+        let set = self
+            .contract()
+            .validatorSet(b256(id.0 .0))
+            .call()
+            .await
+            .map_err(|e| self.refused("validatorSet", e))?;
+        let by_owner = set
+            .owners
+            .into_iter()
+            .zip(set.stakes)
+            .filter(|(owner, stake)| !owner.is_zero() && !stake.is_zero())
+            .collect();
+        Ok(Some(HubStakes {
+            threshold: datanet.threshold,
+            total: datanet.total_stake,
+            next_epoch: datanet.next_epoch,
+            by_owner,
+        }))
+    }
+
     /// The EVM address a network key is bound to, if any.
     ///
     /// # Errors
@@ -396,6 +453,20 @@ impl Hub {
                 total_stake: event.totalStake,
             })
         }))
+    }
+
+    /// Whether the node still knows `tx` (mined or waiting in its pool); `false` once it was
+    /// dropped.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn is_pending(&self, tx: TxHash) -> Result<bool, ChainError> {
+        let known = self
+            .provider
+            .get_transaction_by_hash(tx)
+            .await
+            .map_err(|e| self.rpc(e))?;
+        Ok(known.is_some())
     }
 
     /// Where a transaction stands: `None` while it is not mined (or unknown to the node),

@@ -21,7 +21,7 @@ mod stake;
 pub use devchain::{anvil_binary, deploy, Deployment, DevChain, DEV_CHAIN_ID};
 pub use error::ChainError;
 pub use evm_key::EvmKey;
-pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet};
+pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes};
 pub use message::AnchorMessage;
 pub use stake::{stake_units, STAKE_UNIT};
 

@@ -75,6 +75,8 @@ pub struct Config {
     pub api: ApiSection,
     /// Validation of contributions, for a node that holds a validator key.
     pub validator: ValidatorSection,
+    /// The EVM chain where datanets, stakes and epoch batches are anchored.
+    pub chain: ChainSection,
 }
 
 /// `[node]`
@@ -239,6 +241,43 @@ impl Default for ValidatorSection {
     }
 }
 
+/// `[chain]`: where the hub contract lives. With `rpc_url` empty the node runs without a
+/// chain: validator sets come from datanet records and nothing is anchored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSection {
+    /// The EVM JSON-RPC endpoint (http or https); empty for no chain.
+    pub rpc_url: String,
+    /// The chain id the endpoint must serve.
+    pub chain_id: u64,
+    /// The hub contract's address, `0x` and 40 hex digits.
+    pub hub: String,
+    /// The EVM key file (made by `datanet init --validator`), relative to the home folder
+    /// unless absolute: it signs anchors and pays for the node's transactions.
+    pub evm_key: PathBuf,
+    /// Blocks on top of an anchor's block before the node counts it as anchored.
+    pub confirmations: u64,
+}
+
+impl Default for ChainSection {
+    fn default() -> Self {
+        ChainSection {
+            rpc_url: String::new(),
+            chain_id: 0,
+            hub: String::new(),
+            evm_key: PathBuf::from("evm.key"),
+            confirmations: 2,
+        }
+    }
+}
+
+impl ChainSection {
+    /// Whether a chain is configured.
+    pub fn enabled(&self) -> bool {
+        !self.rpc_url.is_empty()
+    }
+}
+
 impl Config {
     /// Loads `path`, then applies `DATANET_<SECTION>_<KEY>` variables from the environment.
     ///
@@ -325,6 +364,24 @@ impl Config {
                 "api.max_concurrent_uploads",
                 "must be at least 1".into(),
             ));
+        }
+        if self.chain.enabled() {
+            if self.chain.chain_id == 0 {
+                return Err(invalid(
+                    "chain.chain_id",
+                    "must be set when chain.rpc_url is".into(),
+                ));
+            }
+            let hex = self.chain.hub.strip_prefix("0x").unwrap_or("");
+            if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    "chain.hub",
+                    format!(
+                        "{:?} is not an address (0x and 40 hex digits)",
+                        self.chain.hub
+                    ),
+                ));
+            }
         }
         let durations = [
             ("network.request_timeout", self.network.request_timeout),

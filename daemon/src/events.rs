@@ -54,6 +54,19 @@ pub enum NodeEvent {
         /// Contributions in it.
         contributions: usize,
     },
+    /// A final batch was anchored on chain, with enough confirmations.
+    Anchored {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The epoch.
+        epoch: u64,
+        /// The batch root.
+        root: Hash,
+        /// The anchoring transaction.
+        tx: Hash,
+        /// Its block.
+        block: u64,
+    },
 }
 
 /// The node's event channel; cheap to clone, sending never waits.

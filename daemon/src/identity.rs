@@ -25,6 +25,9 @@ pub struct NodeKeys {
     pub contributor: SecretKey,
     /// The key that signs this node's attestations and batch votes, when it validates.
     pub validator: Option<SecretKey>,
+    /// The EVM key that signs anchors and pays for this node's transactions, when a chain
+    /// is configured and it has one.
+    pub evm: Option<datanet_chain::EvmKey>,
 }
 
 impl NodeKeys {
@@ -37,6 +40,7 @@ impl NodeKeys {
             network: load_or_create_key(home)?,
             contributor: load_or_create_contributor_key(home)?,
             validator: None,
+            evm: None,
         })
     }
 
@@ -46,6 +50,7 @@ impl NodeKeys {
             network: SecretKey::generate(),
             contributor: SecretKey::generate(),
             validator: None,
+            evm: None,
         }
     }
 }
@@ -64,6 +69,19 @@ pub fn load_validator_key(path: &Path) -> Result<SecretKey, NodeError> {
         )));
     }
     SecretKey::load(path).map_err(|e| NodeError::Key(e.to_string()))
+}
+
+/// Creates the EVM key at `path` (mode 0600) unless one is there; returns it.
+///
+/// # Errors
+/// [`NodeError::Key`] when the file cannot be read or written.
+pub fn load_or_create_evm_key(path: &Path) -> Result<datanet_chain::EvmKey, NodeError> {
+    if path.exists() {
+        return datanet_chain::EvmKey::load(path).map_err(|e| NodeError::Key(e.to_string()));
+    }
+    let key = datanet_chain::EvmKey::generate();
+    key.save(path).map_err(|e| NodeError::Key(e.to_string()))?;
+    Ok(key)
 }
 
 /// Creates the validator key at `path` (mode 0600) unless one is there; returns it.

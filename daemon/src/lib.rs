@@ -7,6 +7,7 @@
 //! columns it owes; with a validator key it judges contributions, and every node collects
 //! attestations and epoch batches ([`quorum`]). The local API and the `datanet` command line sit on top.
 
+mod anchoring;
 pub mod api;
 mod catchup;
 pub mod cli;
@@ -23,13 +24,15 @@ mod retrieval;
 mod serve;
 mod upkeep;
 
+pub use anchoring::AnchoringStatus;
 pub use datanet_net::SampleReport;
 pub use dispersal::DispersalReport;
 pub use error::NodeError;
 pub use events::NodeEvent;
 pub use identity::{
-    load_or_create_contributor_key, load_or_create_key, load_or_create_validator_key,
-    load_validator_key, peer_id_of, NodeKeys, CONTRIBUTOR_KEY_FILE, NODE_KEY_FILE,
+    load_or_create_contributor_key, load_or_create_evm_key, load_or_create_key,
+    load_or_create_validator_key, load_validator_key, peer_id_of, NodeKeys, CONTRIBUTOR_KEY_FILE,
+    NODE_KEY_FILE,
 };
 pub use ingest::{Payload, Progress};
 pub use node::{Node, NodeConfig};

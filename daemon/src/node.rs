@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use datanet_chain::{ChainParams, EvmKey};
 use datanet_config::Config;
 use datanet_net::custody::CustodySet;
 use datanet_net::{
@@ -20,6 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::anchoring::{Anchoring, AnchoringStatus};
 use crate::catchup::CatchUp;
 use crate::clock::now_ms;
 use crate::events::{Events, NodeEvent};
@@ -65,6 +67,8 @@ pub struct NodeConfig {
     /// How long a validator tries to retrieve a contribution before attesting it
     /// `Unavailable`.
     pub retrieve_timeout: Duration,
+    /// The chain final batches are anchored on; `None` runs without one.
+    pub chain: Option<ChainParams>,
 }
 
 impl NodeConfig {
@@ -101,6 +105,7 @@ impl NodeConfig {
             presence_interval: config.network.presence_interval,
             epoch: config.validator.epoch,
             retrieve_timeout: config.validator.retrieve_timeout,
+            chain: chain_params(&config.chain)?,
         })
     }
 
@@ -122,6 +127,7 @@ impl NodeConfig {
             presence_interval: datanet_net::PRESENCE_INTERVAL,
             epoch: Duration::from_secs(30),
             retrieve_timeout: Duration::from_secs(120),
+            chain: None,
         }
     }
 }
@@ -132,11 +138,16 @@ impl NodeConfig {
 fn start_quorum(
     retriever: &Retriever,
     validator: Option<SecretKey>,
+    evm: Option<EvmKey>,
     config: &NodeConfig,
     tasks: &TaskTracker,
     cancel: &CancellationToken,
     gossip: Option<mpsc::Receiver<QuorumGossip>>,
-) -> (Quorum, Option<mpsc::Sender<ContributionId>>) {
+) -> (
+    Quorum,
+    Option<mpsc::Sender<ContributionId>>,
+    Option<Anchoring>,
+) {
     let net = &retriever.net;
     let quorum = Quorum::new(
         retriever.store.clone(),
@@ -145,7 +156,19 @@ fn start_quorum(
     );
     let key = validator.map(Arc::new);
     let signer = key.clone().map(|key| Signer { key });
-    let batches = Batches::new(quorum.clone(), signer, config.epoch);
+    let anchoring = config.chain.clone().map(|params| {
+        Anchoring::new(
+            params,
+            evm,
+            key.clone(),
+            retriever.store.clone(),
+            net.clone(),
+            retriever.events.clone(),
+            config.epoch,
+        )
+    });
+    crate::anchoring::start(anchoring.clone(), tasks, cancel);
+    let batches = Batches::new(quorum.clone(), signer, anchoring.clone(), config.epoch);
     if let Some(gossip) = gossip {
         tasks.spawn(
             quorum
@@ -155,7 +178,7 @@ fn start_quorum(
     }
     tasks.spawn(batches.run(net.events(), cancel.clone()));
     let Some(key) = key else {
-        return (quorum, None);
+        return (quorum, None, anchoring);
     };
     tracing::info!(validator = %key.public(), "validating the datanets that list this key");
     let (own, own_rx) = mpsc::channel(OWN_QUEUE);
@@ -168,7 +191,29 @@ fn start_quorum(
         cancel: cancel.clone(),
     };
     tasks.spawn(validator.run(net.events(), own_rx, cancel.clone()));
-    (quorum, Some(own))
+    (quorum, Some(own), anchoring)
+}
+
+/// The chain of a `[chain]` section, if it names one.
+///
+/// # Errors
+/// [`NodeError::Invalid`] naming `chain.hub` when it is not an address.
+fn chain_params(section: &datanet_config::ChainSection) -> Result<Option<ChainParams>, NodeError> {
+    if !section.enabled() {
+        return Ok(None);
+    }
+    let hub = section.hub.parse().map_err(|e| {
+        NodeError::Invalid(format!(
+            "chain.hub: {:?} is not an address: {e}",
+            section.hub
+        ))
+    })?;
+    Ok(Some(ChainParams {
+        rpc_url: section.rpc_url.clone(),
+        chain_id: section.chain_id,
+        hub,
+        confirmations: section.confirmations,
+    }))
 }
 
 /// Own contributions waiting to be validated; past this many, the sweep finds the rest.
@@ -186,6 +231,8 @@ pub struct Node {
     quorum: Quorum,
     /// Where this node's own contributions go to be validated, when it validates.
     own: Option<mpsc::Sender<ContributionId>>,
+    /// Final batches going on chain, when a chain is configured.
+    anchoring: Option<Anchoring>,
     config: NodeConfig,
     cancel: CancellationToken,
     tasks: TaskTracker,
@@ -282,9 +329,10 @@ impl Node {
             config.repair_interval,
             cancel.clone(),
         ));
-        let (quorum, own) = start_quorum(
+        let (quorum, own, anchoring) = start_quorum(
             &retriever,
             keys.validator,
+            keys.evm,
             &config,
             &tasks,
             &cancel,
@@ -297,10 +345,16 @@ impl Node {
             repairer,
             quorum,
             own,
+            anchoring,
             config,
             cancel,
             tasks,
         })
+    }
+
+    /// Where anchoring stands: `None` when no chain is configured.
+    pub fn anchoring(&self) -> Option<AnchoringStatus> {
+        self.anchoring.as_ref().map(Anchoring::status)
     }
 
     /// This node's network handle: for code that composes the network with more than the

@@ -23,6 +23,7 @@ fn keys(seed: u8) -> NodeKeys {
         network: SecretKey::from_seed([seed; 32]),
         contributor: SecretKey::from_seed([seed.wrapping_add(100); 32]),
         validator: None,
+        evm: None,
     }
 }
 

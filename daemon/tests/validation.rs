@@ -46,6 +46,7 @@ impl Member {
             network: SecretKey::from_seed(self.network.seed()),
             contributor: SecretKey::generate(),
             validator: Some(SecretKey::from_seed(self.validator.seed())),
+            evm: None,
         };
         self.node = Some(
             start_in(self.home.path(), keys, |c| {

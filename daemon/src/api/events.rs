@@ -79,6 +79,19 @@ pub enum ApiEvent {
         /// Contributions in it.
         contributions: usize,
     },
+    /// A final batch was anchored on chain.
+    Anchored {
+        /// The datanet.
+        datanet: String,
+        /// The epoch.
+        epoch: u64,
+        /// The batch root.
+        root: String,
+        /// The anchoring transaction, `0x` hex.
+        tx: String,
+        /// Its block.
+        block: u64,
+    },
     /// An upload's progress.
     Upload {
         /// The upload's number on this daemon.
@@ -155,6 +168,19 @@ impl ApiEvent {
                 epoch,
                 root: root.to_string(),
                 contributions,
+            },
+            NodeEvent::Anchored {
+                datanet,
+                epoch,
+                root,
+                tx,
+                block,
+            } => ApiEvent::Anchored {
+                datanet: datanet.to_string(),
+                epoch,
+                root: root.to_string(),
+                tx: format!("0x{}", hex::encode(tx.0)),
+                block,
             },
         }
     }

@@ -11,7 +11,7 @@ use datanet_storage::{GcPolicy, Store};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
-use super::home::{load_config, validator_key_path, STAGING_DIR, STORE_DIR, TOKEN_FILE};
+use super::home::{home_path, load_config, validator_key_path, STAGING_DIR, STORE_DIR, TOKEN_FILE};
 use super::output::report;
 use super::CliError;
 use crate::api::{self, ApiConfig};
@@ -32,6 +32,13 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
     let mut keys = NodeKeys::load_or_create(home)?;
     if config.validator.enabled {
         keys.validator = Some(load_validator_key(&validator_key_path(home, &config))?);
+    }
+    let evm_key = home_path(home, &config.chain.evm_key);
+    if config.chain.enabled() && evm_key.exists() {
+        keys.evm = Some(
+            datanet_chain::EvmKey::load(&evm_key)
+                .map_err(|e| crate::NodeError::Key(e.to_string()))?,
+        );
     }
     let validator = keys.validator.as_ref().map(|k| k.public());
     let node = Arc::new(Node::start(node_config, keys, store).await?);
@@ -63,6 +70,15 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
     report(format_args!("  peer id  {}", node.peer_id()));
     if let Some(key) = validator {
         report(format_args!("  validating as {key}"));
+    }
+    match node.anchoring() {
+        Some(status) => report(format_args!(
+            "  anchoring on hub {} of chain {}",
+            status.hub, status.chain_id
+        )),
+        None => report(format_args!(
+            "  anchoring off: no [chain] configured, final batches stay off chain"
+        )),
     }
     for address in node.listen_addrs().await? {
         report(format_args!("  listen   {address}"));

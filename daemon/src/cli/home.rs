@@ -48,6 +48,9 @@ pub struct Initialized {
     /// The validator key, when one was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validator: Option<String>,
+    /// The EVM address of the key that signs anchors, made with the validator key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evm: Option<String>,
 }
 
 /// The validator key file's default name in a home.
@@ -56,19 +59,27 @@ pub const VALIDATOR_KEY_FILE: &str = "validator.key";
 /// Makes the validator key of an initialized `home` (mode 0600) unless it has one; returns
 /// its public key and whether it was made now.
 pub fn add_validator(home: &Path) -> Result<(String, bool), CliError> {
-    let path = validator_key_path(home, &load_config(home)?);
+    let config = load_config(home)?;
+    let path = validator_key_path(home, &config);
     let existed = path.exists();
     let key =
         crate::load_or_create_validator_key(&path).map_err(|e| CliError::Other(e.to_string()))?;
+    crate::load_or_create_evm_key(&home_path(home, &config.chain.evm_key))
+        .map_err(|e| CliError::Other(e.to_string()))?;
     Ok((key.public().to_string(), !existed))
 }
 
 /// Where `config` puts the validator key of `home`.
 pub fn validator_key_path(home: &Path, config: &Config) -> PathBuf {
-    if config.validator.key.is_absolute() {
-        config.validator.key.clone()
+    home_path(home, &config.validator.key)
+}
+
+/// `path` if absolute, else `path` inside `home`: how the configuration names files.
+pub fn home_path(home: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
     } else {
-        home.join(&config.validator.key)
+        home.join(path)
     }
 }
 
@@ -108,15 +119,21 @@ pub fn init(
         &hex::encode(rand::random::<[u8; 32]>()),
     )?;
     write_private(&home.join(CONFIG_FILE), &text)?;
-    let validator = if validator {
+    let (validator, evm) = if validator {
         let key = crate::load_or_create_validator_key(&validator_key_path(home, &parsed))
             .map_err(|e| CliError::Other(e.to_string()))?;
-        Some(key.public().to_string())
+        let evm = crate::load_or_create_evm_key(&home_path(home, &parsed.chain.evm_key))
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        (
+            Some(key.public().to_string()),
+            Some(evm.address().to_string()),
+        )
     } else {
-        None
+        (None, None)
     };
     Ok(Initialized {
         validator,
+        evm,
         home: home.to_path_buf(),
         peer_id: peer_id_of(&node_key)
             .map_err(|e| CliError::Other(e.to_string()))?

@@ -81,6 +81,7 @@ impl Default for Round {
 pub(crate) struct Batches {
     quorum: Quorum,
     signer: Option<Signer>,
+    anchoring: Option<crate::anchoring::Anchoring>,
     epoch: Duration,
     rounds: Arc<Mutex<BTreeMap<(DatanetId, u64), Round>>>,
     /// The last epoch this node proposed for, per datanet: a leader proposes once.
@@ -88,11 +89,18 @@ pub(crate) struct Batches {
 }
 
 impl Batches {
-    /// Epochs of length `epoch` over `quorum`'s store; `signer` when this node validates.
-    pub(crate) fn new(quorum: Quorum, signer: Option<Signer>, epoch: Duration) -> Self {
+    /// Epochs of length `epoch` over `quorum`'s store; `signer` when this node validates;
+    /// `anchoring` when a chain is configured.
+    pub(crate) fn new(
+        quorum: Quorum,
+        signer: Option<Signer>,
+        anchoring: Option<crate::anchoring::Anchoring>,
+        epoch: Duration,
+    ) -> Self {
         Batches {
             quorum,
             signer,
+            anchoring,
             epoch,
             rounds: Arc::default(),
             proposed: Arc::default(),
@@ -268,6 +276,10 @@ impl Batches {
             QuorumMessage::Proposal(proposal) => self.on_proposal(datanet, proposal).await,
             QuorumMessage::Vote(vote) => self.on_vote(datanet, vote).await,
             QuorumMessage::Final(batch) => self.keep_final(datanet, *batch).await,
+            QuorumMessage::AnchorSignature(signature) => match &self.anchoring {
+                Some(anchoring) => anchoring.judge(datanet, signature).await,
+                None => Judgement::Ignore,
+            },
             QuorumMessage::Attestation(_) => Judgement::Ignore,
         }
     }
@@ -471,6 +483,9 @@ impl Batches {
                     root,
                     contributions,
                 });
+                if let Some(anchoring) = &self.anchoring {
+                    anchoring.sign_and_gossip(datanet, epoch, root).await;
+                }
                 true
             }
             Ok(false) => false,

@@ -123,14 +123,22 @@ impl Store {
                 )))
             };
         }
+        let op = self.queue_anchor_op(datanet, epoch, batch_root);
+        self.commit(vec![op])?;
+        self.anchor(datanet, epoch)?
+            .ok_or_else(|| StoreError::Invalid(format!("anchor {epoch} of {datanet} vanished")))
+    }
+
+    /// The write that queues the anchor of `batch_root` for `datanet` and `epoch`: a final
+    /// batch is stored together with it, so no batch is ever left unqueued by a crash.
+    pub(crate) fn queue_anchor_op(&self, datanet: &DatanetId, epoch: u64, batch_root: Hash) -> Op {
         let anchor = Anchor {
             datanet: *datanet,
             epoch,
             batch_root,
             state: AnchorState::Queued,
         };
-        self.commit(vec![Op::Put(anchor_key(datanet, epoch), anchor.to_bytes())])?;
-        Ok(anchor)
+        Op::Put(anchor_key(datanet, epoch), anchor.to_bytes())
     }
 
     /// Moves an anchor to `state`. A confirmed anchor only moves back to queued (a reorg

@@ -50,6 +50,9 @@ impl Store {
                 ops.extend(self.certificate_ops(&manifest, qc)?);
             }
         }
+        if self.anchor(&datanet, epoch)?.is_none() {
+            ops.push(self.queue_anchor_op(&datanet, epoch, batch.root()));
+        }
         self.commit(ops)?;
         Ok(true)
     }

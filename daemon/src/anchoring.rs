@@ -1,0 +1,475 @@
+//! Anchoring: each datanet's final epoch batches go on chain, in epoch order, exactly once.
+//!
+//! A final batch is stored together with its entry in the anchor queue (queued, submitted,
+//! confirmed). Each validator whose EVM key is staked on the datanet signs the batch's
+//! EIP-712 anchor message and gossips the signature on the datanet's quorum topic; every node
+//! with a chain keeps the signatures of stakers it can recover. Several times an epoch, the
+//! node walks the queue, oldest epoch of each datanet first, and asks the chain before acting:
+//!
+//! - anchored with this root: recorded as submitted, then confirmed once `confirmations`
+//!   blocks stand on it;
+//! - submitted but the transaction is gone (dropped, reverted, or its block reorganised away):
+//!   sent again;
+//! - queued, with signatures of more than the threshold of stake: the epoch's leader sends it
+//!   at once, any other validator after [`BACKUP_EPOCHS`] epochs of waiting.
+//!
+//! The hub refuses a second anchor of an epoch and any epoch below its next one, so a
+//! restart, a race between leader and backup, or a resubmission after a reorg never anchors
+//! twice; and a later epoch is never sent while an earlier one waits, so none is skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use datanet_chain::{Address, AnchorMessage, ChainParams, EvmKey, Hub, HubStakes, TxHash};
+use datanet_net::{Judgement, NetHandle};
+use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
+use datanet_protocol::signed::leader;
+use datanet_protocol::{DatanetId, Hash, SecretKey};
+use datanet_storage::{Anchor, AnchorState, AsyncStore};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Events, NodeEvent};
+use crate::quorum::lifecycle::validator_set;
+
+/// Epochs a queued anchor waits for its leader before any validator sends it.
+const BACKUP_EPOCHS: u32 = 2;
+/// Epochs whose signatures are held in memory; older ones are dropped.
+const KEEP_SIGNATURE_EPOCHS: usize = 64;
+/// How long the hub's stakes of a datanet are reused before they are read again.
+const STAKES_FRESH_FOR: Duration = Duration::from_secs(10);
+/// The shortest and longest pause between two passes over the queue; failures back off
+/// from one to the other.
+const MIN_PASS: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The anchor signatures held, by (datanet, epoch), then by signer.
+type Signatures = BTreeMap<(DatanetId, u64), BTreeMap<Address, AnchorSignature>>;
+
+/// What `datanet status` shows of anchoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnchoringStatus {
+    /// The hub's address and the chain id, as configured.
+    pub hub: String,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Epoch batches not yet confirmed on chain.
+    pub pending: usize,
+    /// The last failure talking to the chain, if the last pass failed.
+    pub last_error: Option<String>,
+}
+
+/// The anchoring of one node.
+#[derive(Clone)]
+pub(crate) struct Anchoring {
+    params: ChainParams,
+    evm: Option<EvmKey>,
+    validator: Option<Arc<SecretKey>>,
+    store: AsyncStore,
+    net: NetHandle,
+    events: Events,
+    epoch: Duration,
+    hub: Arc<tokio::sync::Mutex<Option<Hub>>>,
+    signatures: Arc<Mutex<Signatures>>,
+    stakes: Arc<Mutex<HashMap<DatanetId, (Instant, HubStakes)>>>,
+    queued_at: Arc<Mutex<HashMap<(DatanetId, u64), Instant>>>,
+    status: Arc<Mutex<AnchoringStatus>>,
+}
+
+impl Anchoring {
+    /// Anchoring to the hub of `params`, signing with `evm` when this node validates with
+    /// `validator`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        params: ChainParams,
+        evm: Option<EvmKey>,
+        validator: Option<Arc<SecretKey>>,
+        store: AsyncStore,
+        net: NetHandle,
+        events: Events,
+        epoch: Duration,
+    ) -> Self {
+        let status = AnchoringStatus {
+            hub: params.hub.to_string(),
+            chain_id: params.chain_id,
+            ..AnchoringStatus::default()
+        };
+        Anchoring {
+            params,
+            evm,
+            validator,
+            store,
+            net,
+            events,
+            epoch,
+            hub: Arc::default(),
+            signatures: Arc::default(),
+            stakes: Arc::default(),
+            queued_at: Arc::default(),
+            status: Arc::new(Mutex::new(status)),
+        }
+    }
+
+    /// Where anchoring stands.
+    pub(crate) fn status(&self) -> AnchoringStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn message(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) -> AnchorMessage {
+        AnchorMessage {
+            chain_id: self.params.chain_id,
+            hub: self.params.hub,
+            datanet,
+            epoch,
+            batch_root,
+            rewards_root: Hash([0; 32]),
+        }
+    }
+
+    /// The connected hub client, connecting first if needed.
+    async fn hub(&self) -> Result<Hub, datanet_chain::ChainError> {
+        let mut hub = self.hub.lock().await;
+        if let Some(hub) = hub.as_ref() {
+            return Ok(hub.clone());
+        }
+        let connected = Hub::connect(self.params.clone(), self.evm.as_ref()).await?;
+        tracing::info!(hub = %self.params.hub, chain = self.params.chain_id, "connected to the chain");
+        *hub = Some(connected.clone());
+        Ok(connected)
+    }
+
+    /// The hub's stakes of `datanet`, read again when older than [`STAKES_FRESH_FOR`] or when
+    /// `fresh` is asked for.
+    async fn stakes(&self, datanet: DatanetId, fresh: bool) -> Option<HubStakes> {
+        if !fresh {
+            let cached = self.stakes.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, stakes)) = cached.get(&datanet) {
+                if at.elapsed() < STAKES_FRESH_FOR {
+                    return Some(stakes.clone());
+                }
+            }
+        }
+        let stakes = self.hub().await.ok()?.stakes(datanet).await.ok()??;
+        self.stakes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(datanet, (Instant::now(), stakes.clone()));
+        Some(stakes)
+    }
+
+    /// Judges a gossiped anchor signature: kept when it recovers to a staker of the datanet
+    /// and signs the root this node holds (or any root, before its batch is here).
+    pub(crate) async fn judge(&self, datanet: DatanetId, signature: AnchorSignature) -> Judgement {
+        if signature.datanet != datanet {
+            return Judgement::Reject;
+        }
+        let message = self.message(datanet, signature.epoch, signature.batch_root);
+        if signature.rewards_root != message.rewards_root {
+            return Judgement::Reject;
+        }
+        let Some(signer) = message.signer(&signature.signature) else {
+            return Judgement::Reject;
+        };
+        let Some(stakes) = self.stakes(datanet, false).await else {
+            return Judgement::Ignore;
+        };
+        if !stakes.by_owner.contains_key(&signer) {
+            return Judgement::Reject;
+        }
+        let epoch = signature.epoch;
+        let queued = self.store.run(move |s| s.anchor(&datanet, epoch)).await;
+        match queued {
+            Ok(Some(anchor)) if anchor.batch_root != signature.batch_root => {
+                return Judgement::Reject
+            }
+            Ok(Some(Anchor {
+                state: AnchorState::Confirmed { .. },
+                ..
+            })) => return Judgement::Ignore,
+            Ok(_) => {}
+            Err(_) => return Judgement::Ignore,
+        }
+        if self.keep(signer, signature) {
+            Judgement::Accept
+        } else {
+            Judgement::Ignore
+        }
+    }
+
+    /// Holds `signature` by `signer`; whether it was new.
+    fn keep(&self, signer: Address, signature: AnchorSignature) -> bool {
+        let mut all = self.signatures.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = (signature.datanet, signature.epoch);
+        let new = all
+            .entry(slot)
+            .or_default()
+            .insert(signer, signature)
+            .is_none();
+        while all.len() > KEEP_SIGNATURE_EPOCHS {
+            all.pop_first();
+        }
+        new
+    }
+
+    /// Signs the anchor message of `datanet`'s `epoch` with this node's EVM key, keeps the
+    /// signature and gossips it, if this node is a staked validator of the datanet.
+    pub(crate) async fn sign_and_gossip(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) {
+        let Some(evm) = &self.evm else {
+            return;
+        };
+        if self.validator.is_none() {
+            return;
+        }
+        let Some(stakes) = self.stakes(datanet, false).await else {
+            return;
+        };
+        if !stakes.by_owner.contains_key(&evm.address()) {
+            return;
+        }
+        let message = self.message(datanet, epoch, batch_root);
+        let Ok(bytes) = message.sign(evm) else {
+            return;
+        };
+        let signature = AnchorSignature {
+            datanet,
+            epoch,
+            batch_root,
+            rewards_root: message.rewards_root,
+            signature: bytes,
+        };
+        self.keep(evm.address(), signature);
+        if let Err(e) = self
+            .net
+            .publish_quorum(datanet, &QuorumMessage::AnchorSignature(signature))
+            .await
+        {
+            tracing::debug!(%datanet, epoch, error = %e, "anchor signature not gossiped");
+        }
+    }
+
+    /// Walks the anchor queue until cancelled: at least every [`MIN_PASS`], a quarter epoch
+    /// when epochs are longer; after a failure, backing off up to [`MAX_BACKOFF`].
+    pub(crate) async fn run(self, cancel: CancellationToken) {
+        let every = (self.epoch / 4).max(MIN_PASS);
+        let mut pause = every;
+        let mut passes = 0u64;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            passes += 1;
+            let regossip = passes % 4 == 0;
+            let outcome = self.pass(regossip).await;
+            let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+            match outcome {
+                Ok(pending) => {
+                    status.pending = pending;
+                    status.last_error = None;
+                    pause = every;
+                }
+                Err(e) => {
+                    if status.last_error.as_deref() != Some(e.as_str()) {
+                        tracing::warn!(error = %e, "anchoring paused; retrying");
+                    }
+                    status.last_error = Some(e);
+                    pause = (pause * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// One pass over the queue: the oldest pending epoch of each datanet moves on. Returns
+    /// how many anchors are pending. With `regossip`, this node's signatures of pending
+    /// anchors go out again (for peers that restarted or joined since).
+    async fn pass(&self, regossip: bool) -> Result<usize, String> {
+        let pending = self
+            .store
+            .run(|s| s.pending_anchors())
+            .await
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let hub = self.hub().await.map_err(|e| e.to_string())?;
+        let mut oldest: BTreeMap<DatanetId, Anchor> = BTreeMap::new();
+        for anchor in &pending {
+            let held = self.held(anchor.datanet, anchor.epoch);
+            if regossip
+                || !held.contains_key(&self.evm.as_ref().map_or(Address::ZERO, EvmKey::address))
+            {
+                self.sign_and_gossip(anchor.datanet, anchor.epoch, anchor.batch_root)
+                    .await;
+            }
+            self.queued_at
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry((anchor.datanet, anchor.epoch))
+                .or_insert_with(Instant::now);
+            oldest
+                .entry(anchor.datanet)
+                .or_insert_with(|| anchor.clone());
+        }
+        for anchor in oldest.into_values() {
+            self.advance(&hub, anchor)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(pending.len())
+    }
+
+    /// The signatures held for (`datanet`, `epoch`), by signer.
+    fn held(&self, datanet: DatanetId, epoch: u64) -> BTreeMap<Address, AnchorSignature> {
+        self.signatures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(datanet, epoch))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Moves one anchor on, as the module documentation describes.
+    async fn advance(&self, hub: &Hub, anchor: Anchor) -> Result<(), datanet_chain::ChainError> {
+        let Anchor {
+            datanet,
+            epoch,
+            batch_root,
+            state,
+        } = anchor;
+        if let Some(on_chain) = hub.anchored(datanet, epoch).await? {
+            if on_chain.batch_root != batch_root {
+                tracing::error!(%datanet, epoch, ours = %batch_root, chain = %on_chain.batch_root,
+                    "the chain anchored another root for this epoch");
+                return Ok(());
+            }
+            let tx = Hash(on_chain.tx.0);
+            let confirmations = hub.block_number().await?.saturating_sub(on_chain.block) + 1;
+            let next = if confirmations >= self.params.confirmations.max(1) {
+                AnchorState::Confirmed {
+                    tx,
+                    block: on_chain.block,
+                }
+            } else {
+                AnchorState::Submitted { tx, nonce: 0 }
+            };
+            if next != state {
+                self.set_state(datanet, epoch, next).await;
+                if let AnchorState::Confirmed { block, .. } = next {
+                    tracing::info!(%datanet, epoch, %batch_root, tx = %on_chain.tx, block, "batch anchored");
+                    self.events.emit(NodeEvent::Anchored {
+                        datanet,
+                        epoch,
+                        root: batch_root,
+                        tx,
+                        block,
+                    });
+                }
+            }
+            return Ok(());
+        }
+        let Some(stakes) = self.stakes(datanet, true).await else {
+            return Ok(());
+        };
+        if stakes.next_epoch > epoch {
+            tracing::error!(%datanet, epoch, next = stakes.next_epoch,
+                "a later epoch was anchored first; this one can no longer be");
+            return Ok(());
+        }
+        if let AnchorState::Submitted { tx, .. } = state {
+            let tx = TxHash::from(tx.0);
+            match hub.receipt(tx).await? {
+                Some((_, true)) => return Ok(()),
+                Some((_, false)) => {
+                    tracing::warn!(%datanet, epoch, %tx, "anchor reverted; sending again")
+                }
+                None if hub.is_pending(tx).await? => return Ok(()),
+                None => {
+                    tracing::warn!(%datanet, epoch, %tx, "anchor transaction gone; sending again")
+                }
+            }
+        }
+        if self.evm.is_none() || self.validator.is_none() {
+            return Ok(());
+        }
+        let held = self.held(datanet, epoch);
+        let signatures: Vec<[u8; 65]> = held
+            .values()
+            .filter(|s| s.batch_root == batch_root)
+            .map(|s| s.signature)
+            .collect();
+        let signers: Vec<Address> = held
+            .iter()
+            .filter(|(_, s)| s.batch_root == batch_root)
+            .map(|(a, _)| *a)
+            .collect();
+        if !stakes.reached(&signers) || !self.my_turn(datanet, epoch).await {
+            return Ok(());
+        }
+        let message = self.message(datanet, epoch, batch_root);
+        let tx = hub.submit_anchor(&message, &signatures).await?;
+        tracing::info!(%datanet, epoch, %tx, signers = signers.len(), "anchor sent");
+        self.set_state(
+            datanet,
+            epoch,
+            AnchorState::Submitted {
+                tx: Hash(tx.0),
+                nonce: 0,
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Whether this node sends the anchor of (`datanet`, `epoch`) now: its validator leads the
+    /// epoch, or the anchor has waited [`BACKUP_EPOCHS`] epochs.
+    async fn my_turn(&self, datanet: DatanetId, epoch: u64) -> bool {
+        let waited = self
+            .queued_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(datanet, epoch))
+            .is_some_and(|at| at.elapsed() >= self.epoch * BACKUP_EPOCHS);
+        if waited {
+            return true;
+        }
+        let Some(me) = self.validator.as_ref().map(|k| k.public()) else {
+            return false;
+        };
+        let record = self.store.run(move |s| s.datanet(&datanet)).await;
+        let leads = record
+            .ok()
+            .flatten()
+            .and_then(|d| validator_set(&d))
+            .and_then(|set| leader(&set, &datanet, epoch));
+        leads == Some(me)
+    }
+
+    async fn set_state(&self, datanet: DatanetId, epoch: u64, state: AnchorState) {
+        let stored = self
+            .store
+            .run(move |s| s.set_anchor_state(&datanet, epoch, state))
+            .await;
+        if let Err(e) = stored {
+            tracing::warn!(%datanet, epoch, error = %e, "anchor state not stored");
+        }
+    }
+}
+
+/// Starts anchoring if `params` names a chain: a task walking the queue until `cancel`.
+pub(crate) fn start(
+    anchoring: Option<Anchoring>,
+    tasks: &tokio_util::task::TaskTracker,
+    cancel: &CancellationToken,
+) {
+    match anchoring {
+        Some(anchoring) => {
+            tasks.spawn(anchoring.run(cancel.clone()));
+        }
+        None => tracing::info!(
+            "anchoring is off: no [chain] is configured, so final batches stay off chain"
+        ),
+    }
+}

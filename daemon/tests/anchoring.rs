@@ -1,0 +1,289 @@
+//! Anchoring on a real anvil: four validators, staked on the hub, batch a contribution and
+//! the epoch's batch root goes on chain once, signed by a quorum of their EVM keys; a reorg
+//! that drops the anchor transaction ends with the epoch anchored once all the same.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use alloy::providers::Provider;
+use common::{connect, start_in};
+use datanet_chain::{ChainParams, DevChain, EvmKey, Hub};
+use datanet_daemon::quorum::lifecycle::Stage;
+use datanet_daemon::{Node, NodeKeys};
+use datanet_protocol::signed::{Policy, Threshold, Validator};
+use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
+use datanet_storage::AnchorState;
+use tempfile::TempDir;
+
+/// How long anchoring may take here: a certificate, a batch and a few blocks.
+const ANCHOR_WITHIN: Duration = Duration::from_secs(60);
+/// Epochs short enough for a test.
+const EPOCH: Duration = Duration::from_millis(1500);
+
+/// One OPEN in wei.
+fn open(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// Four validating nodes with EVM keys, funded, bound and connected, anchoring to `chain`.
+struct Network {
+    chain: DevChain,
+    nodes: Vec<Node>,
+    evm: Vec<EvmKey>,
+    validators: Vec<SecretKey>,
+    _homes: Vec<TempDir>,
+}
+
+impl Network {
+    async fn start(chain: DevChain, confirmations: u64) -> Network {
+        let params = ChainParams {
+            rpc_url: chain.rpc_url().to_string(),
+            chain_id: chain.chain_id(),
+            hub: chain.deployment().hub,
+            confirmations,
+        };
+        let mut network = Network {
+            chain,
+            nodes: Vec::new(),
+            evm: Vec::new(),
+            validators: Vec::new(),
+            _homes: Vec::new(),
+        };
+        for _ in 0..4 {
+            let validator = SecretKey::generate();
+            let evm = EvmKey::generate();
+            network
+                .chain
+                .fund(evm.address(), 10, open(100))
+                .await
+                .unwrap();
+            Hub::connect(params.clone(), Some(&evm))
+                .await
+                .unwrap()
+                .register_validator(&validator)
+                .await
+                .unwrap();
+            let home = tempfile::tempdir().unwrap();
+            let keys = NodeKeys {
+                validator: Some(SecretKey::from_seed(validator.seed())),
+                evm: Some(evm.clone()),
+                ..NodeKeys::generate()
+            };
+            let chain = params.clone();
+            let node = start_in(home.path(), keys, move |c| {
+                c.epoch = EPOCH;
+                c.retrieve_timeout = Duration::from_secs(20);
+                c.chain = Some(chain);
+            })
+            .await;
+            let others: Vec<&Node> = network.nodes.iter().collect();
+            connect(&node, &others).await;
+            network.nodes.push(node);
+            network.evm.push(evm);
+            network.validators.push(validator);
+            network._homes.push(home);
+        }
+        network
+    }
+
+    fn params(&self) -> ChainParams {
+        ChainParams {
+            rpc_url: self.chain.rpc_url().to_string(),
+            chain_id: self.chain.chain_id(),
+            hub: self.chain.deployment().hub,
+            confirmations: 0,
+        }
+    }
+
+    /// A datanet validated by the four, registered on the hub, each staking 10 OPEN.
+    async fn datanet(&self) -> DatanetId {
+        let set = ValidatorSet::new(
+            self.validators
+                .iter()
+                .map(|k| Validator {
+                    key: k.public(),
+                    stake: 1,
+                })
+                .collect(),
+            Threshold::TWO_THIRDS,
+        )
+        .unwrap();
+        let record = self.nodes[0]
+            .create_datanet("anchored", "", Policy::default(), Some(set))
+            .await
+            .unwrap();
+        let id = record.id();
+        for (i, evm) in self.evm.iter().enumerate() {
+            let hub = Hub::connect(self.params(), Some(evm)).await.unwrap();
+            if i == 0 {
+                hub.register_datanet(&record).await.unwrap();
+            }
+            hub.stake(id, open(10)).await.unwrap();
+        }
+        for node in &self.nodes {
+            tokio::time::timeout(ANCHOR_WITHIN, async {
+                while node.datanet(id).await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await
+            .expect("every node learns the datanet");
+        }
+        id
+    }
+
+    /// Contributes at node 0 and waits until node 3 holds it in a final batch; the epoch.
+    async fn batched(&self, datanet: DatanetId) -> (ContributionId, u64) {
+        let id = self.nodes[0]
+            .contribute(datanet, b"one record\n".to_vec(), "text/plain")
+            .await
+            .unwrap()
+            .contribution;
+        let epoch = tokio::time::timeout(ANCHOR_WITHIN, async {
+            loop {
+                if let Ok(Some(l)) = self.nodes[3].lifecycle(id).await {
+                    if let (Stage::Accepted, Some(epoch)) = (l.stage, l.epoch) {
+                        return epoch;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .expect("the contribution is batched");
+        (id, epoch)
+    }
+}
+
+/// Waits until `node` records the anchor of (`datanet`, `epoch`) as confirmed.
+async fn confirmed(node: &Node, datanet: DatanetId, epoch: u64) -> AnchorState {
+    tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            let anchor = node
+                .store()
+                .run(move |s| s.anchor(&datanet, epoch))
+                .await
+                .unwrap();
+            if let Some(anchor) = anchor {
+                if matches!(anchor.state, AnchorState::Confirmed { .. }) {
+                    return anchor.state;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the anchor is confirmed")
+}
+
+/// How many `Anchored` events the hub emitted for (`datanet`, `epoch`), in all blocks.
+async fn anchor_events(hub: &Hub, datanet: DatanetId, epoch: u64) -> usize {
+    use alloy::sol_types::SolEvent;
+    let filter = alloy::rpc::types::Filter::new()
+        .address(hub.params().hub)
+        .event_signature(datanet_chain::bindings::DatanetHub::Anchored::SIGNATURE_HASH)
+        .topic1(alloy::primitives::B256::from(datanet.0 .0))
+        .topic2(alloy::primitives::B256::from(U256::from(epoch)))
+        .from_block(0);
+    hub.provider().get_logs(&filter).await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_final_batch_is_anchored_once_with_a_quorum_of_evm_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let network = Network::start(chain, 1).await;
+    let datanet = network.datanet().await;
+    let (_, epoch) = network.batched(datanet).await;
+
+    let batch = network.nodes[3]
+        .store()
+        .run(move |s| s.batch(&datanet, epoch))
+        .await
+        .unwrap()
+        .unwrap();
+    for node in &network.nodes {
+        confirmed(node, datanet, epoch).await;
+    }
+    let hub = Hub::connect(network.params(), None).await.unwrap();
+    let on_chain = hub.anchored(datanet, epoch).await.unwrap().unwrap();
+    assert_eq!(on_chain.batch_root, batch.root());
+    assert!(
+        on_chain.signed_stake * U256::from(3) > on_chain.total_stake * U256::from(2),
+        "signed by more than two thirds of the stake"
+    );
+    assert_eq!(anchor_events(&hub, datanet, epoch).await, 1);
+    let AnchorState::Confirmed { tx, block } = confirmed(&network.nodes[0], datanet, epoch).await
+    else {
+        unreachable!()
+    };
+    assert_eq!((tx.0, block), (on_chain.tx.0, on_chain.block));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_anchor_dropped_by_a_reorg_is_anchored_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    // Ten confirmations: the anchor stays unconfirmed until the test mines past it.
+    let network = Network::start(chain, 10).await;
+    let datanet = network.datanet().await;
+    let (_, epoch) = network.batched(datanet).await;
+    let hub = Hub::connect(network.params(), None).await.unwrap();
+    let first = tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            if let Some(a) = hub.anchored(datanet, epoch).await.unwrap() {
+                return a;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the batch is anchored");
+
+    // Replace the anchor's block (and any after it) with empty ones.
+    let depth = hub.block_number().await.unwrap() - first.block + 1;
+    let _: () = hub
+        .provider()
+        .raw_request(
+            "anvil_reorg".into(),
+            (depth, Vec::<serde_json::Value>::new()),
+        )
+        .await
+        .unwrap();
+    let _: () = hub
+        .provider()
+        .raw_request("anvil_dropAllTransactions".into(), ())
+        .await
+        .unwrap();
+    assert_eq!(hub.anchored(datanet, epoch).await.unwrap(), None);
+
+    // The nodes see it gone and send it again; then blocks are mined past it.
+    let again = tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            if let Some(a) = hub.anchored(datanet, epoch).await.unwrap() {
+                return a;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the batch is anchored again");
+    let _: () = hub
+        .provider()
+        .raw_request("anvil_mine".into(), (U256::from(12),))
+        .await
+        .unwrap();
+    for node in &network.nodes {
+        confirmed(node, datanet, epoch).await;
+    }
+    assert_eq!(again.batch_root, first.batch_root);
+    assert_eq!(anchor_events(&hub, datanet, epoch).await, 1);
+}
