@@ -7,6 +7,8 @@
 //! - [`key_binding`]: the ed25519 signature that binds a validator's network key to its EVM
 //!   address on the hub.
 //! - [`EvmKey`]: a validator's EVM signing key on disk.
+//! - [`AttributionProof`]: a contribution's inclusion in an anchored batch, checked against
+//!   the chain alone.
 //! - [`DevChain`]: a local anvil with the contracts deployed, for tests and the devnet.
 
 pub mod bindings;
@@ -16,6 +18,7 @@ mod evm_key;
 mod hub;
 pub mod key_binding;
 mod message;
+mod proof;
 mod stake;
 
 pub use devchain::{anvil_binary, deploy, Deployment, DevChain, DEV_CHAIN_ID};
@@ -23,6 +26,7 @@ pub use error::ChainError;
 pub use evm_key::EvmKey;
 pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes};
 pub use message::AnchorMessage;
+pub use proof::{AttributionProof, ProofError, PROOF_FORMAT};
 pub use stake::{stake_units, STAKE_UNIT};
 
 pub use alloy::primitives::{Address, TxHash, B256, U256};

@@ -67,6 +67,9 @@ pub enum NodeError {
     /// The node failed inside: a task panicked or was cancelled, a writer thread died.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A contribution has no proof yet: not batched, not anchored, or no chain configured.
+    #[error("{0}")]
+    NotAnchored(String),
     /// A key file (node, contributor or validator) could not be used.
     #[error("key: {0}")]
     Key(String),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use datanet_chain::{ChainParams, EvmKey};
+use datanet_chain::{AttributionProof, ChainParams, EvmKey};
 use datanet_config::Config;
 use datanet_net::custody::CustodySet;
 use datanet_net::{
@@ -13,8 +13,9 @@ use datanet_net::{
 };
 use datanet_protocol::signed::{DatanetBody, Policy, ValidatorSet};
 use datanet_protocol::{
-    CodecId, ContributionId, Datanet, DatanetId, Manifest, PublicKey, SecretKey,
+    BatchLeaf, CodecId, ContributionId, Datanet, DatanetId, Hash, Manifest, PublicKey, SecretKey,
 };
+use datanet_storage::AnchorState;
 use datanet_storage::{AsyncStore, Store};
 use futures::StreamExt;
 use tokio::sync::{broadcast, mpsc};
@@ -350,6 +351,74 @@ impl Node {
             cancel,
             tasks,
         })
+    }
+
+    /// The attribution proof of contribution `id`: its leaf in its epoch's final batch, the
+    /// path to the batch root, and the anchor of that root on chain.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownContribution`]; [`NodeError::NotAnchored`] when no chain is
+    /// configured, or the contribution is not in a final batch, or its batch is not
+    /// anchored with enough confirmations yet; a store error.
+    pub async fn attribution_proof(
+        &self,
+        id: ContributionId,
+    ) -> Result<AttributionProof, NodeError> {
+        let Some(chain) = self.config.chain.clone() else {
+            return Err(NodeError::NotAnchored(
+                "this node has no [chain] configured, so it anchors nothing".into(),
+            ));
+        };
+        let manifest = self.manifest(id).await?;
+        let datanet = manifest.body().datanet;
+        let found = self
+            .store()
+            .run(move |s| {
+                let Some(epoch) = s.batched_in(&id)? else {
+                    return Ok(Err(format!("{id} is in no final batch yet")));
+                };
+                let Some(batch) = s.batch(&datanet, epoch)? else {
+                    return Ok(Err(format!(
+                        "the batch of epoch {epoch} is not stored here"
+                    )));
+                };
+                let anchor = s.anchor(&datanet, epoch)?;
+                let mut leaves = Vec::new();
+                for qc in &batch.proposal.body().certificates {
+                    let Some(m) = s.manifest(&qc.contribution)? else {
+                        return Ok(Err(format!(
+                            "this node lacks the manifest of {}, in the same batch",
+                            qc.contribution
+                        )));
+                    };
+                    leaves.push(BatchLeaf::new(&m, qc));
+                }
+                Ok(Ok((epoch, leaves, anchor)))
+            })
+            .await?;
+        let (epoch, leaves, anchor) = found.map_err(NodeError::NotAnchored)?;
+        let Some(AnchorState::Confirmed { tx, block }) = anchor.map(|a| a.state) else {
+            return Err(NodeError::NotAnchored(format!(
+                "epoch {epoch} of {datanet} is not anchored with {} confirmations yet",
+                chain.confirmations
+            )));
+        };
+        let index = leaves
+            .iter()
+            .position(|l| l.contribution == id)
+            .ok_or_else(|| NodeError::Internal(format!("{id} missing from its own batch")))?;
+        AttributionProof::build(
+            chain.chain_id,
+            chain.hub,
+            datanet,
+            epoch,
+            &leaves,
+            index,
+            Hash([0; 32]),
+            datanet_chain::TxHash::from(tx.0),
+            block,
+        )
+        .map_err(|e| NodeError::Internal(e.to_string()))
     }
 
     /// Where anchoring stands: `None` when no chain is configured.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 use common::{connect, start_in};
-use datanet_chain::{ChainParams, DevChain, EvmKey, Hub};
+use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub};
 use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{Node, NodeKeys};
 use datanet_protocol::signed::{Policy, Threshold, Validator};
@@ -193,14 +193,14 @@ async fn anchor_events(hub: &Hub, datanet: DatanetId, epoch: u64) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_final_batch_is_anchored_once_with_a_quorum_of_evm_signatures() {
+async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_alone() {
     let dir = tempfile::tempdir().unwrap();
     let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
         .await
         .unwrap();
     let network = Network::start(chain, 1).await;
     let datanet = network.datanet().await;
-    let (_, epoch) = network.batched(datanet).await;
+    let (contribution, epoch) = network.batched(datanet).await;
 
     let batch = network.nodes[3]
         .store()
@@ -224,6 +224,121 @@ async fn a_final_batch_is_anchored_once_with_a_quorum_of_evm_signatures() {
         unreachable!()
     };
     assert_eq!((tx.0, block), (on_chain.tx.0, on_chain.block));
+
+    // The proof of the contribution checks against the chain alone, and every tampered field
+    // fails, naming what is wrong.
+    let proof = network.nodes[2]
+        .attribution_proof(contribution)
+        .await
+        .unwrap();
+    let rpc = network.chain.rpc_url().to_string();
+    let leaf = proof.verify(&rpc, 1).await.unwrap();
+    assert_eq!(leaf.contribution, contribution);
+    let flip = |hex: &str| {
+        let mut bytes = hex::decode(hex).unwrap();
+        bytes[0] ^= 1;
+        hex::encode(bytes)
+    };
+    let other = proof.clone();
+    let cases: Vec<(AttributionProof, &str)> = vec![
+        (
+            AttributionProof {
+                leaf: flip(&other.leaf),
+                ..other.clone()
+            },
+            "leaf",
+        ),
+        (
+            AttributionProof {
+                contribution: flip(&other.contribution),
+                ..other.clone()
+            },
+            "`contribution` does not match",
+        ),
+        (
+            AttributionProof {
+                batch_root: flip(&other.batch_root),
+                ..other.clone()
+            },
+            "not in the batch",
+        ),
+        (
+            AttributionProof {
+                index: other.index + 1,
+                ..other.clone()
+            },
+            "not in the batch",
+        ),
+        (
+            AttributionProof {
+                path: vec!["00".repeat(32)],
+                ..other.clone()
+            },
+            "not in the batch",
+        ),
+        (
+            AttributionProof {
+                epoch: other.epoch + 1,
+                ..other.clone()
+            },
+            "no anchor of epoch",
+        ),
+        (
+            AttributionProof {
+                block: other.block + 1,
+                ..other.clone()
+            },
+            "no anchor of epoch",
+        ),
+        (
+            AttributionProof {
+                datanet: flip(&other.datanet),
+                ..other.clone()
+            },
+            "no anchor of epoch",
+        ),
+        (
+            AttributionProof {
+                tx: alloy::primitives::TxHash::ZERO,
+                ..other.clone()
+            },
+            "not `tx`",
+        ),
+        (
+            AttributionProof {
+                rewards_root: flip(&other.rewards_root),
+                ..other.clone()
+            },
+            "rewards_root",
+        ),
+        (
+            AttributionProof {
+                chain_id: other.chain_id + 1,
+                ..other.clone()
+            },
+            "serves chain",
+        ),
+        (
+            AttributionProof {
+                hub: network.evm[0].address(),
+                ..other.clone()
+            },
+            "no contract at hub",
+        ),
+        (
+            AttributionProof {
+                format: "other/1".into(),
+                ..other.clone()
+            },
+            "`format`",
+        ),
+    ];
+    for (tampered, reason) in cases {
+        let err = tampered.verify(&rpc, 1).await.unwrap_err().to_string();
+        assert!(err.contains(reason), "expected {reason:?}, got {err:?}");
+    }
+    let err = proof.verify(&rpc, 1000).await.unwrap_err().to_string();
+    assert!(err.contains("confirmations"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -69,6 +69,7 @@ impl From<NodeError> for ApiError {
                 Self::not_found(message)
             }
             NodeError::Invalid(_) => Self::bad_request(message),
+            NodeError::NotAnchored(_) => Self::new(StatusCode::CONFLICT, "not_anchored", message),
             NodeError::Policy(violation) => Self::from(violation),
             NodeError::Unavailable { .. } | NodeError::SquareUnavailable { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
