@@ -27,6 +27,6 @@ pub use evm_key::EvmKey;
 pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes};
 pub use message::AnchorMessage;
 pub use proof::{AttributionProof, ProofError, PROOF_FORMAT};
-pub use stake::{stake_units, STAKE_UNIT};
+pub use stake::{parse_open, stake_units, STAKE_UNIT};
 
 pub use alloy::primitives::{Address, TxHash, B256, U256};

@@ -14,9 +14,58 @@ pub fn stake_units(wei: U256) -> u64 {
     u64::try_from(units).unwrap_or(u64::MAX)
 }
 
+/// Parses an amount of OPEN written as a decimal (`100`, `2.5`, at most 18 decimals) into
+/// wei.
+///
+/// # Errors
+/// A message naming the text when it is not such an amount, or zero.
+pub fn parse_open(text: &str) -> Result<U256, String> {
+    let bad = || format!("{text:?} is not an amount of OPEN (e.g. 100 or 2.5)");
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && fraction.is_empty()
+        || fraction.len() > 18
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let digits = format!("{whole}{fraction:0<18}");
+    let wei = U256::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
+        .map_err(|_| bad())?;
+    if wei.is_zero() {
+        return Err(format!("{text:?}: the amount must be more than zero"));
+    }
+    Ok(wei)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_amounts_parse_to_wei_and_bad_ones_are_refused() {
+        let open = U256::from(10u64).pow(U256::from(18u64));
+        assert_eq!(parse_open("100"), Ok(open * U256::from(100u64)));
+        assert_eq!(
+            parse_open("2.5"),
+            Ok(open * U256::from(5u64) / U256::from(2u64))
+        );
+        assert_eq!(parse_open("0.000000000000000001"), Ok(U256::from(1u64)));
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "0",
+            "0.0",
+            "1.0000000000000000001",
+            "ten",
+        ] {
+            assert!(parse_open(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn wei_round_down_to_whole_units_and_saturate() {

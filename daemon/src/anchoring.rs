@@ -21,11 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use datanet_chain::{Address, AnchorMessage, ChainParams, EvmKey, Hub, HubStakes, TxHash};
+use datanet_chain::{Address, AnchorMessage, ChainParams, EvmKey, Hub, HubStakes, TxHash, U256};
 use datanet_net::{Judgement, NetHandle};
 use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
 use datanet_protocol::signed::leader;
-use datanet_protocol::{DatanetId, Hash, SecretKey};
+use datanet_protocol::{Datanet, DatanetId, Hash, SecretKey};
 use datanet_storage::{Anchor, AnchorState, AsyncStore};
 use tokio_util::sync::CancellationToken;
 
@@ -116,6 +116,66 @@ impl Anchoring {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Registers `record`'s datanet on the hub, owned by this node's EVM address; the
+    /// transaction hash.
+    ///
+    /// # Errors
+    /// The chain's refusal or failure, as text for the caller to show.
+    pub(crate) async fn register_datanet(&self, record: &Datanet) -> Result<TxHash, String> {
+        let hub = self.hub().await.map_err(|e| e.to_string())?;
+        hub.register_datanet(record)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Binds this node's validator key to its EVM address on the hub (unless it is bound
+    /// already) and, with `stake`, stakes that many wei of OPEN on the datanet. The
+    /// transactions sent.
+    ///
+    /// # Errors
+    /// No validator or EVM key here, or the chain's refusal or failure, as text.
+    pub(crate) async fn register_validator(
+        &self,
+        stake: Option<(DatanetId, U256)>,
+    ) -> Result<Vec<TxHash>, String> {
+        let (Some(validator), Some(evm)) = (&self.validator, &self.evm) else {
+            return Err("this node has no validator key or no EVM key (datanet init --validator makes both)".into());
+        };
+        let hub = self.hub().await.map_err(|e| e.to_string())?;
+        let mut sent = Vec::new();
+        match hub
+            .key_owner(&validator.public())
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(owner) if owner == evm.address() => {}
+            Some(owner) => {
+                return Err(format!(
+                    "validator key {} is bound to {owner}, not to this node's EVM address {}",
+                    validator.public(),
+                    evm.address()
+                ))
+            }
+            None => sent.push(
+                hub.register_validator(validator)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+        }
+        if let Some((datanet, amount)) = stake {
+            sent.push(
+                hub.stake(datanet, amount)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+            self.stakes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&datanet);
+        }
+        Ok(sent)
     }
 
     fn message(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) -> AnchorMessage {

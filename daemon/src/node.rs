@@ -421,6 +421,46 @@ impl Node {
         .map_err(|e| NodeError::Internal(e.to_string()))
     }
 
+    /// Registers datanet `id` on the chain's hub, owned by this node's EVM key; the
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::UnknownDatanet`];
+    /// [`NodeError::Invalid`] with the chain's refusal.
+    pub async fn register_datanet_on_chain(
+        &self,
+        id: DatanetId,
+    ) -> Result<datanet_chain::TxHash, NodeError> {
+        let anchoring = self.chain()?;
+        let record = self.datanet(id).await?;
+        anchoring
+            .register_datanet(&record)
+            .await
+            .map_err(NodeError::Invalid)
+    }
+
+    /// Binds this node's validator key to its EVM key on the hub, and with `stake` stakes
+    /// that many wei of OPEN on a datanet; the transactions sent.
+    ///
+    /// # Errors
+    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::Invalid`] with the chain's
+    /// refusal or a missing key.
+    pub async fn register_validator_on_chain(
+        &self,
+        stake: Option<(DatanetId, datanet_chain::U256)>,
+    ) -> Result<Vec<datanet_chain::TxHash>, NodeError> {
+        self.chain()?
+            .register_validator(stake)
+            .await
+            .map_err(NodeError::Invalid)
+    }
+
+    fn chain(&self) -> Result<&Anchoring, NodeError> {
+        self.anchoring
+            .as_ref()
+            .ok_or_else(|| NodeError::NotAnchored("this node has no [chain] configured".into()))
+    }
+
     /// Where anchoring stands: `None` when no chain is configured.
     pub fn anchoring(&self) -> Option<AnchoringStatus> {
         self.anchoring.as_ref().map(Anchoring::status)

@@ -197,6 +197,7 @@ pub(crate) fn validation_view(lifecycle: &Lifecycle) -> Option<ValidationView> {
     let tally = lifecycle.tally?;
     let stake = |s: u128| u64::try_from(s).unwrap_or(u64::MAX);
     Some(ValidationView {
+        anchored: None,
         accepting_stake: stake(tally.accepting),
         rejecting_stake: stake(tally.rejecting),
         equivocating_stake: stake(tally.equivocating),
@@ -292,5 +293,28 @@ pub(crate) fn contribution_view(
             short_columns: r.short.len(),
             complete: r.complete(),
         }),
+    }
+}
+
+/// The view of an anchor's state.
+pub(crate) fn anchor_view(state: &datanet_storage::AnchorState) -> super::views::AnchorView {
+    use datanet_storage::AnchorState;
+    let tx = |h: &datanet_protocol::Hash| Some(format!("0x{}", h.to_hex()));
+    match state {
+        AnchorState::Queued => super::views::AnchorView {
+            state: "queued".into(),
+            tx: None,
+            block: None,
+        },
+        AnchorState::Submitted { tx: hash, .. } => super::views::AnchorView {
+            state: "submitted".into(),
+            tx: tx(hash),
+            block: None,
+        },
+        AnchorState::Confirmed { tx: hash, block } => super::views::AnchorView {
+            state: "confirmed".into(),
+            tx: tx(hash),
+            block: Some(*block),
+        },
     }
 }

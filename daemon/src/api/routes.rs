@@ -87,6 +87,12 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
             repaired,
         },
         uptime_s: state.started.elapsed().as_secs(),
+        anchoring: node.anchoring().map(|a| super::views::AnchoringView {
+            hub: a.hub,
+            chain_id: a.chain_id,
+            pending: a.pending,
+            last_error: a.last_error,
+        }),
     }))
 }
 
@@ -265,7 +271,20 @@ pub(crate) async fn get_contribution(
         .await
         .map_err(crate::NodeError::from)?;
     let lifecycle = state.node.lifecycle(id).await?;
+    let datanet = manifest.body().datanet;
+    let anchor = match lifecycle.as_ref().and_then(|l| l.epoch) {
+        Some(epoch) if state.node.anchoring().is_some() => state
+            .node
+            .store()
+            .run(move |s| s.anchor(&datanet, epoch))
+            .await
+            .map_err(crate::NodeError::from)?,
+        _ => None,
+    };
     let mut view = contribution_view(&manifest, lifecycle.as_ref(), rejected, None);
+    if let (Some(validation), Some(anchor)) = (view.validation.as_mut(), anchor) {
+        validation.anchored = Some(super::convert::anchor_view(&anchor.state));
+    }
     for (chunk, columns) in view.chunks.iter_mut().zip(held) {
         chunk.columns_held = Some(columns);
     }
@@ -313,6 +332,52 @@ fn byte_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ApiEr
         return Err(unsatisfiable());
     }
     Ok(Some((start, end)))
+}
+
+/// `POST /v1/datanets/{id}/chain`: registers the datanet on the hub, owned by this node's
+/// EVM key.
+pub(crate) async fn register_datanet(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<super::views::ChainTxView>, ApiError> {
+    let id: DatanetId = parse("datanet", &id)?;
+    let tx = state.node.register_datanet_on_chain(id).await?;
+    Ok(Json(super::views::ChainTxView {
+        txs: vec![tx.to_string()],
+    }))
+}
+
+/// `POST /v1/validator/chain`: binds this node's validator key on the hub, and stakes.
+pub(crate) async fn register_validator(
+    State(state): Shared,
+    Json(request): Json<super::views::RegisterValidatorRequest>,
+) -> Result<Json<super::views::ChainTxView>, ApiError> {
+    let stake = match (request.datanet, request.stake) {
+        (Some(datanet), Some(stake)) => Some((
+            parse::<DatanetId>("datanet", &datanet)?,
+            datanet_chain::parse_open(&stake).map_err(ApiError::bad_request)?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "give both `datanet` and `stake`, or neither",
+            ))
+        }
+    };
+    let sent = state.node.register_validator_on_chain(stake).await?;
+    Ok(Json(super::views::ChainTxView {
+        txs: sent.iter().map(ToString::to_string).collect(),
+    }))
+}
+
+/// `GET /v1/contributions/{id}/proof`: the contribution's attribution proof; 409
+/// `not_anchored` while its batch is not anchored.
+pub(crate) async fn proof(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<datanet_chain::AttributionProof>, ApiError> {
+    let id: ContributionId = parse("contribution", &id)?;
+    Ok(Json(state.node.attribution_proof(id).await?))
 }
 
 /// `GET /v1/contributions/{id}/data`: the payload, streamed chunk by chunk, each verified

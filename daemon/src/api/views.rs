@@ -30,6 +30,23 @@ pub struct StatusView {
     pub columns: ColumnsView,
     /// Seconds since the daemon started.
     pub uptime_s: u64,
+    /// Anchoring on chain; absent when no chain is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchoring: Option<AnchoringView>,
+}
+
+/// Where a node's anchoring stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnchoringView {
+    /// The hub's address.
+    pub hub: String,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Final batches not yet confirmed on chain.
+    pub pending: usize,
+    /// Why the last pass over the anchor queue failed, if it did (it is retried with backoff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// The columns of `GET /v1/status`: what the last repair pass found.
@@ -252,6 +269,40 @@ pub struct ValidationView {
     /// The epoch whose final batch holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<u64>,
+    /// Where that batch stands on chain, when this node anchors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchored: Option<AnchorView>,
+}
+
+/// Transactions a request sent to the chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainTxView {
+    /// Their hashes, `0x` hex, in the order sent.
+    pub txs: Vec<String>,
+}
+
+/// `POST /v1/validator/chain`: bind the validator key on the hub, and optionally stake.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterValidatorRequest {
+    /// The datanet to stake on.
+    #[serde(default)]
+    pub datanet: Option<String>,
+    /// OPEN to stake on it, as a decimal (`100`, `2.5`).
+    #[serde(default)]
+    pub stake: Option<String>,
+}
+
+/// An epoch batch's anchor on chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnchorView {
+    /// `queued`, `submitted` or `confirmed`.
+    pub state: String,
+    /// The transaction, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<String>,
+    /// The block, once confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
 }
 
 /// One validator's verdict.

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use super::client::Client;
 use super::home::{self, toml_strings};
 use super::output::{self, print};
-use super::{create, daemon, devnet, transfer, Cli, CliError, Command};
+use super::{create, daemon, devnet, transfer, Cli, CliError, Command, ValidatorAction};
 use crate::api::views::{
-    ContributionView, DatanetView, PeerView, StatusView, ValidatorStatusView, VerifyRequest,
-    VerifyView,
+    ChainTxView, ContributionView, DatanetView, PeerView, RegisterValidatorRequest, StatusView,
+    ValidatorStatusView, VerifyRequest, VerifyView,
 };
 
 /// The exit code of a verification that found a chunk short of its target.
@@ -90,6 +90,16 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                 writeln!(out, "created datanet {}", d.id)?;
                 output::datanet(out, d)
             })?;
+            let status: StatusView = client().get("/v1/status").await?;
+            if status.anchoring.is_some() && !datanet.validators.is_empty() {
+                let sent: ChainTxView = client()
+                    .post(&format!("/v1/datanets/{}/chain", datanet.id), &())
+                    .await?;
+                output::report(format_args!(
+                    "registered on the hub in tx {}",
+                    sent.txs.join(", ")
+                ));
+            }
         }
         Command::List => {
             let datanets: Vec<DatanetView> = client().get("/v1/datanets").await?;
@@ -143,6 +153,45 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                 output::contribution(out, v)
             })?;
         }
+        Command::Proof { id, output: file } => {
+            let proof: datanet_chain::AttributionProof = client()
+                .get(&format!("/v1/contributions/{id}/proof"))
+                .await?;
+            match file {
+                Some(path) => {
+                    let text = serde_json::to_string_pretty(&proof)
+                        .map_err(|e| CliError::Other(e.to_string()))?;
+                    std::fs::write(&path, format!("{text}\n")).map_err(|e| {
+                        CliError::Other(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    output::report(format_args!(
+                        "wrote the proof of {id} (epoch {}, block {}) to {}",
+                        proof.epoch,
+                        proof.block,
+                        path.display()
+                    ));
+                }
+                None => output::json(&proof)?,
+            }
+        }
+        Command::VerifyProof {
+            file,
+            rpc,
+            confirmations,
+        } => return verify_proof(&file, &rpc, confirmations, json).await,
+        Command::Validator {
+            action: ValidatorAction::Register { datanet, stake },
+        } => {
+            let request = RegisterValidatorRequest { datanet, stake };
+            let sent: ChainTxView = client().post("/v1/validator/chain", &request).await?;
+            print(json, &sent, |out, s| {
+                if s.txs.is_empty() {
+                    writeln!(out, "already registered; nothing sent")
+                } else {
+                    writeln!(out, "sent {}", s.txs.join(", "))
+                }
+            })?;
+        }
         Command::Verify { id, confidence } => {
             let request = VerifyRequest {
                 confidence: Some(confidence),
@@ -163,4 +212,54 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => devnet::run(nodes, dir, sample_mib, exit, json).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit code of a proof that does not hold.
+pub(crate) const PROOF_FAILS: u8 = 4;
+
+/// `datanet verify-proof`: reads the proof at `file` (`-` for stdin) and checks it against
+/// the chain at `rpc`; exits [`PROOF_FAILS`] naming what is wrong.
+async fn verify_proof(
+    file: &std::path::Path,
+    rpc: &str,
+    confirmations: u64,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CliError::Other(format!("cannot read {}: {e}", file.display())))?;
+    let proof: datanet_chain::AttributionProof = serde_json::from_str(&text).map_err(|e| {
+        CliError::Other(format!(
+            "{} is not an attribution proof: {e}",
+            file.display()
+        ))
+    })?;
+    let outcome = proof.verify(rpc, confirmations).await;
+    let view = serde_json::json!({
+        "valid": outcome.is_ok(),
+        "contribution": proof.contribution,
+        "datanet": proof.datanet,
+        "epoch": proof.epoch,
+        "tx": proof.tx,
+        "block": proof.block,
+        "error": outcome.as_ref().err().map(ToString::to_string),
+    });
+    print(json, &view, |out, _| {
+        match &outcome {
+        Ok(leaf) => writeln!(
+            out,
+            "valid: contribution {} by {} is in epoch {} of datanet {}, anchored in tx {} at block {}",
+            leaf.contribution, leaf.contributor, proof.epoch, proof.datanet, proof.tx, proof.block
+        ),
+        Err(e) => writeln!(out, "invalid: {e}"),
+    }
+    })?;
+    Ok(if outcome.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(PROOF_FAILS)
+    })
 }

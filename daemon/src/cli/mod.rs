@@ -121,10 +121,37 @@ pub enum Command {
         /// The datanet's id.
         datanet: String,
     },
+    /// This node's validator on the chain's hub.
+    Validator {
+        /// What to do.
+        #[command(subcommand)]
+        action: ValidatorAction,
+    },
     /// A contribution's manifest and status.
     Show {
         /// The contribution id.
         id: String,
+    },
+    /// Write a contribution's attribution proof: its leaf in its epoch's batch, the Merkle
+    /// path, and the batch's anchor on chain (needs a node with a chain configured).
+    Proof {
+        /// The contribution id.
+        id: String,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check an attribution proof against a chain alone (no daemon needed): exit 0 if it
+    /// holds, else say which field is wrong.
+    VerifyProof {
+        /// The proof file, or `-` for stdin.
+        file: PathBuf,
+        /// The chain's JSON-RPC endpoint.
+        #[arg(long, value_name = "URL")]
+        rpc: String,
+        /// Blocks the anchor must have on and above it.
+        #[arg(long, default_value_t = 1)]
+        confirmations: u64,
     },
     /// Sample every chunk of a contribution through the network.
     Verify {
@@ -148,6 +175,21 @@ pub enum Command {
         /// Stop the daemons once the walk-through is done instead of waiting for Ctrl-C.
         #[arg(long)]
         exit: bool,
+    },
+}
+
+/// What `datanet validator` does.
+#[derive(Debug, Subcommand)]
+pub enum ValidatorAction {
+    /// Bind this node's validator key to its EVM key on the hub (once), and with `--stake`
+    /// stake OPEN on a datanet that lists the key.
+    Register {
+        /// The datanet to stake on.
+        #[arg(long, requires = "stake")]
+        datanet: Option<String>,
+        /// How much OPEN to stake, e.g. `100` or `2.5`.
+        #[arg(long, requires = "datanet")]
+        stake: Option<String>,
     },
 }
 

@@ -89,6 +89,19 @@ pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
         "  columns        {} owed, {} missing, {} under-replicated, {} rebuilt",
         c.owed, c.missing, c.under_replicated, c.repaired
     )?;
+    match &s.anchoring {
+        Some(a) => {
+            writeln!(
+                out,
+                "  anchoring      hub {} on chain {}, {} batches pending",
+                a.hub, a.chain_id, a.pending
+            )?;
+            if let Some(e) = &a.last_error {
+                writeln!(out, "                 last attempt failed (retrying): {e}")?;
+            }
+        }
+        None => writeln!(out, "  anchoring      off: no [chain] configured")?,
+    }
     writeln!(out, "  uptime         {} s", s.uptime_s)
 }
 
@@ -178,6 +191,16 @@ fn validation(out: &mut dyn Write, v: &ValidationView) -> io::Result<()> {
             writeln!(out, "  batch        waiting for the next epoch")?
         }
         None => {}
+    }
+    if let Some(a) = &v.anchored {
+        match (&a.tx, a.block) {
+            (Some(tx), Some(block)) => writeln!(out, "  anchored     tx {tx} in block {block}")?,
+            (Some(tx), None) => writeln!(out, "  anchoring    sent in tx {tx}, not confirmed yet")?,
+            _ => writeln!(
+                out,
+                "  anchoring    waiting for a quorum of anchor signatures"
+            )?,
+        }
     }
     Ok(())
 }
