@@ -209,7 +209,8 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             dir,
             sample_mib,
             exit,
-        } => devnet::run(nodes, dir, sample_mib, exit, json).await?,
+            no_chain,
+        } => devnet::run(nodes, dir, sample_mib, exit, !no_chain, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,9 @@
 //! home and validator key; a datanet created with every daemon as its validators and a
 //! JSON Lines schema, a sample dataset contributed at the first node, retrieved bit-exact at
 //! the last and verified there by sampling, accepted by the validators and batched in an
-//! epoch, and a record that breaks the schema rejected with its reason; then the daemons
+//! epoch, its batch anchored on a local chain (anvil, with the hub deployed and every daemon
+//! staked) and its attribution proof checked against the chain alone, and a record that
+//! breaks the schema rejected with its reason; then the daemons
 //! keep running for other terminals until Ctrl-C, when every process started here is
 //! stopped.
 //!
@@ -20,6 +22,7 @@ use serde::Serialize;
 use tokio::process::{Child, Command};
 
 use super::client::Client;
+use super::devnet_chain::{self, Anchored, Chain};
 use super::home::{self, toml_strings};
 use super::{output, transfer, CliError};
 use crate::api::views::{
@@ -69,6 +72,7 @@ pub(crate) async fn run(
     dir: Option<PathBuf>,
     sample_mib: u64,
     exit: bool,
+    with_chain: bool,
     json: bool,
 ) -> Result<(), CliError> {
     if !(2..=16).contains(&nodes) {
@@ -79,14 +83,30 @@ pub(crate) async fn run(
     let dir = empty_dir(dir)?;
     let started = Instant::now();
     let mut daemons: Vec<Daemon> = Vec::new();
-    let outcome = match walk_through(&dir, nodes, sample_mib, &mut daemons, json).await {
-        Ok(summary) => serve(&summary, &daemons, started, exit, json).await,
-        Err(CliError::OutputClosed) => Err(CliError::OutputClosed),
-        Err(e) => {
-            output::report(format_args!("devnet failed: {e}"));
-            Err(e)
+    let chain = if with_chain {
+        step(json, "starting a local chain (anvil) and deploying the hub")?;
+        match Chain::start(&dir).await {
+            Ok(chain) => {
+                say(json, &chain.describe())?;
+                Some(chain)
+            }
+            Err(e) => {
+                output::report(format_args!("devnet failed: {e}"));
+                return Err(e);
+            }
         }
+    } else {
+        None
     };
+    let outcome =
+        match walk_through(&dir, nodes, sample_mib, chain.as_ref(), &mut daemons, json).await {
+            Ok(summary) => serve(&summary, &daemons, started, exit, json).await,
+            Err(CliError::OutputClosed) => Err(CliError::OutputClosed),
+            Err(e) => {
+                output::report(format_args!("devnet failed: {e}"));
+                Err(e)
+            }
+        };
     stop_all(&mut daemons, &dir, json).await;
     outcome
 }
@@ -125,6 +145,9 @@ struct Summary {
     verification: VerifyView,
     /// The sample as its validators left it: accepted, with its certificate and epoch.
     accepted: ContributionView,
+    /// Where the sample's batch was anchored, and its proof; absent without a chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anchored: Option<Anchored>,
     /// A contribution breaking the schema, as its validators left it: rejected.
     rejected: ContributionView,
 }
@@ -149,17 +172,25 @@ async fn walk_through(
     dir: &Path,
     nodes: usize,
     sample_mib: u64,
+    chain: Option<&Chain>,
     daemons: &mut Vec<Daemon>,
     json: bool,
 ) -> Result<Summary, CliError> {
-    let summaries = start_nodes(dir, nodes, daemons, json).await?;
+    let summaries = start_nodes(dir, nodes, chain, daemons, json).await?;
     let first = &daemons[0];
     let last = &daemons[nodes - 1];
     let datanet = create_datanet(daemons, json).await?;
+    if chain.is_some() {
+        stake(daemons, &datanet, json).await?;
+    }
     let contribution = contribute_sample(dir, first, &datanet, sample_mib, json).await?;
     let retrieval = retrieve(dir, first, last, &contribution, json).await?;
     let verification = verify(last, &contribution, json).await?;
     let accepted = settle(last, &contribution.id, "accepted", json).await?;
+    let anchored = match chain {
+        Some(chain) => Some(anchor(chain, last, &contribution.id, dir, json).await?),
+        None => None,
+    };
     let rejected = contribute_bad(dir, &daemons[1], &datanet, json).await?;
     let rejected = settle(last, &rejected.id, "rejected", json).await?;
     let summary = Summary {
@@ -170,6 +201,7 @@ async fn walk_through(
         retrieval,
         verification,
         accepted,
+        anchored,
         rejected,
     };
     say_summary(&summary, json)?;
@@ -181,6 +213,7 @@ async fn walk_through(
 async fn start_nodes(
     dir: &Path,
     nodes: usize,
+    chain: Option<&Chain>,
     daemons: &mut Vec<Daemon>,
     json: bool,
 ) -> Result<Vec<NodeSummary>, CliError> {
@@ -192,7 +225,7 @@ async fn start_nodes(
     let mut bootstrap: Vec<String> = Vec::new();
     for i in 0..nodes {
         let name = format!("node-{i}");
-        daemons.push(start_daemon(&name, &dir.join(&name), &bootstrap).await?);
+        daemons.push(start_daemon(&name, &dir.join(&name), &bootstrap, chain).await?);
         let daemon = &daemons[i];
         let status: StatusView = daemon.client.get("/v1/status").await?;
         say(json, &format!("  {name}  {}", status.peer_id))?;
@@ -385,6 +418,51 @@ async fn settle(
     Ok(view)
 }
 
+/// Binds every daemon's validator key on the hub, registers the datanet there from the
+/// first daemon and has every daemon stake on it.
+async fn stake(daemons: &[Daemon], datanet: &DatanetView, json: bool) -> Result<(), CliError> {
+    step(
+        json,
+        "registering the validators and the datanet on the hub",
+    )?;
+    let clients: Vec<&Client> = daemons.iter().map(|d| &d.client).collect();
+    devnet_chain::bind_validators(&clients).await?;
+    let tx = devnet_chain::register_datanet(&clients[0], &clients, &datanet.id).await?;
+    say(
+        json,
+        &format!(
+            "  datanet registered in tx {tx}; each of the {} validators bound its key and staked",
+            daemons.len()
+        ),
+    )
+}
+
+/// Waits for the sample's batch to be anchored at `node`, and checks its proof.
+async fn anchor(
+    chain: &Chain,
+    node: &Daemon,
+    id: &str,
+    dir: &Path,
+    json: bool,
+) -> Result<Anchored, CliError> {
+    step(
+        json,
+        &format!("waiting for its batch to be anchored (at {})", node.name),
+    )?;
+    let anchored = devnet_chain::anchored(chain, &node.client, id, dir).await?;
+    say(
+        json,
+        &format!(
+            "  epoch {} anchored in tx {} at block {}; proof in {} checks against the chain alone",
+            anchored.epoch,
+            anchored.tx,
+            anchored.block,
+            anchored.proof.display()
+        ),
+    )?;
+    Ok(anchored)
+}
+
 /// Fetches `contribution` at `last` and checks it is bit-exact with the sample `first` was
 /// given.
 async fn retrieve(
@@ -503,6 +581,24 @@ fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
                 .map_or_else(|| "-".to_owned(), |e| e.to_string())
         ),
     )?;
+    if let Some(a) = &summary.anchored {
+        say(
+            json,
+            &format!(
+                "  anchored       epoch {} in tx {} at block {}",
+                a.epoch, a.tx, a.block
+            ),
+        )?;
+        say(
+            json,
+            &format!(
+                "  proof          {} verified from the chain alone (datanet verify-proof {} --rpc {})",
+                a.proof.display(),
+                a.proof.display(),
+                a.rpc_url
+            ),
+        )?;
+    }
     let why = summary
         .rejected
         .validation
@@ -615,40 +711,46 @@ fn fixed_ports(listen: &[String]) -> Result<Vec<String>, CliError> {
 
 /// Initializes `home` on loopback with the devnet's settings and starts its daemon, called
 /// `name` in what is said.
-async fn start_daemon(name: &str, home: &Path, bootstrap: &[String]) -> Result<Daemon, CliError> {
+async fn start_daemon(
+    name: &str,
+    home: &Path,
+    bootstrap: &[String],
+    chain: Option<&Chain>,
+) -> Result<Daemon, CliError> {
     let devnet = datanet_config::Config::parse(datanet_config::DEVNET_TOML, "devnet.toml", [])
         .map_err(|e| CliError::Other(e.to_string()))?;
     let duration = |d: Duration| home::toml_string(&format!("{}ms", d.as_millis()));
-    let made = home::init(
-        home,
-        &[
-            (
-                "network.listen",
-                toml_strings(&fixed_ports(&devnet.network.listen)?),
-            ),
-            ("network.bootstrap", toml_strings(bootstrap)),
-            (
-                "network.request_timeout",
-                duration(devnet.network.request_timeout),
-            ),
-            (
-                "network.presence_interval",
-                duration(devnet.network.presence_interval),
-            ),
-            ("repair.interval", duration(devnet.repair.interval)),
-            ("repair.grace", duration(devnet.repair.grace)),
-            (
-                "storage.staged_grace",
-                duration(devnet.storage.staged_grace),
-            ),
-            ("validator.epoch", duration(devnet.validator.epoch)),
-            (
-                "validator.retrieve_timeout",
-                duration(devnet.validator.retrieve_timeout),
-            ),
-        ],
-        devnet.validator.enabled,
-    )?;
+    let mut settings = chain.map(Chain::settings).unwrap_or_default();
+    settings.extend([
+        (
+            "network.listen",
+            toml_strings(&fixed_ports(&devnet.network.listen)?),
+        ),
+        ("network.bootstrap", toml_strings(bootstrap)),
+        (
+            "network.request_timeout",
+            duration(devnet.network.request_timeout),
+        ),
+        (
+            "network.presence_interval",
+            duration(devnet.network.presence_interval),
+        ),
+        ("repair.interval", duration(devnet.repair.interval)),
+        ("repair.grace", duration(devnet.repair.grace)),
+        (
+            "storage.staged_grace",
+            duration(devnet.storage.staged_grace),
+        ),
+        ("validator.epoch", duration(devnet.validator.epoch)),
+        (
+            "validator.retrieve_timeout",
+            duration(devnet.validator.retrieve_timeout),
+        ),
+    ]);
+    let made = home::init(home, &settings, devnet.validator.enabled)?;
+    if let (Some(chain), Some(evm)) = (chain, &made.evm) {
+        chain.fund(evm).await?;
+    }
     let validator = made
         .validator
         .ok_or_else(|| CliError::Other("the devnet's homes make validator keys".into()))?;

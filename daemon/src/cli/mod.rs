@@ -9,6 +9,7 @@ mod commands;
 mod create;
 mod daemon;
 mod devnet;
+mod devnet_chain;
 pub mod home;
 mod output;
 mod socket;
@@ -175,6 +176,9 @@ pub enum Command {
         /// Stop the daemons once the walk-through is done instead of waiting for Ctrl-C.
         #[arg(long)]
         exit: bool,
+        /// Run without a local chain: nothing is anchored.
+        #[arg(long)]
+        no_chain: bool,
     },
 }
 
