@@ -339,6 +339,31 @@ async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_a
     }
     let err = proof.verify(&rpc, 1000).await.unwrap_err().to_string();
     assert!(err.contains("confirmations"), "{err}");
+
+    // The same from the command line, which needs no daemon: exit 0, or 4 naming the fault.
+    let file = dir.path().join("proof.json");
+    let verify = |proof: &AttributionProof| {
+        std::fs::write(&file, serde_json::to_string(proof).unwrap()).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_datanet"))
+            .arg("verify-proof")
+            .arg(&file)
+            .args(["--rpc", &rpc])
+            .output()
+            .unwrap()
+    };
+    let out = verify(&proof);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid: contribution"));
+    let out = verify(&AttributionProof {
+        epoch: proof.epoch + 1,
+        ..proof.clone()
+    });
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("invalid: the hub has no anchor"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

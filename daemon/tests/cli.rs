@@ -240,6 +240,17 @@ fn the_devnet_walks_a_contribution_through_separate_daemons_and_stops_them() {
         2
     );
     assert_eq!(summary["contribution"]["dispersal"]["complete"], true);
+    assert!(summary["anchored"]["tx"]
+        .as_str()
+        .unwrap()
+        .starts_with("0x"));
+    assert!(summary["anchored"]["block"].as_u64().unwrap() > 0);
+    let proof: Value = serde_json::from_str(
+        &std::fs::read_to_string(summary["anchored"]["proof"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(proof["contribution"], summary["contribution"]["id"]);
+    assert_eq!(proof["tx"], summary["anchored"]["tx"]);
     let nodes = summary["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 3);
     for node in nodes {

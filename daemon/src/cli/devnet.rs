@@ -427,7 +427,7 @@ async fn stake(daemons: &[Daemon], datanet: &DatanetView, json: bool) -> Result<
     )?;
     let clients: Vec<&Client> = daemons.iter().map(|d| &d.client).collect();
     devnet_chain::bind_validators(&clients).await?;
-    let tx = devnet_chain::register_datanet(&clients[0], &clients, &datanet.id).await?;
+    let tx = devnet_chain::register_datanet(clients[0], &clients, &datanet.id).await?;
     say(
         json,
         &format!(
