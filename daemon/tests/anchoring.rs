@@ -1,6 +1,8 @@
 //! Anchoring on a real anvil: four validators, staked on the hub, batch a contribution and
 //! the epoch's batch root goes on chain once, signed by a quorum of their EVM keys; a reorg
-//! that drops the anchor transaction ends with the epoch anchored once all the same.
+//! that drops the anchor transaction ends with the epoch anchored once all the same; with the
+//! RPC endpoint cut, validation and batching go on and the anchors catch up in order when it
+//! returns.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,6 +34,7 @@ fn open(n: u64) -> U256 {
 /// Four validating nodes with EVM keys, funded, bound and connected, anchoring to `chain`.
 struct Network {
     chain: DevChain,
+    rpc_url: String,
     nodes: Vec<Node>,
     evm: Vec<EvmKey>,
     validators: Vec<SecretKey>,
@@ -39,15 +42,18 @@ struct Network {
 }
 
 impl Network {
-    async fn start(chain: DevChain, confirmations: u64) -> Network {
+    /// Nodes that reach the chain at `rpc_url` (anvil's own when `None`).
+    async fn start(chain: DevChain, confirmations: u64, rpc_url: Option<String>) -> Network {
+        let rpc_url = rpc_url.unwrap_or_else(|| chain.rpc_url().to_string());
         let params = ChainParams {
-            rpc_url: chain.rpc_url().to_string(),
+            rpc_url: rpc_url.clone(),
             chain_id: chain.chain_id(),
             hub: chain.deployment().hub,
             confirmations,
         };
         let mut network = Network {
             chain,
+            rpc_url,
             nodes: Vec::new(),
             evm: Vec::new(),
             validators: Vec::new(),
@@ -92,7 +98,7 @@ impl Network {
 
     fn params(&self) -> ChainParams {
         ChainParams {
-            rpc_url: self.chain.rpc_url().to_string(),
+            rpc_url: self.rpc_url.clone(),
             chain_id: self.chain.chain_id(),
             hub: self.chain.deployment().hub,
             confirmations: 0,
@@ -138,8 +144,9 @@ impl Network {
 
     /// Contributes at node 0 and waits until node 3 holds it in a final batch; the epoch.
     async fn batched(&self, datanet: DatanetId) -> (ContributionId, u64) {
+        let payload = format!("one record {}\n", rand::random::<u64>());
         let id = self.nodes[0]
-            .contribute(datanet, b"one record\n".to_vec(), "text/plain")
+            .contribute(datanet, payload.into_bytes(), "text/plain")
             .await
             .unwrap()
             .contribution;
@@ -198,7 +205,7 @@ async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_a
     let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
         .await
         .unwrap();
-    let network = Network::start(chain, 1).await;
+    let network = Network::start(chain, 1, None).await;
     let datanet = network.datanet().await;
     let (contribution, epoch) = network.batched(datanet).await;
 
@@ -373,7 +380,7 @@ async fn an_anchor_dropped_by_a_reorg_is_anchored_again_once() {
         .await
         .unwrap();
     // Ten confirmations: the anchor stays unconfirmed until the test mines past it.
-    let network = Network::start(chain, 10).await;
+    let network = Network::start(chain, 10, None).await;
     let datanet = network.datanet().await;
     let (_, epoch) = network.batched(datanet).await;
     let hub = Hub::connect(network.params(), None).await.unwrap();
@@ -426,4 +433,90 @@ async fn an_anchor_dropped_by_a_reorg_is_anchored_again_once() {
     }
     assert_eq!(again.batch_root, first.batch_root);
     assert_eq!(anchor_events(&hub, datanet, epoch).await, 1);
+}
+
+/// A TCP relay on loopback to anvil that can be cut: while cut it closes every connection,
+/// open or new, as an RPC endpoint that went away would.
+struct Relay {
+    url: String,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        let target: std::net::SocketAddr = target.trim_start_matches("http://").parse().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (up, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut cut = watch.clone();
+                if !*cut.borrow() {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Relay { url, up }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_the_rpc_endpoint_down_batches_go_on_and_anchors_catch_up_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let relay = Relay::start(chain.rpc_url()).await;
+    let network = Network::start(chain, 1, Some(relay.url.clone())).await;
+    let datanet = network.datanet().await;
+    let direct = Hub::connect(
+        ChainParams {
+            rpc_url: network.chain.rpc_url().to_string(),
+            ..network.params()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+
+    relay.set(false);
+    let (_, first) = network.batched(datanet).await;
+    let (_, second) = network.batched(datanet).await;
+    assert!(first < second);
+    tokio::time::timeout(ANCHOR_WITHIN, async {
+        while network.nodes[0].anchoring().unwrap().last_error.is_none() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("status tells that the chain cannot be reached");
+    assert_eq!(direct.anchored(datanet, first).await.unwrap(), None);
+
+    relay.set(true);
+    for node in &network.nodes {
+        confirmed(node, datanet, first).await;
+        confirmed(node, datanet, second).await;
+    }
+    let a = direct.anchored(datanet, first).await.unwrap().unwrap();
+    let b = direct.anchored(datanet, second).await.unwrap().unwrap();
+    assert!(a.block < b.block, "anchored in epoch order");
+    assert_eq!(anchor_events(&direct, datanet, first).await, 1);
+    assert_eq!(anchor_events(&direct, datanet, second).await, 1);
+    assert_eq!(network.nodes[0].anchoring().unwrap().last_error, None);
 }

@@ -12,7 +12,7 @@ mod doc;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode};
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::merkle;
-use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
 use datanet_protocol::signed::{
     batch_root, leader, BatchVoteBody, ChunkEntry, ProposalBody, ReasonCode, Threshold, Validator,
 };
@@ -1106,11 +1106,12 @@ fn the_proposal_vote_and_final_batch_have_the_documented_bytes_and_verify() {
 }
 
 /// 5.21: the tag of each quorum message, as the document's table row gives it.
-const QUORUM_TAGS: [(u8, &str, &str); 4] = [
+const QUORUM_TAGS: [(u8, &str, &str); 5] = [
     (1, "Attestation", "Attestation` (5.12)"),
     (2, "Proposal", "BatchProposal` (5.18)"),
     (3, "Vote", "BatchVote` (5.19)"),
     (4, "Final", "FinalBatch` (5.20)"),
+    (5, "AnchorSignature", "AnchorSignature` (5.22)"),
 ];
 
 #[test]
@@ -1119,6 +1120,21 @@ fn quorum_messages_start_with_the_documented_tags() {
     let proposal = BatchProposal::sign(vector_proposal_body(), &seed(1)).unwrap();
     let vote = vector_vote(2, proposal.body().root);
     let batch = vector_final(proposal.clone());
+    // 5.22: the fields in order, 169 bytes, no version byte.
+    let anchor = AnchorSignature {
+        datanet: DatanetId(Hash([1; 32])),
+        epoch: 7,
+        batch_root: Hash([2; 32]),
+        rewards_root: Hash([0; 32]),
+        signature: [3; 65],
+    };
+    let mut anchor_bytes = vec![1; 32];
+    anchor_bytes.extend(7u64.to_be_bytes());
+    anchor_bytes.extend([2; 32]);
+    anchor_bytes.extend([0; 32]);
+    anchor_bytes.extend([3; 65]);
+    assert_eq!(anchor_bytes.len(), 169);
+    assert!(QuorumMessage::from_bytes(&[&[5u8][..], &anchor_bytes[..168]].concat()).is_err());
     let messages = [
         (
             QuorumMessage::Attestation(attestation.clone()),
@@ -1133,6 +1149,7 @@ fn quorum_messages_start_with_the_documented_tags() {
             QuorumMessage::Final(Box::new(batch.clone())),
             batch.to_bytes(),
         ),
+        (QuorumMessage::AnchorSignature(anchor), anchor_bytes.clone()),
     ];
     for ((tag, name, object), (message, bytes)) in QUORUM_TAGS.iter().zip(messages) {
         doc::assert_documented(&format!("| `{tag}` | `{name}` | `{object} |"));
