@@ -40,6 +40,26 @@ pub struct ChainParams {
     pub confirmations: u64,
 }
 
+impl ChainParams {
+    /// The anchor message of `datanet`'s `epoch` on this chain's hub.
+    pub fn anchor_message(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        batch_root: Hash,
+        rewards_root: Hash,
+    ) -> AnchorMessage {
+        AnchorMessage {
+            chain_id: self.chain_id,
+            hub: self.hub,
+            datanet,
+            epoch,
+            batch_root,
+            rewards_root,
+        }
+    }
+}
+
 /// A datanet as the hub registered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubDatanet {
@@ -183,14 +203,8 @@ impl Hub {
         batch_root: Hash,
         rewards_root: Hash,
     ) -> AnchorMessage {
-        AnchorMessage {
-            chain_id: self.params.chain_id,
-            hub: self.params.hub,
-            datanet,
-            epoch,
-            batch_root,
-            rewards_root,
-        }
+        self.params
+            .anchor_message(datanet, epoch, batch_root, rewards_root)
     }
 
     /// The current block number.
@@ -234,15 +248,9 @@ impl Hub {
     /// network key (the hub cannot check that; such a key is never bound, so it is skipped)
     /// or the threshold is not one the network accepts.
     pub async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError> {
-        let Some(datanet) = self.datanet(id).await? else {
+        let Some((datanet, set)) = self.listed(id).await? else {
             return Ok(None);
         };
-        let set = self
-            .contract()
-            .validatorSet(b256(id.0 .0))
-            .call()
-            .await
-            .map_err(|e| self.refused("validatorSet", e))?;
         let validators: Vec<Validator> = set
             .keys
             .iter()
@@ -269,15 +277,9 @@ impl Hub {
     /// # Errors
     /// [`ChainError::Rpc`].
     pub async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError> {
-        let Some(datanet) = self.datanet(id).await? else {
+        let Some((datanet, set)) = self.listed(id).await? else {
             return Ok(None);
         };
-        let set = self
-            .contract()
-            .validatorSet(b256(id.0 .0))
-            .call()
-            .await
-            .map_err(|e| self.refused("validatorSet", e))?;
         let by_owner = set
             .owners
             .into_iter()
@@ -290,6 +292,24 @@ impl Hub {
             next_epoch: datanet.next_epoch,
             by_owner,
         }))
+    }
+
+    /// The datanet as registered and its listed keys with their owners and stakes; `None`
+    /// if the hub does not know it.
+    async fn listed(
+        &self,
+        id: DatanetId,
+    ) -> Result<Option<(HubDatanet, DatanetHub::validatorSetReturn)>, ChainError> {
+        let Some(datanet) = self.datanet(id).await? else {
+            return Ok(None);
+        };
+        let set = self
+            .contract()
+            .validatorSet(b256(id.0 .0))
+            .call()
+            .await
+            .map_err(|e| self.refused("validatorSet", e))?;
+        Ok(Some((datanet, set)))
     }
 
     /// The EVM address a network key is bound to, if any.

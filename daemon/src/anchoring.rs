@@ -178,15 +178,10 @@ impl Anchoring {
         Ok(sent)
     }
 
+    /// The anchor message of a batch; no rewards root until epochs pay rewards.
     fn message(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) -> AnchorMessage {
-        AnchorMessage {
-            chain_id: self.params.chain_id,
-            hub: self.params.hub,
-            datanet,
-            epoch,
-            batch_root,
-            rewards_root: Hash([0; 32]),
-        }
+        self.params
+            .anchor_message(datanet, epoch, batch_root, Hash([0; 32]))
     }
 
     /// The connected hub client, connecting first if needed.
