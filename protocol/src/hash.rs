@@ -105,11 +105,14 @@ pub enum Domain {
     BatchVote,
     /// The draw that names an epoch's leader.
     Leader,
+    /// The name a store gives the file holding one run of a datanet's record index: the
+    /// datanet id and the run's number (the domain keeps these names apart from chunk ids).
+    RecordRun,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 18] = [
+    pub const ALL: [Domain; 19] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -128,6 +131,7 @@ impl Domain {
         Domain::BatchProposal,
         Domain::BatchVote,
         Domain::Leader,
+        Domain::RecordRun,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -151,6 +155,7 @@ impl Domain {
             Domain::BatchProposal => "datanet v1 batch proposal",
             Domain::BatchVote => "datanet v1 batch vote",
             Domain::Leader => "datanet v1 leader",
+            Domain::RecordRun => "datanet v1 record run",
         }
     }
 
