@@ -105,13 +105,16 @@ pub enum Domain {
     BatchVote,
     /// The draw that names an epoch's leader.
     Leader,
+    /// The name a store gives the file holding one run of a datanet's record index: the
+    /// datanet id and the run's number (the domain keeps these names apart from chunk ids).
+    RecordRun,
     /// A datanet's policy, as registered on chain beside the datanet.
     Policy,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 19] = [
+    pub const ALL: [Domain; 20] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -130,6 +133,7 @@ impl Domain {
         Domain::BatchProposal,
         Domain::BatchVote,
         Domain::Leader,
+        Domain::RecordRun,
         Domain::Policy,
     ];
 
@@ -154,6 +158,7 @@ impl Domain {
             Domain::BatchProposal => "datanet v1 batch proposal",
             Domain::BatchVote => "datanet v1 batch vote",
             Domain::Leader => "datanet v1 leader",
+            Domain::RecordRun => "datanet v1 record run",
             Domain::Policy => "datanet v1 policy",
         }
     }

@@ -53,8 +53,12 @@ pub(crate) enum Kind {
     /// Squares proven badly encoded, by DA root, with the fraud proof.
     Invalid = b'X' as isize,
     /// The records accepted in each datanet, by datanet id and record hash (no value): the
-    /// index the content checker asks whether a record repeats an earlier one.
+    /// record index of store format 5, moved into runs ([`Kind::RecordRun`]) by format 6.
     Record = b'E' as isize,
+    /// The runs of each datanet's record index, by datanet id and run number: the run's
+    /// length and fences; its hashes are in a blob. The index the content checker asks
+    /// whether a record repeats an earlier one.
+    RecordRun = b'G' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

@@ -24,7 +24,7 @@ mod store;
 
 pub use error::StoreError;
 pub use store::anchors::{Anchor, AnchorState};
-pub use store::attestations::{AttestationOutcome, Equivocation, OWED_RECORDS_PER_COMMIT};
+pub use store::attestations::{AttestationOutcome, Equivocation};
 pub use store::format::{Migration, FORMAT_VERSION};
 pub use store::gc::{GcPolicy, GcReport};
 pub use store::handle::AsyncStore;

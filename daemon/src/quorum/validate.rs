@@ -262,8 +262,8 @@ impl Validator {
     }
 
     /// Adds the records of `id`, which this validator accepted, to the record index and
-    /// clears the note that they were owed. After the attestation has gone out: the index
-    /// write is the slowest part of judging, and a crash before it leaves the note.
+    /// clears the note that they were owed. After the attestation has gone out, so the write
+    /// never delays the vote; a crash before it leaves the note.
     async fn add_records(
         &self,
         datanet: datanet_protocol::DatanetId,

@@ -8,9 +8,6 @@ use crate::backend::Op;
 use crate::keys::{key, Kind};
 use crate::{Store, StoreError};
 
-/// The most record hashes [`Store::add_owed_records`] writes in one commit.
-pub const OWED_RECORDS_PER_COMMIT: usize = 65_536;
-
 /// What storing an attestation found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttestationOutcome {
@@ -78,10 +75,9 @@ impl Store {
         self.put_attestation_with(attestation, vec![Op::Put(note, datanet.0 .0.to_vec())])
     }
 
-    /// Adds `records` of `contribution` to `datanet`'s record index, [`OWED_RECORDS_PER_COMMIT`]
-    /// at a time so that a large contribution never needs its whole index batch in memory,
-    /// and clears the note that they were owed with the last of them. A crash part way
-    /// leaves the note, and some of the records: adding them again changes nothing.
+    /// Adds `records` of `contribution` to `datanet`'s record index and clears the note that
+    /// they were owed, in one commit: a crash leaves the note and none of the records, or
+    /// the records and no note. Adding records already there changes nothing.
     ///
     /// # Errors
     /// As [`Store::add_records`]; the note stays then.
@@ -91,17 +87,8 @@ impl Store {
         contribution: &ContributionId,
         records: &[Hash],
     ) -> Result<(), StoreError> {
-        let parts: Vec<&[Hash]> = records.chunks(OWED_RECORDS_PER_COMMIT).collect();
-        for part in parts.iter().take(parts.len().saturating_sub(1)) {
-            let ops = self.record_ops(datanet, contribution, part)?;
-            self.commit(ops)?;
-        }
-        let mut last = match parts.last() {
-            Some(part) => self.record_ops(datanet, contribution, part)?,
-            None => Vec::new(),
-        };
-        last.push(Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0])));
-        self.commit(last)
+        let note = Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0]));
+        self.index_records(datanet, contribution, records, vec![note])
     }
 
     /// The contributions whose records this node's validator still owes to the record index,

@@ -9,12 +9,13 @@ use datanet_protocol::{DaRoot, Manifest};
 
 use super::columns::{write_columns, StoredColumn};
 use super::contributions::listed_key;
+use super::records::migrate_record_keys;
 use crate::backend::{Backend, Op};
 use crate::keys::{column_of_key, key, Kind};
 use crate::{Store, StoreError};
 
 /// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// One upgrade step from format `from` to `from + 1`, applied before the store is used.
 #[derive(Clone, Copy)]
@@ -31,7 +32,8 @@ pub struct Migration {
 /// that a build that only knows format 2 refuses the store instead of finding records it
 /// cannot read; format 3 to 4 indexes every stored contribution under its datanet; format 4
 /// to 5 holds datanet records of encoding version 2 only, and refuses a store with an older
-/// one ([`check_datanet_versions`]).
+/// one ([`check_datanet_versions`]); format 5 to 6 moves each datanet's record index from one
+/// key per record into runs ([`migrate_record_keys`]).
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 1,
@@ -48,6 +50,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         from: 4,
         run: check_datanet_versions,
+    },
+    Migration {
+        from: 5,
+        run: migrate_record_keys,
     },
 ];
 

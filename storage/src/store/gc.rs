@@ -100,6 +100,7 @@ impl Store {
                 _ => ops.push(Op::Delete(k)),
             }
         }
+        chunks.extend(self.record_run_blobs()?);
         let doomed: Vec<ChunkId> = self
             .backend
             .blob_ids()?

@@ -19,7 +19,7 @@ pub(crate) mod repair;
 mod tests;
 
 use std::path::Path;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use datanet_protocol::encoding::Decode;
 
@@ -36,6 +36,8 @@ pub struct Store {
     /// Held shared by writers of chunks and exclusively by garbage collection, so a chunk
     /// being written is never collected before its record lands.
     gc_lock: Arc<RwLock<()>>,
+    /// Held by a write to a record index, so two writes never take the same run number.
+    records: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -59,6 +61,7 @@ impl Store {
         let store = Store {
             backend: Arc::new(MemoryBackend::default()),
             gc_lock: Arc::default(),
+            records: Arc::default(),
         };
         let created = format::open_format(&store, format::MIGRATIONS);
         debug_assert!(created.is_ok(), "an empty memory store always opens");
@@ -73,6 +76,7 @@ impl Store {
         let store = Store {
             backend,
             gc_lock: Arc::default(),
+            records: Arc::default(),
         };
         format::open_format(&store, format::MIGRATIONS)?;
         Ok(store)
