@@ -507,3 +507,74 @@ async fn an_anchor_costs_at_most_80k_gas_plus_8k_per_signature() {
         );
     }
 }
+
+/// Sends `call` from `hub`'s key and waits for it to succeed; the hub's refusal otherwise.
+async fn send<P, D>(hub: &Hub, call: alloy::contract::CallBuilder<P, D>) -> Result<(), String>
+where
+    P: alloy::providers::Provider,
+    D: alloy::contract::CallDecoder,
+{
+    match call.send().await {
+        Ok(pending) => {
+            let tx = *pending.tx_hash();
+            assert!(hub.mined(tx, WAIT).await.unwrap().unwrap().1);
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "{:?}",
+            e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>()
+        )),
+    }
+}
+
+#[tokio::test]
+async fn stake_withdrawn_stops_counting_at_once_and_leaves_only_after_the_delay() {
+    let setup = Setup::new(2).await;
+    let record = setup.datanet(2, 10).await;
+    let id = record.id();
+    let member = &setup.members[0];
+    let contract = DatanetHub::new(member.hub.params().hub, member.hub.provider().clone());
+    let datanet = alloy::primitives::B256::from(id.0 .0);
+    send(&member.hub, contract.requestWithdrawal(datanet, open(4)))
+        .await
+        .unwrap();
+    let hub = &setup.members[1].hub;
+    assert_eq!(
+        hub.datanet(id).await.unwrap().unwrap().total_stake,
+        open(16)
+    );
+    let set = hub.validator_set(id).await.unwrap().unwrap();
+    assert_eq!(
+        set.stake(&member.network.public()),
+        Some(stake_units(open(6)))
+    );
+    let err = send(&member.hub, contract.withdraw(datanet))
+        .await
+        .unwrap_err();
+    assert!(err.contains("StillBonded"), "{err}");
+    let err = send(&member.hub, contract.requestWithdrawal(datanet, open(7)))
+        .await
+        .unwrap_err();
+    assert!(err.contains("BadAmount"), "{err}");
+
+    // An hour later (the setup's delay), the unbonded stake leaves, once.
+    use alloy::providers::Provider;
+    let _: serde_json::Value = member
+        .hub
+        .provider()
+        .raw_request("evm_increaseTime".into(), (3601u64,))
+        .await
+        .unwrap();
+    let token = datanet_chain::bindings::OpenToken::new(
+        setup.chain.deployment().token,
+        member.hub.provider().clone(),
+    );
+    let before = token.balanceOf(member.evm.address()).call().await.unwrap();
+    send(&member.hub, contract.withdraw(datanet)).await.unwrap();
+    let after = token.balanceOf(member.evm.address()).call().await.unwrap();
+    assert_eq!(after - before, open(4));
+    let err = send(&member.hub, contract.withdraw(datanet))
+        .await
+        .unwrap_err();
+    assert!(err.contains("BadAmount"), "{err}");
+}

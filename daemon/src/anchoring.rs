@@ -11,7 +11,9 @@
 //! - submitted but the transaction is gone (dropped, reverted, or its block reorganised away):
 //!   sent again;
 //! - queued, with signatures of more than the threshold of stake: the epoch's leader sends it
-//!   at once, any other validator after [`BACKUP_EPOCHS`] epochs of waiting.
+//!   at once, any other validator after [`BACKUP_EPOCHS`] epochs of waiting;
+//! - below the hub's next epoch without an anchor (a later epoch went first): recorded as
+//!   skipped, so the datanet's later epochs move on.
 //!
 //! The hub refuses a second anchor of an epoch and any epoch below its next one, so a
 //! restart, a race between leader and backup, or a resubmission after a reorg never anchors
@@ -368,6 +370,12 @@ impl Anchoring {
                 .entry(anchor.datanet)
                 .or_insert_with(|| anchor.clone());
         }
+        let waiting: std::collections::HashSet<(DatanetId, u64)> =
+            pending.iter().map(|a| (a.datanet, a.epoch)).collect();
+        self.queued_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|slot, _| waiting.contains(slot));
         for anchor in oldest.into_values() {
             self.advance(&hub, anchor)
                 .await
@@ -431,6 +439,7 @@ impl Anchoring {
         if stakes.next_epoch > epoch {
             tracing::error!(%datanet, epoch, next = stakes.next_epoch,
                 "a later epoch was anchored first; this one can no longer be");
+            self.set_state(datanet, epoch, AnchorState::Skipped).await;
             return Ok(());
         }
         if let AnchorState::Submitted { tx, .. } = state {

@@ -311,6 +311,11 @@ pub(crate) fn anchor_view(state: &datanet_storage::AnchorState) -> super::views:
             tx: tx(hash),
             block: None,
         },
+        AnchorState::Skipped => super::views::AnchorView {
+            state: "skipped".into(),
+            tx: None,
+            block: None,
+        },
         AnchorState::Confirmed { tx: hash, block } => super::views::AnchorView {
             state: "confirmed".into(),
             tx: tx(hash),

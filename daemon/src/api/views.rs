@@ -295,7 +295,8 @@ pub struct RegisterValidatorRequest {
 /// An epoch batch's anchor on chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AnchorView {
-    /// `queued`, `submitted` or `confirmed`.
+    /// `queued`, `submitted`, `confirmed`, or `skipped` (the chain took a later epoch first,
+    /// so this one can never be anchored).
     pub state: String,
     /// The transaction, once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

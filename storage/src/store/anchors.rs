@@ -28,6 +28,9 @@ pub enum AnchorState {
         /// The block number.
         block: u64,
     },
+    /// Never to be anchored: the chain took a later epoch of the datanet first, and it
+    /// accepts epochs in increasing order only.
+    Skipped,
 }
 
 /// One epoch's anchor of one datanet.
@@ -61,6 +64,7 @@ impl Encode for Anchor {
                 out.hash(&tx);
                 out.u64(block);
             }
+            AnchorState::Skipped => out.u8(3),
         }
     }
 }
@@ -81,6 +85,7 @@ impl Decode for Anchor {
                 tx: r.hash("transaction")?,
                 block: r.u64("block")?,
             },
+            3 => AnchorState::Skipped,
             v => {
                 return Err(DecodeError::InvalidTag {
                     context: "anchor state",
@@ -178,7 +183,7 @@ impl Store {
         })
     }
 
-    /// Every anchor not yet confirmed, by datanet then epoch: the work a restarted node
+    /// Every anchor neither confirmed nor skipped, by datanet then epoch: the work a restarted node
     /// resumes.
     ///
     /// # Errors
@@ -188,7 +193,12 @@ impl Store {
             .scan::<Anchor>(Kind::Anchor, &[], "anchor")?
             .into_iter()
             .map(|(_, a)| a)
-            .filter(|a| !matches!(a.state, AnchorState::Confirmed { .. }))
+            .filter(|a| {
+                !matches!(
+                    a.state,
+                    AnchorState::Confirmed { .. } | AnchorState::Skipped
+                )
+            })
             .collect())
     }
 }

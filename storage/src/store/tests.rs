@@ -569,6 +569,16 @@ fn an_anchor_is_queued_once_per_epoch_and_a_confirmed_one_is_never_resubmitted()
             store.anchor(&datanet, 7).unwrap().unwrap().state,
             AnchorState::Confirmed { block: 12, .. }
         ));
+        // An epoch the chain can no longer take leaves the queue, and stays recorded so.
+        store.enqueue_anchor(&datanet, 8, root).unwrap();
+        store
+            .set_anchor_state(&datanet, 8, AnchorState::Skipped)
+            .unwrap();
+        assert!(store.pending_anchors().unwrap().is_empty());
+        assert_eq!(
+            store.anchor(&datanet, 8).unwrap().unwrap().state,
+            AnchorState::Skipped
+        );
     }
 }
 
