@@ -348,6 +348,10 @@ impl Anchoring {
             .run(|s| s.pending_anchors())
             .await
             .map_err(|e| e.to_string())?;
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pending = pending.len();
         if pending.is_empty() {
             return Ok(0);
         }

@@ -219,7 +219,8 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
 pub(crate) const PROOF_FAILS: u8 = 4;
 
 /// `datanet verify-proof`: reads the proof at `file` (`-` for stdin) and checks it against
-/// the chain at `rpc`; exits [`PROOF_FAILS`] naming what is wrong.
+/// the chain at `rpc`; exits [`PROOF_FAILS`] naming what is wrong, or 1 when the chain cannot
+/// be asked (which says nothing of the proof).
 async fn verify_proof(
     file: &std::path::Path,
     rpc: &str,
@@ -239,6 +240,11 @@ async fn verify_proof(
         ))
     })?;
     let outcome = proof.verify(rpc, confirmations).await;
+    if let Err(e @ datanet_chain::ProofError::Chain(datanet_chain::ChainError::Rpc { .. })) =
+        &outcome
+    {
+        return Err(CliError::Other(format!("cannot check the proof: {e}")));
+    }
     let view = serde_json::json!({
         "valid": outcome.is_ok(),
         "contribution": proof.contribution,
