@@ -448,31 +448,60 @@ impl Hub {
         epoch: u64,
         block: u64,
     ) -> Result<Option<AnchorOnChain>, ChainError> {
-        let filter = Filter::new()
+        let filter = self
+            .anchored_filter(datanet, epoch)
+            .from_block(block)
+            .to_block(block);
+        Ok(self.anchor_events(&filter).await?.into_iter().next())
+    }
+
+    /// Every `Anchored` event of `datanet`'s `epoch` since block `from`: one on a sound hub,
+    /// whatever reorgs and resubmissions happened (what the exactly-once tests count).
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn anchor_history(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        from: u64,
+    ) -> Result<Vec<AnchorOnChain>, ChainError> {
+        let filter = self.anchored_filter(datanet, epoch).from_block(from);
+        self.anchor_events(&filter).await
+    }
+
+    /// The filter of the hub's `Anchored` events of `datanet`'s `epoch`.
+    fn anchored_filter(&self, datanet: DatanetId, epoch: u64) -> Filter {
+        Filter::new()
             .address(self.params.hub)
             .event_signature(DatanetHub::Anchored::SIGNATURE_HASH)
             .topic1(b256(datanet.0 .0))
             .topic2(B256::from(U256::from(epoch)))
-            .from_block(block)
-            .to_block(block);
+    }
+
+    /// The `Anchored` events `filter` selects, decoded.
+    async fn anchor_events(&self, filter: &Filter) -> Result<Vec<AnchorOnChain>, ChainError> {
         let logs = self
             .provider
-            .get_logs(&filter)
+            .get_logs(filter)
             .await
             .map_err(|e| self.rpc(e))?;
-        Ok(logs.into_iter().find_map(|log| {
-            let tx = log.transaction_hash?;
-            let block = log.block_number?;
-            let event = DatanetHub::Anchored::decode_log(&log.inner).ok()?;
-            Some(AnchorOnChain {
-                batch_root: Hash(event.batchRoot.0),
-                rewards_root: Hash(event.rewardsRoot.0),
-                block,
-                tx,
-                signed_stake: event.signedStake,
-                total_stake: event.totalStake,
+        Ok(logs
+            .into_iter()
+            .filter_map(|log| {
+                let tx = log.transaction_hash?;
+                let block = log.block_number?;
+                let event = DatanetHub::Anchored::decode_log(&log.inner).ok()?;
+                Some(AnchorOnChain {
+                    batch_root: Hash(event.batchRoot.0),
+                    rewards_root: Hash(event.rewardsRoot.0),
+                    block,
+                    tx,
+                    signed_stake: event.signedStake,
+                    total_stake: event.totalStake,
+                })
             })
-        }))
+            .collect())
     }
 
     /// Whether the node still knows `tx` (mined or waiting in its pool); `false` once it was

@@ -10,12 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use alloy::primitives::{B256, U256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolEvent;
 use common::free_port;
 use common::process::{json, wait_up_to, Daemon};
-use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{ChainParams, DevChain, Hub};
 use datanet_protocol::{DatanetId, Hash};
 
@@ -57,13 +54,9 @@ fn anchor_of(home: &Path, id: &str) -> Option<(String, Option<String>)> {
 fn events(rt: &tokio::runtime::Runtime, hub: &Hub, datanet: &str, epoch: u64) -> usize {
     let mut id = [0u8; 32];
     hex::decode_to_slice(datanet, &mut id).unwrap();
-    let filter = alloy::rpc::types::Filter::new()
-        .address(hub.params().hub)
-        .event_signature(DatanetHub::Anchored::SIGNATURE_HASH)
-        .topic1(B256::from(id))
-        .topic2(B256::from(U256::from(epoch)))
-        .from_block(0);
-    rt.block_on(hub.provider().get_logs(&filter)).unwrap().len()
+    rt.block_on(hub.anchor_history(DatanetId(Hash(id)), epoch, 0))
+        .unwrap()
+        .len()
 }
 
 #[test]

@@ -189,14 +189,7 @@ async fn confirmed(node: &Node, datanet: DatanetId, epoch: u64) -> AnchorState {
 
 /// How many `Anchored` events the hub emitted for (`datanet`, `epoch`), in all blocks.
 async fn anchor_events(hub: &Hub, datanet: DatanetId, epoch: u64) -> usize {
-    use alloy::sol_types::SolEvent;
-    let filter = alloy::rpc::types::Filter::new()
-        .address(hub.params().hub)
-        .event_signature(datanet_chain::bindings::DatanetHub::Anchored::SIGNATURE_HASH)
-        .topic1(alloy::primitives::B256::from(datanet.0 .0))
-        .topic2(alloy::primitives::B256::from(U256::from(epoch)))
-        .from_block(0);
-    hub.provider().get_logs(&filter).await.unwrap().len()
+    hub.anchor_history(datanet, epoch, 0).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
