@@ -10,7 +10,7 @@ use std::time::Duration;
 use alloy::primitives::{Bytes, B256, U256};
 use alloy::providers::Provider;
 use datanet_chain::bindings::DatanetHub;
-use datanet_chain::{ChainError, ChainParams, DevChain, EvmKey, Hub, TxHash};
+use datanet_chain::{ChainError, ChainParams, DevChain, EvmKey, Hub, HubClient, TxHash};
 use datanet_protocol::signed::{Policy, Threshold, Validator};
 use datanet_protocol::{Datanet, DatanetBody, Hash, SecretKey, ValidatorSet};
 

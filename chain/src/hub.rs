@@ -12,10 +12,12 @@ use alloy::primitives::{Address, Bytes, TxHash, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
+use async_trait::async_trait;
 use datanet_protocol::signed::{Threshold, Validator};
 use datanet_protocol::{Datanet, DatanetId, Hash, PublicKey, SecretKey, ValidatorSet};
 
 use crate::bindings::{DatanetHub, OpenToken};
+use crate::client::HubClient;
 use crate::error::ChainError;
 use crate::evm_key::EvmKey;
 use crate::key_binding;
@@ -119,7 +121,7 @@ pub struct AnchorOnChain {
     pub total_stake: U256,
 }
 
-/// A connected hub client.
+/// A [`HubClient`] over an EVM JSON-RPC endpoint, connected to one deployed hub.
 #[derive(Debug, Clone)]
 pub struct Hub {
     provider: DynProvider,
@@ -176,16 +178,6 @@ impl Hub {
         Ok(hub)
     }
 
-    /// Where this client points.
-    pub fn params(&self) -> &ChainParams {
-        &self.params
-    }
-
-    /// The address transactions are sent from, if the client has a key.
-    pub fn sender(&self) -> Option<Address> {
-        self.sender
-    }
-
     /// The provider, for callers that need a raw RPC method.
     pub fn provider(&self) -> &DynProvider {
         &self.provider
@@ -193,105 +185,6 @@ impl Hub {
 
     fn contract(&self) -> DatanetHub::DatanetHubInstance<DynProvider> {
         DatanetHub::new(self.params.hub, self.provider.clone())
-    }
-
-    /// The anchor message of `datanet`'s `epoch` on this hub.
-    pub fn anchor_message(
-        &self,
-        datanet: DatanetId,
-        epoch: u64,
-        batch_root: Hash,
-        rewards_root: Hash,
-    ) -> AnchorMessage {
-        self.params
-            .anchor_message(datanet, epoch, batch_root, rewards_root)
-    }
-
-    /// The current block number.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn block_number(&self) -> Result<u64, ChainError> {
-        self.provider
-            .get_block_number()
-            .await
-            .map_err(|e| self.rpc(e))
-    }
-
-    /// The datanet as registered, or `None` if the hub does not know it.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError> {
-        match self.contract().datanet(b256(id.0 .0)).call().await {
-            Ok(d) => Ok(Some(HubDatanet {
-                owner: d.owner,
-                policy_hash: Hash(d.policyHash.0),
-                threshold: Threshold {
-                    numerator: d.numerator,
-                    denominator: d.denominator,
-                },
-                next_epoch: d.nextEpoch,
-                total_stake: d.totalStake,
-            })),
-            Err(e) if unknown_datanet(&e) => Ok(None),
-            Err(e) => Err(self.refused("datanet", e)),
-        }
-    }
-
-    /// The validator set of `datanet` as the hub holds it: every listed network key that is
-    /// bound to an EVM address and has stake, with that stake in network units. `None` if the
-    /// hub does not know the datanet or nobody has staked on it yet.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`], or [`ChainError::BadSet`] when a listed key is not a valid
-    /// network key (the hub cannot check that; such a key is never bound, so it is skipped)
-    /// or the threshold is not one the network accepts.
-    pub async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError> {
-        let Some((datanet, set)) = self.listed(id).await? else {
-            return Ok(None);
-        };
-        let validators: Vec<Validator> = set
-            .keys
-            .iter()
-            .zip(set.owners.iter().zip(set.stakes.iter()))
-            .filter(|(_, (owner, _))| !owner.is_zero())
-            .filter_map(|(key, (_, stake))| {
-                let stake = stake_units(*stake);
-                let key = PublicKey::from_bytes(&key.0).ok()?;
-                (stake > 0).then_some(Validator { key, stake })
-            })
-            .collect();
-        if validators.is_empty() {
-            return Ok(None);
-        }
-        ValidatorSet::new(validators, datanet.threshold)
-            .map(Some)
-            .map_err(|e| ChainError::BadSet(e.to_string()))
-    }
-
-    /// The stake on `datanet` of each bound validator, by EVM address, with the threshold
-    /// and total: what counts anchor signatures exactly as the hub will. `None` if the hub
-    /// does not know the datanet.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError> {
-        let Some((datanet, set)) = self.listed(id).await? else {
-            return Ok(None);
-        };
-        let by_owner = set
-            .owners
-            .into_iter()
-            .zip(set.stakes)
-            .filter(|(owner, stake)| !owner.is_zero() && !stake.is_zero())
-            .collect();
-        Ok(Some(HubStakes {
-            threshold: datanet.threshold,
-            total: datanet.total_stake,
-            next_epoch: datanet.next_epoch,
-            by_owner,
-        }))
     }
 
     /// The datanet as registered and its listed keys with their owners and stakes; `None`
@@ -310,149 +203,6 @@ impl Hub {
             .await
             .map_err(|e| self.refused("validatorSet", e))?;
         Ok(Some((datanet, set)))
-    }
-
-    /// The EVM address a network key is bound to, if any.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn key_owner(&self, key: &PublicKey) -> Result<Option<Address>, ChainError> {
-        let owner = self
-            .contract()
-            .keyOwner(b256(key.to_bytes()))
-            .call()
-            .await
-            .map_err(|e| self.refused("keyOwner", e))?;
-        Ok((!owner.is_zero()).then_some(owner))
-    }
-
-    /// Binds `network`'s key to this client's EVM address, and waits for the receipt.
-    ///
-    /// # Errors
-    /// [`ChainError::NoSigner`], [`ChainError::Refused`] (already registered, bad binding),
-    /// [`ChainError::Reverted`], [`ChainError::Rpc`].
-    pub async fn register_validator(&self, network: &SecretKey) -> Result<TxHash, ChainError> {
-        let sender = self.sender.ok_or(ChainError::NoSigner)?;
-        let (r, s) = key_binding::sign(network, self.params.chain_id, self.params.hub, sender);
-        let call = self.contract();
-        let call = call.registerValidator(b256(network.public().to_bytes()), r, s);
-        self.transact("registerValidator", call).await
-    }
-
-    /// Registers `record`'s datanet with its policy hash, validator keys and threshold, owned
-    /// by this client's address, and waits for the receipt.
-    ///
-    /// # Errors
-    /// [`ChainError::BadSet`] when the record names no validators; otherwise as
-    /// [`Hub::register_validator`].
-    pub async fn register_datanet(&self, record: &Datanet) -> Result<TxHash, ChainError> {
-        self.sender.ok_or(ChainError::NoSigner)?;
-        let set =
-            record.body().validators.as_ref().ok_or_else(|| {
-                ChainError::BadSet("the datanet record names no validators".into())
-            })?;
-        let mut keys: Vec<B256> = set.validators().map(|v| b256(v.key.to_bytes())).collect();
-        keys.sort();
-        let threshold = set.threshold();
-        let call = self.contract();
-        let call = call.registerDatanet(
-            b256(record.id().0 .0),
-            b256(record.body().policy.hash().0),
-            keys,
-            threshold.numerator,
-            threshold.denominator,
-        );
-        self.transact("registerDatanet", call).await
-    }
-
-    /// Approves and stakes `amount` wei of OPEN on `datanet`, waiting for both receipts.
-    ///
-    /// # Errors
-    /// As [`Hub::register_validator`]; `NotListed` when the datanet does not list this
-    /// client's network key.
-    pub async fn stake(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError> {
-        self.sender.ok_or(ChainError::NoSigner)?;
-        let token_address = self
-            .contract()
-            .token()
-            .call()
-            .await
-            .map_err(|e| self.refused("token", e))?;
-        let token = OpenToken::new(token_address, self.provider.clone());
-        self.transact("approve", token.approve(self.params.hub, amount))
-            .await?;
-        let call = self.contract();
-        self.transact("stake", call.stake(b256(datanet.0 .0), amount))
-            .await
-    }
-
-    /// Sends the anchor of `message` with `signatures` (any order: the hub wants them
-    /// ascending by signer, which this sorts) and returns as soon as the node accepted the
-    /// transaction, without waiting for it to be mined: the caller records the hash first.
-    ///
-    /// # Errors
-    /// [`ChainError::Refused`] when the hub would refuse it (already anchored, too little
-    /// stake, a signer without stake), [`ChainError::Rpc`], [`ChainError::NoSigner`].
-    pub async fn submit_anchor(
-        &self,
-        message: &AnchorMessage,
-        signatures: &[[u8; 65]],
-    ) -> Result<TxHash, ChainError> {
-        self.sender.ok_or(ChainError::NoSigner)?;
-        let mut signed: Vec<(Address, Bytes)> = signatures
-            .iter()
-            .filter_map(|s| Some((message.signer(s)?, Bytes::copy_from_slice(s))))
-            .collect();
-        signed.sort_by_key(|(signer, _)| *signer);
-        signed.dedup_by_key(|(signer, _)| *signer);
-        let call = self.contract();
-        let call = call.anchor(
-            b256(message.datanet.0 .0),
-            message.epoch,
-            b256(message.batch_root.0),
-            b256(message.rewards_root.0),
-            signed.into_iter().map(|(_, s)| s).collect(),
-        );
-        let pending = call.send().await.map_err(|e| self.refused("anchor", e))?;
-        Ok(*pending.tx_hash())
-    }
-
-    /// The anchor of `datanet`'s `epoch`, if the hub holds one, with its transaction.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn anchored(
-        &self,
-        datanet: DatanetId,
-        epoch: u64,
-    ) -> Result<Option<AnchorOnChain>, ChainError> {
-        let block = self
-            .contract()
-            .anchorBlock(b256(datanet.0 .0), epoch)
-            .call()
-            .await
-            .map_err(|e| self.refused("anchorBlock", e))?;
-        if block == 0 {
-            return Ok(None);
-        }
-        self.anchor_event(datanet, epoch, block).await
-    }
-
-    /// The `Anchored` event of `datanet`'s `epoch` in block `block`, if there is one.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn anchor_event(
-        &self,
-        datanet: DatanetId,
-        epoch: u64,
-        block: u64,
-    ) -> Result<Option<AnchorOnChain>, ChainError> {
-        let filter = self
-            .anchored_filter(datanet, epoch)
-            .from_block(block)
-            .to_block(block);
-        Ok(self.anchor_events(&filter).await?.into_iter().next())
     }
 
     /// Every `Anchored` event of `datanet`'s `epoch` since block `from`: one on a sound hub,
@@ -502,34 +252,6 @@ impl Hub {
                 })
             })
             .collect())
-    }
-
-    /// Whether the node still knows `tx` (mined or waiting in its pool); `false` once it was
-    /// dropped.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn is_pending(&self, tx: TxHash) -> Result<bool, ChainError> {
-        let known = self
-            .provider
-            .get_transaction_by_hash(tx)
-            .await
-            .map_err(|e| self.rpc(e))?;
-        Ok(known.is_some())
-    }
-
-    /// Where a transaction stands: `None` while it is not mined (or unknown to the node),
-    /// else its block and whether it succeeded.
-    ///
-    /// # Errors
-    /// [`ChainError::Rpc`].
-    pub async fn receipt(&self, tx: TxHash) -> Result<Option<(u64, bool)>, ChainError> {
-        let receipt = self
-            .provider
-            .get_transaction_receipt(tx)
-            .await
-            .map_err(|e| self.rpc(e))?;
-        Ok(receipt.and_then(|r| Some((r.block_number?, r.status()))))
     }
 
     async fn transact<P, D>(
@@ -611,6 +333,208 @@ impl Hub {
             };
         }
         self.rpc(e)
+    }
+}
+
+#[async_trait]
+impl HubClient for Hub {
+    fn sender(&self) -> Option<Address> {
+        self.sender
+    }
+
+    fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    async fn block_number(&self) -> Result<u64, ChainError> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc(e))
+    }
+
+    async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError> {
+        match self.contract().datanet(b256(id.0 .0)).call().await {
+            Ok(d) => Ok(Some(HubDatanet {
+                owner: d.owner,
+                policy_hash: Hash(d.policyHash.0),
+                threshold: Threshold {
+                    numerator: d.numerator,
+                    denominator: d.denominator,
+                },
+                next_epoch: d.nextEpoch,
+                total_stake: d.totalStake,
+            })),
+            Err(e) if unknown_datanet(&e) => Ok(None),
+            Err(e) => Err(self.refused("datanet", e)),
+        }
+    }
+
+    async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError> {
+        let Some((datanet, set)) = self.listed(id).await? else {
+            return Ok(None);
+        };
+        let validators: Vec<Validator> = set
+            .keys
+            .iter()
+            .zip(set.owners.iter().zip(set.stakes.iter()))
+            .filter(|(_, (owner, _))| !owner.is_zero())
+            .filter_map(|(key, (_, stake))| {
+                let stake = stake_units(*stake);
+                let key = PublicKey::from_bytes(&key.0).ok()?;
+                (stake > 0).then_some(Validator { key, stake })
+            })
+            .collect();
+        if validators.is_empty() {
+            return Ok(None);
+        }
+        ValidatorSet::new(validators, datanet.threshold)
+            .map(Some)
+            .map_err(|e| ChainError::BadSet(e.to_string()))
+    }
+
+    async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError> {
+        let Some((datanet, set)) = self.listed(id).await? else {
+            return Ok(None);
+        };
+        let by_owner = set
+            .owners
+            .into_iter()
+            .zip(set.stakes)
+            .filter(|(owner, stake)| !owner.is_zero() && !stake.is_zero())
+            .collect();
+        Ok(Some(HubStakes {
+            threshold: datanet.threshold,
+            total: datanet.total_stake,
+            next_epoch: datanet.next_epoch,
+            by_owner,
+        }))
+    }
+
+    async fn key_owner(&self, key: &PublicKey) -> Result<Option<Address>, ChainError> {
+        let owner = self
+            .contract()
+            .keyOwner(b256(key.to_bytes()))
+            .call()
+            .await
+            .map_err(|e| self.refused("keyOwner", e))?;
+        Ok((!owner.is_zero()).then_some(owner))
+    }
+
+    async fn register_validator(&self, network: &SecretKey) -> Result<TxHash, ChainError> {
+        let sender = self.sender.ok_or(ChainError::NoSigner)?;
+        let (r, s) = key_binding::sign(network, self.params.chain_id, self.params.hub, sender);
+        let call = self.contract();
+        let call = call.registerValidator(b256(network.public().to_bytes()), r, s);
+        self.transact("registerValidator", call).await
+    }
+
+    async fn register_datanet(&self, record: &Datanet) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let set =
+            record.body().validators.as_ref().ok_or_else(|| {
+                ChainError::BadSet("the datanet record names no validators".into())
+            })?;
+        let mut keys: Vec<B256> = set.validators().map(|v| b256(v.key.to_bytes())).collect();
+        keys.sort();
+        let threshold = set.threshold();
+        let call = self.contract();
+        let call = call.registerDatanet(
+            b256(record.id().0 .0),
+            b256(record.body().policy.hash().0),
+            keys,
+            threshold.numerator,
+            threshold.denominator,
+        );
+        self.transact("registerDatanet", call).await
+    }
+
+    async fn stake(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let token_address = self
+            .contract()
+            .token()
+            .call()
+            .await
+            .map_err(|e| self.refused("token", e))?;
+        let token = OpenToken::new(token_address, self.provider.clone());
+        self.transact("approve", token.approve(self.params.hub, amount))
+            .await?;
+        let call = self.contract();
+        self.transact("stake", call.stake(b256(datanet.0 .0), amount))
+            .await
+    }
+
+    async fn submit_anchor(
+        &self,
+        message: &AnchorMessage,
+        signatures: &[[u8; 65]],
+    ) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let mut signed: Vec<(Address, Bytes)> = signatures
+            .iter()
+            .filter_map(|s| Some((message.signer(s)?, Bytes::copy_from_slice(s))))
+            .collect();
+        signed.sort_by_key(|(signer, _)| *signer);
+        signed.dedup_by_key(|(signer, _)| *signer);
+        let call = self.contract();
+        let call = call.anchor(
+            b256(message.datanet.0 .0),
+            message.epoch,
+            b256(message.batch_root.0),
+            b256(message.rewards_root.0),
+            signed.into_iter().map(|(_, s)| s).collect(),
+        );
+        let pending = call.send().await.map_err(|e| self.refused("anchor", e))?;
+        Ok(*pending.tx_hash())
+    }
+
+    async fn anchored(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError> {
+        let block = self
+            .contract()
+            .anchorBlock(b256(datanet.0 .0), epoch)
+            .call()
+            .await
+            .map_err(|e| self.refused("anchorBlock", e))?;
+        if block == 0 {
+            return Ok(None);
+        }
+        self.anchor_event(datanet, epoch, block).await
+    }
+
+    async fn anchor_event(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        block: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError> {
+        let filter = self
+            .anchored_filter(datanet, epoch)
+            .from_block(block)
+            .to_block(block);
+        Ok(self.anchor_events(&filter).await?.into_iter().next())
+    }
+
+    async fn is_pending(&self, tx: TxHash) -> Result<bool, ChainError> {
+        let known = self
+            .provider
+            .get_transaction_by_hash(tx)
+            .await
+            .map_err(|e| self.rpc(e))?;
+        Ok(known.is_some())
+    }
+
+    async fn receipt(&self, tx: TxHash) -> Result<Option<(u64, bool)>, ChainError> {
+        let receipt = self
+            .provider
+            .get_transaction_receipt(tx)
+            .await
+            .map_err(|e| self.rpc(e))?;
+        Ok(receipt.and_then(|r| Some((r.block_number?, r.status()))))
     }
 }
 

@@ -1,8 +1,9 @@
 //! datanet's EVM side, shared by the daemon and the light client.
 //!
 //! - [`bindings`]: the hub contract and the OPEN token, from their committed artifacts.
-//! - [`Hub`]: a client of one deployed hub over any EVM JSON-RPC endpoint: validator sets and
-//!   stakes, registration, staking, anchoring, and reading anchors back.
+//! - [`HubClient`]: what a node reads from and sends to its hub (validator sets and stakes,
+//!   registration, staking, anchoring, reading anchors back); [`Hub`] implements it over any
+//!   EVM JSON-RPC endpoint.
 //! - [`AnchorMessage`]: the EIP-712 message validators sign over an epoch's batch root.
 //! - [`key_binding`]: the ed25519 signature that binds a validator's network key to its EVM
 //!   address on the hub.
@@ -12,6 +13,7 @@
 //! - [`DevChain`]: a local anvil with the contracts deployed, for tests and the devnet.
 
 pub mod bindings;
+mod client;
 mod devchain;
 mod error;
 mod evm_key;
@@ -21,6 +23,7 @@ mod message;
 mod proof;
 mod stake;
 
+pub use client::HubClient;
 pub use devchain::{anvil_binary, deploy, Deployment, DevChain, DEV_CHAIN_ID};
 pub use error::ChainError;
 pub use evm_key::EvmKey;

@@ -14,6 +14,7 @@ use datanet_protocol::merkle;
 use datanet_protocol::{BatchLeaf, DatanetId, Decode, Encode, Hash};
 use serde::{Deserialize, Serialize};
 
+use crate::client::HubClient;
 use crate::error::ChainError;
 use crate::hub::{ChainParams, Hub};
 
@@ -82,6 +83,14 @@ pub enum ProofError {
     /// The RPC endpoint serves another chain, or no hub is at the address.
     #[error("{0}")]
     Chain(#[from] ChainError),
+    /// The proof names another chain or hub than the client it is checked against.
+    #[error("the proof names another chain or hub than {hub} on chain {chain_id} (check `chain_id`, `hub`)")]
+    WrongChain {
+        /// The client's chain id.
+        chain_id: u64,
+        /// The client's hub.
+        hub: Address,
+    },
     /// No anchor of that datanet and epoch in that block.
     #[error("the hub has no anchor of epoch {epoch} of this datanet in block {block} (check `datanet`, `epoch`, `block`)")]
     NoAnchor {
@@ -195,10 +204,7 @@ impl AttributionProof {
     /// # Errors
     /// Any [`ProofError`], naming what does not hold.
     pub async fn verify(&self, rpc_url: &str, confirmations: u64) -> Result<BatchLeaf, ProofError> {
-        let leaf = self.verify_offline()?;
-        let datanet = DatanetId(parse_hash("datanet", &self.datanet)?);
-        let batch_root = parse_hash("batch_root", &self.batch_root)?;
-        let rewards_root = parse_hash("rewards_root", &self.rewards_root)?;
+        self.verify_offline()?;
         let hub = Hub::connect(
             ChainParams {
                 rpc_url: rpc_url.to_string(),
@@ -209,6 +215,32 @@ impl AttributionProof {
             None,
         )
         .await?;
+        self.verify_against(&hub, confirmations).await
+    }
+
+    /// [`AttributionProof::verify_offline`], then the chain as `hub` sees it, with at least
+    /// `confirmations` blocks on the anchor: for callers that already follow the proof's
+    /// hub (a light client). Returns the leaf.
+    ///
+    /// # Errors
+    /// Any [`ProofError`]; [`ProofError::WrongChain`] when `hub` is another chain or hub
+    /// than the proof names.
+    pub async fn verify_against(
+        &self,
+        hub: &dyn HubClient,
+        confirmations: u64,
+    ) -> Result<BatchLeaf, ProofError> {
+        let leaf = self.verify_offline()?;
+        let params = hub.params();
+        if params.chain_id != self.chain_id || params.hub != self.hub {
+            return Err(ProofError::WrongChain {
+                chain_id: params.chain_id,
+                hub: params.hub,
+            });
+        }
+        let datanet = DatanetId(parse_hash("datanet", &self.datanet)?);
+        let batch_root = parse_hash("batch_root", &self.batch_root)?;
+        let rewards_root = parse_hash("rewards_root", &self.rewards_root)?;
         let head = hub.block_number().await?;
         let no_anchor = ProofError::NoAnchor {
             epoch: self.epoch,

@@ -8,7 +8,7 @@ use alloy::primitives::{Bytes, U256};
 use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{
     key_binding, stake_units, AnchorMessage, ChainError, ChainParams, DevChain, EvmKey, Hub,
-    STAKE_UNIT,
+    HubClient, STAKE_UNIT,
 };
 use datanet_protocol::signed::{Policy, Threshold, Validator};
 use datanet_protocol::{Datanet, DatanetBody, DatanetId, Hash, SecretKey, ValidatorSet};

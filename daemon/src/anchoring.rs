@@ -23,7 +23,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use datanet_chain::{Address, AnchorMessage, ChainParams, EvmKey, Hub, HubStakes, TxHash, U256};
+use datanet_chain::{
+    Address, AnchorMessage, ChainParams, EvmKey, Hub, HubClient, HubStakes, TxHash, U256,
+};
 use datanet_net::{Judgement, NetHandle};
 use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
 use datanet_protocol::signed::leader;
@@ -57,6 +59,8 @@ pub struct AnchoringStatus {
     pub chain_id: u64,
     /// Epoch batches not yet confirmed on chain.
     pub pending: usize,
+    /// The chain's latest block as last read, for counting an anchor's confirmations.
+    pub head: Option<u64>,
     /// The last failure talking to the chain, if the last pass failed.
     pub last_error: Option<String>,
 }
@@ -71,7 +75,7 @@ pub(crate) struct Anchoring {
     net: NetHandle,
     events: Events,
     epoch: Duration,
-    hub: Arc<tokio::sync::Mutex<Option<Hub>>>,
+    hub: Arc<tokio::sync::Mutex<Option<Arc<dyn HubClient>>>>,
     signatures: Arc<Mutex<Signatures>>,
     stakes: Arc<Mutex<HashMap<DatanetId, (Instant, HubStakes)>>>,
     queued_at: Arc<Mutex<HashMap<(DatanetId, u64), Instant>>>,
@@ -187,14 +191,15 @@ impl Anchoring {
     }
 
     /// The connected hub client, connecting first if needed.
-    async fn hub(&self) -> Result<Hub, datanet_chain::ChainError> {
+    async fn hub(&self) -> Result<Arc<dyn HubClient>, datanet_chain::ChainError> {
         let mut hub = self.hub.lock().await;
         if let Some(hub) = hub.as_ref() {
-            return Ok(hub.clone());
+            return Ok(Arc::clone(hub));
         }
-        let connected = Hub::connect(self.params.clone(), self.evm.as_ref()).await?;
+        let connected: Arc<dyn HubClient> =
+            Arc::new(Hub::connect(self.params.clone(), self.evm.as_ref()).await?);
         tracing::info!(hub = %self.params.hub, chain = self.params.chain_id, "connected to the chain");
-        *hub = Some(connected.clone());
+        *hub = Some(Arc::clone(&connected));
         Ok(connected)
     }
 
@@ -325,12 +330,17 @@ impl Anchoring {
             match outcome {
                 Ok(pending) => {
                     status.pending = pending;
-                    status.last_error = None;
+                    if status.last_error.take().is_some() {
+                        tracing::info!("anchoring resumed");
+                        self.events.emit(NodeEvent::AnchoringResumed);
+                    }
                     pause = every;
                 }
                 Err(e) => {
                     if status.last_error.as_deref() != Some(e.as_str()) {
-                        tracing::warn!(error = %e, "anchoring paused; retrying");
+                        tracing::warn!(error = %e, retry_in = ?pause * 2, "anchoring paused; retrying");
+                        self.events
+                            .emit(NodeEvent::AnchoringFailed { error: e.clone() });
                     }
                     status.last_error = Some(e);
                     pause = (pause * 2).min(MAX_BACKOFF);
@@ -352,10 +362,12 @@ impl Anchoring {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pending = pending.len();
+        let hub = self.hub().await.map_err(|e| e.to_string())?;
+        let head = hub.block_number().await.map_err(|e| e.to_string())?;
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).head = Some(head);
         if pending.is_empty() {
             return Ok(0);
         }
-        let hub = self.hub().await.map_err(|e| e.to_string())?;
         let mut oldest: BTreeMap<DatanetId, Anchor> = BTreeMap::new();
         for anchor in &pending {
             let held = self.held(anchor.datanet, anchor.epoch);
@@ -381,7 +393,7 @@ impl Anchoring {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|slot, _| waiting.contains(slot));
         for anchor in oldest.into_values() {
-            self.advance(&hub, anchor)
+            self.advance(hub.as_ref(), anchor)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -399,7 +411,11 @@ impl Anchoring {
     }
 
     /// Moves one anchor on, as the module documentation describes.
-    async fn advance(&self, hub: &Hub, anchor: Anchor) -> Result<(), datanet_chain::ChainError> {
+    async fn advance(
+        &self,
+        hub: &dyn HubClient,
+        anchor: Anchor,
+    ) -> Result<(), datanet_chain::ChainError> {
         let Anchor {
             datanet,
             epoch,

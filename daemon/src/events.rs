@@ -67,6 +67,14 @@ pub enum NodeEvent {
         /// Its block.
         block: u64,
     },
+    /// Anchoring could not talk to the chain, or the chain refused it; it retries with
+    /// backoff. Raised once per distinct failure.
+    AnchoringFailed {
+        /// What failed.
+        error: String,
+    },
+    /// Anchoring works again after a failure.
+    AnchoringResumed,
 }
 
 /// The node's event channel; cheap to clone, sending never waits.

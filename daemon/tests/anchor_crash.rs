@@ -13,7 +13,7 @@ use std::time::Duration;
 use alloy::providers::Provider;
 use common::free_port;
 use common::process::{json, wait_up_to, Daemon};
-use datanet_chain::{ChainParams, DevChain, Hub};
+use datanet_chain::{ChainParams, DevChain, Hub, HubClient};
 use datanet_protocol::{DatanetId, Hash};
 
 /// How long a batch may take to be anchored, debug builds sharing the machine.

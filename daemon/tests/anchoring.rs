@@ -13,13 +13,14 @@ use std::time::Duration;
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 use common::{connect, start_in};
-use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub};
+use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
 use datanet_daemon::quorum::lifecycle::Stage;
-use datanet_daemon::{Node, NodeKeys};
+use datanet_daemon::{Node, NodeEvent, NodeKeys};
 use datanet_protocol::signed::{Policy, Threshold, Validator};
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
 use datanet_storage::AnchorState;
 use tempfile::TempDir;
+use tokio::sync::broadcast::error::TryRecvError;
 
 /// How long anchoring may take here: a certificate, a batch and a few blocks.
 const ANCHOR_WITHIN: Duration = Duration::from_secs(60);
@@ -340,6 +341,22 @@ async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_a
     let err = proof.verify(&rpc, 1000).await.unwrap_err().to_string();
     assert!(err.contains("confirmations"), "{err}");
 
+    // A caller that already follows the hub checks through its own client, which must be
+    // the chain and hub the proof names.
+    assert_eq!(
+        proof.verify_against(&hub, 1).await.unwrap().contribution,
+        contribution
+    );
+    let elsewhere = AttributionProof {
+        hub: network.evm[0].address(),
+        ..proof.clone()
+    };
+    let err = elsewhere.verify_against(&hub, 1).await.unwrap_err();
+    assert!(
+        matches!(err, datanet_chain::ProofError::WrongChain { .. }),
+        "{err}"
+    );
+
     // The same from the command line, which needs no daemon: exit 0, or 4 naming the fault.
     let file = dir.path().join("proof.json");
     let verify = |proof: &AttributionProof| {
@@ -488,6 +505,7 @@ async fn with_the_rpc_endpoint_down_batches_go_on_and_anchors_catch_up_in_order(
     .await
     .unwrap();
 
+    let mut events = network.nodes[0].events();
     relay.set(false);
     let (_, first) = network.batched(datanet).await;
     let (_, second) = network.batched(datanet).await;
@@ -512,4 +530,20 @@ async fn with_the_rpc_endpoint_down_batches_go_on_and_anchors_catch_up_in_order(
     assert_eq!(anchor_events(&direct, datanet, first).await, 1);
     assert_eq!(anchor_events(&direct, datanet, second).await, 1);
     assert_eq!(network.nodes[0].anchoring().unwrap().last_error, None);
+
+    // The event stream told of the failure once and of the recovery.
+    let mut seen = Vec::new();
+    loop {
+        match events.try_recv() {
+            Ok(NodeEvent::AnchoringFailed { error }) => seen.push(format!("failed: {error}")),
+            Ok(NodeEvent::AnchoringResumed) => seen.push("resumed".into()),
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(
+        seen.first().is_some_and(|e| e.starts_with("failed")),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last().map(String::as_str), Some("resumed"), "{seen:?}");
 }

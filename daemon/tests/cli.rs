@@ -245,6 +245,7 @@ fn the_devnet_walks_a_contribution_through_separate_daemons_and_stops_them() {
         .unwrap()
         .starts_with("0x"));
     assert!(summary["anchored"]["block"].as_u64().unwrap() > 0);
+    assert!(summary["anchored"]["confirmations"].as_u64().unwrap() >= 1);
     let proof: Value = serde_json::from_str(
         &std::fs::read_to_string(summary["anchored"]["proof"].as_str().unwrap()).unwrap(),
     )

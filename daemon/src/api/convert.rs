@@ -297,29 +297,25 @@ pub(crate) fn contribution_view(
 }
 
 /// The view of an anchor's state.
-pub(crate) fn anchor_view(state: &datanet_storage::AnchorState) -> super::views::AnchorView {
+pub(crate) fn anchor_view(
+    state: &datanet_storage::AnchorState,
+    head: Option<u64>,
+) -> super::views::AnchorView {
     use datanet_storage::AnchorState;
-    let tx = |h: &datanet_protocol::Hash| Some(format!("0x{}", h.to_hex()));
+    let view = |state: &str, tx: Option<&datanet_protocol::Hash>, block: Option<u64>| {
+        super::views::AnchorView {
+            state: state.into(),
+            tx: tx.map(|h| format!("0x{}", h.to_hex())),
+            block,
+            confirmations: block
+                .zip(head)
+                .map(|(block, head)| head.saturating_sub(block) + 1),
+        }
+    };
     match state {
-        AnchorState::Queued => super::views::AnchorView {
-            state: "queued".into(),
-            tx: None,
-            block: None,
-        },
-        AnchorState::Submitted { tx: hash, .. } => super::views::AnchorView {
-            state: "submitted".into(),
-            tx: tx(hash),
-            block: None,
-        },
-        AnchorState::Skipped => super::views::AnchorView {
-            state: "skipped".into(),
-            tx: None,
-            block: None,
-        },
-        AnchorState::Confirmed { tx: hash, block } => super::views::AnchorView {
-            state: "confirmed".into(),
-            tx: tx(hash),
-            block: Some(*block),
-        },
+        AnchorState::Queued => view("queued", None, None),
+        AnchorState::Submitted { tx, .. } => view("submitted", Some(tx), None),
+        AnchorState::Skipped => view("skipped", None, None),
+        AnchorState::Confirmed { tx, block } => view("confirmed", Some(tx), Some(*block)),
     }
 }

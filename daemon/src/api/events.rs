@@ -92,6 +92,13 @@ pub enum ApiEvent {
         /// Its block.
         block: u64,
     },
+    /// Anchoring failed; it retries with backoff.
+    AnchoringFailed {
+        /// What failed.
+        error: String,
+    },
+    /// Anchoring works again after a failure.
+    AnchoringResumed,
     /// An upload's progress.
     Upload {
         /// The upload's number on this daemon.
@@ -182,6 +189,8 @@ impl ApiEvent {
                 tx: format!("0x{}", hex::encode(tx.0)),
                 block,
             },
+            NodeEvent::AnchoringFailed { error } => ApiEvent::AnchoringFailed { error },
+            NodeEvent::AnchoringResumed => ApiEvent::AnchoringResumed,
         }
     }
 

@@ -91,6 +91,7 @@ pub(crate) async fn status(State(state): Shared) -> Result<Json<StatusView>, Api
             hub: a.hub,
             chain_id: a.chain_id,
             pending: a.pending,
+            head: a.head,
             last_error: a.last_error,
         }),
     }))
@@ -283,7 +284,8 @@ pub(crate) async fn get_contribution(
     };
     let mut view = contribution_view(&manifest, lifecycle.as_ref(), rejected, None);
     if let (Some(validation), Some(anchor)) = (view.validation.as_mut(), anchor) {
-        validation.anchored = Some(super::convert::anchor_view(&anchor.state));
+        let head = state.node.anchoring().and_then(|a| a.head);
+        validation.anchored = Some(super::convert::anchor_view(&anchor.state, head));
     }
     for (chunk, columns) in view.chunks.iter_mut().zip(held) {
         chunk.columns_held = Some(columns);

@@ -44,6 +44,9 @@ pub struct AnchoringView {
     pub chain_id: u64,
     /// Final batches not yet confirmed on chain.
     pub pending: usize,
+    /// The chain's latest block as last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<u64>,
     /// Why the last pass over the anchor queue failed, if it did (it is retried with backoff).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
@@ -304,6 +307,9 @@ pub struct AnchorView {
     /// The block, once confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<u64>,
+    /// Blocks on and above the anchor's, as of the chain's latest block the node read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<u64>,
 }
 
 /// One validator's verdict.

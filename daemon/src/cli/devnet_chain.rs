@@ -34,6 +34,7 @@ pub(super) struct Anchored {
     pub(super) epoch: u64,
     pub(super) tx: String,
     pub(super) block: u64,
+    pub(super) confirmations: Option<u64>,
     pub(super) proof: PathBuf,
     pub(super) rpc_url: String,
 }
@@ -133,13 +134,13 @@ pub(super) async fn anchored(
     dir: &Path,
 ) -> Result<Anchored, CliError> {
     let deadline = Instant::now() + ANCHOR_TIMEOUT;
-    let (epoch, tx, block) = loop {
+    let (epoch, tx, block, confirmations) = loop {
         let view: ContributionView = client.get(&format!("/v1/contributions/{id}")).await?;
         let validation = view.validation.as_ref();
         let anchor = validation.and_then(|v| v.anchored.as_ref());
         if let (Some(epoch), Some(a)) = (validation.and_then(|v| v.epoch), anchor) {
             if let (Some(tx), Some(block)) = (&a.tx, a.block) {
-                break (epoch, tx.clone(), block);
+                break (epoch, tx.clone(), block, a.confirmations);
             }
         }
         if Instant::now() > deadline {
@@ -163,6 +164,7 @@ pub(super) async fn anchored(
         epoch,
         tx,
         block,
+        confirmations,
         proof: path,
         rpc_url: chain.rpc_url().to_owned(),
     })

@@ -96,6 +96,9 @@ pub(crate) fn status(out: &mut dyn Write, s: &StatusView) -> io::Result<()> {
                 "  anchoring      hub {} on chain {}, {} batches pending",
                 a.hub, a.chain_id, a.pending
             )?;
+            if let Some(head) = a.head {
+                writeln!(out, "                 chain head at block {head}")?;
+            }
             if let Some(e) = &a.last_error {
                 writeln!(out, "                 last attempt failed (retrying): {e}")?;
             }
@@ -193,9 +196,21 @@ fn validation(out: &mut dyn Write, v: &ValidationView) -> io::Result<()> {
         None => {}
     }
     if let Some(a) = &v.anchored {
-        match (&a.tx, a.block) {
-            (Some(tx), Some(block)) => writeln!(out, "  anchored     tx {tx} in block {block}")?,
-            (Some(tx), None) => writeln!(out, "  anchoring    sent in tx {tx}, not confirmed yet")?,
+        match (a.state.as_str(), &a.tx, a.block) {
+            ("skipped", _, _) => writeln!(
+                out,
+                "  anchoring    skipped: the hub took a later epoch first"
+            )?,
+            (_, Some(tx), Some(block)) => {
+                write!(out, "  anchored     tx {tx} in block {block}")?;
+                match a.confirmations {
+                    Some(n) => writeln!(out, ", {n} confirmations")?,
+                    None => writeln!(out)?,
+                }
+            }
+            (_, Some(tx), None) => {
+                writeln!(out, "  anchoring    sent in tx {tx}, not confirmed yet")?
+            }
             _ => writeln!(
                 out,
                 "  anchoring    waiting for a quorum of anchor signatures"

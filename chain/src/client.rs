@@ -1,0 +1,141 @@
+//! The one interface between a node and its datanet hub, whatever chain it lives on.
+//!
+//! The daemon's anchoring and the light client's proof checks ask a [`HubClient`], never a
+//! JSON-RPC provider directly: [`crate::Hub`] implements it over any EVM endpoint, and
+//! anything else that answers the same questions (a chain with another RPC dialect, a test
+//! double that drops or reorders transactions) can take its place.
+
+use alloy::primitives::{Address, TxHash, U256};
+use async_trait::async_trait;
+use datanet_protocol::{Datanet, DatanetId, Hash, PublicKey, SecretKey, ValidatorSet};
+
+use crate::error::ChainError;
+use crate::hub::{AnchorOnChain, ChainParams, HubDatanet, HubStakes};
+use crate::message::AnchorMessage;
+
+/// What a node reads from and sends to one deployed hub.
+#[async_trait]
+pub trait HubClient: Send + Sync + std::fmt::Debug {
+    /// Where the hub is: RPC URL, chain id, hub address, confirmations to wait.
+    fn params(&self) -> &ChainParams;
+
+    /// The address transactions are sent from, if the client has a key.
+    fn sender(&self) -> Option<Address>;
+
+    /// The anchor message of `datanet`'s `epoch` on this hub.
+    fn anchor_message(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        batch_root: Hash,
+        rewards_root: Hash,
+    ) -> AnchorMessage {
+        self.params()
+            .anchor_message(datanet, epoch, batch_root, rewards_root)
+    }
+
+    /// The current block number.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn block_number(&self) -> Result<u64, ChainError>;
+
+    /// The datanet as registered, or `None` if the hub does not know it.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError>;
+
+    /// The validator set of `datanet` as the hub holds it: every listed network key that is
+    /// bound to an EVM address and has stake, with that stake in network units. `None` if the
+    /// hub does not know the datanet or nobody has staked on it yet.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`], or [`ChainError::BadSet`] when the threshold is not one the
+    /// network accepts.
+    async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError>;
+
+    /// The stake on `datanet` of each bound validator, by EVM address, with the threshold
+    /// and total: what counts anchor signatures exactly as the hub will. `None` if the hub
+    /// does not know the datanet.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError>;
+
+    /// The EVM address a network key is bound to, if any.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn key_owner(&self, key: &PublicKey) -> Result<Option<Address>, ChainError>;
+
+    /// Binds `network`'s key to the client's EVM address, and waits for the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::NoSigner`], [`ChainError::Refused`] (already registered, bad binding),
+    /// [`ChainError::Reverted`], [`ChainError::Rpc`].
+    async fn register_validator(&self, network: &SecretKey) -> Result<TxHash, ChainError>;
+
+    /// Registers `record`'s datanet with its policy hash, validator keys and threshold, owned
+    /// by the client's address, and waits for the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::BadSet`] when the record names no validators; otherwise as
+    /// [`HubClient::register_validator`].
+    async fn register_datanet(&self, record: &Datanet) -> Result<TxHash, ChainError>;
+
+    /// Approves and stakes `amount` wei of OPEN on `datanet`, waiting for both receipts.
+    ///
+    /// # Errors
+    /// As [`HubClient::register_validator`]; `NotListed` when the datanet does not list the
+    /// client's network key.
+    async fn stake(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError>;
+
+    /// Sends the anchor of `message` with `signatures` (any order: the hub wants them
+    /// ascending by signer, which this sorts) and returns as soon as the node accepted the
+    /// transaction, without waiting for it to be mined: the caller records the hash first.
+    ///
+    /// # Errors
+    /// [`ChainError::Refused`] when the hub would refuse it (already anchored, too little
+    /// stake, a signer without stake), [`ChainError::Rpc`], [`ChainError::NoSigner`].
+    async fn submit_anchor(
+        &self,
+        message: &AnchorMessage,
+        signatures: &[[u8; 65]],
+    ) -> Result<TxHash, ChainError>;
+
+    /// The anchor of `datanet`'s `epoch`, if the hub holds one, with its transaction.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn anchored(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError>;
+
+    /// The `Anchored` event of `datanet`'s `epoch` in block `block`, if there is one.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn anchor_event(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        block: u64,
+    ) -> Result<Option<AnchorOnChain>, ChainError>;
+
+    /// Whether the node still knows `tx` (mined or waiting in its pool); `false` once it was
+    /// dropped.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn is_pending(&self, tx: TxHash) -> Result<bool, ChainError>;
+
+    /// Where a transaction stands: `None` while it is not mined (or unknown to the node),
+    /// else its block and whether it succeeded.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn receipt(&self, tx: TxHash) -> Result<Option<(u64, bool)>, ChainError>;
+}
