@@ -46,14 +46,19 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
     /// [`ChainError::Rpc`].
     async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError>;
 
-    /// The validator set of `datanet` as the hub holds it: every listed network key that is
-    /// bound to an EVM address and has stake, with that stake in network units. `None` if the
-    /// hub does not know the datanet or nobody has staked on it yet.
+    /// The validator set of `datanet` as the hub holds it as of block `at` (or the latest
+    /// block): every listed network key that is bound to an EVM address and has stake, with
+    /// that stake in network units. `None` if the hub does not know the datanet or nobody has
+    /// staked on it yet.
     ///
     /// # Errors
-    /// [`ChainError::Rpc`], or [`ChainError::BadSet`] when the threshold is not one the
-    /// network accepts.
-    async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError>;
+    /// [`ChainError::Rpc`] (also when the endpoint no longer keeps the state of block `at`),
+    /// or [`ChainError::BadSet`] when the threshold is not one the network accepts.
+    async fn validator_set(
+        &self,
+        id: DatanetId,
+        at: Option<u64>,
+    ) -> Result<Option<ValidatorSet>, ChainError>;
 
     /// The stake on `datanet` of each bound validator, by EVM address, with the threshold
     /// and total: what counts anchor signatures exactly as the hub will. `None` if the hub

@@ -189,20 +189,52 @@ impl Hub {
 
     /// The datanet as registered and its listed keys with their owners and stakes; `None`
     /// if the hub does not know it.
+    /// As of block `at`, or the latest.
     async fn listed(
         &self,
         id: DatanetId,
+        at: Option<u64>,
     ) -> Result<Option<(HubDatanet, DatanetHub::validatorSetReturn)>, ChainError> {
-        let Some(datanet) = self.datanet(id).await? else {
+        let Some(datanet) = self.datanet_at(id, at).await? else {
             return Ok(None);
         };
         let set = self
             .contract()
             .validatorSet(b256(id.0 .0))
             .call()
+            .block(block_id(at))
             .await
             .map_err(|e| self.refused("validatorSet", e))?;
         Ok(Some((datanet, set)))
+    }
+
+    /// The datanet as registered as of block `at` (or the latest), or `None` if the hub did
+    /// not know it then.
+    async fn datanet_at(
+        &self,
+        id: DatanetId,
+        at: Option<u64>,
+    ) -> Result<Option<HubDatanet>, ChainError> {
+        match self
+            .contract()
+            .datanet(b256(id.0 .0))
+            .call()
+            .block(block_id(at))
+            .await
+        {
+            Ok(d) => Ok(Some(HubDatanet {
+                owner: d.owner,
+                policy_hash: Hash(d.policyHash.0),
+                threshold: Threshold {
+                    numerator: d.numerator,
+                    denominator: d.denominator,
+                },
+                next_epoch: d.nextEpoch,
+                total_stake: d.totalStake,
+            })),
+            Err(e) if unknown_datanet(&e) => Ok(None),
+            Err(e) => Err(self.refused("datanet", e)),
+        }
     }
 
     /// Every `Anchored` event of `datanet`'s `epoch` since block `from`: one on a sound hub,
@@ -354,24 +386,15 @@ impl HubClient for Hub {
     }
 
     async fn datanet(&self, id: DatanetId) -> Result<Option<HubDatanet>, ChainError> {
-        match self.contract().datanet(b256(id.0 .0)).call().await {
-            Ok(d) => Ok(Some(HubDatanet {
-                owner: d.owner,
-                policy_hash: Hash(d.policyHash.0),
-                threshold: Threshold {
-                    numerator: d.numerator,
-                    denominator: d.denominator,
-                },
-                next_epoch: d.nextEpoch,
-                total_stake: d.totalStake,
-            })),
-            Err(e) if unknown_datanet(&e) => Ok(None),
-            Err(e) => Err(self.refused("datanet", e)),
-        }
+        self.datanet_at(id, None).await
     }
 
-    async fn validator_set(&self, id: DatanetId) -> Result<Option<ValidatorSet>, ChainError> {
-        let Some((datanet, set)) = self.listed(id).await? else {
+    async fn validator_set(
+        &self,
+        id: DatanetId,
+        at: Option<u64>,
+    ) -> Result<Option<ValidatorSet>, ChainError> {
+        let Some((datanet, set)) = self.listed(id, at).await? else {
             return Ok(None);
         };
         let validators: Vec<Validator> = set
@@ -394,7 +417,7 @@ impl HubClient for Hub {
     }
 
     async fn stakes(&self, id: DatanetId) -> Result<Option<HubStakes>, ChainError> {
-        let Some((datanet, set)) = self.listed(id).await? else {
+        let Some((datanet, set)) = self.listed(id, None).await? else {
             return Ok(None);
         };
         let by_owner = set
@@ -544,6 +567,11 @@ fn unknown_datanet(e: &alloy::contract::Error) -> bool {
         e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>(),
         Some(DatanetHub::DatanetHubErrors::UnknownDatanet(_))
     )
+}
+
+/// Block `at`, or the latest.
+fn block_id(at: Option<u64>) -> alloy::eips::BlockId {
+    at.map_or(alloy::eips::BlockId::latest(), alloy::eips::BlockId::number)
 }
 
 /// A 32-byte value as the contract's `bytes32`.

@@ -263,7 +263,7 @@ async fn the_validator_set_is_the_listed_keys_with_stake_in_network_units() {
     let registered = hub.datanet(record.id()).await.unwrap().unwrap();
     assert_eq!(registered.policy_hash, record.body().policy.hash());
     assert_eq!(registered.total_stake, open(15));
-    let set = hub.validator_set(record.id()).await.unwrap().unwrap();
+    let set = hub.validator_set(record.id(), None).await.unwrap().unwrap();
     let stakes: Vec<(String, u64)> = set
         .validators()
         .map(|v| (v.key.to_string(), v.stake))
@@ -280,8 +280,27 @@ async fn the_validator_set_is_the_listed_keys_with_stake_in_network_units() {
     );
     assert_eq!(set.threshold(), Threshold::TWO_THIRDS);
 
+    // Read as of an earlier block, the set is what it was then.
+    let before = hub.block_number().await.unwrap();
+    setup.members[0]
+        .hub
+        .stake(record.id(), open(10))
+        .await
+        .unwrap();
+    let then = hub
+        .validator_set(record.id(), Some(before))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(then, set);
+    let now = hub.validator_set(record.id(), None).await.unwrap().unwrap();
+    assert_eq!(
+        now.stake(&setup.members[0].network.public()),
+        Some(stake_units(open(15)))
+    );
+
     let unknown = DatanetId(Hash([9; 32]));
-    assert_eq!(hub.validator_set(unknown).await.unwrap(), None);
+    assert_eq!(hub.validator_set(unknown, None).await.unwrap(), None);
     let (_, outsider) = setup.outsider().await;
     let err = outsider.stake(record.id(), open(1)).await.unwrap_err();
     assert!(refusal(err).contains("NotListed"));
@@ -467,7 +486,7 @@ async fn two_roots_signed_for_one_epoch_forfeit_the_signers_stake() {
         reporter_hub.datanet(id).await.unwrap().unwrap().total_stake,
         open(200)
     );
-    let set = reporter_hub.validator_set(id).await.unwrap().unwrap();
+    let set = reporter_hub.validator_set(id, None).await.unwrap().unwrap();
     assert_eq!(set.stake(&setup.members[1].network.public()), None);
     let err = slash(
         &one,
@@ -543,7 +562,7 @@ async fn stake_withdrawn_stops_counting_at_once_and_leaves_only_after_the_delay(
         hub.datanet(id).await.unwrap().unwrap().total_stake,
         open(16)
     );
-    let set = hub.validator_set(id).await.unwrap().unwrap();
+    let set = hub.validator_set(id, None).await.unwrap().unwrap();
     assert_eq!(
         set.stake(&member.network.public()),
         Some(stake_units(open(6)))

@@ -34,7 +34,7 @@ use datanet_storage::{Anchor, AnchorState, AsyncStore};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{Events, NodeEvent};
-use crate::quorum::lifecycle::validator_set;
+use crate::quorum::sets::CHAIN_SET_LAG;
 
 /// Epochs a queued anchor waits for its leader before any validator sends it.
 const BACKUP_EPOCHS: u32 = 2;
@@ -438,6 +438,14 @@ impl Anchoring {
             } else {
                 AnchorState::Submitted { tx, nonce: 0 }
             };
+            if next != state
+                && matches!(next, AnchorState::Confirmed { .. })
+                && !self
+                    .adopt_chain_set(hub, datanet, epoch, on_chain.block)
+                    .await?
+            {
+                return Ok(());
+            }
             if next != state {
                 self.set_state(datanet, epoch, next).await;
                 if let AnchorState::Confirmed { block, .. } = next {
@@ -507,6 +515,64 @@ impl Anchoring {
         Ok(())
     }
 
+    /// Records the hub's validator set of `datanet` as of `block`, where its `epoch` was
+    /// anchored, as the set that validates it from epoch `epoch +` [`CHAIN_SET_LAG`] on
+    /// (see [`crate::quorum::sets`]); before the anchor is recorded confirmed, so a restart
+    /// in between reads it again. A hub set that names a key the datanet record does not
+    /// list, or another threshold, is not the record's datanet (someone registered its id
+    /// first): it is refused and logged. `false` when the store failed, so the anchor is
+    /// not recorded confirmed yet.
+    async fn adopt_chain_set(
+        &self,
+        hub: &dyn HubClient,
+        datanet: DatanetId,
+        epoch: u64,
+        block: u64,
+    ) -> Result<bool, datanet_chain::ChainError> {
+        let Some(set) = hub.validator_set(datanet, Some(block)).await? else {
+            return Ok(true);
+        };
+        let from = epoch + CHAIN_SET_LAG;
+        let adopted = self
+            .store
+            .run(move |s| {
+                let Some(record) = s.datanet(&datanet)? else {
+                    return Ok(Err("its record is not held here".to_owned()));
+                };
+                let listed = record.body().validators.clone();
+                let fits = listed.as_ref().is_some_and(|listed| {
+                    listed.threshold() == set.threshold()
+                        && set.validators().all(|v| listed.stake(&v.key).is_some())
+                });
+                if !fits {
+                    return Ok(Err(
+                        "the hub lists keys or a threshold the datanet record does not".to_owned(),
+                    ));
+                }
+                if crate::quorum::sets::set_at(s, &record, from)?
+                    .is_some_and(|s| s.id() == set.id())
+                {
+                    return Ok(Ok(false));
+                }
+                s.put_chain_set(&datanet, from, &set).map(Ok)
+            })
+            .await;
+        match adopted {
+            Ok(Ok(true)) => {
+                tracing::info!(%datanet, from_epoch = from, block, "validator set taken from the hub")
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(why)) => {
+                tracing::error!(%datanet, block, why, "the hub's validator set is not adopted")
+            }
+            Err(e) => {
+                tracing::warn!(%datanet, error = %e, "validator set from the hub not stored");
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Whether this node sends the anchor of (`datanet`, `epoch`) now: its validator leads the
     /// epoch, or the anchor has waited [`BACKUP_EPOCHS`] epochs.
     async fn my_turn(&self, datanet: DatanetId, epoch: u64) -> bool {
@@ -522,11 +588,16 @@ impl Anchoring {
         let Some(me) = self.validator.as_ref().map(|k| k.public()) else {
             return false;
         };
-        let record = self.store.run(move |s| s.datanet(&datanet)).await;
-        let leads = record
+        let set = self
+            .store
+            .run(move |s| match s.datanet(&datanet)? {
+                Some(record) => crate::quorum::sets::set_at(s, &record, epoch),
+                None => Ok(None),
+            })
+            .await;
+        let leads = set
             .ok()
             .flatten()
-            .and_then(|d| validator_set(&d))
             .and_then(|set| leader(&set, &datanet, epoch));
         leads == Some(me)
     }

@@ -782,7 +782,11 @@ impl Node {
         datanet: DatanetId,
     ) -> Result<Vec<(datanet_protocol::signed::Validator, Option<u64>)>, NodeError> {
         let record = self.datanet(datanet).await?;
-        Ok(crate::quorum::lifecycle::validator_set(&record)
+        let set = self
+            .store()
+            .run(move |s| crate::quorum::sets::newest(s, &record))
+            .await?;
+        Ok(set
             .map(|set| {
                 set.validators()
                     .map(|v| (v, self.quorum.last_heard(&v.key)))

@@ -108,6 +108,12 @@ impl Network {
 
     /// A datanet validated by the four, registered on the hub, each staking 10 OPEN.
     async fn datanet(&self) -> DatanetId {
+        self.datanet_staking([10; 4]).await
+    }
+
+    /// A datanet whose record gives the four equal stakes, registered on the hub, where they
+    /// stake `stakes` OPEN.
+    async fn datanet_staking(&self, stakes: [u64; 4]) -> DatanetId {
         let set = ValidatorSet::new(
             self.validators
                 .iter()
@@ -129,7 +135,7 @@ impl Network {
             if i == 0 {
                 hub.register_datanet(&record).await.unwrap();
             }
-            hub.stake(id, open(10)).await.unwrap();
+            hub.stake(id, open(stakes[i])).await.unwrap();
         }
         for node in &self.nodes {
             tokio::time::timeout(ANCHOR_WITHIN, async {
@@ -546,4 +552,108 @@ async fn with_the_rpc_endpoint_down_batches_go_on_and_anchors_catch_up_in_order(
         "{seen:?}"
     );
     assert_eq!(seen.last().map(String::as_str), Some("resumed"), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_a_chain_the_hubs_stakes_decide_who_validates_from_three_epochs_after_an_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let mut network = Network::start(chain, 1, None).await;
+    // The record gives the four equal stakes; on the hub, validator 0 holds 100 of 130 OPEN.
+    let datanet = network.datanet_staking([100, 10, 10, 10]).await;
+    let (_, first) = network.batched(datanet).await;
+    for node in &network.nodes {
+        confirmed(node, datanet, first).await;
+    }
+
+    // Every node takes the hub's set as of that anchor, from three epochs later on.
+    let hub = Hub::connect(network.params(), None).await.unwrap();
+    let on_chain = hub.validator_set(datanet, None).await.unwrap().unwrap();
+    let heavy = network.validators[0].public();
+    assert_eq!(
+        on_chain.stake(&heavy),
+        Some(datanet_chain::stake_units(open(100)))
+    );
+    for node in &network.nodes {
+        let sets = node
+            .store()
+            .run(move |s| {
+                Ok((
+                    s.chain_set_at(&datanet, first + 2)?,
+                    s.chain_set_at(&datanet, first + 3)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(sets.0, None, "the record's set until then");
+        assert_eq!(sets.1.as_ref().map(ValidatorSet::id), Some(on_chain.id()));
+    }
+    let created_ms = network.nodes[0]
+        .datanet(datanet)
+        .await
+        .unwrap()
+        .body()
+        .created_ms;
+    let switch_ms = created_ms + (first + 3) * EPOCH.as_millis() as u64;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    tokio::time::sleep(Duration::from_millis(switch_ms.saturating_sub(now_ms))).await;
+
+    // From then on certificates and batches are under the hub's set, and anchored.
+    let (second, epoch) = network.batched(datanet).await;
+    assert!(epoch >= first + 3);
+    let batch = network.nodes[1]
+        .batch(datanet, epoch)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(batch.proposal.body().validator_set, on_chain.id());
+    let leaf = batch
+        .proposal
+        .body()
+        .certificates
+        .iter()
+        .find(|qc| qc.contribution == second)
+        .unwrap()
+        .clone();
+    assert_eq!(leaf.validator_set, on_chain.id());
+    for node in &network.nodes {
+        confirmed(node, datanet, epoch).await;
+    }
+
+    // Without validator 0, the other three hold 30 of 130: under the record's equal stakes
+    // their three accepts would settle a contribution at once; under the hub's they cannot.
+    let gone = network.nodes.remove(0);
+    gone.shutdown().await;
+    let third = network.nodes[0]
+        .contribute(datanet, b"a third record\n".to_vec(), "text/plain")
+        .await
+        .unwrap()
+        .contribution;
+    let light: Vec<_> = network.validators[1..]
+        .iter()
+        .map(SecretKey::public)
+        .collect();
+    tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            if let Ok(Some(l)) = network.nodes[0].lifecycle(third).await {
+                let accepted: Vec<_> = l.attestations.iter().map(|a| a.body().validator).collect();
+                if light.iter().all(|k| accepted.contains(k)) {
+                    assert_eq!(l.certificate, None, "30 of 130 is no quorum");
+                    assert_eq!(l.stage, Stage::Pending);
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the three remaining validators attest");
+    for node in network.nodes {
+        node.shutdown().await;
+    }
 }

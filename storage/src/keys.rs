@@ -59,6 +59,9 @@ pub(crate) enum Kind {
     /// length and fences; its hashes are in a blob. The index the content checker asks
     /// whether a record repeats an earlier one.
     RecordRun = b'G' as isize,
+    /// The validator sets a chain gave each datanet, by datanet id and the epoch each
+    /// applies from.
+    ChainSet = b'T' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

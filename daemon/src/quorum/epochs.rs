@@ -27,7 +27,7 @@ use datanet_storage::{Store, StoreError};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::lifecycle::validator_set;
+use super::sets::{certificate_under, set_at};
 use super::Quorum;
 use crate::clock::now_ms;
 use crate::events::NodeEvent;
@@ -179,10 +179,10 @@ impl Batches {
             .run(move |s| {
                 let mut bodies = Vec::new();
                 for datanet in s.datanets()? {
-                    let Some(set) = validator_set(&datanet) else {
+                    let epoch = Self::current(length, datanet.body().created_ms);
+                    let Some(set) = set_at(s, &datanet, epoch)? else {
                         continue;
                     };
-                    let epoch = Self::current(length, datanet.body().created_ms);
                     if leader(&set, &datanet.id(), epoch) != Some(me)
                         || done.get(&datanet.id()) == Some(&epoch)
                     {
@@ -237,13 +237,13 @@ impl Batches {
             .run(move |s| {
                 let mut missing = Vec::new();
                 for datanet in s.datanets()? {
-                    let Some(set) = validator_set(&datanet) else {
-                        continue;
-                    };
                     let epoch = Self::current(length, datanet.body().created_ms);
                     for e in epoch.saturating_sub(lookback)..epoch {
-                        if s.batch(&datanet.id(), e)?.is_none() {
-                            missing.push((set.clone(), datanet.id(), e));
+                        if s.batch(&datanet.id(), e)?.is_some() {
+                            continue;
+                        }
+                        if let Some(set) = set_at(s, &datanet, e)? {
+                            missing.push((set, datanet.id(), e));
                         }
                     }
                 }
@@ -393,7 +393,7 @@ impl Batches {
         if body.datanet != datanet {
             return Judgement::Reject;
         }
-        let Some((set, created_ms)) = self.set(datanet).await else {
+        let Some((set, created_ms)) = self.set(datanet, body.epoch).await else {
             return Judgement::Ignore;
         };
         if !self.near(created_ms, body.epoch) {
@@ -502,13 +502,16 @@ impl Batches {
         Self::current(self.epoch, created_ms).abs_diff(epoch) <= SKEW
     }
 
-    /// The validator set of `datanet` and its creation time, if it has validators.
-    async fn set(&self, datanet: DatanetId) -> Option<(ValidatorSet, u64)> {
+    /// The validator set of `datanet`'s `epoch` and the datanet's creation time, if it has
+    /// validators.
+    async fn set(&self, datanet: DatanetId, epoch: u64) -> Option<(ValidatorSet, u64)> {
         self.quorum
             .store
             .run(move |s| {
-                Ok(s.datanet(&datanet)?
-                    .and_then(|d| Some((validator_set(&d)?, d.body().created_ms))))
+                let Some(record) = s.datanet(&datanet)? else {
+                    return Ok(None);
+                };
+                Ok(set_at(s, &record, epoch)?.map(|set| (set, record.body().created_ms)))
             })
             .await
             .ok()
@@ -542,13 +545,18 @@ fn check_proposal(
     let Some(record) = store.datanet(&topic)? else {
         return Ok(Err(Check::Unknown(format!("datanet {topic} unknown"))));
     };
-    let Some(set) = validator_set(&record) else {
+    let Some(set) = set_at(store, &record, body.epoch)? else {
         return Ok(Err(Check::Invalid(format!(
             "datanet {topic} has no validators"
         ))));
     };
     if body.validator_set != set.id() {
-        return Ok(Err(Check::Invalid("another validator set".into())));
+        return Ok(Err(Check::Unknown(format!(
+            "signed under validator set {}, not {} which this node holds for epoch {} (it may not have seen the chain's latest anchor yet)",
+            body.validator_set,
+            set.id(),
+            body.epoch
+        ))));
     }
     if leader(&set, &topic, body.epoch) != Some(body.leader) {
         return Ok(Err(Check::Invalid(format!(
@@ -619,7 +627,10 @@ fn proposal_body(
         if store.batched_in(&id)?.is_some() || !seen.insert(id) {
             continue;
         }
-        let (Some(qc), Some(manifest)) = (store.certificate(&id)?, store.manifest(&id)?) else {
+        let Some(manifest) = store.manifest(&id)? else {
+            continue;
+        };
+        let Some(qc) = certificate_under(store, &id, set)? else {
             continue;
         };
         let mut condemned = false;

@@ -4,10 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use datanet_protocol::signed::{RecordValidators, Standing, Tally, ValidatorSource};
-use datanet_protocol::{
-    Attestation, ContributionId, Datanet, Manifest, PublicKey, QuorumCertificate, ValidatorSet,
-};
+use datanet_protocol::signed::{Standing, Tally};
+use datanet_protocol::{Attestation, ContributionId, PublicKey, QuorumCertificate};
 use datanet_storage::{Store, StoreError};
 
 /// A contribution's stage.
@@ -55,30 +53,6 @@ pub struct Lifecycle {
     pub condemned: bool,
 }
 
-/// The validator set of `datanet`, from its record (the one place a chain-backed source
-/// will take over).
-pub(crate) fn validator_set(datanet: &Datanet) -> Option<ValidatorSet> {
-    match RecordValidators.validator_set(datanet) {
-        Ok(set) => set,
-        Err(never) => match never {},
-    }
-}
-
-/// The validator set of the datanet `manifest` belongs to, if the node holds its record and
-/// the record names validators.
-///
-/// # Errors
-/// A store error.
-pub(crate) fn set_of(
-    store: &Store,
-    manifest: &Manifest,
-) -> Result<Option<ValidatorSet>, StoreError> {
-    Ok(store
-        .datanet(&manifest.body().datanet)?
-        .as_ref()
-        .and_then(validator_set))
-}
-
 /// The lifecycle of contribution `id`, or `None` when its manifest is not stored.
 ///
 /// # Errors
@@ -99,7 +73,8 @@ pub fn lifecycle(store: &Store, id: &ContributionId) -> Result<Option<Lifecycle>
         .collect();
     let certificate = store.certificate(id)?;
     let epoch = store.batched_in(id)?;
-    let tally = set_of(store, &manifest)?.map(|set| Tally::of(&set, &attestations, &equivocators));
+    let tally = super::sets::newest_of(store, &manifest)?
+        .map(|set| Tally::of(&set, &attestations, &equivocators));
     let stage = match (&tally, &certificate) {
         _ if condemned => Stage::Rejected,
         (None, _) => Stage::Stored,

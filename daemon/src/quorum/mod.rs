@@ -6,6 +6,7 @@
 
 pub(crate) mod epochs;
 pub mod lifecycle;
+pub(crate) mod sets;
 pub(crate) mod validate;
 
 use std::collections::{HashMap, VecDeque};
@@ -14,14 +15,14 @@ use std::time::{Duration, Instant};
 
 use datanet_net::{Judgement, NetEvent, NetHandle, QuorumGossip};
 use datanet_protocol::quorum_message::QuorumMessage;
-use datanet_protocol::signed::Verdict;
 use datanet_protocol::{Attestation, ContributionId, DatanetId, PublicKey, QuorumCertificate};
 use datanet_storage::{AsyncStore, AttestationOutcome, Store, StoreError};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{Events, NodeEvent};
-use lifecycle::{lifecycle, set_of, validator_set, Stage};
+use lifecycle::{lifecycle, Stage};
+use sets::{counted_accepts, newest, newest_of};
 
 /// Attestations held while their contribution's manifest is not stored here yet.
 const MAX_WAITING: usize = 4096;
@@ -236,7 +237,7 @@ fn admit_blocking(
     let Some(record) = store.datanet(&topic)? else {
         return Ok(Admission::Waiting);
     };
-    let Some(set) = validator_set(&record) else {
+    let Some(set) = newest(store, &record)? else {
         return Ok(Admission::Refused(format!(
             "datanet {topic} has no validators"
         )));
@@ -287,22 +288,10 @@ fn settle(store: &Store, id: &ContributionId) -> Result<(), StoreError> {
     let Some(manifest) = store.manifest(id)? else {
         return Ok(());
     };
-    let Some(set) = set_of(store, &manifest)? else {
+    let Some(set) = newest_of(store, &manifest)? else {
         return Ok(());
     };
-    let equivocators: Vec<_> = store
-        .equivocations(id)?
-        .into_iter()
-        .map(|e| e.first.body().validator)
-        .collect();
-    let counted: Vec<Attestation> = store
-        .attestations(id)?
-        .into_iter()
-        .filter(|a| {
-            a.body().verdict == Verdict::Accept && !equivocators.contains(&a.body().validator)
-        })
-        .collect();
-    if let Ok(qc) = QuorumCertificate::form(&set, *id, &counted) {
+    if let Ok(qc) = QuorumCertificate::form(&set, *id, &counted_accepts(store, id)?) {
         store.put_certificate(&manifest, &qc)?;
     }
     Ok(())

@@ -24,7 +24,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::lifecycle::set_of;
+use super::sets::newest_of;
 use super::Quorum;
 use crate::retrieval::Retriever;
 use crate::NodeError;
@@ -173,16 +173,19 @@ impl Validator {
                 let mut missing = Vec::new();
                 let mut mine = Vec::new();
                 for datanet in s.datanets()? {
-                    let validates = super::lifecycle::validator_set(&datanet)
-                        .is_some_and(|set| set.stake(&me).is_some());
-                    if !validates {
+                    let Some(set) =
+                        super::sets::newest(s, &datanet)?.filter(|set| set.stake(&me).is_some())
+                    else {
                         continue;
-                    }
+                    };
                     let id = datanet.id();
                     for c in s.contributions_in(&id, &IdPrefix::ALL, SWEEP_AT_MOST)? {
                         match own_attestation(s, &c, &me)? {
                             Some(a) => {
-                                if s.certificate(&c)?.is_none() {
+                                let certified = s
+                                    .certificate(&c)?
+                                    .is_some_and(|qc| qc.validator_set == set.id());
+                                if !certified {
                                     mine.push((id, a));
                                 }
                             }
@@ -220,7 +223,12 @@ impl Validator {
         let (set, already) = self
             .quorum
             .store
-            .run(move |s| Ok((set_of(s, &stored)?, own_attestation(s, &stored.id(), &me)?)))
+            .run(move |s| {
+                Ok((
+                    newest_of(s, &stored)?,
+                    own_attestation(s, &stored.id(), &me)?,
+                ))
+            })
             .await?;
         if set.is_none_or(|set| set.stake(&me).is_none()) || already.is_some() {
             return Ok(true);

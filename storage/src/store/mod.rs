@@ -3,6 +3,7 @@
 pub(crate) mod anchors;
 pub(crate) mod attestations;
 pub(crate) mod batches;
+mod chain_sets;
 mod chunks;
 pub(crate) mod columns;
 mod contributions;

@@ -583,6 +583,62 @@ fn an_anchor_is_queued_once_per_epoch_and_a_confirmed_one_is_never_resubmitted()
 }
 
 #[test]
+fn a_chain_set_applies_from_its_epoch_until_a_later_one_and_is_never_replaced() {
+    use datanet_protocol::signed::{Threshold, Validator};
+    use datanet_protocol::ValidatorSet;
+    let set = |stakes: &[u64]| {
+        ValidatorSet::new(
+            stakes
+                .iter()
+                .enumerate()
+                .map(|(i, stake)| Validator {
+                    key: SecretKey::from_seed([i as u8 + 1; 32]).public(),
+                    stake: *stake,
+                })
+                .collect(),
+            Threshold::TWO_THIRDS,
+        )
+        .unwrap()
+    };
+    for (store, dir) in stores() {
+        let datanet = DatanetId(hash(Domain::Datanet, b"x"));
+        let (first, second) = (set(&[1, 1, 1]), set(&[5, 1, 1]));
+        assert_eq!(store.chain_set_at(&datanet, 100).unwrap(), None);
+        assert!(store.put_chain_set(&datanet, 10, &first).unwrap());
+        assert!(!store.put_chain_set(&datanet, 10, &first).unwrap());
+        assert!(matches!(
+            store.put_chain_set(&datanet, 10, &second),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(store.put_chain_set(&datanet, 20, &second).unwrap());
+        assert_eq!(store.chain_set_at(&datanet, 9).unwrap(), None);
+        assert_eq!(
+            store.chain_set_at(&datanet, 10).unwrap(),
+            Some(first.clone())
+        );
+        assert_eq!(
+            store.chain_set_at(&datanet, 19).unwrap(),
+            Some(first.clone())
+        );
+        assert_eq!(
+            store.chain_set_at(&datanet, 20).unwrap(),
+            Some(second.clone())
+        );
+        assert_eq!(
+            store.newest_chain_set(&datanet).unwrap(),
+            Some(second.clone())
+        );
+        let other = DatanetId(hash(Domain::Datanet, b"y"));
+        assert_eq!(store.newest_chain_set(&other).unwrap(), None);
+        if let Some(dir) = dir {
+            drop(store);
+            let reopened = Store::open(dir.path()).unwrap();
+            assert_eq!(reopened.chain_set_at(&datanet, 25).unwrap(), Some(second));
+        }
+    }
+}
+
+#[test]
 fn a_peer_is_listed_until_removed_and_an_overlong_peer_id_is_refused() {
     for (store, _dir) in stores() {
         let peer = PeerRecord {
