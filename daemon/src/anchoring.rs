@@ -518,9 +518,9 @@ impl Anchoring {
     /// Records the hub's validator set of `datanet` as of `block`, where its `epoch` was
     /// anchored, as the set that validates it from epoch `epoch +` [`CHAIN_SET_LAG`] on
     /// (see [`crate::quorum::sets`]); before the anchor is recorded confirmed, so a restart
-    /// in between reads it again. A hub set that names a key the datanet record does not
-    /// list, or another threshold, is not the record's datanet (someone registered its id
-    /// first): it is refused and logged. `false` when the store failed, so the anchor is
+    /// in between reads it again. A hub entry with another policy hash than the record, a
+    /// key the record does not list, or another threshold, is not the record's datanet
+    /// (someone registered its id first): its set is refused and logged. `false` when the store failed, so the anchor is
     /// not recorded confirmed yet.
     async fn adopt_chain_set(
         &self,
@@ -532,6 +532,7 @@ impl Anchoring {
         let Some(set) = hub.validator_set(datanet, Some(block)).await? else {
             return Ok(true);
         };
+        let policy = hub.datanet(datanet).await?.map(|d| d.policy_hash);
         let from = epoch + CHAIN_SET_LAG;
         let adopted = self
             .store
@@ -540,13 +541,15 @@ impl Anchoring {
                     return Ok(Err("its record is not held here".to_owned()));
                 };
                 let listed = record.body().validators.clone();
-                let fits = listed.as_ref().is_some_and(|listed| {
-                    listed.threshold() == set.threshold()
-                        && set.validators().all(|v| listed.stake(&v.key).is_some())
-                });
+                let fits = policy == Some(record.body().policy.hash())
+                    && listed.as_ref().is_some_and(|listed| {
+                        listed.threshold() == set.threshold()
+                            && set.validators().all(|v| listed.stake(&v.key).is_some())
+                    });
                 if !fits {
                     return Ok(Err(
-                        "the hub lists keys or a threshold the datanet record does not".to_owned(),
+                        "the hub lists another policy, keys or threshold than the datanet record"
+                            .to_owned(),
                     ));
                 }
                 if crate::quorum::sets::set_at(s, &record, from)?

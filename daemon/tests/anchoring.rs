@@ -10,9 +10,10 @@ mod common;
 
 use std::time::Duration;
 
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use alloy::providers::Provider;
 use common::{connect, start_in};
+use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
 use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{Node, NodeEvent, NodeKeys};
@@ -108,12 +109,12 @@ impl Network {
 
     /// A datanet validated by the four, registered on the hub, each staking 10 OPEN.
     async fn datanet(&self) -> DatanetId {
-        self.datanet_staking([10; 4]).await
+        self.datanet_staking([10; 4], None).await
     }
 
-    /// A datanet whose record gives the four equal stakes, registered on the hub, where they
-    /// stake `stakes` OPEN.
-    async fn datanet_staking(&self, stakes: [u64; 4]) -> DatanetId {
+    /// A datanet whose record gives the four equal stakes, registered on the hub (with
+    /// `policy_hash` instead of the record's, when given), where they stake `stakes` OPEN.
+    async fn datanet_staking(&self, stakes: [u64; 4], policy_hash: Option<[u8; 32]>) -> DatanetId {
         let set = ValidatorSet::new(
             self.validators
                 .iter()
@@ -132,8 +133,27 @@ impl Network {
         let id = record.id();
         for (i, evm) in self.evm.iter().enumerate() {
             let hub = Hub::connect(self.params(), Some(evm)).await.unwrap();
-            if i == 0 {
-                hub.register_datanet(&record).await.unwrap();
+            match (i, policy_hash) {
+                (0, None) => {
+                    hub.register_datanet(&record).await.unwrap();
+                }
+                (0, Some(policy)) => {
+                    let mut keys: Vec<B256> = self
+                        .validators
+                        .iter()
+                        .map(|k| B256::from(k.public().to_bytes()))
+                        .collect();
+                    keys.sort();
+                    DatanetHub::new(self.chain.deployment().hub, hub.provider().clone())
+                        .registerDatanet(B256::from(id.0 .0), B256::from(policy), keys, 2, 3)
+                        .send()
+                        .await
+                        .unwrap()
+                        .get_receipt()
+                        .await
+                        .unwrap();
+                }
+                _ => {}
             }
             hub.stake(id, open(stakes[i])).await.unwrap();
         }
@@ -562,7 +582,7 @@ async fn with_a_chain_the_hubs_stakes_decide_who_validates_from_three_epochs_aft
         .unwrap();
     let mut network = Network::start(chain, 1, None).await;
     // The record gives the four equal stakes; on the hub, validator 0 holds 100 of 130 OPEN.
-    let datanet = network.datanet_staking([100, 10, 10, 10]).await;
+    let datanet = network.datanet_staking([100, 10, 10, 10], None).await;
     let (_, first) = network.batched(datanet).await;
     for node in &network.nodes {
         confirmed(node, datanet, first).await;
@@ -653,6 +673,35 @@ async fn with_a_chain_the_hubs_stakes_decide_who_validates_from_three_epochs_aft
     })
     .await
     .expect("the three remaining validators attest");
+    for node in network.nodes {
+        node.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hub_entry_with_another_policy_than_the_record_gives_no_validator_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let network = Network::start(chain, 1, None).await;
+    // The datanet's id was registered on the hub with another policy: the anchor passes (the
+    // keys and stakes are there) but the set is not this datanet's.
+    let datanet = network
+        .datanet_staking([100, 10, 10, 10], Some([7; 32]))
+        .await;
+    let (_, first) = network.batched(datanet).await;
+    for node in &network.nodes {
+        confirmed(node, datanet, first).await;
+        let sets = node
+            .store()
+            .run(move |s| s.chain_sets(&datanet))
+            .await
+            .unwrap();
+        assert!(sets.is_empty(), "the record's set stays: {sets:?}");
+    }
+    let (_, later) = network.batched(datanet).await;
+    assert!(later > first);
     for node in network.nodes {
         node.shutdown().await;
     }
