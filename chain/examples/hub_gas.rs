@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|(_, evm)| message.sign(evm))
             .collect::<Result<_, ChainError>>()?;
-        let tx = hub.submit_anchor(&message, &signatures).await?;
+        let tx = hub.submit_anchor(&message, &signatures, None).await?.tx;
         let used = gas(hub, tx).await?;
         println!("| anchor | {n} | {used} | {} |", 80_000 + 8_000 * n as u64);
         if n == 4 {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use datanet_protocol::{Datanet, DatanetId, Hash, PublicKey, SecretKey, ValidatorSet};
 
 use crate::error::ChainError;
-use crate::hub::{AnchorOnChain, ChainParams, HubDatanet, HubStakes};
+use crate::hub::{AnchorOnChain, ChainParams, HubDatanet, HubStakes, SentTx};
 use crate::message::AnchorMessage;
 
 /// What a node reads from and sends to one deployed hub.
@@ -100,6 +100,11 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
     /// ascending by signer, which this sorts) and returns as soon as the node accepted the
     /// transaction, without waiting for it to be mined: the caller records the hash first.
     ///
+    /// With `replacing`, the hash of an earlier anchor transaction of the client's still
+    /// waiting in the pool (fees overtaken by a spike), the new one takes its nonce with fees
+    /// at least an eighth higher, or the current estimate if that is more: whichever is mined,
+    /// the other never can be. If that transaction is no longer known, a fresh one is sent.
+    ///
     /// # Errors
     /// [`ChainError::Refused`] when the hub would refuse it (already anchored, too little
     /// stake, a signer without stake), [`ChainError::Rpc`], [`ChainError::NoSigner`].
@@ -107,7 +112,8 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
         &self,
         message: &AnchorMessage,
         signatures: &[[u8; 65]],
-    ) -> Result<TxHash, ChainError>;
+        replacing: Option<TxHash>,
+    ) -> Result<SentTx, ChainError>;
 
     /// The anchor of `datanet`'s `epoch`, if the hub holds one, with its transaction.
     ///

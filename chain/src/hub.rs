@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use alloy::consensus::Transaction as _;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes, TxHash, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
@@ -119,6 +120,15 @@ pub struct AnchorOnChain {
     pub signed_stake: U256,
     /// The datanet's total stake when it was anchored.
     pub total_stake: U256,
+}
+
+/// A transaction sent and accepted by the node, not necessarily mined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentTx {
+    /// Its hash.
+    pub tx: TxHash,
+    /// The sender's nonce it uses.
+    pub nonce: u64,
 }
 
 /// A [`HubClient`] over an EVM JSON-RPC endpoint, connected to one deployed hub.
@@ -492,8 +502,9 @@ impl HubClient for Hub {
         &self,
         message: &AnchorMessage,
         signatures: &[[u8; 65]],
-    ) -> Result<TxHash, ChainError> {
-        self.sender.ok_or(ChainError::NoSigner)?;
+        replacing: Option<TxHash>,
+    ) -> Result<SentTx, ChainError> {
+        let sender = self.sender.ok_or(ChainError::NoSigner)?;
         let mut signed: Vec<(Address, Bytes)> = signatures
             .iter()
             .filter_map(|s| Some((message.signer(s)?, Bytes::copy_from_slice(s))))
@@ -508,8 +519,51 @@ impl HubClient for Hub {
             b256(message.rewards_root.0),
             signed.into_iter().map(|(_, s)| s).collect(),
         );
+        let stuck = match replacing {
+            Some(tx) => self
+                .provider
+                .get_transaction_by_hash(tx)
+                .await
+                .map_err(|e| self.rpc(e))?
+                .filter(|t| t.block_number.is_none()),
+            None => None,
+        };
+        let call = match stuck {
+            Some(old) => {
+                let fresh = self
+                    .provider
+                    .estimate_eip1559_fees()
+                    .await
+                    .map_err(|e| self.rpc(e))?;
+                let bump = |fee: u128| fee + fee / 8 + 1;
+                let max_fee = fresh.max_fee_per_gas.max(bump(old.max_fee_per_gas()));
+                let tip = fresh
+                    .max_priority_fee_per_gas
+                    .max(bump(old.max_priority_fee_per_gas().unwrap_or(0)))
+                    .min(max_fee);
+                // The gas is the old transaction's: estimating it again would run the call
+                // on top of the old one, which the hub refuses as a second anchor.
+                call.nonce(old.nonce())
+                    .gas(old.gas_limit())
+                    .max_fee_per_gas(max_fee)
+                    .max_priority_fee_per_gas(tip)
+            }
+            None => {
+                let nonce = self
+                    .provider
+                    .get_transaction_count(sender)
+                    .pending()
+                    .await
+                    .map_err(|e| self.rpc(e))?;
+                call.nonce(nonce)
+            }
+        };
+        let nonce = call.as_ref().nonce.unwrap_or_default();
         let pending = call.send().await.map_err(|e| self.refused("anchor", e))?;
-        Ok(*pending.tx_hash())
+        Ok(SentTx {
+            tx: *pending.tx_hash(),
+            nonce,
+        })
     }
 
     async fn anchored(

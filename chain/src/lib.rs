@@ -27,7 +27,7 @@ pub use client::HubClient;
 pub use devchain::{anvil_binary, deploy, Deployment, DevChain, DEV_CHAIN_ID};
 pub use error::ChainError;
 pub use evm_key::EvmKey;
-pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes};
+pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes, SentTx};
 pub use message::AnchorMessage;
 pub use proof::{AttributionProof, ProofError, PROOF_FORMAT};
 pub use stake::{parse_open, stake_units, STAKE_UNIT};

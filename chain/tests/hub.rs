@@ -323,7 +323,7 @@ async fn an_anchor_needs_more_than_the_threshold_of_stake_once_per_epoch_in_orde
     // Two of four equal stakes is not more than two thirds; neither are two thirds exactly
     // with a third member's signature for another root.
     let err = hub
-        .submit_anchor(&message, &setup.signatures(&message, 0..2))
+        .submit_anchor(&message, &setup.signatures(&message, 0..2), None)
         .await
         .unwrap_err();
     assert!(refusal(err).contains("BelowThreshold"));
@@ -332,7 +332,7 @@ async fn an_anchor_needs_more_than_the_threshold_of_stake_once_per_epoch_in_orde
     let mut with_outsider = setup.signatures(&message, 0..3);
     with_outsider.push(message.sign(&outsider).unwrap());
     let err = hub
-        .submit_anchor(&message, &with_outsider)
+        .submit_anchor(&message, &with_outsider, None)
         .await
         .unwrap_err();
     assert!(refusal(err).contains("NotAValidator"));
@@ -353,7 +353,10 @@ async fn an_anchor_needs_more_than_the_threshold_of_stake_once_per_epoch_in_orde
     ] {
         let mut signatures = setup.signatures(&message, 0..2);
         signatures.push(other.sign(&setup.members[2].evm).unwrap());
-        let err = hub.submit_anchor(&message, &signatures).await.unwrap_err();
+        let err = hub
+            .submit_anchor(&message, &signatures, None)
+            .await
+            .unwrap_err();
         assert!(refusal(err).contains("NotAValidator"), "{other:?}");
     }
     // A repeated signer, sent as is.
@@ -383,9 +386,10 @@ async fn an_anchor_needs_more_than_the_threshold_of_stake_once_per_epoch_in_orde
 
     // Three of four anchor it, and the event tells what was anchored.
     let tx = hub
-        .submit_anchor(&message, &setup.signatures(&message, 0..3))
+        .submit_anchor(&message, &setup.signatures(&message, 0..3), None)
         .await
-        .unwrap();
+        .unwrap()
+        .tx;
     let (block, ok) = hub.mined(tx, WAIT).await.unwrap().unwrap();
     assert!(ok);
     let anchored = hub.anchored(id, 5).await.unwrap().unwrap();
@@ -403,7 +407,7 @@ async fn an_anchor_needs_more_than_the_threshold_of_stake_once_per_epoch_in_orde
     for (epoch, root) in [(5, 1), (5, 2), (4, 3)] {
         let again = setup.message(id, epoch, root);
         let err = hub
-            .submit_anchor(&again, &setup.signatures(&again, 0..4))
+            .submit_anchor(&again, &setup.signatures(&again, 0..4), None)
             .await
             .unwrap_err();
         assert!(refusal(err).contains("EpochNotAfterLast"));
@@ -507,9 +511,10 @@ async fn an_anchor_costs_at_most_80k_gas_plus_8k_per_signature() {
         let message = setup.message(record.id(), 0, 1);
         let hub = &setup.members[0].hub;
         let tx = hub
-            .submit_anchor(&message, &setup.signatures(&message, 0..signers))
+            .submit_anchor(&message, &setup.signatures(&message, 0..signers), None)
             .await
-            .unwrap();
+            .unwrap()
+            .tx;
         assert!(hub.mined(tx, WAIT).await.unwrap().unwrap().1);
         use alloy::providers::Provider;
         let receipt = hub
@@ -596,4 +601,72 @@ async fn stake_withdrawn_stops_counting_at_once_and_leaves_only_after_the_delay(
         .await
         .unwrap_err();
     assert!(err.contains("BadAmount"), "{err}");
+}
+
+#[tokio::test]
+async fn an_anchor_stuck_in_the_pool_is_replaced_with_higher_fees_and_mined_once() {
+    use alloy::consensus::Transaction as _;
+    use alloy::providers::Provider;
+    let setup = Setup::new(4).await;
+    let record = setup.datanet(4, 10).await;
+    let id = record.id();
+    let hub = &setup.members[0].hub;
+    let provider = hub.provider();
+    let message = setup.message(id, 3, 1);
+    let signatures = setup.signatures(&message, 0..3);
+
+    // Sent while no block includes it, as when its fees fall behind a spike.
+    let _: () = provider
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await
+        .unwrap();
+    let first = hub
+        .submit_anchor(&message, &signatures, None)
+        .await
+        .unwrap();
+    assert_eq!(hub.receipt(first.tx).await.unwrap(), None);
+    assert!(hub.is_pending(first.tx).await.unwrap());
+
+    let fee = |tx| async move {
+        provider
+            .get_transaction_by_hash(tx)
+            .await
+            .unwrap()
+            .unwrap()
+            .max_fee_per_gas()
+    };
+    let old = fee(first.tx).await;
+
+    // The replacement takes the same nonce with fees at least an eighth higher.
+    let second = hub
+        .submit_anchor(&message, &signatures, Some(first.tx))
+        .await
+        .unwrap();
+    assert_eq!(second.nonce, first.nonce);
+    assert_ne!(second.tx, first.tx);
+    let new = fee(second.tx).await;
+    assert!(new >= old + old / 8, "{old} then {new}");
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    let (_, ok) = hub.mined(second.tx, WAIT).await.unwrap().unwrap();
+    assert!(ok);
+    assert_eq!(
+        hub.receipt(first.tx).await.unwrap(),
+        None,
+        "replaced, never mined"
+    );
+    let anchored = hub.anchored(id, 3).await.unwrap().unwrap();
+    assert_eq!(anchored.tx, second.tx);
+    assert_eq!(hub.anchor_history(id, 3, 0).await.unwrap().len(), 1);
+
+    // Replacing a transaction that is mined already sends a fresh one, which the hub
+    // refuses: the epoch is anchored.
+    let _: () = provider
+        .raw_request("evm_setAutomine".into(), (true,))
+        .await
+        .unwrap();
+    let err = hub
+        .submit_anchor(&message, &signatures, Some(second.tx))
+        .await
+        .unwrap_err();
+    assert!(refusal(err).contains("EpochNotAfterLast"));
 }

@@ -38,6 +38,8 @@ use crate::quorum::sets::CHAIN_SET_LAG;
 
 /// Epochs a queued anchor waits for its leader before any validator sends it.
 const BACKUP_EPOCHS: u32 = 2;
+/// Epochs an anchor transaction may wait unmined before it is replaced with higher fees.
+const BUMP_EPOCHS: u32 = 2;
 /// Epochs whose signatures are held in memory; older ones are dropped.
 const KEEP_SIGNATURE_EPOCHS: usize = 64;
 /// How long the hub's stakes of a datanet are reused before they are read again.
@@ -46,6 +48,9 @@ const STAKES_FRESH_FOR: Duration = Duration::from_secs(10);
 /// from one to the other.
 const MIN_PASS: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The anchor transaction of each (datanet, epoch) waiting to be mined, and since when.
+type SentAt = HashMap<(DatanetId, u64), (TxHash, Instant)>;
 
 /// The anchor signatures held, by (datanet, epoch), then by signer.
 type Signatures = BTreeMap<(DatanetId, u64), BTreeMap<Address, AnchorSignature>>;
@@ -79,6 +84,7 @@ pub(crate) struct Anchoring {
     signatures: Arc<Mutex<Signatures>>,
     stakes: Arc<Mutex<HashMap<DatanetId, (Instant, HubStakes)>>>,
     queued_at: Arc<Mutex<HashMap<(DatanetId, u64), Instant>>>,
+    sent_at: Arc<Mutex<SentAt>>,
     status: Arc<Mutex<AnchoringStatus>>,
 }
 
@@ -112,6 +118,7 @@ impl Anchoring {
             signatures: Arc::default(),
             stakes: Arc::default(),
             queued_at: Arc::default(),
+            sent_at: Arc::default(),
             status: Arc::new(Mutex::new(status)),
         }
     }
@@ -392,6 +399,10 @@ impl Anchoring {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|slot, _| waiting.contains(slot));
+        self.sent_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|slot, _| waiting.contains(slot));
         for anchor in oldest.into_values() {
             self.advance(hub.as_ref(), anchor)
                 .await
@@ -470,6 +481,7 @@ impl Anchoring {
             self.set_state(datanet, epoch, AnchorState::Skipped).await;
             return Ok(());
         }
+        let mut replacing = None;
         if let AnchorState::Submitted { tx, .. } = state {
             let tx = TxHash::from(tx.0);
             match hub.receipt(tx).await? {
@@ -477,7 +489,14 @@ impl Anchoring {
                 Some((_, false)) => {
                     tracing::warn!(%datanet, epoch, %tx, "anchor reverted; sending again")
                 }
-                None if hub.is_pending(tx).await? => return Ok(()),
+                None if hub.is_pending(tx).await? => {
+                    if !self.stuck(datanet, epoch, tx) {
+                        return Ok(());
+                    }
+                    tracing::warn!(%datanet, epoch, %tx,
+                        "anchor not mined for {BUMP_EPOCHS} epochs; replacing it with higher fees");
+                    replacing = Some(tx);
+                }
                 None => {
                     tracing::warn!(%datanet, epoch, %tx, "anchor transaction gone; sending again")
                 }
@@ -497,22 +516,38 @@ impl Anchoring {
             .filter(|(_, s)| s.batch_root == batch_root)
             .map(|(a, _)| *a)
             .collect();
-        if !stakes.reached(&signers) || !self.my_turn(datanet, epoch).await {
+        if !stakes.reached(&signers) || (replacing.is_none() && !self.my_turn(datanet, epoch).await)
+        {
             return Ok(());
         }
         let message = self.message(datanet, epoch, batch_root);
-        let tx = hub.submit_anchor(&message, &signatures).await?;
-        tracing::info!(%datanet, epoch, %tx, signers = signers.len(), "anchor sent");
+        let sent = hub.submit_anchor(&message, &signatures, replacing).await?;
+        tracing::info!(%datanet, epoch, tx = %sent.tx, nonce = sent.nonce, signers = signers.len(), "anchor sent");
+        self.stuck(datanet, epoch, sent.tx);
         self.set_state(
             datanet,
             epoch,
             AnchorState::Submitted {
-                tx: Hash(tx.0),
-                nonce: 0,
+                tx: Hash(sent.tx.0),
+                nonce: sent.nonce,
             },
         )
         .await;
         Ok(())
+    }
+
+    /// Whether anchor transaction `tx` of (`datanet`, `epoch`) has waited unmined for
+    /// [`BUMP_EPOCHS`] epochs since this node first saw it pending.
+    fn stuck(&self, datanet: DatanetId, epoch: u64, tx: TxHash) -> bool {
+        let mut sent = self.sent_at.lock().unwrap_or_else(|p| p.into_inner());
+        let (seen, at) = sent
+            .entry((datanet, epoch))
+            .or_insert_with(|| (tx, Instant::now()));
+        if *seen != tx {
+            *seen = tx;
+            *at = Instant::now();
+        }
+        at.elapsed() >= self.epoch * BUMP_EPOCHS
     }
 
     /// Records the hub's validator set of `datanet` as of `block`, where its `epoch` was
@@ -520,8 +555,8 @@ impl Anchoring {
     /// (see [`crate::quorum::sets`]); before the anchor is recorded confirmed, so a restart
     /// in between reads it again. A hub entry with another policy hash than the record, a
     /// key the record does not list, or another threshold, is not the record's datanet
-    /// (someone registered its id first): its set is refused and logged. `false` when the store failed, so the anchor is
-    /// not recorded confirmed yet.
+    /// (someone registered its id first): its set is refused and logged. `false` when the
+    /// store failed, so the anchor is not recorded confirmed yet.
     async fn adopt_chain_set(
         &self,
         hub: &dyn HubClient,

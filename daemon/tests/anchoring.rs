@@ -19,7 +19,7 @@ use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{Node, NodeEvent, NodeKeys};
 use datanet_protocol::signed::{Policy, Threshold, Validator};
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
-use datanet_storage::AnchorState;
+use datanet_storage::{Anchor, AnchorState};
 use tempfile::TempDir;
 use tokio::sync::broadcast::error::TryRecvError;
 
@@ -702,6 +702,93 @@ async fn a_hub_entry_with_another_policy_than_the_record_gives_no_validator_set(
     }
     let (_, later) = network.batched(datanet).await;
     assert!(later > first);
+    for node in network.nodes {
+        node.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_anchor_left_unmined_is_replaced_with_higher_fees_and_confirmed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let network = Network::start(chain, 1, None).await;
+    let datanet = network.datanet().await;
+    let hub = Hub::connect(network.params(), None).await.unwrap();
+
+    // No block is mined: the anchor waits in the pool, as when its fees fall behind.
+    let _: () = hub
+        .provider()
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await
+        .unwrap();
+    let (_, epoch) = network.batched(datanet).await;
+    let submitted = |node: &Node| {
+        let store = node.store().clone();
+        async move {
+            match store.run(move |s| s.anchor(&datanet, epoch)).await.unwrap() {
+                Some(Anchor {
+                    state: AnchorState::Submitted { tx, nonce },
+                    ..
+                }) => Some((tx, nonce)),
+                _ => None,
+            }
+        }
+    };
+    let (sender, first) = tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            for (i, node) in network.nodes.iter().enumerate() {
+                if let Some(sent) = submitted(node).await {
+                    return (i, sent);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the anchor is sent");
+    let second = tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            if let Some(sent) = submitted(&network.nodes[sender]).await {
+                if sent.0 != first.0 {
+                    return sent;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the sender replaces it after two epochs");
+    assert_eq!(
+        second.1, first.1,
+        "the same nonce, so only one can be mined"
+    );
+
+    // Blocks come again: one anchor, by the latest replacement or a later one.
+    let _: () = hub
+        .provider()
+        .raw_request("evm_setAutomine".into(), (true,))
+        .await
+        .unwrap();
+    let _: serde_json::Value = hub
+        .provider()
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+    for node in &network.nodes {
+        let AnchorState::Confirmed { tx, .. } = confirmed(node, datanet, epoch).await else {
+            unreachable!()
+        };
+        assert_ne!(tx, first.0, "the first transaction was replaced");
+    }
+    assert_eq!(anchor_events(&hub, datanet, epoch).await, 1);
+    assert_eq!(
+        hub.receipt(alloy::primitives::TxHash::from(first.0 .0))
+            .await
+            .unwrap(),
+        None
+    );
     for node in network.nodes {
         node.shutdown().await;
     }
