@@ -136,6 +136,18 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
         block: u64,
     ) -> Result<Option<AnchorOnChain>, ChainError>;
 
+    /// Every `Anchored` event of `datanet` in blocks `from..=to`, in block order: what a
+    /// light client follows.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`] (an endpoint may cap the blocks one query spans: ask in slices).
+    async fn anchors(
+        &self,
+        datanet: DatanetId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<AnchorOnChain>, ChainError>;
+
     /// Whether the node still knows `tx` (mined or waiting in its pool); `false` once it was
     /// dropped.
     ///

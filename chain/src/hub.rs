@@ -108,6 +108,8 @@ impl HubStakes {
 /// An anchored epoch batch, as found on chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnchorOnChain {
+    /// The epoch anchored.
+    pub epoch: u64,
     /// The anchored batch root.
     pub batch_root: Hash,
     /// The anchored rewards root (zero when the epoch pays none).
@@ -140,6 +142,26 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// The chain id the endpoint at `rpc_url` serves, for a caller that names no chain and
+    /// trusts its endpoint to say.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    pub async fn chain_id_of(rpc_url: &str) -> Result<u64, ChainError> {
+        let rpc = |message: String| ChainError::Rpc {
+            url: rpc_url.to_owned(),
+            message,
+        };
+        let url: alloy::transports::http::reqwest::Url = rpc_url
+            .parse()
+            .map_err(|e| rpc(format!("not a URL: {e}")))?;
+        ProviderBuilder::new()
+            .connect_http(url)
+            .get_chain_id()
+            .await
+            .map_err(|e| rpc(e.to_string()))
+    }
+
     /// Connects to `params.rpc_url`, checks that it serves `params.chain_id` and that a
     /// contract lives at `params.hub`. With `key`, the client can send transactions from it.
     ///
@@ -264,11 +286,16 @@ impl Hub {
 
     /// The filter of the hub's `Anchored` events of `datanet`'s `epoch`.
     fn anchored_filter(&self, datanet: DatanetId, epoch: u64) -> Filter {
+        self.datanet_anchors_filter(datanet)
+            .topic2(B256::from(U256::from(epoch)))
+    }
+
+    /// The filter of the hub's `Anchored` events of `datanet`.
+    fn datanet_anchors_filter(&self, datanet: DatanetId) -> Filter {
         Filter::new()
             .address(self.params.hub)
             .event_signature(DatanetHub::Anchored::SIGNATURE_HASH)
             .topic1(b256(datanet.0 .0))
-            .topic2(B256::from(U256::from(epoch)))
     }
 
     /// The `Anchored` events `filter` selects, decoded.
@@ -285,6 +312,7 @@ impl Hub {
                 let block = log.block_number?;
                 let event = DatanetHub::Anchored::decode_log(&log.inner).ok()?;
                 Some(AnchorOnChain {
+                    epoch: event.epoch,
                     batch_root: Hash(event.batchRoot.0),
                     rewards_root: Hash(event.rewardsRoot.0),
                     block,
@@ -594,6 +622,21 @@ impl HubClient for Hub {
             .from_block(block)
             .to_block(block);
         Ok(self.anchor_events(&filter).await?.into_iter().next())
+    }
+
+    async fn anchors(
+        &self,
+        datanet: DatanetId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<AnchorOnChain>, ChainError> {
+        let filter = self
+            .datanet_anchors_filter(datanet)
+            .from_block(from)
+            .to_block(to);
+        let mut anchors = self.anchor_events(&filter).await?;
+        anchors.sort_by_key(|a| (a.block, a.epoch));
+        Ok(anchors)
     }
 
     async fn is_pending(&self, tx: TxHash) -> Result<bool, ChainError> {

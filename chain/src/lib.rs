@@ -21,6 +21,7 @@ mod hub;
 pub mod key_binding;
 mod message;
 mod proof;
+mod proof_file;
 mod stake;
 
 pub use client::HubClient;
@@ -30,6 +31,7 @@ pub use evm_key::EvmKey;
 pub use hub::{AnchorOnChain, ChainParams, Hub, HubDatanet, HubStakes, SentTx};
 pub use message::AnchorMessage;
 pub use proof::{AttributionProof, ProofError, PROOF_FORMAT};
+pub use proof_file::ProofReport;
 pub use stake::{parse_open, stake_units, STAKE_UNIT};
 
 pub use alloy::primitives::{Address, TxHash, B256, U256};

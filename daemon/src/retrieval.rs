@@ -66,25 +66,18 @@ impl Retriever {
         if let Some(found) = local {
             return Ok(found);
         }
-        for peer in self.net.storage_peers().await? {
-            let (manifest, headers) = match self.net.get_manifest(peer, id).await {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::debug!(%peer, %id, error = %e, "manifest not fetched");
-                    continue;
-                }
-            };
-            let (m, h) = (manifest.clone(), headers.clone());
-            match self
-                .store
-                .run(move |s| s.put_contribution(&m, &h, &[]))
-                .await
-            {
-                Ok(_) => return Ok((manifest, headers)),
-                Err(e) => tracing::warn!(%id, error = %e, "fetched manifest not stored"),
-            }
+        let Some((manifest, headers)) = self.net.find_manifest(id).await? else {
+            return Err(NodeError::UnknownContribution(id));
+        };
+        let (m, h) = (manifest.clone(), headers.clone());
+        if let Err(e) = self
+            .store
+            .run(move |s| s.put_contribution(&m, &h, &[]))
+            .await
+        {
+            tracing::warn!(%id, error = %e, "fetched manifest not stored");
         }
-        Err(NodeError::UnknownContribution(id))
+        Ok((manifest, headers))
     }
 }
 

@@ -11,12 +11,12 @@ use datanet_protocol::encoding::Encode;
 use datanet_protocol::sync::{Fingerprint, IdPrefix};
 use datanet_protocol::wire::{ColumnHalf, Request, Response, SampleAnswer};
 use datanet_protocol::{
-    Attestation, Axis, ContributionId, DaRoot, Datanet, DatanetId, FinalBatch, Line, Manifest,
-    SquareHeader, ValidatorSet, SHARE_SIZE,
+    Attestation, Axis, ContributionId, DaRoot, Datanet, DatanetId, FinalBatch, Hash, Line,
+    Manifest, SquareHeader, ValidatorSet, SHARE_SIZE,
 };
 use libp2p::PeerId;
 
-use crate::{FetchError, NetHandle};
+use crate::{FetchError, NetError, NetHandle};
 
 impl NetHandle {
     /// Sends `request` to `peer`; a `NotFound` or `Refused` answer becomes its error, and a
@@ -79,6 +79,25 @@ impl NetHandle {
             Ok(headers) => Ok((manifest, headers)),
             Err(e) => self.invalid(peer, format!("manifest {id}: {e}")),
         }
+    }
+
+    /// The manifest of contribution `id` and its headers from the first connected storage
+    /// peer that has them, each answer checked as [`NetHandle::get_manifest`] checks it;
+    /// `None` when none has them.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn find_manifest(
+        &self,
+        id: ContributionId,
+    ) -> Result<Option<(Manifest, Vec<SquareHeader>)>, NetError> {
+        for peer in self.storage_peers().await? {
+            match self.get_manifest(peer, id).await {
+                Ok(found) => return Ok(Some(found)),
+                Err(e) => tracing::debug!(%peer, %id, error = %e, "manifest not fetched"),
+            }
+        }
+        Ok(None)
     }
 
     /// The datanet record `id` from `peer`, its owner's signature verified.
@@ -313,6 +332,38 @@ impl NetHandle {
         }
         if let Err(e) = batch.verify(set) {
             return self.invalid(peer, format!("batch {epoch} of {datanet}: {e}"));
+        }
+        Ok(batch)
+    }
+
+    /// The final batch of `datanet`'s `epoch` from `peer`, for a caller that knows its root
+    /// from the chain rather than the validator set: the batch must be of that slot and
+    /// propose that root (the caller rebuilds the root from the leaves' manifests).
+    ///
+    /// # Errors
+    /// [`FetchError`]; a batch for another slot or root is [`FetchError::Invalid`].
+    pub async fn get_anchored_batch(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        epoch: u64,
+        root: Hash,
+    ) -> Result<FinalBatch, FetchError> {
+        let batch = match self.ask(peer, Request::GetBatch { datanet, epoch }).await? {
+            Response::Batch(batch) => *batch,
+            other => return self.wrong_kind(peer, "GetBatch", &other),
+        };
+        if batch.slot() != (datanet, epoch) {
+            return self.invalid(peer, format!("sent another batch for epoch {epoch}"));
+        }
+        if batch.root() != root {
+            return self.invalid(
+                peer,
+                format!(
+                    "batch {epoch} of {datanet} has root {}, not the anchored {root}",
+                    batch.root()
+                ),
+            );
         }
         Ok(batch)
     }

@@ -227,44 +227,11 @@ async fn verify_proof(
     confirmations: u64,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(file)
-    }
-    .map_err(|e| CliError::Other(format!("cannot read {}: {e}", file.display())))?;
-    let proof: datanet_chain::AttributionProof = serde_json::from_str(&text).map_err(|e| {
-        CliError::Other(format!(
-            "{} is not an attribution proof: {e}",
-            file.display()
-        ))
-    })?;
-    let outcome = proof.verify(rpc, confirmations).await;
-    if let Err(e @ datanet_chain::ProofError::Chain(datanet_chain::ChainError::Rpc { .. })) =
-        &outcome
-    {
-        return Err(CliError::Other(format!("cannot check the proof: {e}")));
-    }
-    let view = serde_json::json!({
-        "valid": outcome.is_ok(),
-        "contribution": proof.contribution,
-        "datanet": proof.datanet,
-        "epoch": proof.epoch,
-        "tx": proof.tx,
-        "block": proof.block,
-        "error": outcome.as_ref().err().map(ToString::to_string),
-    });
-    print(json, &view, |out, _| {
-        match &outcome {
-        Ok(leaf) => writeln!(
-            out,
-            "valid: contribution {} by {} is in epoch {} of datanet {}, anchored in tx {} at block {}",
-            leaf.contribution, leaf.contributor, proof.epoch, proof.datanet, proof.tx, proof.block
-        ),
-        Err(e) => writeln!(out, "invalid: {e}"),
-    }
-    })?;
-    Ok(if outcome.is_ok() {
+    let report = datanet_chain::ProofReport::check_file(file, rpc, confirmations)
+        .await
+        .map_err(CliError::Other)?;
+    print(json, &report, |out, r| writeln!(out, "{r}"))?;
+    Ok(if report.valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(PROOF_FAILS)
