@@ -793,3 +793,97 @@ async fn an_anchor_left_unmined_is_replaced_with_higher_fees_and_confirmed_once(
         node.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_light_client_follows_anchored_batches_samples_them_and_resumes_without_resampling() {
+    use datanet_light::{FollowChain, Followed, LightClient, LightConfig};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
+        .await
+        .unwrap();
+    let network = Network::start(chain, 1, None).await;
+    let datanet = network.datanet().await;
+    let (first, epoch) = network.batched(datanet).await;
+    for node in &network.nodes {
+        confirmed(node, datanet, epoch).await;
+    }
+    let hub: Arc<dyn HubClient> = Arc::new(Hub::connect(network.params(), None).await.unwrap());
+    let home = dir.path().join("light");
+    let bootstrap = network.nodes[1].listen_addrs().await.unwrap()[..1].to_vec();
+    let follow = FollowChain {
+        hub,
+        datanets: vec![datanet],
+        from_block: 0,
+        confirmations: 1,
+        poll: Duration::from_millis(200),
+    };
+
+    // Follows until it has checked `want`; returns every report it made.
+    let run = |want: ContributionId| {
+        let (home, bootstrap, follow) = (home.clone(), bootstrap.clone(), follow.clone());
+        async move {
+            let light = Arc::new(
+                LightClient::start(LightConfig::new(home, bootstrap))
+                    .await
+                    .unwrap(),
+            );
+            assert!(light.wait_for_storage_peer(ANCHOR_WITHIN).await);
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let following = {
+                let (light, seen) = (Arc::clone(&light), Arc::clone(&seen));
+                tokio::spawn(async move {
+                    light
+                        .follow_chain(follow, |line| seen.lock().unwrap().push(line))
+                        .await
+                })
+            };
+            tokio::time::timeout(ANCHOR_WITHIN, async {
+                while light.progress().verdict(&want).unwrap().is_none() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+            .await
+            .expect("the light client checks the anchored contribution");
+            light.shutdown().await;
+            following.await.unwrap().unwrap();
+            let lines = seen.lock().unwrap().clone();
+            lines
+        }
+    };
+
+    let lines = run(first).await;
+    let checked: Vec<_> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Followed::Checked {
+                epoch: e, verdict, ..
+            } => Some((*e, verdict.clone())),
+            Followed::Waiting { .. } => None,
+        })
+        .collect();
+    assert_eq!(checked.len(), 1, "{lines:?}");
+    assert_eq!(checked[0].0, epoch);
+    assert_eq!(checked[0].1.contribution, first.to_string());
+    assert!(checked[0].1.good(), "{:?}", checked[0].1);
+    assert!(checked[0].1.confidence >= 0.9999);
+
+    // Restarted after a second batch, it checks only the new contribution.
+    let (second, later) = network.batched(datanet).await;
+    for node in &network.nodes {
+        confirmed(node, datanet, later).await;
+    }
+    let lines = run(second).await;
+    let checked: Vec<String> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Followed::Checked { verdict, .. } => Some(verdict.contribution.clone()),
+            Followed::Waiting { .. } => None,
+        })
+        .collect();
+    assert_eq!(checked, vec![second.to_string()], "{lines:?}");
+    for node in network.nodes {
+        node.shutdown().await;
+    }
+}

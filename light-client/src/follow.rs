@@ -128,8 +128,10 @@ impl LightClient {
         Ok(())
     }
 
-    /// Fetches, checks and samples the batch of `anchor`; `Err` with the reason when it
-    /// cannot be checked now.
+    /// Fetches and checks the batch of `anchor`, and samples each contribution in it not
+    /// checked before (a restart between a verdict and the block it was in being recorded
+    /// neither samples nor reports it twice); `Err` with the reason when it cannot be checked
+    /// now.
     async fn check_anchor(
         &self,
         datanet: DatanetId,
@@ -139,11 +141,15 @@ impl LightClient {
         let batch = self.anchored_batch(datanet, anchor).await?;
         for qc in &batch.proposal.body().certificates {
             let id = qc.contribution;
-            let known = self.progress().verdict(&id).map_err(|e| e.to_string())?;
-            let verdict = match known {
-                Some(verdict) => verdict,
-                None => self.check(id).await.map_err(|e| e.to_string())?,
-            };
+            if self
+                .progress()
+                .verdict(&id)
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                continue;
+            }
+            let verdict = self.check(id).await.map_err(|e| e.to_string())?;
             report(Followed::Checked {
                 epoch: anchor.epoch,
                 block: anchor.block,
