@@ -123,6 +123,59 @@ mod tests {
         assert_eq!(random_coordinates(&mut rng, 1, 10).len(), 4);
     }
 
+    /// The share of `trials` random samplings of `samples` coordinates that hit a share
+    /// `withheld` marks, for a square of width `k`.
+    fn detection_rate(
+        k: u16,
+        samples: usize,
+        trials: u32,
+        seed: u64,
+        withheld: impl Fn(u16, u16) -> bool,
+    ) -> f64 {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let caught = (0..trials)
+            .filter(|_| {
+                random_coordinates(&mut rng, k, samples)
+                    .into_iter()
+                    .any(|(r, c)| withheld(r, c))
+            })
+            .count();
+        caught as f64 / f64::from(trials)
+    }
+
+    #[test]
+    fn simulated_withholding_is_caught_as_often_as_the_formula_says() {
+        const TRIALS: u32 = 20_000;
+        for (k, samples) in [(4u16, 2usize), (8, 4), (16, 8), (64, 16), (128, 31)] {
+            let expected = detection_probability(u32::from(k), samples as u32);
+            // Five standard deviations of the mean of TRIALS Bernoulli draws: a correct
+            // sampler fails this about once in 1.7 million runs.
+            let bound = 5.0 * (expected * (1.0 - expected) / f64::from(TRIALS)).sqrt() + 1e-9;
+            let block = detection_rate(k, samples, TRIALS, u64::from(k), |r, c| r <= k && c <= k);
+            assert!(
+                (block - expected).abs() <= bound,
+                "k={k} s={samples}: the (k+1)x(k+1) block caught {block}, formula {expected}"
+            );
+            // The same number of shares scattered: uniform samples cannot tell the difference.
+            let width = 2 * u32::from(k);
+            let need = (u32::from(k) + 1).pow(2);
+            let scattered = detection_rate(k, samples, TRIALS, u64::from(k) + 1, |r, c| {
+                (u32::from(r) * width + u32::from(c)) * 7919 % (width * width) < need
+            });
+            assert!(
+                (scattered - expected).abs() <= bound,
+                "k={k} s={samples}: scattered shares caught {scattered}, formula {expected}"
+            );
+            // Withholding more only makes it easier to catch.
+            let half = detection_rate(k, samples, TRIALS, u64::from(k) + 2, |r, _| r < k);
+            assert!(
+                half + bound >= expected,
+                "k={k}: half the rows caught {half}"
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn monotone_in_samples(k in 1u32..600, s in 0u32..200) {
