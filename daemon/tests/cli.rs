@@ -246,6 +246,13 @@ fn the_devnet_walks_a_contribution_through_separate_daemons_and_stops_them() {
         .starts_with("0x"));
     assert!(summary["anchored"]["block"].as_u64().unwrap() > 0);
     assert!(summary["anchored"]["confirmations"].as_u64().unwrap() >= 1);
+    assert_eq!(summary["light"]["trusts"], "chain");
+    assert_eq!(summary["light"]["verdict"]["available"], true);
+    assert_eq!(
+        summary["light"]["verdict"]["contribution"],
+        summary["contribution"]["id"]
+    );
+    assert!(summary["light"]["verdict"]["confidence"].as_f64().unwrap() >= 0.9999);
     let proof: Value = serde_json::from_str(
         &std::fs::read_to_string(summary["anchored"]["proof"].as_str().unwrap()).unwrap(),
     )

@@ -23,6 +23,7 @@ use tokio::process::{Child, Command};
 
 use super::client::Client;
 use super::devnet_chain::{self, Anchored, Chain};
+use super::devnet_light::{self, LightSummary};
 use super::home::{self, toml_strings};
 use super::{output, transfer, CliError};
 use crate::api::views::{
@@ -148,6 +149,8 @@ struct Summary {
     /// Where the sample's batch was anchored, and its proof; absent without a chain.
     #[serde(skip_serializing_if = "Option::is_none")]
     anchored: Option<Anchored>,
+    /// What a light client, joined through node-0, found of the sample.
+    light: LightSummary,
     /// A contribution breaking the schema, as its validators left it: rejected.
     rejected: ContributionView,
 }
@@ -191,6 +194,7 @@ async fn walk_through(
         Some(chain) => Some(anchor(chain, last, &contribution.id, dir, json).await?),
         None => None,
     };
+    let light = light_check(dir, first, chain, &datanet.id, &contribution.id, json).await?;
     let rejected = contribute_bad(dir, &daemons[1], &datanet, json).await?;
     let rejected = settle(last, &rejected.id, "rejected", json).await?;
     let summary = Summary {
@@ -202,6 +206,7 @@ async fn walk_through(
         verification,
         accepted,
         anchored,
+        light,
         rejected,
     };
     say_summary(&summary, json)?;
@@ -463,6 +468,55 @@ async fn anchor(
     Ok(anchored)
 }
 
+/// Runs a light client joined through `first` until it has a verdict on the sample.
+async fn light_check(
+    dir: &Path,
+    first: &Daemon,
+    chain: Option<&Chain>,
+    datanet: &str,
+    contribution: &str,
+    json: bool,
+) -> Result<LightSummary, CliError> {
+    let how = if chain.is_some() {
+        "following the chain"
+    } else {
+        "by id, trusting the announcer: no chain"
+    };
+    step(json, &format!("a light client samples it ({how})"))?;
+    let status: StatusView = first.client.get("/v1/status").await?;
+    let bootstrap = status
+        .listen
+        .into_iter()
+        .find(|a| a.contains("/tcp/"))
+        .ok_or_else(|| CliError::Other(format!("{} listens on no TCP address", first.name)))?;
+    let light = devnet_light::check(dir, &bootstrap, chain, datanet, contribution).await?;
+    say(json, &format!("  {}", light_line(&light)))?;
+    if !light.verdict.good() {
+        return Err(CliError::Other(format!(
+            "the light client found the sample unavailable: {}",
+            light_line(&light)
+        )));
+    }
+    Ok(light)
+}
+
+/// How the light client's verdict reads.
+fn light_line(light: &LightSummary) -> String {
+    let v = &light.verdict;
+    let samples: usize = v.chunks.iter().map(|c| c.samples).sum();
+    format!(
+        "{} chunk(s), {samples} samples, {} with confidence {:.6} (trusting the {})",
+        v.chunks.len(),
+        if v.good() {
+            "available"
+        } else {
+            "NOT available"
+        },
+        v.confidence,
+        light.trusts
+    )
+}
+
 /// Fetches `contribution` at `last` and checks it is bit-exact with the sample `first` was
 /// given.
 async fn retrieve(
@@ -599,6 +653,10 @@ fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
             ),
         )?;
     }
+    say(
+        json,
+        &format!("  light client   {}", light_line(&summary.light)),
+    )?;
     let why = summary
         .rejected
         .validation

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use datanet_chain::{AttributionProof, DevChain};
+use datanet_chain::{AttributionProof, DevChain, HubClient};
 use serde::Serialize;
 
 use super::client::Client;
@@ -59,6 +59,21 @@ impl Chain {
     /// The JSON-RPC endpoint.
     pub(super) fn rpc_url(&self) -> &str {
         self.dev.rpc_url()
+    }
+
+    /// A client of the devnet's hub, reading only.
+    pub(super) async fn hub(&self) -> Result<std::sync::Arc<dyn HubClient>, CliError> {
+        let d = self.dev.deployment();
+        let params = datanet_chain::ChainParams {
+            rpc_url: self.dev.rpc_url().to_owned(),
+            chain_id: self.dev.chain_id(),
+            hub: d.hub,
+            confirmations: 1,
+        };
+        let hub = datanet_chain::Hub::connect(params, None)
+            .await
+            .map_err(chain_error)?;
+        Ok(std::sync::Arc::new(hub))
     }
 
     /// What a line of the walk-through says about the chain.

@@ -10,6 +10,7 @@ mod create;
 mod daemon;
 mod devnet;
 mod devnet_chain;
+mod devnet_light;
 pub mod home;
 mod output;
 mod socket;
