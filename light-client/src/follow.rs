@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datanet_chain::{AnchorOnChain, HubClient};
-use datanet_protocol::signed::batch_root;
-use datanet_protocol::{BatchLeaf, DatanetId, FinalBatch};
+use datanet_protocol::DatanetId;
 
+use crate::batch::fetch_anchored_batch;
 use crate::check::ContributionVerdict;
 use crate::client::LightClient;
 use crate::error::LightError;
@@ -138,7 +138,7 @@ impl LightClient {
         anchor: &AnchorOnChain,
         report: &mut impl FnMut(Followed),
     ) -> Result<(), String> {
-        let batch = self.anchored_batch(datanet, anchor).await?;
+        let batch = fetch_anchored_batch(self.network(), datanet, anchor).await?;
         for qc in &batch.proposal.body().certificates {
             let id = qc.contribution;
             if self
@@ -155,69 +155,6 @@ impl LightClient {
                 block: anchor.block,
                 verdict,
             });
-        }
-        Ok(())
-    }
-
-    /// The final batch of `anchor` from the first storage peer whose batch proposes the
-    /// anchored root and whose leaves, rebuilt from the contributions' manifests, give it.
-    async fn anchored_batch(
-        &self,
-        datanet: DatanetId,
-        anchor: &AnchorOnChain,
-    ) -> Result<FinalBatch, String> {
-        let net = self.network();
-        let peers = net.storage_peers().await.map_err(|e| e.to_string())?;
-        let mut last = format!("no storage peer holds batch {} of {datanet}", anchor.epoch);
-        for peer in peers {
-            let batch = match net
-                .get_anchored_batch(peer, datanet, anchor.epoch, anchor.batch_root)
-                .await
-            {
-                Ok(batch) => batch,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            match self.leaves_match(datanet, &batch, anchor).await {
-                Ok(()) => return Ok(batch),
-                Err(why) => last = why,
-            }
-        }
-        Err(last)
-    }
-
-    /// Whether `batch`'s certificates, with their contributions' manifests, rebuild the
-    /// anchored root.
-    async fn leaves_match(
-        &self,
-        datanet: DatanetId,
-        batch: &FinalBatch,
-        anchor: &AnchorOnChain,
-    ) -> Result<(), String> {
-        let mut leaves = Vec::new();
-        for qc in &batch.proposal.body().certificates {
-            let (manifest, _) = self
-                .network()
-                .find_manifest(qc.contribution)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no peer holds contribution {}", qc.contribution))?;
-            if manifest.body().datanet != datanet {
-                return Err(format!(
-                    "batch {} lists {} of another datanet",
-                    anchor.epoch, qc.contribution
-                ));
-            }
-            leaves.push(BatchLeaf::new(&manifest, qc));
-        }
-        let rebuilt = batch_root(&leaves);
-        if rebuilt != anchor.batch_root {
-            return Err(format!(
-                "the leaves of batch {} give root {rebuilt}, not the anchored {}",
-                anchor.epoch, anchor.batch_root
-            ));
         }
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! - [`follow`]: following anchored batches on the chain.
 //! - [`progress`]: what was checked, on disk.
 
+mod batch;
 pub mod check;
 mod client;
 mod error;

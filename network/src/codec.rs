@@ -106,8 +106,13 @@ impl DatanetCodec {
 const BUDGET_UNIT: usize = 1024;
 
 /// Reads one frame of at most `limit` bytes, holding room for it in each of `budgets` (taken
-/// in order) from the moment its length is known until it is decoded.
-async fn read_frame<T, M>(io: &mut T, limit: usize, budgets: &[&Semaphore]) -> io::Result<M>
+/// in order) from the moment its length is known until it is decoded; the message and the
+/// bytes read.
+async fn read_frame<T, M>(
+    io: &mut T,
+    limit: usize,
+    budgets: &[&Semaphore],
+) -> io::Result<(M, usize)>
 where
     T: AsyncRead + Unpin + Send,
     M: Decode,
@@ -132,7 +137,9 @@ where
     }
     let mut buf = vec![0u8; len];
     io.read_exact(&mut buf).await?;
-    M::from_shared(&Bytes::from(buf)).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    let message = M::from_shared(&Bytes::from(buf))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((message, 4 + len))
 }
 
 async fn write_frame<T, M>(io: &mut T, message: &M, limit: usize) -> io::Result<()>
@@ -168,7 +175,7 @@ impl libp2p::request_response::Codec for DatanetCodec {
             Some(share) => read_frame(io, MAX_REQUEST_BYTES, &[share, &self.reading]).await,
             None => read_frame(io, MAX_REQUEST_BYTES, &[&self.reading]).await,
         };
-        self.refused(request)
+        self.refused(request).map(|(request, _)| request)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
@@ -176,7 +183,11 @@ impl libp2p::request_response::Codec for DatanetCodec {
         T: AsyncRead + Unpin + Send,
     {
         let response = read_frame(io, MAX_RESPONSE_BYTES, &[&self.reading]).await;
-        self.refused(response)
+        let (response, bytes) = self.refused(response)?;
+        self.stats
+            .responses_received_bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        Ok(response)
     }
 
     async fn write_request<T>(
@@ -298,9 +309,8 @@ mod tests {
         );
         drop(holding);
         let decoded = tokio::time::timeout(Duration::from_secs(5), read).await;
-        assert_eq!(
-            decoded.expect("room once they are dropped").unwrap(),
-            request
-        );
+        let (decoded, bytes) = decoded.expect("room once they are dropped").unwrap();
+        assert_eq!(decoded, request);
+        assert_eq!(bytes, frame(&request).len());
     }
 }

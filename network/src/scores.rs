@@ -61,6 +61,9 @@ pub struct NetStats {
     pub gossip_published: AtomicU64,
     /// Payload bytes of the gossip messages counted in `gossip_published`.
     pub gossip_published_bytes: AtomicU64,
+    /// Bytes of the responses to this node's requests, as read off the wire (framing
+    /// included): what fetching and sampling cost it in download.
+    pub responses_received_bytes: AtomicU64,
 }
 
 impl NetStats {
