@@ -10,12 +10,14 @@
 //! - [`check`]: one contribution's availability verdict.
 //! - [`follow`]: following anchored batches on the chain.
 //! - [`progress`]: what was checked, on disk.
+//! - [`http`]: the optional local endpoint applications ask.
 
 mod batch;
 pub mod check;
 mod client;
 mod error;
 pub mod follow;
+pub mod http;
 pub mod progress;
 
 pub use check::{ChunkVerdict, ContributionVerdict};

@@ -77,6 +77,10 @@ enum Command {
         /// Follow manifest announcements instead of the chain: trusts the announcer.
         #[arg(long)]
         no_chain: bool,
+        /// Answer `GET /v1/contributions/{id}` with the verdict on this address (off unless
+        /// given; keep it on loopback).
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
     },
     /// Check one contribution now; exit 0 only if every chunk is available.
     Sample {
@@ -200,8 +204,16 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             confirmations,
             from_block,
             no_chain,
+            http,
         } => {
             let client = Arc::new(start(&net).await?);
+            if let Some(addr) = http {
+                let (bound, _) =
+                    datanet_light::http::serve(client.progress().clone(), addr, client.cancelled())
+                        .await
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                eprintln!("verdicts on http://{bound}/v1/contributions/ID");
+            }
             let stop = Arc::clone(&client);
             tokio::spawn(async move {
                 if tokio::signal::ctrl_c().await.is_ok() {

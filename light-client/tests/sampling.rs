@@ -81,6 +81,23 @@ async fn a_contribution_is_available_while_its_custodians_are_up_and_unavailable
         Some(verdict)
     );
 
+    // An application asks the light client's local endpoint.
+    let (addr, served) = datanet_light::http::serve(
+        light.progress().clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        light.cancelled(),
+    )
+    .await
+    .unwrap();
+    let answer = http_get(addr, &format!("/v1/contributions/{}", report.contribution)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"available\":true"), "{answer}");
+    let unknown = http_get(addr, &format!("/v1/contributions/{}", "ab".repeat(32))).await;
+    assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
+    assert!(unknown.contains("not_checked"), "{unknown}");
+    let bad = http_get(addr, "/v1/contributions/xyz").await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+
     // Four of five custodians stop: the one left holds fewer than k of the columns.
     for node in nodes {
         node.shutdown().await;
@@ -95,5 +112,17 @@ async fn a_contribution_is_available_while_its_custodians_are_up_and_unavailable
         Some(verdict)
     );
     light.shutdown().await;
+    served.await.unwrap().unwrap();
     last.shutdown().await;
+}
+
+/// The whole answer to `GET path` on `addr`.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: light\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
 }
