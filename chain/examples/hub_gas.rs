@@ -97,7 +97,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("| stake (after approve) | | {} | |", costs[n + 1]);
         }
         let hub = &members[0].0;
-        let message = hub.anchor_message(record.id(), 0, Hash([7; 32]), Hash([0; 32]));
+        let message = hub
+            .params()
+            .anchor_message(record.id(), 0, Hash([7; 32]), Hash([0; 32]));
         let signatures: Vec<[u8; 65]> = members
             .iter()
             .map(|(_, evm)| message.sign(evm))
@@ -107,8 +109,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("| anchor | {n} | {used} | {} |", 80_000 + 8_000 * n as u64);
         if n == 4 {
             let cheat = &members[1].1;
-            let other = hub.anchor_message(record.id(), 1, Hash([8; 32]), Hash([0; 32]));
-            let second = hub.anchor_message(record.id(), 1, Hash([9; 32]), Hash([0; 32]));
+            let other = hub
+                .params()
+                .anchor_message(record.id(), 1, Hash([8; 32]), Hash([0; 32]));
+            let second = hub
+                .params()
+                .anchor_message(record.id(), 1, Hash([9; 32]), Hash([0; 32]));
             let contract = DatanetHub::new(hub.params().hub, hub.provider().clone());
             let pending = contract
                 .slash(

@@ -7,7 +7,7 @@
 
 use alloy::primitives::{Address, TxHash, U256};
 use async_trait::async_trait;
-use datanet_protocol::{Datanet, DatanetId, Hash, PublicKey, SecretKey, ValidatorSet};
+use datanet_protocol::{Datanet, DatanetId, PublicKey, SecretKey, ValidatorSet};
 
 use crate::error::ChainError;
 use crate::hub::{AnchorOnChain, ChainParams, HubDatanet, HubStakes, SentTx};
@@ -21,18 +21,6 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
 
     /// The address transactions are sent from, if the client has a key.
     fn sender(&self) -> Option<Address>;
-
-    /// The anchor message of `datanet`'s `epoch` on this hub.
-    fn anchor_message(
-        &self,
-        datanet: DatanetId,
-        epoch: u64,
-        batch_root: Hash,
-        rewards_root: Hash,
-    ) -> AnchorMessage {
-        self.params()
-            .anchor_message(datanet, epoch, batch_root, rewards_root)
-    }
 
     /// The current block number.
     ///

@@ -103,6 +103,7 @@ impl Setup {
     fn message(&self, datanet: DatanetId, epoch: u64, root: u8) -> AnchorMessage {
         self.members[0]
             .hub
+            .params()
             .anchor_message(datanet, epoch, Hash([root; 32]), Hash([0; 32]))
     }
 

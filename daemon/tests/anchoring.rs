@@ -98,6 +98,21 @@ impl Network {
         network
     }
 
+    /// Four nodes on a new anvil whose log goes into `dir`, anchoring with `confirmations`.
+    async fn on_fresh_chain(dir: &std::path::Path, confirmations: u64) -> Network {
+        let chain = DevChain::start(&dir.join("anvil.log"), None, 3600)
+            .await
+            .unwrap();
+        Network::start(chain, confirmations, None).await
+    }
+
+    /// Shuts every node down.
+    async fn stop(self) {
+        for node in self.nodes {
+            node.shutdown().await;
+        }
+    }
+
     fn params(&self) -> ChainParams {
         ChainParams {
             rpc_url: self.rpc_url.clone(),
@@ -222,10 +237,7 @@ async fn anchor_events(hub: &Hub, datanet: DatanetId, epoch: u64) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
-    let network = Network::start(chain, 1, None).await;
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
     let datanet = network.datanet().await;
     let (contribution, epoch) = network.batched(datanet).await;
 
@@ -412,11 +424,8 @@ async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_anchor_dropped_by_a_reorg_is_anchored_again_once() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
     // Ten confirmations: the anchor stays unconfirmed until the test mines past it.
-    let network = Network::start(chain, 10, None).await;
+    let network = Network::on_fresh_chain(dir.path(), 10).await;
     let datanet = network.datanet().await;
     let (_, epoch) = network.batched(datanet).await;
     let hub = Hub::connect(network.params(), None).await.unwrap();
@@ -577,10 +586,7 @@ async fn with_the_rpc_endpoint_down_batches_go_on_and_anchors_catch_up_in_order(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_a_chain_the_hubs_stakes_decide_who_validates_from_three_epochs_after_an_anchor() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
-    let mut network = Network::start(chain, 1, None).await;
+    let mut network = Network::on_fresh_chain(dir.path(), 1).await;
     // The record gives the four equal stakes; on the hub, validator 0 holds 100 of 130 OPEN.
     let datanet = network.datanet_staking([100, 10, 10, 10], None).await;
     let (_, first) = network.batched(datanet).await;
@@ -673,18 +679,13 @@ async fn with_a_chain_the_hubs_stakes_decide_who_validates_from_three_epochs_aft
     })
     .await
     .expect("the three remaining validators attest");
-    for node in network.nodes {
-        node.shutdown().await;
-    }
+    network.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hub_entry_with_another_policy_than_the_record_gives_no_validator_set() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
-    let network = Network::start(chain, 1, None).await;
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
     // The datanet's id was registered on the hub with another policy: the anchor passes (the
     // keys and stakes are there) but the set is not this datanet's.
     let datanet = network
@@ -702,18 +703,13 @@ async fn a_hub_entry_with_another_policy_than_the_record_gives_no_validator_set(
     }
     let (_, later) = network.batched(datanet).await;
     assert!(later > first);
-    for node in network.nodes {
-        node.shutdown().await;
-    }
+    network.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_anchor_left_unmined_is_replaced_with_higher_fees_and_confirmed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
-    let network = Network::start(chain, 1, None).await;
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
     let datanet = network.datanet().await;
     let hub = Hub::connect(network.params(), None).await.unwrap();
 
@@ -789,9 +785,7 @@ async fn an_anchor_left_unmined_is_replaced_with_higher_fees_and_confirmed_once(
             .unwrap(),
         None
     );
-    for node in network.nodes {
-        node.shutdown().await;
-    }
+    network.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -800,10 +794,7 @@ async fn a_light_client_follows_anchored_batches_samples_them_and_resumes_withou
     use std::sync::{Arc, Mutex};
 
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start(&dir.path().join("anvil.log"), None, 3600)
-        .await
-        .unwrap();
-    let network = Network::start(chain, 1, None).await;
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
     let datanet = network.datanet().await;
     let (first, epoch) = network.batched(datanet).await;
     for node in &network.nodes {
@@ -883,7 +874,5 @@ async fn a_light_client_follows_anchored_batches_samples_them_and_resumes_withou
         })
         .collect();
     assert_eq!(checked, vec![second.to_string()], "{lines:?}");
-    for node in network.nodes {
-        node.shutdown().await;
-    }
+    network.stop().await;
 }

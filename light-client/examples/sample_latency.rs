@@ -15,25 +15,17 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use datanet_daemon::{Node, NodeConfig, NodeKeys};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use datanet_daemon::NodeConfig;
 use datanet_light::{LightClient, LightConfig};
 use datanet_protocol::chunking::MAX_CHUNK_LEN;
 use datanet_protocol::sampling::samples_needed;
 use datanet_protocol::signed::Policy;
 use datanet_protocol::{CodecId, ExtendedSquare};
-use datanet_storage::Store;
 
 const CONFIDENCE: f64 = 0.9999;
-
-async fn storage_node(home: &std::path::Path) -> Node {
-    let store = Store::open(&home.join("store")).unwrap();
-    let mut config = NodeConfig::local();
-    config.repair_interval = Duration::from_secs(3600);
-    config.presence_interval = Duration::from_millis(200);
-    Node::start(config, NodeKeys::generate(), store)
-        .await
-        .unwrap()
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -62,16 +54,7 @@ async fn main() {
     let extend_commit = started.elapsed();
     drop(square);
 
-    let mut nodes: Vec<Node> = Vec::new();
-    for i in 0..5 {
-        let node = storage_node(&dir.path().join(format!("n{i}"))).await;
-        for other in &nodes {
-            datanet_net::test_utils::connect_and_wait(node.network(), other.network())
-                .await
-                .unwrap();
-        }
-        nodes.push(node);
-    }
+    let nodes = common::mesh(dir.path(), 5).await;
     let datanet = nodes[0]
         .create_datanet("bench", "", Policy::default(), None)
         .await
@@ -111,7 +94,7 @@ async fn main() {
     latencies.sort_by(f64::total_cmp);
     bytes.sort_by(f64::total_cmp);
 
-    let reader = storage_node(&dir.path().join("reader")).await;
+    let reader = common::storage_node(&dir.path().join("reader")).await;
     for other in &nodes {
         datanet_net::test_utils::connect_and_wait(reader.network(), other.network())
             .await

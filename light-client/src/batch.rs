@@ -77,10 +77,8 @@ mod tests {
     use datanet_chain::{AnchorOnChain, TxHash, U256};
     use datanet_net::test_utils::MockNet;
     use datanet_net::PeerId;
-    use datanet_protocol::signed::{
-        leader, BatchVote, BatchVoteBody, ProposalBody, Threshold, Validator,
-    };
-    use datanet_protocol::test_utils::sample_contribution;
+    use datanet_protocol::signed::{leader, BatchVote, BatchVoteBody, ProposalBody};
+    use datanet_protocol::test_utils::{equal_set, sample_contribution};
     use datanet_protocol::wire::{Request, Response};
     use datanet_protocol::{
         Attestation, AttestationBody, BatchProposal, Hash, QuorumCertificate, SecretKey,
@@ -100,16 +98,7 @@ mod tests {
     impl Fixture {
         fn new() -> Self {
             let keys: Vec<SecretKey> = (1..=4u8).map(|i| SecretKey::from_seed([i; 32])).collect();
-            let set = ValidatorSet::new(
-                keys.iter()
-                    .map(|k| Validator {
-                        key: k.public(),
-                        stake: 10,
-                    })
-                    .collect(),
-                Threshold::TWO_THIRDS,
-            )
-            .unwrap();
+            let set = equal_set(&keys);
             let contributions: Vec<_> = (0..3).map(|n| sample_contribution(9, n, 2000)).collect();
             let qcs: Vec<QuorumCertificate> = contributions
                 .iter()

@@ -6,38 +6,17 @@
 
 use std::time::Duration;
 
-use datanet_daemon::{Node, NodeConfig, NodeKeys};
+mod common;
+
 use datanet_light::{LightClient, LightConfig};
 use datanet_protocol::chunking::MAX_CHUNK_LEN;
 use datanet_protocol::signed::Policy;
-use datanet_storage::Store;
-
-/// A storage node on loopback with its store in `home`.
-async fn storage_node(home: &std::path::Path) -> Node {
-    let store = Store::open(&home.join("store")).unwrap();
-    let mut config = NodeConfig::local();
-    config.repair_interval = Duration::from_secs(3600);
-    config.custody_grace = Duration::ZERO;
-    config.presence_interval = Duration::from_millis(200);
-    Node::start(config, NodeKeys::generate(), store)
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_contribution_is_available_while_its_custodians_are_up_and_unavailable_once_they_are_gone(
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let mut nodes: Vec<Node> = Vec::new();
-    for i in 0..5 {
-        let node = storage_node(&dir.path().join(format!("n{i}"))).await;
-        for other in &nodes {
-            datanet_net::test_utils::connect_and_wait(node.network(), other.network())
-                .await
-                .unwrap();
-        }
-        nodes.push(node);
-    }
+    let mut nodes = common::mesh(dir.path(), 5).await;
     let datanet = nodes[0]
         .create_datanet("sampled", "", Policy::default(), None)
         .await

@@ -323,13 +323,7 @@ impl NetHandle {
         datanet: DatanetId,
         epoch: u64,
     ) -> Result<FinalBatch, FetchError> {
-        let batch = match self.ask(peer, Request::GetBatch { datanet, epoch }).await? {
-            Response::Batch(batch) => *batch,
-            other => return self.wrong_kind(peer, "GetBatch", &other),
-        };
-        if batch.slot() != (datanet, epoch) {
-            return self.invalid(peer, format!("sent another batch for epoch {epoch}"));
-        }
+        let batch = self.batch_of_slot(peer, datanet, epoch).await?;
         if let Err(e) = batch.verify(set) {
             return self.invalid(peer, format!("batch {epoch} of {datanet}: {e}"));
         }
@@ -349,13 +343,7 @@ impl NetHandle {
         epoch: u64,
         root: Hash,
     ) -> Result<FinalBatch, FetchError> {
-        let batch = match self.ask(peer, Request::GetBatch { datanet, epoch }).await? {
-            Response::Batch(batch) => *batch,
-            other => return self.wrong_kind(peer, "GetBatch", &other),
-        };
-        if batch.slot() != (datanet, epoch) {
-            return self.invalid(peer, format!("sent another batch for epoch {epoch}"));
-        }
+        let batch = self.batch_of_slot(peer, datanet, epoch).await?;
         if batch.root() != root {
             return self.invalid(
                 peer,
@@ -364,6 +352,23 @@ impl NetHandle {
                     batch.root()
                 ),
             );
+        }
+        Ok(batch)
+    }
+
+    /// The final batch `peer` holds for `datanet`'s `epoch`, unchecked but for its slot.
+    async fn batch_of_slot(
+        &self,
+        peer: PeerId,
+        datanet: DatanetId,
+        epoch: u64,
+    ) -> Result<FinalBatch, FetchError> {
+        let batch = match self.ask(peer, Request::GetBatch { datanet, epoch }).await? {
+            Response::Batch(batch) => *batch,
+            other => return self.wrong_kind(peer, "GetBatch", &other),
+        };
+        if batch.slot() != (datanet, epoch) {
+            return self.invalid(peer, format!("sent another batch for epoch {epoch}"));
         }
         Ok(batch)
     }

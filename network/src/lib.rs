@@ -23,6 +23,7 @@ mod error;
 mod gossip;
 mod handle;
 mod inbound;
+pub mod logging;
 mod members;
 mod quorum;
 pub mod sampling;

@@ -151,6 +151,22 @@ pub fn mis_encoded_square(good: &ExtendedSquare, fault: Fault) -> ExtendedSquare
     ExtendedSquare::from_shares_unchecked(params, rows.concat()).expect("a whole square")
 }
 
+/// The validator set of `keys`, each with stake 10, and the default two-thirds threshold.
+///
+/// # Panics
+/// When `keys` is empty or repeats a key.
+pub fn equal_set(keys: &[SecretKey]) -> crate::ValidatorSet {
+    let validators = keys
+        .iter()
+        .map(|k| crate::signed::Validator {
+            key: k.public(),
+            stake: 10,
+        })
+        .collect();
+    crate::ValidatorSet::new(validators, crate::signed::Threshold::TWO_THIRDS)
+        .expect("distinct keys make a set")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

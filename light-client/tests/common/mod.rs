@@ -1,0 +1,36 @@
+//! Storage nodes on loopback for the light client's tests and examples.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use datanet_daemon::{Node, NodeConfig, NodeKeys};
+use datanet_storage::Store;
+
+/// A storage node on loopback with its store under `home`, gossiping its presence often.
+pub(crate) async fn storage_node(home: &Path) -> Node {
+    let store = Store::open(&home.join("store")).unwrap();
+    let mut config = NodeConfig::local();
+    config.repair_interval = Duration::from_secs(3600);
+    config.custody_grace = Duration::ZERO;
+    config.presence_interval = Duration::from_millis(200);
+    Node::start(config, NodeKeys::generate(), store)
+        .await
+        .unwrap()
+}
+
+/// `count` storage nodes under `dir`, each connected to every other.
+pub(crate) async fn mesh(dir: &Path, count: usize) -> Vec<Node> {
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..count {
+        let node = storage_node(&dir.join(format!("n{i}"))).await;
+        for other in &nodes {
+            datanet_net::test_utils::connect_and_wait(node.network(), other.network())
+                .await
+                .unwrap();
+        }
+        nodes.push(node);
+    }
+    nodes
+}
