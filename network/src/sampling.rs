@@ -226,6 +226,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn peers_that_all_lie_cannot_make_a_square_available_and_all_lose_score() {
+        let square = square();
+        let header = square.header();
+        let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
+        let served = square.clone();
+        let mock = MockNet::new(peers.clone(), move |_, request| {
+            Ok(answer(&served, request, true))
+        });
+        let report = sample(&mock.handle, &header, 32, 2).await;
+        assert!(!report.available(), "{report:?}");
+        assert_eq!(report.verified, 0);
+        assert_eq!(report.failed.len(), 32);
+        assert_eq!(report.confidence, 0.0);
+        assert!(peers.iter().all(|p| mock.handle.scores().get(p) < 0));
+    }
+
+    #[tokio::test]
     async fn a_square_nobody_serves_is_unavailable_with_no_confidence_after_one_ask_per_peer() {
         let header = square().header();
         let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
