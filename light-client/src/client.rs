@@ -60,8 +60,16 @@ impl LightClient {
     ///
     /// # Errors
     /// [`LightError::Progress`] when the store cannot be opened; [`LightError::Net`] when the
-    /// network cannot listen.
+    /// network cannot listen; [`LightError::BadBootstrap`] for an address that names no
+    /// peer; [`LightError::NoBootstrap`] when no bootstrap address could be dialled.
     pub async fn start(config: LightConfig) -> Result<Self, LightError> {
+        if let Some(bad) = config
+            .bootstrap
+            .iter()
+            .find(|a| datanet_net::peer_of(a).is_none())
+        {
+            return Err(LightError::BadBootstrap(bad.to_string()));
+        }
         std::fs::create_dir_all(&config.home).map_err(|e| LightError::Progress {
             path: config.home.display().to_string(),
             message: e.to_string(),
@@ -74,10 +82,18 @@ impl LightClient {
         net_config.listen = config.listen.clone();
         net_config.request_timeout = config.request_timeout;
         let Spawned { handle: net, .. } = datanet_net::spawn(net_config, &tasks, cancel.clone())?;
+        let mut failed = Vec::new();
         for address in &config.bootstrap {
             if let Err(e) = net.dial(address.clone()).await {
                 tracing::warn!(%address, error = %e, "bootstrap peer not reached");
+                failed.push(e.to_string());
             }
+        }
+        if !config.bootstrap.is_empty() && failed.len() == config.bootstrap.len() {
+            cancel.cancel();
+            tasks.close();
+            tasks.wait().await;
+            return Err(LightError::NoBootstrap(failed.join("; ")));
         }
         let client = LightClient {
             net,

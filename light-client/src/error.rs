@@ -8,6 +8,13 @@ pub enum LightError {
     /// The network could not start or stopped.
     #[error("network: {0}")]
     Net(#[from] datanet_net::NetError),
+    /// A bootstrap address names no peer (`/p2p/…`), so a connection to it could not be
+    /// told from a failure.
+    #[error("bootstrap address {0} names no peer: end it with /p2p/PEER_ID")]
+    BadBootstrap(String),
+    /// Not one bootstrap address could be reached: the client would know no peer.
+    #[error("no bootstrap peer reached: {0}")]
+    NoBootstrap(String),
     /// No connected storage peer holds the contribution's manifest.
     #[error("no peer holds contribution {0}")]
     UnknownContribution(ContributionId),
