@@ -107,6 +107,26 @@ impl Daemon {
         assert!(!self.home.join("datanet.sock").exists());
     }
 
+    /// Freezes the daemon with SIGSTOP: it keeps its sockets but does nothing, answers
+    /// nothing and sends nothing until [`Daemon::resume`].
+    pub(crate) fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a daemon frozen by [`Daemon::pause`] go on (SIGCONT).
+    pub(crate) fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let status = Command::new("kill")
+            .args([signal, pid.as_str()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone.
     pub(crate) fn kill(&mut self) {
         let mut child = self.child.take().unwrap();
