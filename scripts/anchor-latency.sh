@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/nodes.sh
+source scripts/lib/devnet.sh
 
 usage() {
   sed -n '/^# Usage:/,/DATANET_BIN=/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -39,18 +40,10 @@ done
 [[ $CONTRIBUTIONS =~ ^[1-9][0-9]*$ ]] || die "--contributions must be a positive whole number"
 command -v python3 > /dev/null || die "python3 is needed"
 
-if [[ -z ${DATANET_ANVIL:-} ]] && ! compgen -G "contracts/node_modules/@foundry-rs/*/bin/anvil" > /dev/null; then
-  npm ci --prefix contracts --no-audit --no-fund --loglevel=error
-fi
 datanet_bin
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/anchor-latency.XXXXXX")
-DEVNET_PID=""
 cleanup() {
-  if [[ -n $DEVNET_PID ]]; then
-    # Ctrl-C for the devnet: it stops its daemons and anvil.
-    kill -INT "$DEVNET_PID" 2>/dev/null || true
-    wait "$DEVNET_PID" 2>/dev/null || true
-  fi
+  devnet_stop
   if [[ $KEEP_WORK == 1 ]]; then
     echo "kept $WORK" >&2
   else
@@ -61,26 +54,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$BIN" devnet --dir "$WORK/devnet" --nodes "$NODES" --sample-mib 1 --json \
-  > "$WORK/summary.json" 2> "$WORK/devnet.log" &
-DEVNET_PID=$!
-deadline=$((SECONDS + 300))
-until python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/summary.json" 2> /dev/null; do
-  kill -0 "$DEVNET_PID" 2> /dev/null || die "the devnet exited; its output ends:
-$(tail -n 15 "$WORK/devnet.log")"
-  ((SECONDS < deadline)) || die "the devnet was not ready within 300 s; see $WORK/devnet.log"
-  sleep 0.5
-done
-field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$WORK/summary.json" "$1"; }
+devnet_start "$NODES"
 DATANET=$(field 'd["datanet"]["id"]')
 HOME0=$(field 'd["nodes"][0]["home"]')
-setting() {
-  python3 -c '
-import re, sys, tomllib
-value = tomllib.load(open(sys.argv[1], "rb"))[sys.argv[2]][sys.argv[3]]
-m = re.fullmatch(r"(\d+)(ms|s)", str(value))
-print(format(int(m[1]) / (1000 if m[2] == "ms" else 1), "g") if m else value)' "$HOME0/config.toml" "$1" "$2"
-}
 EPOCH_S=$(setting validator epoch)
 CONFIRMATIONS=$(setting chain confirmations)
 ANVIL_PID=$(pgrep -P "$DEVNET_PID" -x anvil || true)
