@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # A light client following many anchored chunks: starts `datanet devnet` (anvil with the hub,
-# daemons on loopback validating its datanet), makes C one-line contributions at node 0 (one
-# chunk each), waits until the last is anchored, then starts `datanet-light run` from block 0
+# daemons on loopback validating its datanet), makes C contributions of about B bytes of JSON
+# lines at node 0 (one chunk each), waits until the last is anchored, then starts `datanet-light run` from block 0
 # against the hub and node 0 and lets it check every anchored contribution. It prints the
 # light client's peak RSS (VmHWM), the size of its progress store, how long the catch-up took,
 # and the checks and samples per second it asked of the network. Not part of the test suite.
 #
-# Usage: scripts/light-follow-bench.sh [--contributions C] [--nodes N] [--keep]
-#   defaults: C 1000, N 4 (the devnet's). DATANET_BIN / DATANET_LIGHT_BIN skip the builds.
+# Usage: scripts/light-follow-bench.sh [--contributions C] [--bytes B] [--nodes N] [--keep]
+#   defaults: C 1000, B 65536, N 4 (the devnet's). DATANET_BIN / DATANET_LIGHT_BIN skip the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/nodes.sh
@@ -18,11 +18,12 @@ usage() {
   exit 2
 }
 
-CONTRIBUTIONS=1000 NODES=4
+CONTRIBUTIONS=1000 BYTES=65536 NODES=4
 while [[ $# -gt 0 ]]; do
   case $1 in
     --contributions) CONTRIBUTIONS=${2:?}; shift 2 ;;
     --nodes) NODES=${2:?}; shift 2 ;;
+    --bytes) BYTES=${2:?}; shift 2 ;;
     --keep) KEEP_WORK=1; shift ;;
     *) usage ;;
   esac
@@ -62,11 +63,18 @@ s = json.load(sys.stdin)
 tcp = next(a for a in s["listen"] if "/tcp/" in a)
 peer = s["peer_id"]
 print(tcp if "/p2p/" in tcp else f"{tcp}/p2p/{peer}")')
-echo "light-follow: $CONTRIBUTIONS contributions of one chunk, $NODES daemons; $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "light-follow: $CONTRIBUTIONS contributions of about $BYTES bytes (one chunk each), $NODES daemons; $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 
 started=$(now)
 for c in $(seq "$CONTRIBUTIONS"); do
-  printf '{"id":%d,"prompt":"light follow %d","response":"sampled"}\n' "$c" "$c" > "$WORK/c.jsonl"
+  python3 -c '
+import json, sys
+c, size = int(sys.argv[1]), int(sys.argv[2])
+out, n = 0, 0
+while out < size:
+    line = json.dumps({"id": n, "prompt": f"contribution {c} line {n}", "response": "sampled " * 8}) + "\n"
+    sys.stdout.write(line)
+    out, n = out + len(line), n + 1' "$c" "$BYTES" > "$WORK/c.jsonl"
   made=$("$BIN" --home "$HOME0" --json contribute "$WORK/c.jsonl" --datanet "$DATANET" \
     --media-type application/jsonl) || die "contribution $c failed"
   ((c % 100 == 0)) && echo "  $c contributed"
