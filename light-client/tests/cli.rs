@@ -29,11 +29,7 @@ async fn sample_exits_zero_while_available_and_four_naming_the_chunk_once_not() 
         .unwrap()
         .contribution;
     let last = nodes.pop().unwrap();
-    let bootstrap = format!(
-        "{}/p2p/{}",
-        last.listen_addrs().await.unwrap()[0],
-        last.peer_id()
-    );
+    let bootstrap = last.listen_addrs().await.unwrap()[0].to_string();
     let home = dir.path().join("light");
     let sample = |json: bool| {
         let (id, bootstrap, home) = (id.to_string(), bootstrap.clone(), home.clone());

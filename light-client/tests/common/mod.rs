@@ -10,11 +10,25 @@ use datanet_storage::Store;
 
 /// A storage node on loopback with its store under `home`, gossiping its presence often.
 pub(crate) async fn storage_node(home: &Path) -> Node {
+    start(home, |_| {}).await
+}
+
+/// A storage node that is its network's only one: every column's one custodian.
+pub(crate) async fn lone_storage_node(home: &Path) -> Node {
+    start(home, |c| {
+        c.replicas = 1;
+        c.min_acks = 1;
+    })
+    .await
+}
+
+async fn start(home: &Path, configure: impl FnOnce(&mut NodeConfig)) -> Node {
     let store = Store::open(&home.join("store")).unwrap();
     let mut config = NodeConfig::local();
     config.repair_interval = Duration::from_secs(3600);
     config.custody_grace = Duration::ZERO;
     config.presence_interval = Duration::from_millis(200);
+    configure(&mut config);
     Node::start(config, NodeKeys::generate(), store)
         .await
         .unwrap()
