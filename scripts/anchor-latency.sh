@@ -41,18 +41,7 @@ done
 command -v python3 > /dev/null || die "python3 is needed"
 
 datanet_bin
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/anchor-latency.XXXXXX")
-cleanup() {
-  devnet_stop
-  if [[ $KEEP_WORK == 1 ]]; then
-    echo "kept $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+devnet_work anchor-latency
 
 devnet_start "$NODES"
 DATANET=$(field 'd["datanet"]["id"]')

@@ -37,20 +37,7 @@ if [[ -z $LIGHT ]]; then
   cargo build --release --locked --quiet -p datanet-light --bin datanet-light
   LIGHT="${CARGO_TARGET_DIR:-target}/release/datanet-light"
 fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/light-follow.XXXXXX")
-LIGHT_PID=""
-cleanup() {
-  [[ -n $LIGHT_PID ]] && kill -INT "$LIGHT_PID" 2>/dev/null && wait "$LIGHT_PID" 2>/dev/null
-  devnet_stop
-  if [[ $KEEP_WORK == 1 ]]; then
-    echo "kept $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+devnet_work light-follow
 
 devnet_start "$NODES"
 DATANET=$(field 'd["datanet"]["id"]')
@@ -90,6 +77,7 @@ started=$(now)
 "$LIGHT" --json run --rpc "$RPC" --hub "$HUB" --bootstrap "$BOOTSTRAP" --datanet "$DATANET" \
   --confirmations 1 --home "$WORK/light" > "$WORK/light.jsonl" 2> "$WORK/light.log" &
 LIGHT_PID=$!
+EXTRA_PIDS+=("$LIGHT_PID")
 peak=0
 until (($(grep -c '"contribution"' "$WORK/light.jsonl" || true) >= WANT)); do
   kill -0 "$LIGHT_PID" 2> /dev/null || die "the light client exited; its log ends:

@@ -22,11 +22,6 @@ use datanet_protocol::signed::Policy;
 
 const CONFIDENCE: f64 = 0.9999;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -95,12 +90,12 @@ async fn main() {
             .flatten()
             .collect();
         latencies.sort_by(f64::total_cmp);
-        let p50 = percentile(&latencies, 0.5);
+        let p50 = common::percentile(&latencies, 0.5);
         let base = *alone.get_or_insert(p50);
         println!(
             "| {clients} | {} | {p50:.1} ms | {:.1} ms | {:.2}x |",
             latencies.len(),
-            percentile(&latencies, 0.99),
+            common::percentile(&latencies, 0.99),
             p50 / base
         );
         for light in started {

@@ -27,11 +27,6 @@ use datanet_protocol::{CodecId, ExtendedSquare};
 
 const CONFIDENCE: f64 = 0.9999;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 /// Bytes of responses `node`'s network has read so far.
 fn received(node: &datanet_net::NetHandle) -> u64 {
     node.stats()
@@ -118,9 +113,9 @@ async fn main() {
     println!("| --- | --- | --- | --- |");
     println!(
         "| light client, {samples} samples | {:.1} ms | {:.1} ms | {:.1} KiB p50, {:.1} KiB max |",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        percentile(&bytes, 0.5) / 1024.0,
+        common::percentile(&latencies, 0.5),
+        common::percentile(&latencies, 0.99),
+        common::percentile(&bytes, 0.5) / 1024.0,
         bytes.last().copied().unwrap_or_default() / 1024.0
     );
     println!(

@@ -3,9 +3,34 @@
 # hub, daemons on loopback, the devnet's datanet registered and staked), its JSON summary in
 # $WORK/summary.json, and what the scripts read from it and from node 0's configuration.
 #
-# The caller sets WORK and BIN, calls devnet_start NODES, and devnet_stop from its cleanup.
+# The caller sets BIN, calls devnet_work NAME (which makes $WORK and stops everything on exit),
+# then devnet_start NODES. Processes the caller starts go in EXTRA_PIDS, stopped with Ctrl-C
+# first.
 
 DEVNET_PID=""
+declare -a EXTRA_PIDS=()
+
+# devnet_work NAME: a fresh $WORK, and the traps that stop the devnet and remove it on exit
+# (--keep, KEEP_WORK=1, keeps it).
+devnet_work() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  trap devnet_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+devnet_cleanup() {
+  local pid
+  for pid in "${EXTRA_PIDS[@]}"; do
+    { kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; } || true
+  done
+  devnet_stop
+  if [[ $KEEP_WORK == 1 ]]; then
+    echo "kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
 
 # devnet_start NODES: starts the devnet and waits (up to 300 s) for its summary.
 devnet_start() {

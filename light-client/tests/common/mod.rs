@@ -1,4 +1,5 @@
-//! Storage nodes on loopback for the light client's tests and examples.
+//! Storage nodes on loopback for the light client's tests and examples, and what the examples
+//! report with.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -47,4 +48,10 @@ pub(crate) async fn mesh(dir: &Path, count: usize) -> Vec<Node> {
         nodes.push(node);
     }
     nodes
+}
+
+/// The `p` quantile (0 to 1) of `sorted`, nearest rank.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
