@@ -126,3 +126,85 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an attribution proof"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn run_without_a_chain_checks_announced_contributions_says_what_it_trusts_and_stops_on_ctrl_c(
+) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::mesh(dir.path(), 3).await;
+    let datanet = nodes[0]
+        .create_datanet("announced", "", Policy::default(), None)
+        .await
+        .unwrap()
+        .id();
+    let bootstrap = nodes[0].listen_addrs().await.unwrap()[0].to_string();
+    let mut child = Command::new(BIN)
+        .args(["--json", "run", "--no-chain", "--bootstrap", &bootstrap])
+        .args(["--datanet", &datanet.to_string(), "--replicas", "2"])
+        .arg("--home")
+        .arg(dir.path().join("light"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, stdout) = (
+        std::sync::mpsc::channel::<String>(),
+        child.stdout.take().unwrap(),
+    );
+    let sender = lines.0.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+
+    // Contributions are made until one announcement reaches the light client (its gossip
+    // mesh forms within a heartbeat or two of starting).
+    let mut made = Vec::new();
+    let verdict: serde_json::Value = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let payload = format!("announced record {}\n", made.len()).into_bytes();
+            made.push(
+                nodes[0]
+                    .contribute(datanet, payload, "text/plain")
+                    .await
+                    .unwrap()
+                    .contribution
+                    .to_string(),
+            );
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            if let Ok(line) = lines.1.try_recv() {
+                return serde_json::from_str(&line).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("an announced contribution is checked");
+    assert!(
+        made.iter().any(|id| verdict["contribution"] == id.as_str()),
+        "{verdict}"
+    );
+    assert_eq!(verdict["available"], true, "{verdict}");
+
+    // Ctrl-C: it stops cleanly, having said it trusts the announcer.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("trusting whoever announces"), "{stderr}");
+    for node in nodes {
+        node.shutdown().await;
+    }
+}
