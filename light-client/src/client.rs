@@ -190,7 +190,8 @@ impl LightClient {
     }
 
     /// Keeps every fraud proof the network verified (it checks each against the DA root
-    /// alone before passing it on), so later verdicts mark the square invalid.
+    /// alone before passing it on): the square is invalid in later verdicts, and in those
+    /// already recorded on contributions that use it.
     fn record_fraud(&self) {
         let mut events = self.net.events();
         let progress = self.progress.clone();
@@ -202,13 +203,21 @@ impl LightClient {
                     event = events.recv() => event,
                 };
                 match event {
-                    Ok(NetEvent::Fraud(notice)) => match progress.mark_invalid(&notice.da_root) {
-                        Ok(true) => {
-                            tracing::warn!(da_root = %notice.da_root, "a fraud proof proves this square badly encoded")
+                    Ok(NetEvent::Fraud(notice)) => {
+                        let recorded = match progress.mark_invalid(&notice.da_root) {
+                            Ok(true) => progress.condemn_checked(&notice.da_root).map(Some),
+                            Ok(false) => Ok(None),
+                            Err(e) => Err(e),
+                        };
+                        match recorded {
+                            Ok(Some(changed)) => {
+                                tracing::warn!(da_root = %notice.da_root, contributions = ?changed,
+                                "a fraud proof proves this square badly encoded")
+                            }
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, "fraud proof not recorded"),
                         }
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "fraud proof not recorded"),
-                    },
+                    }
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }

@@ -124,6 +124,31 @@ impl Progress {
         Ok(before.is_none())
     }
 
+    /// Adds `da_root` to the invalid squares of every verdict recorded on a contribution
+    /// that uses it (a fraud proof that arrives after the check); the contributions changed.
+    ///
+    /// # Errors
+    /// [`LightError::Progress`].
+    pub fn condemn_checked(&self, da_root: &DaRoot) -> Result<Vec<String>, LightError> {
+        let root = da_root.to_string();
+        let mut changed = Vec::new();
+        for entry in self.verdicts.iter() {
+            let (key, bytes) = entry.map_err(|e| self.fail(e))?;
+            let mut verdict: ContributionVerdict =
+                serde_json::from_slice(&bytes).map_err(|e| self.fail(e))?;
+            if verdict.invalid.contains(&root) || !verdict.chunks.iter().any(|c| c.da_root == root)
+            {
+                continue;
+            }
+            verdict.invalid.push(root.clone());
+            let bytes = serde_json::to_vec(&verdict).map_err(|e| self.fail(e))?;
+            self.verdicts.insert(key, bytes).map_err(|e| self.fail(e))?;
+            changed.push(verdict.contribution);
+        }
+        self.verdicts.flush().map_err(|e| self.fail(e))?;
+        Ok(changed)
+    }
+
     /// Whether a fraud proof proved the square under `da_root` badly encoded.
     pub fn is_invalid(&self, da_root: &DaRoot) -> bool {
         self.invalid.contains_key(da_root.0 .0).unwrap_or(false)

@@ -1,6 +1,7 @@
 //! Fraud proofs reach a light client by gossip: one that proves its square badly encoded
-//! marks the square invalid in the light client's progress, one that does not verify against
-//! the root it names is dropped by the network and marks nothing.
+//! marks the square invalid in the light client's progress, and with it every contribution
+//! already checked that uses it; one that does not verify against the root it names is
+//! dropped by the network and marks nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,11 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use datanet_light::{LightClient, LightConfig};
+use datanet_light::{ChunkVerdict, ContributionVerdict, LightClient, LightConfig};
 use datanet_protocol::square::SquareError;
 use datanet_protocol::test_utils::{mis_encoded_square, Fault};
 use datanet_protocol::wire::FraudNotice;
-use datanet_protocol::{CodecId, ExtendedSquare, Line};
+use datanet_protocol::{CodecId, ContributionId, ExtendedSquare, Hash, Line};
 
 /// A badly encoded square's root and the proof of it, and a good square's root.
 fn fraud() -> (FraudNotice, datanet_protocol::DaRoot) {
@@ -55,8 +56,42 @@ async fn a_gossiped_fraud_proof_marks_its_square_invalid_and_a_forged_one_marks_
         proof: notice.proof.clone(),
     };
     let bad_root = notice.da_root;
+    // Verdicts recorded before the proof arrives: one on a contribution using the bad square,
+    // one on a contribution using the good one.
+    let verdict = |contribution: u8, root: datanet_protocol::DaRoot| ContributionVerdict {
+        contribution: hex::encode([contribution; 32]),
+        datanet: hex::encode([0; 32]),
+        payload_len: 100_000,
+        chunks: vec![ChunkVerdict {
+            da_root: root.to_string(),
+            k: 14,
+            samples: 28,
+            verified: 28,
+            available: true,
+            confidence: 0.9999,
+        }],
+        available: true,
+        confidence: 0.9999,
+        invalid: Vec::new(),
+    };
+    let (condemned, untouched) = (ContributionId(Hash([1; 32])), ContributionId(Hash([2; 32])));
+    light
+        .progress()
+        .put_verdict(&condemned, &verdict(1, bad_root))
+        .unwrap();
+    light
+        .progress()
+        .put_verdict(&untouched, &verdict(2, good_root))
+        .unwrap();
     tokio::time::timeout(Duration::from_secs(30), async {
-        while !light.progress().is_invalid(&bad_root) {
+        let condemned_here = || {
+            light
+                .progress()
+                .verdict(&condemned)
+                .unwrap()
+                .is_some_and(|v| !v.invalid.is_empty())
+        };
+        while !condemned_here() {
             nodes[1].network().publish_fraud(&forged).await.unwrap();
             nodes[1].network().publish_fraud(&notice).await.unwrap();
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -64,10 +99,16 @@ async fn a_gossiped_fraud_proof_marks_its_square_invalid_and_a_forged_one_marks_
     })
     .await
     .expect("the fraud proof reaches the light client");
+    assert!(light.progress().is_invalid(&bad_root));
     assert!(
         !light.progress().is_invalid(&good_root),
         "a proof that does not verify against the root it names marks nothing"
     );
+    let after = light.progress().verdict(&condemned).unwrap().unwrap();
+    assert_eq!(after.invalid, vec![bad_root.to_string()]);
+    assert!(!after.good(), "available, but proven badly encoded");
+    let other = light.progress().verdict(&untouched).unwrap().unwrap();
+    assert!(other.invalid.is_empty() && other.good());
     light.shutdown().await;
     for node in nodes {
         node.shutdown().await;
