@@ -110,11 +110,13 @@ pub enum Domain {
     RecordRun,
     /// A datanet's policy, as registered on chain beside the datanet.
     Policy,
+    /// A model record, as signed by its operator; also its id.
+    Model,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 20] = [
+    pub const ALL: [Domain; 21] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -135,6 +137,7 @@ impl Domain {
         Domain::Leader,
         Domain::RecordRun,
         Domain::Policy,
+        Domain::Model,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -160,6 +163,7 @@ impl Domain {
             Domain::Leader => "datanet v1 leader",
             Domain::RecordRun => "datanet v1 record run",
             Domain::Policy => "datanet v1 policy",
+            Domain::Model => "datanet v1 model",
         }
     }
 

@@ -79,6 +79,11 @@ id_type!(
     DatanetId,
     "DatanetId"
 );
+id_type!(
+    /// A model's id: the hash of its signed model record.
+    ModelId,
+    "ModelId"
+);
 
 impl ChunkId {
     /// The id of a chunk with these bytes.

@@ -36,7 +36,7 @@ pub use codec::{CodecError, CodecId, ErasureCode};
 pub use encoding::{Decode, DecodeError, Encode};
 pub use fraud::{BadEncodingProof, FraudError};
 pub use hash::{Domain, Hash};
-pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId};
+pub use ids::{ChunkId, ContributionId, DaRoot, DatanetId, ModelId};
 pub use signed::{
     Attestation, AttestationBody, BatchLeaf, BatchProposal, BatchVote, Datanet, DatanetBody,
     FinalBatch, Manifest, ManifestBody, PublicKey, QuorumCertificate, SecretKey, Signature,

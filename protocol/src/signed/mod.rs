@@ -13,6 +13,7 @@ mod datanet;
 mod datanet_tests;
 mod keys;
 mod manifest;
+mod model;
 mod policy;
 mod quorum;
 #[cfg(test)]
@@ -38,6 +39,7 @@ pub use manifest::{
     ChunkEntry, Manifest, ManifestBody, ManifestError, MAX_CHUNKS, MAX_CONTRIBUTION_BYTES,
     MAX_MEDIA_TYPE, MAX_METADATA, MAX_METADATA_KEY, MAX_METADATA_VALUE,
 };
+pub use model::{ModelBody, ModelRecord, TrainedOn, MAX_MODEL_NAME, MAX_MODEL_VERSIONS};
 pub use policy::{
     Column, ColumnType, DuplicateRule, Policy, RecordFormat, RecordRules, MAX_COLUMNS,
     MAX_COLUMN_NAME, MAX_MEDIA_TYPES, MAX_RECORD_BYTES, MAX_SCHEMA, PPM,
