@@ -5,7 +5,7 @@
 //! respectively.
 
 use datanet_net::NetError;
-use datanet_protocol::{ChunkId, ContributionId, DaRoot, DatanetId, SquareError};
+use datanet_protocol::{ChunkId, ContributionId, DaRoot, DatanetId, ModelId, SquareError};
 use datanet_storage::StoreError;
 
 /// Why a node operation failed.
@@ -29,6 +29,9 @@ pub enum NodeError {
     /// No peer could provide a datanet record.
     #[error("datanet {0} is unknown here and no peer provided its record")]
     UnknownDatanet(DatanetId),
+    /// This node holds no model record with this id.
+    #[error("model {0} is unknown here")]
+    UnknownModel(ModelId),
     /// Too few columns of a chunk could be fetched to rebuild it.
     #[error("chunk {chunk} is unavailable: {have} of the {need} columns needed could be fetched")]
     Unavailable {

@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod identity;
 mod ingest;
+mod models;
 mod node;
 pub mod quorum;
 mod repair;
@@ -35,6 +36,7 @@ pub use identity::{
     NODE_KEY_FILE,
 };
 pub use ingest::{Payload, Progress};
+pub use models::ModelRequest;
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;

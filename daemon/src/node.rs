@@ -224,7 +224,7 @@ const OWN_QUEUE: usize = 256;
 /// also waits for them.
 #[must_use = "dropping a Node stops it"]
 pub struct Node {
-    contributor: Arc<SecretKey>,
+    pub(crate) contributor: Arc<SecretKey>,
     connectivity: Arc<std::sync::Mutex<Connectivity>>,
     retriever: Retriever,
     repairer: Repairer,

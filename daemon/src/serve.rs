@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use datanet_net::{InboundRequest, NetEvent, NetHandle};
+use datanet_protocol::signed::ModelRecord;
 use datanet_protocol::wire::{
     ColumnHalf, FraudNotice, Request, Response, SampleAnswer, MAX_LISTED,
 };
@@ -82,6 +83,7 @@ impl Server {
                 Ok(NetEvent::Datanet(datanet)) => {
                     self.record_datanet(*datanet).await;
                 }
+                Ok(NetEvent::Model(model)) => self.record_model(*model).await,
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "gossip came faster than it was recorded");
@@ -122,6 +124,14 @@ impl Server {
                 tracing::warn!(datanet = %id, error = %e, "datanet record not stored");
                 false
             }
+        }
+    }
+
+    /// Stores a verified model record, so that this node can answer for the model.
+    async fn record_model(&self, model: ModelRecord) {
+        let id = model.id();
+        if let Err(e) = self.store.run(move |s| s.put_model(&model)).await {
+            tracing::warn!(model = %id, error = %e, "model record not stored");
         }
     }
 

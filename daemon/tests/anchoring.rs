@@ -16,8 +16,8 @@ use common::{connect, start_in};
 use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
 use datanet_daemon::quorum::lifecycle::Stage;
-use datanet_daemon::{Node, NodeEvent, NodeKeys};
-use datanet_protocol::signed::{Policy, Threshold, Validator};
+use datanet_daemon::{ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
+use datanet_protocol::signed::{Policy, Threshold, TrainedOn, Validator};
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
 use datanet_storage::{Anchor, AnchorState};
 use tempfile::TempDir;
@@ -419,6 +419,79 @@ async fn a_final_batch_is_anchored_once_and_its_proofs_check_against_the_chain_a
     });
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stdout).contains("invalid: the hub has no anchor"));
+}
+
+/// A model request naming `versions` and nothing else.
+fn model_request(versions: Vec<(DatanetId, Option<u64>)>) -> ModelRequest {
+    ModelRequest {
+        name: "qa-7b".into(),
+        base_model: "llama-3-8b".into(),
+        weights: None,
+        versions,
+        adapter: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_names_only_anchored_versions_pinned_to_their_root_and_reaches_every_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
+    let datanet = network.datanet().await;
+    let (_, epoch) = network.batched(datanet).await;
+    let operator = &network.nodes[1];
+
+    let unanchored = operator
+        .register_model(model_request(vec![(datanet, Some(epoch + 50))]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unanchored, NodeError::Invalid(m) if m.contains(&format!("no anchored epoch {}", epoch + 50))),
+        "{unanchored}"
+    );
+    let unknown = DatanetId(datanet_protocol::Hash([9; 32]));
+    assert!(matches!(
+        operator
+            .register_model(model_request(vec![(unknown, None)]))
+            .await,
+        Err(NodeError::Invalid(_))
+    ));
+    assert!(
+        operator.models().await.unwrap().is_empty(),
+        "a refused model is not kept"
+    );
+
+    confirmed(operator, datanet, epoch).await;
+    let root = operator
+        .store()
+        .run(move |s| s.batch(&datanet, epoch))
+        .await
+        .unwrap()
+        .unwrap()
+        .root();
+    let model = operator
+        .register_model(model_request(vec![(datanet, None)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        model.body().versions,
+        vec![TrainedOn {
+            datanet,
+            epoch,
+            batch_root: root
+        }],
+        "the newest anchored epoch, pinned to its batch root"
+    );
+    assert_eq!(model.body().operator, operator.contributor());
+    for node in &network.nodes {
+        tokio::time::timeout(ANCHOR_WITHIN, async {
+            while node.model(model.id()).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .expect("the model record reaches every node by gossip");
+        assert_eq!(node.model(model.id()).await.unwrap(), model);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

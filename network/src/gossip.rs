@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use datanet_protocol::encoding::Decode;
 use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::signed::ModelRecord;
 use datanet_protocol::wire::FraudNotice;
 use datanet_protocol::{Datanet, DatanetId, Manifest};
 use futures::StreamExt;
@@ -32,6 +33,8 @@ const QUORUM_PREFIX: &str = "/datanet/quorum/1/";
 const FRAUD_TOPIC: &str = "/datanet/fraud/1";
 /// The gossip topic of signed datanet records.
 const DATANET_TOPIC: &str = "/datanet/datanets/1";
+/// The gossip topic of signed model records.
+const MODEL_TOPIC: &str = "/datanet/models/1";
 /// The gossip topic of storage peers' presences.
 const MEMBERS_TOPIC: &str = "/datanet/members/1";
 /// Messages waiting for validation before new ones are ignored (neither forwarded nor
@@ -51,6 +54,8 @@ pub(crate) enum Topic {
     Fraud,
     /// Datanet records, followed by every node.
     Datanets,
+    /// Model records, followed by every node.
+    Models,
     /// Storage peers' presences, followed by every node.
     Members,
 }
@@ -63,6 +68,7 @@ impl Topic {
             Topic::Quorum(datanet) => format!("{QUORUM_PREFIX}{datanet}"),
             Topic::Fraud => FRAUD_TOPIC.to_owned(),
             Topic::Datanets => DATANET_TOPIC.to_owned(),
+            Topic::Models => MODEL_TOPIC.to_owned(),
             Topic::Members => MEMBERS_TOPIC.to_owned(),
         })
     }
@@ -72,6 +78,7 @@ impl Topic {
         match hash.as_str() {
             FRAUD_TOPIC => Some(Topic::Fraud),
             DATANET_TOPIC => Some(Topic::Datanets),
+            MODEL_TOPIC => Some(Topic::Models),
             MEMBERS_TOPIC => Some(Topic::Members),
             other => {
                 if let Some(id) = other.strip_prefix(QUORUM_PREFIX) {
@@ -105,7 +112,7 @@ pub(crate) enum Verified {
 
 /// What a gossip message on `topic`, signed by `author`, verifies to at `now_ms`, if
 /// anything: a manifest must verify and belong to the datanet whose topic carried it, a
-/// datanet record must verify, a fraud proof must prove its square badly encoded, a presence
+/// datanet or model record must verify, a fraud proof must prove its square badly encoded, a presence
 /// must be fresh and signed by the peer it speaks for, a quorum message must decode (the node
 /// judges the rest).
 pub(crate) fn validate(
@@ -127,6 +134,10 @@ pub(crate) fn validate(
             .ok()
             .filter(|d| d.verify().is_ok())
             .map(|d| NetEvent::Datanet(Box::new(d))),
+        Topic::Models => ModelRecord::from_bytes(data)
+            .ok()
+            .filter(|m| m.verify().is_ok())
+            .map(|m| NetEvent::Model(Box::new(m))),
         Topic::Quorum(datanet) => {
             let message = QuorumMessage::from_bytes(data).ok()?;
             return Some(Verified::Quorum(datanet, message));
@@ -309,8 +320,52 @@ mod tests {
     }
 
     #[test]
+    fn a_model_record_verifies_only_as_signed_and_only_on_its_topic() {
+        use datanet_protocol::encoding::Encode;
+        use datanet_protocol::signed::{ModelBody, TrainedOn};
+        use datanet_protocol::{Hash, SecretKey};
+
+        let key = SecretKey::generate();
+        let body = ModelBody {
+            name: "gossiped".to_owned(),
+            base_model: "base".to_owned(),
+            weights: None,
+            versions: vec![TrainedOn {
+                datanet: DatanetId::default(),
+                epoch: 3,
+                batch_root: Hash([5; 32]),
+            }],
+            adapter: None,
+            operator: key.public(),
+            created_ms: 1,
+            nonce: 2,
+        };
+        let record = ModelRecord::sign(body, &key).unwrap();
+        let topic = Topic::Models.ident().hash();
+        let bytes = record.to_bytes();
+        assert_eq!(
+            validate(&topic, None, &bytes, 0),
+            Some(Verified::Event(NetEvent::Model(Box::new(record))))
+        );
+        let mut forged = bytes.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert_eq!(
+            validate(&topic, None, &forged, 0),
+            None,
+            "a damaged signature"
+        );
+        let datanets = Topic::Datanets.ident().hash();
+        assert_eq!(
+            validate(&datanets, None, &bytes, 0),
+            None,
+            "a model is no datanet"
+        );
+    }
+
+    #[test]
     fn gossip_that_does_not_verify_yields_no_event() {
-        for topic in [Topic::Fraud, Topic::Datanets, Topic::Members] {
+        for topic in [Topic::Fraud, Topic::Datanets, Topic::Models, Topic::Members] {
             let author = Some(PeerId::random());
             assert_eq!(
                 validate(&topic.ident().hash(), author, b"not a message", 0),

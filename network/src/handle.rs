@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use datanet_protocol::encoding::Encode;
 use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::signed::ModelRecord;
 use datanet_protocol::wire::{FraudNotice, Request, Response};
 use datanet_protocol::{Datanet, DatanetId, Manifest};
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
@@ -39,6 +40,8 @@ pub enum NetEvent {
     Fraud(Box<FraudNotice>),
     /// A datanet record arrived by gossip and its owner's signature verifies.
     Datanet(Box<Datanet>),
+    /// A model record arrived by gossip and its operator's signature verifies.
+    Model(Box<ModelRecord>),
 }
 
 /// The storage peers custody is computed over: those present (connected, or heard from by
@@ -294,6 +297,15 @@ impl NetHandle {
     /// [`NetError::WorkerDied`].
     pub async fn publish_datanet(&self, datanet: &Datanet) -> Result<(), NetError> {
         self.send(Command::Publish(Topic::Datanets, datanet.to_bytes()))
+            .await
+    }
+
+    /// Gossips a signed model record to every node.
+    ///
+    /// # Errors
+    /// [`NetError::WorkerDied`].
+    pub async fn publish_model(&self, model: &ModelRecord) -> Result<(), NetError> {
+        self.send(Command::Publish(Topic::Models, model.to_bytes()))
             .await
     }
 

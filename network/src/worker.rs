@@ -129,7 +129,7 @@ pub fn spawn(
             .listen_on(address.clone())
             .map_err(|e| NetError::Listen(address.clone(), e.to_string()))?;
     }
-    for topic in [Topic::Fraud, Topic::Datanets, Topic::Members] {
+    for topic in [Topic::Fraud, Topic::Datanets, Topic::Models, Topic::Members] {
         swarm
             .behaviour_mut()
             .domain

@@ -62,6 +62,8 @@ pub(crate) enum Kind {
     /// The validator sets a chain gave each datanet, by datanet id and the epoch each
     /// applies from.
     ChainSet = b'T' as isize,
+    /// Model records, by model id.
+    Model = b'I' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

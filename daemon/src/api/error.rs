@@ -65,9 +65,9 @@ impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
         let message = e.to_string();
         match e {
-            NodeError::UnknownContribution(_) | NodeError::UnknownDatanet(_) => {
-                Self::not_found(message)
-            }
+            NodeError::UnknownContribution(_)
+            | NodeError::UnknownDatanet(_)
+            | NodeError::UnknownModel(_) => Self::not_found(message),
             NodeError::Invalid(_) => Self::bad_request(message),
             NodeError::NotAnchored(_) => Self::new(StatusCode::CONFLICT, "not_anchored", message),
             NodeError::Policy(violation) => Self::from(violation),

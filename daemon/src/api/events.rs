@@ -114,7 +114,8 @@ pub enum ApiEvent {
 
 impl ApiEvent {
     /// The event for a network event, if subscribers are told of it (verified fraud proofs
-    /// and datanet records reach them as the node events their storing raises).
+    /// and datanet records reach them as the node events their storing raises; model records
+    /// are looked up, not streamed).
     fn of_net(event: NetEvent) -> Option<Self> {
         Some(match event {
             NetEvent::PeerConnected(p) => ApiEvent::PeerConnected {
@@ -129,7 +130,8 @@ impl ApiEvent {
             NetEvent::StoragePeer(_)
             | NetEvent::MemberArrived(_)
             | NetEvent::Fraud(_)
-            | NetEvent::Datanet(_) => return None,
+            | NetEvent::Datanet(_)
+            | NetEvent::Model(_) => return None,
         })
     }
 

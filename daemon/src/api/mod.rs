@@ -6,6 +6,7 @@ mod convert;
 mod error;
 mod events;
 mod metrics;
+pub mod models;
 mod routes;
 mod upload;
 pub mod views;
@@ -169,6 +170,11 @@ fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/contributions/{id}/data", get(routes::get_data))
         .route("/v1/contributions/{id}/verify", post(routes::verify))
         .route("/v1/contributions/{id}/proof", get(routes::proof))
+        .route(
+            "/v1/models",
+            get(models::list_models).post(models::register_model),
+        )
+        .route("/v1/models/{id}", get(models::get_model))
         .route("/v1/events", get(routes::events))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)

@@ -29,18 +29,18 @@ use super::views::{
 use super::ApiState;
 use crate::Payload;
 
-type Shared = State<Arc<ApiState>>;
+pub(crate) type Shared = State<Arc<ApiState>>;
 
 /// The default target of `verify`.
 const DEFAULT_CONFIDENCE: f64 = 0.99;
 
-fn parse<T: FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
+pub(crate) fn parse<T: FromStr>(what: &str, text: &str) -> Result<T, ApiError> {
     text.parse()
         .map_err(|_| ApiError::bad_request(format!("{text:?} is not a valid {what} id")))
 }
 
 /// A JSON request body, whatever its declared content type (so `curl -d` works).
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

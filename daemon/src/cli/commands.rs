@@ -179,6 +179,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             rpc,
             confirmations,
         } => return verify_proof(&file, &rpc, confirmations, json).await,
+        Command::Model { action } => super::model::run(client(), action, json).await?,
         Command::Validator {
             action: ValidatorAction::Register { datanet, stake },
         } => {

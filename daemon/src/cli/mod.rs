@@ -12,6 +12,7 @@ mod devnet;
 mod devnet_chain;
 mod devnet_light;
 pub mod home;
+mod model;
 mod output;
 mod socket;
 mod transfer;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use create::CreateArgs;
+pub use model::ModelAction;
 
 use crate::NodeError;
 
@@ -128,6 +130,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: ValidatorAction,
+    },
+    /// Model records: register a model trained on anchored datanet versions, show one.
+    Model {
+        /// What to do.
+        #[command(subcommand)]
+        action: ModelAction,
     },
     /// A contribution's manifest and status.
     Show {

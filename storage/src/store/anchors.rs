@@ -183,6 +183,23 @@ impl Store {
         })
     }
 
+    /// The newest confirmed anchor of `datanet`: the latest version of it on chain, as far
+    /// as this node has followed.
+    ///
+    /// # Errors
+    /// An engine or decoding error.
+    pub fn newest_confirmed_anchor(
+        &self,
+        datanet: &DatanetId,
+    ) -> Result<Option<Anchor>, StoreError> {
+        Ok(self
+            .scan::<Anchor>(Kind::Anchor, &[&datanet.0 .0], "anchor")?
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| matches!(a.state, AnchorState::Confirmed { .. }))
+            .max_by_key(|a| a.epoch))
+    }
+
     /// Every anchor neither confirmed nor skipped, by datanet then epoch: the work a restarted node
     /// resumes.
     ///

@@ -12,6 +12,7 @@ pub(crate) mod format;
 pub(crate) mod gc;
 pub(crate) mod handle;
 mod invalid;
+mod models;
 pub(crate) mod peers;
 pub(crate) mod records;
 pub(crate) mod repair;

@@ -576,6 +576,18 @@ fn an_anchor_is_queued_once_per_epoch_and_a_confirmed_one_is_never_resubmitted()
             .unwrap();
         assert!(store.pending_anchors().unwrap().is_empty());
         assert_eq!(
+            store
+                .newest_confirmed_anchor(&datanet)
+                .unwrap()
+                .map(|a| a.epoch),
+            Some(7),
+            "a skipped epoch is no version"
+        );
+        assert_eq!(
+            store.newest_confirmed_anchor(&DatanetId(root)).unwrap(),
+            None
+        );
+        assert_eq!(
             store.anchor(&datanet, 8).unwrap().unwrap().state,
             AnchorState::Skipped
         );

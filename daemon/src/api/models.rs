@@ -1,0 +1,156 @@
+//! The model endpoints: register a model operated by this node's contributor key, and read
+//! model records back. Their JSON bodies live here too, shared with the command line.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use datanet_protocol::signed::ModelRecord;
+use datanet_protocol::{ContributionId, DatanetId, Hash, ModelId};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::routes::{json_body, parse, Shared};
+use crate::ModelRequest;
+
+/// `POST /v1/models`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterModel {
+    /// A short human name.
+    pub name: String,
+    /// The model it was trained from.
+    pub base_model: String,
+    /// The hash of its weights file (hex), if published.
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// The datanet versions it was trained on: `DATANET` (its newest anchored epoch) or
+    /// `DATANET:EPOCH`.
+    pub versions: Vec<String>,
+    /// Its adapter's contribution id, if it has one.
+    #[serde(default)]
+    pub adapter: Option<String>,
+}
+
+/// One datanet version a model was trained on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainedOnView {
+    /// The datanet.
+    pub datanet: String,
+    /// The version's last epoch.
+    pub epoch: u64,
+    /// That epoch's anchored batch root.
+    pub batch_root: String,
+}
+
+/// A model record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelView {
+    /// The model id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The model it was trained from.
+    pub base_model: String,
+    /// The hash of its weights, if published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
+    /// The datanet versions it was trained on.
+    pub versions: Vec<TrainedOnView>,
+    /// Its adapter's contribution id, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+    /// The operator's key (hex), which signed the record.
+    pub operator: String,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: u64,
+}
+
+/// The view of a model record.
+pub(crate) fn model_view(model: &ModelRecord) -> ModelView {
+    let body = model.body();
+    ModelView {
+        id: model.id().to_string(),
+        name: body.name.clone(),
+        base_model: body.base_model.clone(),
+        weights: body.weights.map(|h| h.to_string()),
+        versions: body
+            .versions
+            .iter()
+            .map(|v| TrainedOnView {
+                datanet: v.datanet.to_string(),
+                epoch: v.epoch,
+                batch_root: v.batch_root.to_string(),
+            })
+            .collect(),
+        adapter: body.adapter.map(|a| a.to_string()),
+        operator: body.operator.to_string(),
+        created_ms: body.created_ms,
+    }
+}
+
+/// The request a [`RegisterModel`] body makes, or 400 naming the field that does not parse.
+fn model_request(body: RegisterModel) -> Result<ModelRequest, ApiError> {
+    let versions = body
+        .versions
+        .iter()
+        .map(|v| version(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let weights = match &body.weights {
+        Some(w) => Some(w.parse::<Hash>().map_err(|_| {
+            ApiError::bad_request(format!("weights {w:?} is not a 32-byte hex hash"))
+        })?),
+        None => None,
+    };
+    let adapter: Option<ContributionId> = match &body.adapter {
+        Some(a) => Some(parse("adapter contribution", a)?),
+        None => None,
+    };
+    Ok(ModelRequest {
+        name: body.name,
+        base_model: body.base_model,
+        weights,
+        versions,
+        adapter,
+    })
+}
+
+/// `DATANET` or `DATANET:EPOCH`.
+fn version(text: &str) -> Result<(DatanetId, Option<u64>), ApiError> {
+    let (datanet, epoch) = match text.split_once(':') {
+        Some((datanet, epoch)) => {
+            let epoch = epoch.parse().map_err(|_| {
+                ApiError::bad_request(format!("version {text:?}: {epoch:?} is not an epoch"))
+            })?;
+            (datanet, Some(epoch))
+        }
+        None => (text, None),
+    };
+    Ok((parse("datanet", datanet)?, epoch))
+}
+
+/// `POST /v1/models`.
+pub(crate) async fn register_model(
+    State(state): Shared,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let request = model_request(json_body(&body)?)?;
+    let model = state.node.register_model(request).await?;
+    Ok((StatusCode::CREATED, Json(model_view(&model))))
+}
+
+/// `GET /v1/models`.
+pub(crate) async fn list_models(State(state): Shared) -> Result<Json<Vec<ModelView>>, ApiError> {
+    let models = state.node.models().await?;
+    Ok(Json(models.iter().map(model_view).collect()))
+}
+
+/// `GET /v1/models/{id}`.
+pub(crate) async fn get_model(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<ModelView>, ApiError> {
+    let id: ModelId = parse("model", &id)?;
+    Ok(Json(model_view(&state.node.model(id).await?)))
+}
