@@ -34,13 +34,13 @@ pub enum TextSource {
 pub fn records<'a>(source: &'a TextSource, payload: &'a [u8]) -> Records<'a> {
     let kind = match source {
         TextSource::JsonLines { fields } => Kind::JsonLines(fields),
-        TextSource::Csv => Kind::Csv(CsvState {
+        TextSource::Csv => Kind::Csv(Box::new(CsvState {
             reader: Reader::new(),
             scratch: vec![0; 4096],
             ends: vec![0; 64],
             header_done: false,
             finished: false,
-        }),
+        })),
         TextSource::PlainText => Kind::PlainText,
     };
     Records {
@@ -64,7 +64,7 @@ pub struct Records<'a> {
 /// The reading state for each [`TextSource`].
 enum Kind<'a> {
     JsonLines(&'a [String]),
-    Csv(CsvState),
+    Csv(Box<CsvState>),
     PlainText,
 }
 
