@@ -62,9 +62,9 @@
 //! let shard = Shard::build(&folder.path().join("batch-0"), 0, &[quoted]).unwrap();
 //! let version = Version::new(vec![shard]);
 //! let found = version.query("as the river bends twice, we", 10).unwrap();
-//! assert_eq!(found.spans[0].text, " the river bends twice");
-//! assert_eq!(found.spans[0].weight, 22 * 22);
-//! assert_eq!(found.contributors[0].weight, 22 * 22);
+//! assert_eq!(found.spans[0].text, "the river bends twice");
+//! assert_eq!(found.spans[0].weight, 21 * 21);
+//! assert_eq!(found.contributors[0].weight, 21 * 21);
 //! ```
 
 mod attribution;
