@@ -1,5 +1,5 @@
-//! Building a shard over about 8 MiB of synthetic JSON Lines payloads (text extraction,
-//! suffix array, file written, fsync'd and verified) beside bare libsais suffix array
+//! Building a shard over about 8 MiB of synthetic JSON Lines payloads (their generation,
+//! text extraction, suffix array, file written, fsync'd and verified; one thread) beside bare libsais suffix array
 //! construction of the same text, in the same run; and queries of 1 KiB outputs, one
 //! quoting the indexed text and one of random words. Throughput is indexed text bytes.
 
@@ -32,16 +32,16 @@ fn main() {
     let vocabulary = corpus::vocabulary();
     let dir = tempfile::tempdir().expect("temporary folder");
     let path = dir.path().join("shard");
-    let shard = corpus::build(&path, &vocabulary, PAYLOAD_BYTES).expect("shard builds");
+    let (shard, _) = corpus::build(&path, &vocabulary, PAYLOAD_BYTES, 1).expect("shard builds");
     let text = shard.text().to_vec();
 
     let mut build = criterion.benchmark_group("build");
     build.throughput(Throughput::Bytes(text.len() as u64));
     build.bench_function("shard from payloads", |b| {
-        b.iter(|| corpus::build(&path, &vocabulary, PAYLOAD_BYTES).expect("shard builds"));
+        b.iter(|| corpus::build(&path, &vocabulary, PAYLOAD_BYTES, 1).expect("shard builds"));
     });
     build.bench_function("bare suffix array", |b| {
-        b.iter(|| suffix_array(black_box(&text)).expect("suffix array"));
+        b.iter(|| suffix_array(black_box(&text), 1).expect("suffix array"));
     });
     build.finish();
 

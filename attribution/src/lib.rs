@@ -46,7 +46,7 @@
 //! the layout. A damaged file fails [`Shard::open`] with [`AttributionError::Corrupt`].
 //!
 //! The suffix array is built by [`libsais`](https://github.com/IlyaGrebnov/libsais) through
-//! the `libsais` crate, using all cores (OpenMP); it addresses at most 2³¹ − 1 text bytes, so
+//! the `libsais` crate, on one thread unless the builder is given more (OpenMP); it addresses at most 2³¹ − 1 text bytes, so
 //! a shard holds at most [`MAX_SHARD_TEXT`] bytes and larger ones are refused with
 //! [`AttributionError::ShardTooLarge`].
 //!

@@ -2,6 +2,7 @@
 //! with a skewed frequency, records of a few hundred bytes, spread over contributions.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use datanet_attribution::{records, AttributionError, Shard, ShardBuilder, TextSource};
 use rand::rngs::StdRng;
@@ -73,27 +74,32 @@ fn ids(index: u32) -> ([u8; 32], [u8; 32]) {
     (contribution, contributor)
 }
 
-/// Builds a shard at `path` over about `bytes` bytes of payloads: each contribution's
-/// payload is generated, its `text` fields extracted and added, then dropped.
+/// Builds a shard at `path` over about `bytes` bytes of payloads, sorting on `threads`
+/// threads: each contribution's payload is generated, its `text` fields extracted and
+/// added, then dropped. Returns the shard and the time spent generating payloads.
 pub(crate) fn build(
     path: &Path,
     vocabulary: &[String],
     bytes: usize,
-) -> Result<Shard, AttributionError> {
+    threads: u16,
+) -> Result<(Shard, Duration), AttributionError> {
     let source = TextSource::JsonLines {
         fields: vec!["text".into()],
     };
     let per_contribution = bytes / CONTRIBUTIONS as usize;
-    let mut builder = ShardBuilder::new(0);
+    let mut builder = ShardBuilder::new(0).threads(threads);
+    let mut generating = Duration::ZERO;
     for index in 0..CONTRIBUTIONS {
         let (contribution, contributor) = ids(index);
         builder.add_contribution(contribution, contributor);
+        let started = Instant::now();
         let payload = payload(vocabulary, index, per_contribution);
+        generating += started.elapsed();
         for (record, text) in records(&source, &payload) {
             builder.add_record(record, &text)?;
         }
     }
-    builder.finish(path)
+    Ok((builder.finish(path)?, generating))
 }
 
 /// About `bytes` bytes of the indexed text from a random position: a quote of records, their

@@ -26,10 +26,13 @@ pub struct ContributionText {
 /// Gathers contributions' records in order, then writes them as one shard.
 ///
 /// Holds the text once; building adds a 4-byte suffix array entry per text byte, so peak
-/// memory is about five times the text.
+/// memory is about five times the text. Sorts on one thread unless told otherwise
+/// ([`ShardBuilder::threads`]): OpenMP threads wait by spinning, which costs far more than
+/// it gains on cores shared with other work.
 #[derive(Debug)]
 pub struct ShardBuilder {
     batch: u64,
+    threads: u16,
     text: Vec<u8>,
     records: Vec<RecordEntry>,
     contributions: Vec<(Id, Id)>,
@@ -40,10 +43,17 @@ impl ShardBuilder {
     pub fn new(batch: u64) -> Self {
         ShardBuilder {
             batch,
+            threads: 1,
             text: Vec::new(),
             records: Vec::new(),
             contributions: Vec::new(),
         }
+    }
+
+    /// Sorts the suffixes on `threads` threads (0: OpenMP's default, all cores).
+    pub fn threads(mut self, threads: u16) -> Self {
+        self.threads = threads;
+        self
     }
 
     /// Starts a contribution: the records added next belong to it.
@@ -104,7 +114,7 @@ impl ShardBuilder {
     /// [`AttributionError::SuffixArray`] if the suffix array library fails.
     pub fn finish(mut self, path: &Path) -> Result<Shard, AttributionError> {
         self.text.shrink_to_fit();
-        let suffix_array = suffix_array(&self.text)?;
+        let suffix_array = suffix_array(&self.text, self.threads)?;
         self.write(path, &suffix_array)?;
         drop(suffix_array);
         drop(self);
@@ -175,18 +185,22 @@ impl ShardBuilder {
     }
 }
 
-/// The suffix array of `text`, by libsais on all cores.
+/// The suffix array of `text` by libsais, on `threads` threads (0: OpenMP's default).
 ///
 /// # Errors
 ///
 /// [`AttributionError::SuffixArray`] if libsais refuses the text.
-pub fn suffix_array(text: &[u8]) -> Result<Vec<i32>, AttributionError> {
+pub fn suffix_array(text: &[u8], threads: u16) -> Result<Vec<i32>, AttributionError> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
+    let threads = match threads {
+        0 => ThreadCount::openmp_default(),
+        n => ThreadCount::fixed(n),
+    };
     SuffixArrayConstruction::for_text(text)
         .in_owned_buffer32()
-        .multi_threaded(ThreadCount::openmp_default())
+        .multi_threaded(threads)
         .run()
         .map(|sa| sa.into_vec())
         .map_err(|e| AttributionError::SuffixArray(format!("{e:?}")))
