@@ -8,6 +8,7 @@ mod weights;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::attribution::{Attribution, Location, Span};
 use crate::error::AttributionError;
@@ -29,13 +30,16 @@ pub const MAX_OUTPUT_LEN: usize = 1 << 20;
 /// A version of a datanet: the shards of its epoch batches, searched together.
 #[derive(Debug, Default)]
 pub struct Version {
-    shards: Vec<Shard>,
+    shards: Vec<Arc<Shard>>,
 }
 
 impl Version {
-    /// A version of `shards`; a location's `shard` is its position here.
-    pub fn new(shards: Vec<Shard>) -> Self {
-        Version { shards }
+    /// A version of `shards`; a location's `shard` is its position here. Shards may be
+    /// shared (`Arc<Shard>`), so a node keeps each opened once for every version holding it.
+    pub fn new<S: Into<Arc<Shard>>>(shards: impl IntoIterator<Item = S>) -> Self {
+        Version {
+            shards: shards.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// Opens the shard files at `paths` as one version.
@@ -46,13 +50,13 @@ impl Version {
     pub fn open(paths: &[PathBuf]) -> Result<Self, AttributionError> {
         let shards = paths
             .iter()
-            .map(|p| Shard::open(p))
+            .map(|p| Shard::open(p).map(Arc::new))
             .collect::<Result<_, _>>()?;
         Ok(Version { shards })
     }
 
     /// The version's shards.
-    pub fn shards(&self) -> &[Shard] {
+    pub fn shards(&self) -> &[Arc<Shard>] {
         &self.shards
     }
 

@@ -11,12 +11,17 @@
 //! one byte more than that, and narrows its suffix array range byte by byte from there.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::search::narrow;
 use crate::shard::Shard;
 
 /// The maximal spans of `output` of at least `min_len` bytes found in `shards`, in order.
-pub(crate) fn maximal_spans(shards: &[Shard], output: &str, min_len: usize) -> Vec<Range<usize>> {
+pub(crate) fn maximal_spans(
+    shards: &[Arc<Shard>],
+    output: &str,
+    min_len: usize,
+) -> Vec<Range<usize>> {
     let bytes = output.as_bytes();
     let mut spans = Vec::new();
     let mut reach: usize = 0;
