@@ -77,6 +77,8 @@ pub struct Config {
     pub validator: ValidatorSection,
     /// The EVM chain where datanets, stakes and epoch batches are anchored.
     pub chain: ChainSection,
+    /// Span-matching attribution of model outputs to contributions.
+    pub attribution: AttributionSection,
 }
 
 /// `[node]`
@@ -241,6 +243,30 @@ impl Default for ValidatorSection {
     }
 }
 
+/// `[attribution]`: whether this node indexes the text of every final batch of the datanets
+/// it follows, so that it can say which contributions a model's output quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttributionSection {
+    /// Whether to build an index shard for each final batch and answer attribution queries.
+    pub enabled: bool,
+    /// The shortest span of an output, in bytes, that counts as quoting a record: short
+    /// spans (common words and phrases) occur everywhere and say nothing about provenance.
+    pub min_span: usize,
+    /// The longest output a query takes, in bytes.
+    pub max_output_bytes: usize,
+}
+
+impl Default for AttributionSection {
+    fn default() -> Self {
+        AttributionSection {
+            enabled: false,
+            min_span: 32,
+            max_output_bytes: 64 * 1024,
+        }
+    }
+}
+
 /// `[chain]`: where the hub contract lives. With `rpc_url` empty the node runs without a
 /// chain: validator sets come from datanet records and nothing is anchored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -383,6 +409,18 @@ impl Config {
                 ));
             }
         }
+        if self.attribution.min_span == 0 {
+            return Err(invalid("attribution.min_span", "must be at least 1".into()));
+        }
+        if !(1..=(1 << 20)).contains(&self.attribution.max_output_bytes) {
+            return Err(invalid(
+                "attribution.max_output_bytes",
+                format!(
+                    "{} must be between 1 and 1048576",
+                    self.attribution.max_output_bytes
+                ),
+            ));
+        }
         let durations = [
             ("network.request_timeout", self.network.request_timeout),
             ("network.presence_interval", self.network.presence_interval),
@@ -500,6 +538,13 @@ mod tests {
         assert!(err.to_string().contains("network.connections"), "{err}");
         let err = Config::parse("[node]\ncodec = \"rs-fast\"\n", "a.toml", []).unwrap_err();
         assert!(err.to_string().contains("node.codec"), "{err}");
+        let err = Config::parse("[attribution]\nmin_span = 0\n", "a.toml", []).unwrap_err();
+        assert!(err.to_string().contains("attribution.min_span"), "{err}");
+        let err = Config::parse("[attribution]\nmax_output_bytes = 0\n", "a.toml", []).unwrap_err();
+        assert!(
+            err.to_string().contains("attribution.max_output_bytes"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod anchoring;
 pub mod api;
+mod attribution;
 mod catchup;
 pub mod cli;
 mod clock;
@@ -26,6 +27,7 @@ mod serve;
 mod upkeep;
 
 pub use anchoring::AnchoringStatus;
+pub use attribution::{AttributionSettings, ModelAttribution, ShardRef};
 pub use datanet_net::SampleReport;
 pub use dispersal::DispersalReport;
 pub use error::NodeError;

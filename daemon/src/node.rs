@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::anchoring::{Anchoring, AnchoringStatus};
+use crate::attribution::{AttributionSettings, Indexer};
 use crate::catchup::CatchUp;
 use crate::clock::now_ms;
 use crate::events::{Events, NodeEvent};
@@ -70,6 +71,8 @@ pub struct NodeConfig {
     pub retrieve_timeout: Duration,
     /// The chain final batches are anchored on; `None` runs without one.
     pub chain: Option<ChainParams>,
+    /// How outputs are attributed; `None` builds no index and answers no query.
+    pub attribution: Option<AttributionSettings>,
 }
 
 impl NodeConfig {
@@ -107,6 +110,7 @@ impl NodeConfig {
             epoch: config.validator.epoch,
             retrieve_timeout: config.validator.retrieve_timeout,
             chain: chain_params(&config.chain)?,
+            attribution: None,
         })
     }
 
@@ -129,6 +133,7 @@ impl NodeConfig {
             epoch: Duration::from_secs(30),
             retrieve_timeout: Duration::from_secs(120),
             chain: None,
+            attribution: None,
         }
     }
 }
@@ -234,6 +239,8 @@ pub struct Node {
     own: Option<mpsc::Sender<ContributionId>>,
     /// Final batches going on chain, when a chain is configured.
     anchoring: Option<Anchoring>,
+    /// The attribution index, when attribution is enabled.
+    pub(crate) indexer: Option<Indexer>,
     config: NodeConfig,
     cancel: CancellationToken,
     tasks: TaskTracker,
@@ -339,6 +346,11 @@ impl Node {
             &cancel,
             quorum_gossip,
         );
+        let indexer = config.attribution.clone().map(|settings| {
+            let indexer = Indexer::new(retriever.clone(), settings, tasks.clone(), cancel.clone());
+            tasks.spawn(indexer.clone().run(retriever.events.subscribe()));
+            indexer
+        });
         Ok(Node {
             contributor: Arc::new(keys.contributor),
             connectivity,
@@ -347,6 +359,7 @@ impl Node {
             quorum,
             own,
             anchoring,
+            indexer,
             config,
             cancel,
             tasks,

@@ -16,8 +16,8 @@ use common::{connect, start_in};
 use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
 use datanet_daemon::quorum::lifecycle::Stage;
-use datanet_daemon::{ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
-use datanet_protocol::signed::{Policy, Threshold, TrainedOn, Validator};
+use datanet_daemon::{AttributionSettings, ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
+use datanet_protocol::signed::{ModelBody, ModelRecord, Policy, Threshold, TrainedOn, Validator};
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
 use datanet_storage::{Anchor, AnchorState};
 use tempfile::TempDir;
@@ -82,10 +82,16 @@ impl Network {
                 ..NodeKeys::generate()
             };
             let chain = params.clone();
+            let attribution = AttributionSettings {
+                folder: home.path().join("attribution"),
+                min_span: 32,
+                max_output_bytes: 64 * 1024,
+            };
             let node = start_in(home.path(), keys, move |c| {
                 c.epoch = EPOCH;
                 c.retrieve_timeout = Duration::from_secs(20);
                 c.chain = Some(chain);
+                c.attribution = Some(attribution);
             })
             .await;
             let others: Vec<&Node> = network.nodes.iter().collect();
@@ -187,8 +193,19 @@ impl Network {
     /// Contributes at node 0 and waits until node 3 holds it in a final batch; the epoch.
     async fn batched(&self, datanet: DatanetId) -> (ContributionId, u64) {
         let payload = format!("one record {}\n", rand::random::<u64>());
-        let id = self.nodes[0]
-            .contribute(datanet, payload.into_bytes(), "text/plain")
+        self.batched_from(0, datanet, &payload).await
+    }
+
+    /// Contributes `payload` as text at node `at` and waits until node 3 holds it in a final
+    /// batch; the epoch.
+    async fn batched_from(
+        &self,
+        at: usize,
+        datanet: DatanetId,
+        payload: &str,
+    ) -> (ContributionId, u64) {
+        let id = self.nodes[at]
+            .contribute(datanet, payload.as_bytes().to_vec(), "text/plain")
             .await
             .unwrap()
             .contribution;
@@ -492,6 +509,125 @@ async fn a_model_names_only_anchored_versions_pinned_to_their_root_and_reaches_e
         .expect("the model record reaches every node by gossip");
         assert_eq!(node.model(model.id()).await.unwrap(), model);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_output_is_attributed_to_the_contributions_it_quotes_in_the_models_anchored_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
+    let datanet = network.datanet().await;
+    let river = "the river bends twice before it reaches the sea at dawn";
+    let lanterns = "seven lanterns hung above the harbour gate all winter long";
+    let (quoted_river, first) = network
+        .batched_from(0, datanet, &format!("{river}\nan unquoted line\n"))
+        .await;
+    let (quoted_lanterns, second) = network
+        .batched_from(1, datanet, &format!("{lanterns}\n"))
+        .await;
+    let epoch = first.max(second);
+    let attributor = &network.nodes[2];
+    confirmed(attributor, datanet, epoch).await;
+    let model = attributor
+        .register_model(model_request(vec![(datanet, Some(epoch))]))
+        .await
+        .unwrap();
+
+    let output = format!("As they say, {river}; and {lanterns}.");
+    let answer = attributor
+        .attribute(model.id(), output.clone().into_bytes())
+        .await
+        .unwrap();
+    let found = &answer.attribution;
+    let spans: Vec<&str> = found.spans.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        spans,
+        [river, lanterns],
+        "each quoted record is one maximal span"
+    );
+    let weight = |line: &str| (line.len() * line.len()) as u64;
+    let contributions: Vec<(ContributionId, u64)> = found
+        .contributions
+        .iter()
+        .map(|c| {
+            (
+                ContributionId(datanet_protocol::Hash(c.contribution.0)),
+                c.weight,
+            )
+        })
+        .collect();
+    assert_eq!(
+        contributions,
+        [
+            (quoted_lanterns, weight(lanterns)),
+            (quoted_river, weight(river))
+        ],
+        "a span weighs its length squared, by weight descending"
+    );
+    let contributors: Vec<([u8; 32], u64)> = found
+        .contributors
+        .iter()
+        .map(|c| (c.contributor.0, c.weight))
+        .collect();
+    assert_eq!(
+        contributors,
+        [
+            (network.nodes[1].contributor().to_bytes(), weight(lanterns)),
+            (network.nodes[0].contributor().to_bytes(), weight(river))
+        ]
+    );
+    assert_eq!(found.total_weight, weight(river) + weight(lanterns));
+
+    let unrelated = attributor
+        .attribute(
+            model.id(),
+            b"nothing in this sentence was ever contributed anywhere".to_vec(),
+        )
+        .await
+        .unwrap();
+    assert!(unrelated.attribution.spans.is_empty());
+    assert_eq!(unrelated.attribution.total_weight, 0);
+
+    for (bad, why) in [
+        (Vec::new(), "empty"),
+        (b"bad \xff bytes".to_vec(), "not UTF-8"),
+    ] {
+        let err = attributor.attribute(model.id(), bad).await.unwrap_err();
+        assert!(
+            matches!(&err, NodeError::Invalid(m) if m.contains(why)),
+            "{err}"
+        );
+    }
+    let operator = SecretKey::generate();
+    let unanchored = ModelRecord::sign(
+        ModelBody {
+            name: "ahead".into(),
+            base_model: "base".into(),
+            weights: None,
+            versions: vec![TrainedOn {
+                datanet,
+                epoch: epoch + 1000,
+                batch_root: datanet_protocol::Hash([3; 32]),
+            }],
+            adapter: None,
+            operator: operator.public(),
+            created_ms: 1,
+            nonce: 1,
+        },
+        &operator,
+    )
+    .unwrap();
+    let record = unanchored.clone();
+    attributor
+        .store()
+        .run(move |s| s.put_model(&record))
+        .await
+        .unwrap();
+    let err = attributor
+        .attribute(unanchored.id(), output.into_bytes())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NodeError::NotAnchored(_)), "{err}");
+    network.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -175,6 +175,7 @@ fn router(state: Arc<ApiState>) -> Router {
             get(models::list_models).post(models::register_model),
         )
         .route("/v1/models/{id}", get(models::get_model))
+        .route("/v1/attribute", post(models::attribute))
         .route("/v1/events", get(routes::events))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)

@@ -1,18 +1,20 @@
-//! The model endpoints: register a model operated by this node's contributor key, and read
-//! model records back. Their JSON bodies live here too, shared with the command line.
+//! The model endpoints: register a model operated by this node's contributor key, read model
+//! records back, and attribute a model's output to the contributions it quotes. Their JSON
+//! bodies live here too, shared with the command line.
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use datanet_protocol::signed::ModelRecord;
 use datanet_protocol::{ContributionId, DatanetId, Hash, ModelId};
+use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::routes::{json_body, parse, Shared};
-use crate::ModelRequest;
+use crate::{ModelAttribution, ModelRequest};
 
 /// `POST /v1/models`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,4 +155,58 @@ pub(crate) async fn get_model(
 ) -> Result<Json<ModelView>, ApiError> {
     let id: ModelId = parse("model", &id)?;
     Ok(Json(model_view(&state.node.model(id).await?)))
+}
+
+/// The query of `POST /v1/attribute`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttributeQuery {
+    /// The model whose output the body is.
+    pub model: String,
+}
+
+/// `POST /v1/attribute?model=ID`, the output as the raw body: its spans found in the
+/// versions the model was trained on, and the weights of their contributions and
+/// contributors. A body over the node's limit is refused from its declared length before
+/// it is read, or as soon as it passes the limit.
+pub(crate) async fn attribute(
+    State(state): Shared,
+    Query(query): Query<AttributeQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ModelAttribution>, ApiError> {
+    let model: ModelId = parse("model", &query.model)?;
+    let limit = state
+        .node
+        .max_output_bytes()
+        .ok_or_else(crate::attribution::not_enabled)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(output_too_large(limit));
+    }
+    let output = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                output_too_large(limit)
+            } else {
+                ApiError::bad_request(format!("the output could not be read: {e}"))
+            }
+        })?
+        .to_bytes();
+    Ok(Json(state.node.attribute(model, output.to_vec()).await?))
+}
+
+/// 413 for an output over `limit` bytes.
+fn output_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "this node attributes outputs of at most {limit} bytes (attribution.max_output_bytes)"
+        ),
+    )
 }

@@ -121,6 +121,21 @@ impl Client {
             .await?;
         read_json(response).await
     }
+
+    /// `POST path` with `bytes` as a body of `content_type`, answered with JSON.
+    pub(crate) async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<T, CliError> {
+        let headers = [("content-type", content_type.to_owned())];
+        let body = Full::new(Bytes::from(bytes))
+            .map_err(|never| match never {})
+            .boxed();
+        let response = self.send(Method::POST, path, &headers, body).await?;
+        read_json(response).await
+    }
 }
 
 /// A response body read whole and parsed.

@@ -11,10 +11,13 @@ use datanet_storage::{GcPolicy, Store};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
-use super::home::{home_path, load_config, validator_key_path, STAGING_DIR, STORE_DIR, TOKEN_FILE};
+use super::home::{
+    home_path, load_config, validator_key_path, ATTRIBUTION_DIR, STAGING_DIR, STORE_DIR, TOKEN_FILE,
+};
 use super::output::report;
 use super::CliError;
 use crate::api::{self, ApiConfig};
+use crate::AttributionSettings;
 use crate::{load_validator_key, Node, NodeConfig, NodeKeys};
 
 /// Runs the daemon of `home` until SIGINT or SIGTERM.
@@ -28,7 +31,14 @@ pub(crate) async fn run(home: &Path) -> Result<(), CliError> {
     let store = Store::open(&home.join(STORE_DIR)).map_err(|e| {
         CliError::Other(format!("cannot open the store in {}: {e}", home.display()))
     })?;
-    let node_config = NodeConfig::from_config(&config)?;
+    let mut node_config = NodeConfig::from_config(&config)?;
+    if config.attribution.enabled {
+        node_config.attribution = Some(AttributionSettings {
+            folder: home.join(ATTRIBUTION_DIR),
+            min_span: config.attribution.min_span,
+            max_output_bytes: config.attribution.max_output_bytes,
+        });
+    }
     let mut keys = NodeKeys::load_or_create(home)?;
     if config.validator.enabled {
         keys.validator = Some(load_validator_key(&validator_key_path(home, &config))?);

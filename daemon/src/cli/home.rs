@@ -18,6 +18,8 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const TOKEN_FILE: &str = "api.token";
 /// The store's folder in a home.
 pub const STORE_DIR: &str = "store";
+/// The folder of the attribution index shards in a home.
+pub const ATTRIBUTION_DIR: &str = "attribution";
 /// Where uploads are staged while they arrive.
 pub const STAGING_DIR: &str = "uploads";
 

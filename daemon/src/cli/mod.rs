@@ -4,6 +4,7 @@
 //! standard output stopped early (`datanet get ID | head`), ended quietly as a Unix tool ends
 //! on SIGPIPE.
 
+mod attribute;
 mod client;
 mod commands;
 mod create;
@@ -130,6 +131,16 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: ValidatorAction,
+    },
+    /// Which contributions a model's output quotes: its spans found in the datanet
+    /// versions the model was trained on, and each contribution's and contributor's weight
+    /// (needs a node with attribution enabled).
+    Attribute {
+        /// The model id.
+        #[arg(long)]
+        model: String,
+        /// The output text, or `-` for stdin.
+        file: PathBuf,
     },
     /// Model records: register a model trained on anchored datanet versions, show one.
     Model {

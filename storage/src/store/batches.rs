@@ -67,6 +67,18 @@ impl Store {
         })
     }
 
+    /// Every final batch of `datanet`, by epoch ascending.
+    ///
+    /// # Errors
+    /// An engine or decoding error.
+    pub fn batches_of(&self, datanet: &DatanetId) -> Result<Vec<FinalBatch>, StoreError> {
+        Ok(self
+            .scan::<FinalBatch>(Kind::Batch, &[&datanet.0 .0], "batch")?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect())
+    }
+
     /// The epoch whose final batch holds `contribution`, if one does.
     ///
     /// # Errors

@@ -524,6 +524,8 @@ fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_ep
             Err(StoreError::Conflict(_))
         ));
         assert_eq!(store.batch(&datanet, 7).unwrap(), Some(batch(b"r")));
+        assert_eq!(store.batches_of(&datanet).unwrap(), vec![batch(b"r")]);
+        assert!(store.batches_of(&DatanetId(c.0)).unwrap().is_empty());
         assert_eq!(store.batched_in(&c).unwrap(), Some(7));
         assert_eq!(
             store.certificate(&c).unwrap(),

@@ -1,0 +1,116 @@
+//! `datanet attribute`: which contributions a model's output quotes, as a table of spans,
+//! contributions and contributors with their weights, or as JSON.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use super::client::Client;
+use super::output::print;
+use super::CliError;
+use crate::ModelAttribution;
+
+/// The most characters of a span's text shown in the table.
+const SHOWN_CHARS: usize = 60;
+
+/// Attributes the output in `file` (`-` for stdin) for `model` and prints the answer.
+pub(crate) async fn run(
+    client: Client,
+    model: &str,
+    file: &Path,
+    json: bool,
+) -> Result<(), CliError> {
+    let output = read_output(file)?;
+    let answer: ModelAttribution = client
+        .post_bytes(
+            &format!("/v1/attribute?model={model}"),
+            "text/plain; charset=utf-8",
+            output,
+        )
+        .await?;
+    print(json, &answer, table)
+}
+
+fn read_output(file: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    let read = if file == Path::new("-") {
+        io::stdin().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|e| CliError::Other(format!("cannot read {}: {e}", file.display())))?;
+    Ok(bytes)
+}
+
+/// The answer as text: the spans, then each contribution and contributor with its weight and
+/// share of the total.
+fn table(out: &mut dyn Write, answer: &ModelAttribution) -> io::Result<()> {
+    let a = &answer.attribution;
+    writeln!(
+        out,
+        "model {}: {} span(s) of at least {} bytes in {} batch(es), total weight {}",
+        answer.model,
+        a.spans.len(),
+        a.min_len,
+        answer.shards.len(),
+        a.total_weight
+    )?;
+    if a.spans.is_empty() {
+        return writeln!(
+            out,
+            "the output quotes no contribution of this model's versions"
+        );
+    }
+    writeln!(out, "spans")?;
+    for span in &a.spans {
+        let mut shown: String = span.text.chars().take(SHOWN_CHARS).collect();
+        if shown.len() < span.text.len() {
+            shown.push('…');
+        }
+        let seen = if span.common {
+            format!("{} times (common: no weight)", span.count)
+        } else {
+            format!(
+                "{} time(s) in {} contribution(s)",
+                span.count,
+                span.contributions.len()
+            )
+        };
+        writeln!(
+            out,
+            "  [{}..{})  {:>5} B  {seen}  {:?}",
+            span.start,
+            span.end,
+            span.end - span.start,
+            shown
+        )?;
+    }
+    let share = |weight: u64| {
+        if a.total_weight == 0 {
+            0.0
+        } else {
+            weight as f64 * 100.0 / a.total_weight as f64
+        }
+    };
+    writeln!(out, "contributions")?;
+    for c in &a.contributions {
+        writeln!(
+            out,
+            "  {}  {:>10}  {:5.1}%  by {}",
+            c.contribution,
+            c.weight,
+            share(c.weight),
+            c.contributor
+        )?;
+    }
+    writeln!(out, "contributors")?;
+    for c in &a.contributors {
+        writeln!(
+            out,
+            "  {}  {:>10}  {:5.1}%",
+            c.contributor,
+            c.weight,
+            share(c.weight)
+        )?;
+    }
+    Ok(())
+}
