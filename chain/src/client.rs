@@ -3,7 +3,8 @@
 //! The daemon's anchoring and the light client's proof checks ask a [`HubClient`], never a
 //! JSON-RPC provider directly: [`crate::Hub`] implements it over any EVM endpoint, and
 //! anything else that answers the same questions (a chain with another RPC dialect, a test
-//! double that drops or reorders transactions) can take its place.
+//! double that drops or reorders transactions) can take its place. Contributor rewards go
+//! through it too: funding a datanet's pool, binding a contributor key's payee, claiming.
 
 use alloy::primitives::{Address, TxHash, U256};
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use datanet_protocol::{Datanet, DatanetId, PublicKey, SecretKey, ValidatorSet};
 use crate::error::ChainError;
 use crate::hub::{AnchorOnChain, ChainParams, HubDatanet, HubStakes, SentTx};
 use crate::message::AnchorMessage;
+use crate::rewards::RewardClaim;
 
 /// What a node reads from and sends to one deployed hub.
 #[async_trait]
@@ -149,4 +151,61 @@ pub trait HubClient: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`ChainError::Rpc`].
     async fn receipt(&self, tx: TxHash) -> Result<Option<(u64, bool)>, ChainError>;
+
+    /// Approves and funds `datanet`'s reward pool with `amount` wei of OPEN from the client's
+    /// address, waiting for both receipts; the hash returned is the funding transaction's.
+    ///
+    /// # Errors
+    /// As [`HubClient::register_validator`]; `UnknownDatanet`, `BadAmount` (zero), or the
+    /// token's `ERC20InsufficientBalance`.
+    async fn fund_rewards(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError>;
+
+    /// Names `payee` as the EVM address `key`'s rewards are paid to, with `key`'s signature,
+    /// and waits for the receipt. The client's address only pays the gas: the payee may be
+    /// any address.
+    ///
+    /// # Errors
+    /// As [`HubClient::register_validator`]; `PayeeAlreadyBound` when the key has a payee.
+    async fn bind_payee(&self, key: &SecretKey, payee: Address) -> Result<TxHash, ChainError>;
+
+    /// The EVM address `key`'s rewards are paid to, if it bound one.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn payee(&self, key: &PublicKey) -> Result<Option<Address>, ChainError>;
+
+    /// All OPEN ever funded into `datanet`'s reward pool, in wei, as of block `at` (or the
+    /// latest); zero for a datanet the hub does not know.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`] (also when the endpoint no longer keeps the state of block `at`).
+    async fn rewards_funded(&self, datanet: DatanetId, at: Option<u64>)
+        -> Result<U256, ChainError>;
+
+    /// All OPEN ever paid out of `datanet`'s reward pool, in wei.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn rewards_paid(&self, datanet: DatanetId) -> Result<U256, ChainError>;
+
+    /// What `contributor` was paid on `datanet` so far, in wei: the part of a cumulative
+    /// amount its next claim no longer pays.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`].
+    async fn claimed(
+        &self,
+        datanet: DatanetId,
+        contributor: &PublicKey,
+    ) -> Result<U256, ChainError>;
+
+    /// Claims `claim`'s reward for its contributor (paid to the contributor's payee, whoever
+    /// sends it) and waits for the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::NoSigner`], [`ChainError::Rpc`], [`ChainError::Reverted`], or
+    /// [`ChainError::Refused`]: `NotAnchored` (zero root, or not the anchored roots of the
+    /// epoch), `BadProof`, `PayeeNotBound`, `NothingToClaim` (already paid this much),
+    /// `PoolExhausted` (the pool holds less than the claim).
+    async fn claim_reward(&self, claim: &RewardClaim) -> Result<TxHash, ChainError>;
 }

@@ -1,9 +1,10 @@
 //! A client of one deployed hub over any EVM JSON-RPC endpoint.
 //!
-//! Reads need no key; transactions (registration, staking, anchoring) need the caller's
-//! [`EvmKey`]. Every refusal by the contract comes back as [`ChainError::Refused`] naming the
-//! contract's error, so an operator reads "BelowThreshold { signedStake: …, totalStake: … }"
-//! rather than a hex revert.
+//! Reads need no key; transactions (registration, staking, anchoring, funding and claiming
+//! rewards) need the caller's [`EvmKey`]. Every refusal by the contract comes back as
+//! [`ChainError::Refused`] naming the contract's error, so an operator reads "BelowThreshold {
+//! signedStake: …, totalStake: … }" rather than a hex revert; the reward errors add a line
+//! saying what they mean ("nothing left to claim: …").
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,8 @@ use crate::error::ChainError;
 use crate::evm_key::EvmKey;
 use crate::key_binding;
 use crate::message::AnchorMessage;
+use crate::payee_binding;
+use crate::rewards::RewardClaim;
 use crate::stake::stake_units;
 
 /// How long a registration or staking transaction may take to be mined.
@@ -383,12 +386,24 @@ impl Hub {
         }
     }
 
+    /// The token the hub stakes and pays rewards in.
+    async fn token(&self) -> Result<OpenToken::OpenTokenInstance<DynProvider>, ChainError> {
+        let token_address = self
+            .contract()
+            .token()
+            .call()
+            .await
+            .map_err(|e| self.refused("token", e))?;
+        Ok(OpenToken::new(token_address, self.provider.clone()))
+    }
+
     fn refused(&self, call: &'static str, e: alloy::contract::Error) -> ChainError {
         if let Some(error) = e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>() {
-            return ChainError::Refused {
-                call,
-                reason: format!("{error:?}"),
+            let reason = match reward_refusal(&error) {
+                Some(meaning) => format!("{error:?}: {meaning}"),
+                None => format!("{error:?}"),
             };
+            return ChainError::Refused { call, reason };
         }
         if let Some(error) = e.as_decoded_interface_error::<OpenToken::OpenTokenErrors>() {
             return ChainError::Refused {
@@ -512,13 +527,7 @@ impl HubClient for Hub {
 
     async fn stake(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError> {
         self.sender.ok_or(ChainError::NoSigner)?;
-        let token_address = self
-            .contract()
-            .token()
-            .call()
-            .await
-            .map_err(|e| self.refused("token", e))?;
-        let token = OpenToken::new(token_address, self.provider.clone());
+        let token = self.token().await?;
         self.transact("approve", token.approve(self.params.hub, amount))
             .await?;
         let call = self.contract();
@@ -656,6 +665,82 @@ impl HubClient for Hub {
             .map_err(|e| self.rpc(e))?;
         Ok(receipt.and_then(|r| Some((r.block_number?, r.status()))))
     }
+
+    async fn fund_rewards(&self, datanet: DatanetId, amount: U256) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let token = self.token().await?;
+        self.transact("approve", token.approve(self.params.hub, amount))
+            .await?;
+        let call = self.contract();
+        self.transact("fund", call.fund(b256(datanet.0 .0), amount))
+            .await
+    }
+
+    async fn bind_payee(&self, key: &SecretKey, payee: Address) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let (r, s) = payee_binding::sign(key, self.params.chain_id, self.params.hub, payee);
+        let call = self.contract();
+        let call = call.bindPayee(b256(key.public().to_bytes()), payee, r, s);
+        self.transact("bindPayee", call).await
+    }
+
+    async fn payee(&self, key: &PublicKey) -> Result<Option<Address>, ChainError> {
+        let payee = self
+            .contract()
+            .payeeOf(b256(key.to_bytes()))
+            .call()
+            .await
+            .map_err(|e| self.refused("payeeOf", e))?;
+        Ok((!payee.is_zero()).then_some(payee))
+    }
+
+    async fn rewards_funded(
+        &self,
+        datanet: DatanetId,
+        at: Option<u64>,
+    ) -> Result<U256, ChainError> {
+        self.contract()
+            .fundedOf(b256(datanet.0 .0))
+            .call()
+            .block(block_id(at))
+            .await
+            .map_err(|e| self.refused("fundedOf", e))
+    }
+
+    async fn rewards_paid(&self, datanet: DatanetId) -> Result<U256, ChainError> {
+        self.contract()
+            .paidOf(b256(datanet.0 .0))
+            .call()
+            .await
+            .map_err(|e| self.refused("paidOf", e))
+    }
+
+    async fn claimed(
+        &self,
+        datanet: DatanetId,
+        contributor: &PublicKey,
+    ) -> Result<U256, ChainError> {
+        self.contract()
+            .claimedOf(b256(datanet.0 .0), b256(contributor.to_bytes()))
+            .call()
+            .await
+            .map_err(|e| self.refused("claimedOf", e))
+    }
+
+    async fn claim_reward(&self, claim: &RewardClaim) -> Result<TxHash, ChainError> {
+        self.sender.ok_or(ChainError::NoSigner)?;
+        let call = self.contract();
+        let call = call.claim(
+            b256(claim.datanet.0 .0),
+            claim.epoch,
+            b256(claim.batch_root.0),
+            b256(claim.rewards_root.0),
+            b256(claim.contributor.to_bytes()),
+            claim.cumulative,
+            claim.proof.clone(),
+        );
+        self.transact("claim", call).await
+    }
 }
 
 /// Whether a call failed because the hub does not know the datanet.
@@ -664,6 +749,22 @@ fn unknown_datanet(e: &alloy::contract::Error) -> bool {
         e.as_decoded_interface_error::<DatanetHub::DatanetHubErrors>(),
         Some(DatanetHub::DatanetHubErrors::UnknownDatanet(_))
     )
+}
+
+/// What a refusal of a rewards call means, in words, for the reward errors whose name alone
+/// does not say what to do.
+fn reward_refusal(error: &DatanetHub::DatanetHubErrors) -> Option<&'static str> {
+    use DatanetHub::DatanetHubErrors as E;
+    Some(match error {
+        E::NotAnchored(_) => "not anchored: no such (epoch, batch root, rewards root) on the hub",
+        E::BadProof(_) => "bad proof: the (contributor, cumulative) leaf is not in the root",
+        E::PayeeNotBound(_) => "the contributor's key has no payee yet: bind one first",
+        E::NothingToClaim(_) => "nothing left to claim: the contributor was paid this much",
+        E::PoolExhausted(_) => "the reward pool holds less than the claim: it needs funding",
+        E::PayeeAlreadyBound(_) => "the key already has a payee, which cannot change",
+        E::BadPayeeBinding(_) => "the signature does not bind this key to this payee",
+        _ => return None,
+    })
 }
 
 /// Block `at`, or the latest.

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Ed25519} from "./Ed25519.sol";
 
 /// @title The on-chain home of datanets: their validator sets, stakes and anchored batch roots.
@@ -15,6 +16,12 @@ import {Ed25519} from "./Ed25519.sol";
 /// increasing epoch order, with EIP-712 signatures of validators holding more than the
 /// threshold of the datanet's stake. Two different roots signed by one validator for one
 /// (datanet, epoch) forfeit its stake on that datanet to whoever submits them.
+///
+/// Rewards: anyone funds a datanet's reward pool with OPEN. Each anchored rewards root is a
+/// Merkle tree of (contributor network key, cumulative reward) leaves; a contributor's key
+/// binds an EVM payee once (an ed25519 signature naming it), and anyone may claim for the key
+/// against any anchored root: the payee receives the cumulative amount less what the key was
+/// already paid on that datanet, and the pool never pays out more than was funded.
 contract DatanetHub is EIP712 {
     using SafeERC20 for IERC20;
 
@@ -24,6 +31,9 @@ contract DatanetHub is EIP712 {
     /// The prefix of what a network key signs to bind itself to an EVM address: see
     /// `keyBindingMessage`.
     bytes public constant KEY_BINDING_DOMAIN = "datanet/hub/key-binding/1";
+    /// The prefix of what a contributor's network key signs to name the EVM address its
+    /// rewards are paid to: see `payeeBindingMessage`.
+    bytes public constant PAYEE_BINDING_DOMAIN = "datanet/hub/payee-binding/1";
     /// The most validators a datanet may list (the network's own limit); bounds every loop
     /// over a set.
     uint256 public constant MAX_VALIDATORS = 1024;
@@ -72,6 +82,15 @@ contract DatanetHub is EIP712 {
     /// Slashed stake not paid out as a reward; held by the hub.
     uint256 public slashedPool;
     mapping(bytes32 => Datanet) private datanets;
+    /// OPEN ever funded into each datanet's reward pool, by datanet id.
+    mapping(bytes32 => uint256) public fundedOf;
+    /// OPEN ever paid out of each datanet's reward pool, by datanet id.
+    mapping(bytes32 => uint256) public paidOf;
+    /// Rewards already paid to each contributor, by datanet id and contributor network key: the
+    /// part of a cumulative amount a claim no longer pays.
+    mapping(bytes32 => mapping(bytes32 => uint256)) public claimedOf;
+    /// The EVM address each contributor network key is paid at; zero while unbound.
+    mapping(bytes32 => address) public payeeOf;
 
     /// A network key was bound to an EVM address.
     event ValidatorRegistered(address indexed validator, bytes32 indexed networkKey);
@@ -90,6 +109,14 @@ contract DatanetHub is EIP712 {
     );
     /// A validator's stake on a datanet was slashed for signing two batches of one epoch.
     event Slashed(bytes32 indexed datanet, uint64 indexed epoch, address indexed validator, uint256 amount, address reporter);
+    /// `amount` OPEN went into a datanet's reward pool; `funded` is all it was ever funded.
+    event RewardsFunded(bytes32 indexed datanet, address indexed funder, uint256 amount, uint256 funded);
+    /// A contributor network key named the EVM address its rewards are paid to.
+    event PayeeBound(bytes32 indexed key, address indexed payee);
+    /// A contributor's rewards on a datanet were paid up to `cumulative`, `amount` of it now.
+    event RewardClaimed(
+        bytes32 indexed datanet, bytes32 indexed contributor, address indexed payee, uint256 amount, uint256 cumulative
+    );
 
     /// The ed25519 signature does not bind this network key to the sender.
     error BadKeyBinding();
@@ -121,6 +148,20 @@ contract DatanetHub is EIP712 {
     error NotAnEquivocation();
     /// The equivocating validator has no stake left on that datanet.
     error NothingToSlash(address validator);
+    /// The ed25519 signature does not bind this network key to this payee, or the payee is zero.
+    error BadPayeeBinding();
+    /// The network key already has a payee.
+    error PayeeAlreadyBound(bytes32 key, address payee);
+    /// The rewards root is zero, or not the one anchored with this batch root for this epoch.
+    error NotAnchored(bytes32 datanet, uint64 epoch);
+    /// The (contributor, cumulative) leaf is not in the rewards root.
+    error BadProof();
+    /// The contributor's network key has no payee bound yet.
+    error PayeeNotBound(bytes32 key);
+    /// The contributor was already paid this cumulative amount or more.
+    error NothingToClaim(uint256 cumulative, uint256 claimed);
+    /// The datanet's pool holds less than the claim: funded minus paid is `available`.
+    error PoolExhausted(uint256 amount, uint256 available);
 
     /// @param token_ The OPEN token.
     /// @param withdrawalDelay_ Seconds stake stays slashable after a withdrawal request.
@@ -293,7 +334,7 @@ contract DatanetHub is EIP712 {
     /// @notice Whether epoch `epoch` of datanet `id` was anchored with these roots: the check
     /// another contract makes before trusting a batch root.
     function isAnchored(bytes32 id, uint64 epoch, bytes32 batchRoot, bytes32 rewardsRoot)
-        external
+        public
         view
         returns (bool)
     {
@@ -330,5 +371,66 @@ contract DatanetHub is EIP712 {
         token.safeTransfer(msg.sender, reward);
         emit StakeChanged(id, signer, 0, datanets[id].totalStake);
         emit Slashed(id, epoch, signer, amount, msg.sender);
+    }
+
+    /// @notice Fund datanet `id`'s reward pool with `amount` OPEN (approved to this hub
+    /// beforehand). Anyone may fund; nothing is ever taken back out but claims.
+    function fund(bytes32 id, uint256 amount) external {
+        if (datanets[id].owner == address(0)) revert UnknownDatanet(id);
+        if (amount == 0) revert BadAmount();
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 funded = fundedOf[id] + amount;
+        fundedOf[id] = funded;
+        emit RewardsFunded(id, msg.sender, amount, funded);
+    }
+
+    /// @notice Name `payee` as the EVM address the rewards of contributor network key `key` are
+    /// paid to, once. `(sigR, sigS)` is the key's signature of the 32 bytes
+    /// `payeeBindingMessage(payee)`; that signature is the authority, so anyone may submit it.
+    function bindPayee(bytes32 key, address payee, bytes32 sigR, bytes32 sigS) external {
+        address bound = payeeOf[key];
+        if (bound != address(0)) revert PayeeAlreadyBound(key, bound);
+        if (payee == address(0)) revert BadPayeeBinding();
+        if (!Ed25519.verify(key, sigR, sigS, abi.encodePacked(payeeBindingMessage(payee)))) revert BadPayeeBinding();
+        payeeOf[key] = payee;
+        emit PayeeBound(key, payee);
+    }
+
+    /// @notice What a contributor's network key signs to be paid at `payee` on this hub:
+    /// `keccak256(PAYEE_BINDING_DOMAIN || chainid as 32 bytes || hub || payee)`.
+    function payeeBindingMessage(address payee) public view returns (bytes32) {
+        return keccak256(abi.encodePacked(PAYEE_BINDING_DOMAIN, block.chainid, address(this), payee));
+    }
+
+    /// @notice Pay `contributor`'s payee its rewards on datanet `id` up to `cumulative`: the leaf
+    /// `keccak256(keccak256(abi.encode(contributor, cumulative)))`, proven by `proof` (sorted
+    /// pairs) to be in `rewardsRoot`, anchored with `batchRoot` for `epoch`. Pays `cumulative`
+    /// less what the contributor was already paid on the datanet, from its pool. Any anchored
+    /// epoch's root will do (an older root's lower amounts pay nothing), and anyone may submit
+    /// the claim: the payment goes to the payee alone.
+    function claim(
+        bytes32 id,
+        uint64 epoch,
+        bytes32 batchRoot,
+        bytes32 rewardsRoot,
+        bytes32 contributor,
+        uint256 cumulative,
+        bytes32[] calldata proof
+    ) external {
+        if (rewardsRoot == bytes32(0) || !isAnchored(id, epoch, batchRoot, rewardsRoot)) revert NotAnchored(id, epoch);
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(contributor, cumulative))));
+        if (!MerkleProof.verifyCalldata(proof, rewardsRoot, leaf)) revert BadProof();
+        address payee = payeeOf[contributor];
+        if (payee == address(0)) revert PayeeNotBound(contributor);
+        uint256 claimed = claimedOf[id][contributor];
+        if (cumulative <= claimed) revert NothingToClaim(cumulative, claimed);
+        uint256 amount = cumulative - claimed;
+        uint256 paid = paidOf[id];
+        uint256 available = fundedOf[id] - paid;
+        if (amount > available) revert PoolExhausted(amount, available);
+        claimedOf[id][contributor] = cumulative;
+        paidOf[id] = paid + amount;
+        token.safeTransfer(payee, amount);
+        emit RewardClaimed(id, contributor, payee, amount, cumulative);
     }
 }
