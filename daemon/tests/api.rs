@@ -12,10 +12,12 @@ mod common;
 
 use common::{first_da_root, open_datanet, payload, start, start_configured, TestNode, WAIT};
 use datanet_daemon::api::{self, Api, ApiConfig};
-use datanet_daemon::Node;
+use datanet_daemon::{AttributionSettings, Node};
 use datanet_net::test_utils::{connect_and_wait, TestNode as NetNode};
 use datanet_net::Role;
+use datanet_protocol::signed::{ModelBody, ModelRecord, TrainedOn};
 use datanet_protocol::wire::Request;
+use datanet_protocol::{DatanetId, Hash, SecretKey};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -409,6 +411,126 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
     assert_eq!(daemon.staged_files(), 0, "no staged upload was left behind");
     daemon.assert_alive().await;
     daemon.stop().await;
+}
+
+/// A model record naming epoch 3 of a datanet this node has never seen anchored.
+fn unanchored_model() -> ModelRecord {
+    let operator = SecretKey::generate();
+    let body = ModelBody {
+        name: "m".into(),
+        base_model: "base".into(),
+        weights: None,
+        versions: vec![TrainedOn {
+            datanet: DatanetId(Hash([1; 32])),
+            epoch: 3,
+            batch_root: Hash([2; 32]),
+        }],
+        adapter: None,
+        operator: operator.public(),
+        created_ms: 1,
+        nonce: 1,
+    };
+    ModelRecord::sign(body, &operator).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_attribution_queries_and_model_registrations_get_clear_4xx_errors() {
+    let shards = tempfile::tempdir().unwrap();
+    let folder = shards.path().to_path_buf();
+    let node = start_configured(Duration::from_secs(3600), move |c| {
+        c.attribution = Some(AttributionSettings {
+            folder,
+            min_span: 32,
+            max_output_bytes: 64 * 1024,
+        });
+    })
+    .await;
+    let daemon = Daemon::serve(node, Duration::from_secs(30), 1, None).await;
+    let model = unanchored_model();
+    let stored = model.clone();
+    daemon
+        .node
+        .store()
+        .run(move |s| s.put_model(&stored))
+        .await
+        .unwrap();
+    let path = format!("/v1/attribute?model={}", model.id());
+    let quoted = "an output long enough to hold a span of thirty-two bytes".as_bytes();
+    let unknown = format!("/v1/attribute?model={}", "ab".repeat(32));
+    let huge = vec![b'a'; 100 << 20];
+    let cases: Vec<(&str, &[u8], u16, &str)> = vec![
+        (&path, b"", 400, "empty"),
+        (&path, b"not \xff UTF-8", 400, "not UTF-8"),
+        (&path, &huge, 413, "at most 65536 bytes"),
+        (&path, quoted, 409, "not seen anchored"),
+        (&unknown, quoted, 404, "unknown"),
+        (
+            "/v1/attribute?model=nonsense",
+            quoted,
+            400,
+            "not a valid model id",
+        ),
+        ("/v1/attribute", quoted, 400, "model"),
+    ];
+    for (at, body, status, says) in cases {
+        let (got, json) = daemon.json("POST", at, body).await;
+        let message = json["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(got, status, "{at} with {} bytes: {json}", body.len());
+        assert!(
+            message.contains(says),
+            "{at}: {message:?} should say {says:?}"
+        );
+    }
+    let registrations: Vec<(String, u16, &str)> = vec![
+        (
+            format!(
+                r#"{{"name":"m","base_model":"b","versions":["{}"]}}"#,
+                "cd".repeat(32)
+            ),
+            400,
+            "no anchored epoch",
+        ),
+        (
+            format!(
+                r#"{{"name":"m","base_model":"b","versions":["{}:x"]}}"#,
+                "cd".repeat(32)
+            ),
+            400,
+            "is not an epoch",
+        ),
+        (
+            r#"{"name":"m","base_model":"b","versions":[]}"#.into(),
+            400,
+            "1..=64",
+        ),
+        (r#"{"name":"m"}"#.into(), 400, "invalid_json"),
+    ];
+    for (body, status, says) in registrations {
+        let (got, json) = daemon.json("POST", "/v1/models", body.as_bytes()).await;
+        assert_eq!(got, status, "{body}: {json}");
+        assert!(
+            json.to_string().contains(says),
+            "{body}: {json} should say {says:?}"
+        );
+    }
+    let (status, json) = daemon.json("GET", "/v1/models", b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        json.as_array().map(Vec::len),
+        Some(1),
+        "refused registrations stored nothing: {json}"
+    );
+    daemon.assert_alive().await;
+    daemon.stop().await;
+
+    let plain = Daemon::start(Duration::from_secs(30), 1, None).await;
+    let (status, json) = plain.json("POST", &path, quoted).await;
+    assert_eq!(status, 400, "{json}");
+    assert!(
+        json.to_string().contains("attribution is not enabled"),
+        "{json}"
+    );
+    plain.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 //! bodies live here too, shared with the command line.
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -170,10 +171,13 @@ pub struct AttributeQuery {
 /// it is read, or as soon as it passes the limit.
 pub(crate) async fn attribute(
     State(state): Shared,
-    Query(query): Query<AttributeQuery>,
+    query: Result<Query<AttributeQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ModelAttribution>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::bad_request("name the model whose output this is: POST /v1/attribute?model=ID")
+    })?;
     let model: ModelId = parse("model", &query.model)?;
     let limit = state
         .node
