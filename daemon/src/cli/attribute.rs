@@ -43,7 +43,7 @@ fn read_output(file: &Path) -> Result<Vec<u8>, CliError> {
 
 /// The answer as text: the spans, then each contribution and contributor with its weight and
 /// share of the total.
-fn table(out: &mut dyn Write, answer: &ModelAttribution) -> io::Result<()> {
+pub(super) fn table(out: &mut dyn Write, answer: &ModelAttribution) -> io::Result<()> {
     let a = &answer.attribution;
     writeln!(
         out,

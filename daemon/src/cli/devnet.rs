@@ -22,6 +22,7 @@ use serde::Serialize;
 use tokio::process::{Child, Command};
 
 use super::client::Client;
+use super::devnet_attribution::{self, AttributionSummary, Parties};
 use super::devnet_chain::{self, Anchored, Chain};
 use super::devnet_light::{self, LightSummary};
 use super::home::{self, toml_strings};
@@ -153,6 +154,10 @@ struct Summary {
     light: LightSummary,
     /// A contribution breaking the schema, as its validators left it: rejected.
     rejected: ContributionView,
+    /// A model registered on the anchored version and two outputs attributed; absent
+    /// without a chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attribution: Option<AttributionSummary>,
 }
 
 /// One daemon of the summary.
@@ -194,6 +199,18 @@ async fn walk_through(
         Some(chain) => Some(anchor(chain, last, &contribution.id, dir, json).await?),
         None => None,
     };
+    let attribution = match chain {
+        Some(_) => {
+            let second = daemons.get(1).unwrap_or(first);
+            let parties = Parties {
+                second: (&second.name, &second.client),
+                operator: (&last.name, &last.client),
+                first: &first.client,
+            };
+            Some(devnet_attribution::walk(dir, &dir.join(SAMPLE), parties, &datanet, json).await?)
+        }
+        None => None,
+    };
     let light = light_check(dir, first, chain, &datanet.id, &contribution.id, json).await?;
     let rejected = contribute_bad(dir, &daemons[1], &datanet, json).await?;
     let rejected = settle(last, &rejected.id, "rejected", json).await?;
@@ -208,6 +225,7 @@ async fn walk_through(
         anchored,
         light,
         rejected,
+        attribution,
     };
     say_summary(&summary, json)?;
     Ok(summary)
@@ -653,6 +671,9 @@ fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
             ),
         )?;
     }
+    if let Some(a) = &summary.attribution {
+        say(json, &format!("  attribution    {}", a.line()))?;
+    }
     say(
         json,
         &format!("  light client   {}", light_line(&summary.light)),
@@ -728,12 +749,12 @@ async fn stop_all(daemons: &mut [Daemon], dir: &Path, json: bool) {
 }
 
 /// A step of the walk-through.
-fn step(json: bool, text: &str) -> Result<(), CliError> {
+pub(super) fn step(json: bool, text: &str) -> Result<(), CliError> {
     say(json, &format!("==> {text}"))
 }
 
 /// One line for the reader: on stdout, or on stderr when stdout carries the JSON summary.
-fn say(json: bool, text: &str) -> Result<(), CliError> {
+pub(super) fn say(json: bool, text: &str) -> Result<(), CliError> {
     if json {
         output::stderr(|out| writeln!(out, "{text}"))
     } else {
@@ -800,6 +821,7 @@ async fn start_daemon(
             duration(devnet.storage.staged_grace),
         ),
         ("validator.epoch", duration(devnet.validator.epoch)),
+        ("attribution.enabled", "true".to_owned()),
         (
             "validator.retrieve_timeout",
             duration(devnet.validator.retrieve_timeout),

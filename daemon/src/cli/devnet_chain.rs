@@ -148,24 +148,7 @@ pub(super) async fn anchored(
     id: &str,
     dir: &Path,
 ) -> Result<Anchored, CliError> {
-    let deadline = Instant::now() + ANCHOR_TIMEOUT;
-    let (epoch, tx, block, confirmations) = loop {
-        let view: ContributionView = client.get(&format!("/v1/contributions/{id}")).await?;
-        let validation = view.validation.as_ref();
-        let anchor = validation.and_then(|v| v.anchored.as_ref());
-        if let (Some(epoch), Some(a)) = (validation.and_then(|v| v.epoch), anchor) {
-            if let (Some(tx), Some(block)) = (&a.tx, a.block) {
-                break (epoch, tx.clone(), block, a.confirmations);
-            }
-        }
-        if Instant::now() > deadline {
-            return Err(CliError::Other(format!(
-                "the batch of {id} was not anchored within {} s",
-                ANCHOR_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(POLL).await;
-    };
+    let (epoch, tx, block, confirmations) = wait_anchored(client, id).await?;
     let proof: AttributionProof = client.get(&format!("/v1/contributions/{id}/proof")).await?;
     let path = dir.join(PROOF);
     let text = serde_json::to_string_pretty(&proof).map_err(chain_error)?;
@@ -183,4 +166,30 @@ pub(super) async fn anchored(
         proof: path,
         rpc_url: chain.rpc_url().to_owned(),
     })
+}
+
+/// Waits until the batch holding contribution `id` is anchored, as the daemon behind
+/// `client` sees it: its epoch, transaction, block and confirmations.
+pub(super) async fn wait_anchored(
+    client: &Client,
+    id: &str,
+) -> Result<(u64, String, u64, Option<u64>), CliError> {
+    let deadline = Instant::now() + ANCHOR_TIMEOUT;
+    loop {
+        let view: ContributionView = client.get(&format!("/v1/contributions/{id}")).await?;
+        let validation = view.validation.as_ref();
+        let anchor = validation.and_then(|v| v.anchored.as_ref());
+        if let (Some(epoch), Some(a)) = (validation.and_then(|v| v.epoch), anchor) {
+            if let (Some(tx), Some(block)) = (&a.tx, a.block) {
+                return Ok((epoch, tx.clone(), block, a.confirmations));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Other(format!(
+                "the batch of {id} was not anchored within {} s",
+                ANCHOR_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }

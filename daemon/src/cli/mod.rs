@@ -10,6 +10,7 @@ mod commands;
 mod create;
 mod daemon;
 mod devnet;
+mod devnet_attribution;
 mod devnet_chain;
 mod devnet_light;
 pub mod home;
