@@ -623,10 +623,45 @@ async fn an_output_is_attributed_to_the_contributions_it_quotes_in_the_models_an
         .await
         .unwrap();
     let err = attributor
-        .attribute(unanchored.id(), output.into_bytes())
+        .attribute(unanchored.id(), output.clone().into_bytes())
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::NotAnchored(_)), "{err}");
+
+    // A shard damaged while its node was down is found at start and built again, byte for
+    // byte as before, and answers the same.
+    let mut network = network;
+    let attributor = network.nodes.remove(2);
+    attributor.shutdown().await;
+    drop(attributor);
+    let home = network._homes[2].path().to_path_buf();
+    let shard = home
+        .join("attribution")
+        .join(datanet.to_string())
+        .join(format!("{first}.shard"));
+    let sound = std::fs::read(&shard).unwrap();
+    let mut damaged = sound.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    std::fs::write(&shard, &damaged).unwrap();
+    let settings = AttributionSettings {
+        folder: home.join("attribution"),
+        min_span: 32,
+        max_output_bytes: 64 * 1024,
+    };
+    let restarted = start_in(&home, NodeKeys::generate(), move |c| {
+        c.attribution = Some(settings);
+    })
+    .await;
+    let others: Vec<&Node> = network.nodes.iter().collect();
+    connect(&restarted, &others).await;
+    let again = restarted
+        .attribute(model.id(), output.into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(again.attribution, answer.attribution);
+    assert_eq!(std::fs::read(&shard).unwrap(), sound, "rebuilt byte for byte");
+    restarted.shutdown().await;
     network.stop().await;
 }
 
