@@ -40,6 +40,6 @@ pub use message::AnchorMessage;
 pub use proof::{AttributionProof, ProofError, PROOF_FORMAT};
 pub use proof_file::ProofReport;
 pub use rewards::{split, RewardClaim, RewardsError, RewardsTree, Split};
-pub use stake::{parse_open, stake_units, STAKE_UNIT};
+pub use stake::{format_open, parse_open, stake_units, STAKE_UNIT};
 
 pub use alloy::primitives::{Address, TxHash, B256, U256};

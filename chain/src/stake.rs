@@ -40,6 +40,18 @@ pub fn parse_open(text: &str) -> Result<U256, String> {
     Ok(wei)
 }
 
+/// `wei` of OPEN written as a decimal amount of OPEN, without trailing zeros (`2.5`, `100`):
+/// the inverse of [`parse_open`].
+pub fn format_open(wei: U256) -> String {
+    let one = U256::from(10u64).pow(U256::from(18u64));
+    let (whole, fraction) = (wei / one, wei % one);
+    if fraction.is_zero() {
+        return whole.to_string();
+    }
+    let digits = format!("{:0>18}", fraction.to_string());
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +77,14 @@ mod tests {
         ] {
             assert!(parse_open(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn amounts_written_as_open_parse_back_to_the_same_wei() {
+        for text in ["100", "2.5", "0.000000000000000001", "12345.678"] {
+            assert_eq!(format_open(parse_open(text).unwrap()), text);
+        }
+        assert_eq!(format_open(U256::ZERO), "0");
     }
 
     #[test]

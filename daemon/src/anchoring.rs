@@ -198,7 +198,7 @@ impl Anchoring {
     }
 
     /// The connected hub client, connecting first if needed.
-    async fn hub(&self) -> Result<Arc<dyn HubClient>, datanet_chain::ChainError> {
+    pub(crate) async fn hub(&self) -> Result<Arc<dyn HubClient>, datanet_chain::ChainError> {
         let mut hub = self.hub.lock().await;
         if let Some(hub) = hub.as_ref() {
             return Ok(Arc::clone(hub));

@@ -23,6 +23,7 @@ mod node;
 pub mod quorum;
 mod repair;
 mod retrieval;
+mod rewards;
 mod serve;
 mod upkeep;
 
@@ -42,4 +43,5 @@ pub use models::ModelRequest;
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;
+pub use rewards::RewardsStatus;
 pub use upkeep::Connectivity;

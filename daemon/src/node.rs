@@ -468,7 +468,7 @@ impl Node {
             .map_err(NodeError::Invalid)
     }
 
-    fn chain(&self) -> Result<&Anchoring, NodeError> {
+    pub(crate) fn chain(&self) -> Result<&Anchoring, NodeError> {
         self.anchoring
             .as_ref()
             .ok_or_else(|| NodeError::NotAnchored("this node has no [chain] configured".into()))

@@ -660,8 +660,54 @@ async fn an_output_is_attributed_to_the_contributions_it_quotes_in_the_models_an
         .await
         .unwrap();
     assert_eq!(again.attribution, answer.attribution);
-    assert_eq!(std::fs::read(&shard).unwrap(), sound, "rebuilt byte for byte");
+    assert_eq!(
+        std::fs::read(&shard).unwrap(),
+        sound,
+        "rebuilt byte for byte"
+    );
     restarted.shutdown().await;
+    network.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pool_is_funded_and_a_contributor_bound_to_its_payee_once_through_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
+    let datanet = network.datanet().await;
+    let (funder, contributor) = (&network.nodes[0], &network.nodes[1]);
+
+    funder.fund_rewards(datanet, open(5)).await.unwrap();
+    funder.fund_rewards(datanet, open(2)).await.unwrap();
+    let unknown = DatanetId(datanet_protocol::Hash([7; 32]));
+    assert!(matches!(
+        funder.fund_rewards(unknown, open(1)).await,
+        Err(NodeError::UnknownDatanet(_))
+    ));
+    let too_much = funder
+        .fund_rewards(datanet, open(1_000_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(too_much, NodeError::Invalid(_)), "{too_much}");
+
+    assert!(contributor.bind_payee(None).await.unwrap().is_some());
+    assert_eq!(
+        contributor.bind_payee(None).await.unwrap(),
+        None,
+        "bound already: nothing sent"
+    );
+    let elsewhere = contributor
+        .bind_payee(Some(network.evm[3].address()))
+        .await
+        .unwrap_err();
+    assert!(elsewhere.to_string().contains("for good"), "{elsewhere}");
+
+    let status = contributor.rewards(datanet).await.unwrap();
+    assert_eq!(status.funded, open(7));
+    assert_eq!(status.paid, U256::ZERO);
+    assert_eq!(status.claimed, U256::ZERO);
+    assert_eq!(status.contributor, contributor.contributor());
+    assert_eq!(status.payee, Some(network.evm[1].address()));
+    assert_eq!(funder.rewards(datanet).await.unwrap().payee, None);
     network.stop().await;
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod metrics;
 pub mod models;
+pub mod rewards;
 mod routes;
 mod upload;
 pub mod views;
@@ -176,6 +177,11 @@ fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/models/{id}", get(models::get_model))
         .route("/v1/attribute", post(models::attribute))
+        .route(
+            "/v1/datanets/{id}/rewards",
+            get(rewards::show).post(rewards::fund),
+        )
+        .route("/v1/rewards/payee", post(rewards::bind_payee))
         .route("/v1/events", get(routes::events))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)

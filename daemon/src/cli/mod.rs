@@ -16,6 +16,7 @@ mod devnet_light;
 pub mod home;
 mod model;
 mod output;
+mod rewards;
 mod socket;
 mod transfer;
 
@@ -26,6 +27,7 @@ use clap::{Parser, Subcommand};
 
 pub use create::CreateArgs;
 pub use model::ModelAction;
+pub use rewards::RewardsAction;
 
 use crate::NodeError;
 
@@ -142,6 +144,13 @@ pub enum Command {
         model: String,
         /// The output text, or `-` for stdin.
         file: PathBuf,
+    },
+    /// Contributor rewards on the chain's hub: fund a datanet's pool, bind the address this
+    /// node's contributor is paid at, show a pool.
+    Rewards {
+        /// What to do.
+        #[command(subcommand)]
+        action: RewardsAction,
     },
     /// Model records: register a model trained on anchored datanet versions, show one.
     Model {
