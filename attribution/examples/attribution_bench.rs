@@ -59,6 +59,8 @@ fn main() -> ExitCode {
         generating.as_secs_f64()
     );
 
+    peak_rss("building");
+
     let started = Instant::now();
     let bare = suffix_array(shard.text(), threads).expect("suffix array");
     let bare_time = started.elapsed();
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         bare_time.as_secs_f64(),
         build_rate / bare_rate
     );
+    peak_rss("the bare sort, with the shard mapped");
     println!(
         "index: {file_len} bytes, {:.2} bytes per text byte",
         file_len as f64 / text_len as f64
@@ -78,7 +81,7 @@ fn main() -> ExitCode {
     drop(shard);
     let version = Version::new(vec![Shard::open(&path).expect("shard opens")]);
     println!("open and verify: {:.1} s", started.elapsed().as_secs_f64());
-    reset_peak_rss();
+    peak_rss("opening");
 
     let text = version.shards()[0].text();
     let mut rng = StdRng::seed_from_u64(11);
@@ -106,7 +109,7 @@ fn main() -> ExitCode {
         ms(latencies[latencies.len() - 1])
     );
     println!(
-        "peak RSS while serving: {}",
+        "peak RSS while serving (the mapped shard included): {}",
         status_field("VmHWM").unwrap_or_else(|| "unknown".into())
     );
     std::fs::remove_file(&path).expect("remove shard");
@@ -147,14 +150,15 @@ fn parse_args() -> Option<Args> {
     })
 }
 
-/// Prints the peak RSS so far, then resets it (Linux `clear_refs` 5) to measure serving alone.
-fn reset_peak_rss() {
+/// Prints the peak RSS since the last call as that of `stage`, then resets it (Linux
+/// `clear_refs` 5) so that the next stage is measured alone.
+fn peak_rss(stage: &str) {
     println!(
-        "peak RSS while building: {}",
+        "peak RSS during {stage}: {}",
         status_field("VmHWM").unwrap_or_else(|| "unknown".into())
     );
     if std::fs::write("/proc/self/clear_refs", "5").is_err() {
-        println!("(could not reset the peak RSS: the serving figure includes the build)");
+        println!("(could not reset the peak RSS: later figures include this stage)");
     }
 }
 

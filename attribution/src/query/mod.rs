@@ -130,26 +130,38 @@ impl Version {
         let mut holders: BTreeMap<Id, Id> = BTreeMap::new();
         for (index, (shard, ranks)) in self.shards.iter().zip(ranks).enumerate() {
             let mut starts: Vec<usize> = ranks.filter_map(|rank| shard.suffix(rank)).collect();
+            let mut contributions: Vec<u32> = starts
+                .iter()
+                .filter_map(|&start| shard.contribution_at(start))
+                .collect();
+            contributions.sort_unstable();
+            contributions.dedup();
+            for contribution in contributions {
+                if let Some((id, contributor)) = shard.contribution(contribution as usize) {
+                    holders.entry(id).or_insert(contributor);
+                }
+            }
+            let wanted = MAX_LOCATIONS - span.locations.len();
+            if wanted < starts.len() {
+                starts.select_nth_unstable(wanted);
+                starts.truncate(wanted);
+            }
             starts.sort_unstable();
             for start in starts {
                 let Some(place) = shard.place(start) else {
                     continue;
                 };
-                let Some((contribution, contributor)) =
-                    shard.contribution(place.contribution as usize)
+                let Some((contribution, _)) = shard.contribution(place.contribution as usize)
                 else {
                     continue;
                 };
-                holders.entry(contribution).or_insert(contributor);
-                if span.locations.len() < MAX_LOCATIONS {
-                    span.locations.push(Location {
-                        shard: index as u32,
-                        batch: shard.batch(),
-                        contribution,
-                        record: place.record,
-                        offset: place.offset,
-                    });
-                }
+                span.locations.push(Location {
+                    shard: index as u32,
+                    batch: shard.batch(),
+                    contribution,
+                    record: place.record,
+                    offset: place.offset,
+                });
             }
         }
         let holders: Vec<(Id, Id)> = holders.into_iter().collect();

@@ -8,7 +8,8 @@
 //!
 //! Because `output[i..i + ℓ(i)]` occurs, so does every suffix of it: the next boundary's
 //! span reaches at least as far. Each position therefore only asks whether a shard holds
-//! one byte more than that, and narrows its suffix array range byte by byte from there.
+//! one byte more than that (or `min_len` bytes, if more), and narrows its suffix array
+//! range byte by byte from there.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -26,9 +27,17 @@ pub(crate) fn maximal_spans(
     let mut spans = Vec::new();
     let mut reach: usize = 0;
     for (i, _) in output.char_indices() {
-        let mut longest = reach.saturating_sub(i);
-        for shard in shards {
-            longest = longest.max(longest_in(shard, &bytes[i..], longest));
+        let rest = &bytes[i..];
+        // `rest[..known]` occurs. A match shorter than `min_len` is never reported, and any
+        // later span of `min_len` or more reaches past it, so such matches need not be
+        // measured: the shards are only asked for more than `target` bytes.
+        let known = reach.saturating_sub(i);
+        let target = known.max(min_len.saturating_sub(1));
+        let mut longest = known;
+        if target < rest.len() {
+            for shard in shards {
+                longest = longest.max(longest_in(shard, rest, target));
+            }
         }
         let end = floor_char_boundary(output, i + longest);
         if end > reach {
@@ -41,13 +50,10 @@ pub(crate) fn maximal_spans(
     spans
 }
 
-/// The longest prefix of `rest` found in `shard`, if longer than `known`; else at most
-/// `known`. `known` bytes of `rest` are already known to occur somewhere.
-fn longest_in(shard: &Shard, rest: &[u8], known: usize) -> usize {
-    if known >= rest.len() {
-        return known;
-    }
-    let mut depth = known + 1;
+/// The longest prefix of `rest` found in `shard` if longer than `target` bytes, else 0.
+/// Needs `target < rest.len()`.
+fn longest_in(shard: &Shard, rest: &[u8], target: usize) -> usize {
+    let mut depth = target + 1;
     let mut range = narrow(shard, &rest[..depth], 0..shard.text_len(), 0);
     if range.is_empty() {
         return 0;

@@ -48,6 +48,9 @@ pub struct Shard {
     text_len: usize,
     record_count: usize,
     contribution_count: usize,
+    /// `(text start, contribution index)` of each run of records of one contribution, by
+    /// text start: finds a position's contribution without searching the record table.
+    runs: Vec<(u32, u32)>,
 }
 
 /// Where a text position falls: which record, of which contribution, and how far into it.
@@ -95,18 +98,22 @@ impl Shard {
             text_len: header.text_len as usize,
             record_count: header.record_count as usize,
             contribution_count: header.contribution_count as usize,
+            runs: Vec::new(),
             map,
             header,
             layout,
         };
-        shard.check_records().map_err(corrupt)?;
+        let mut shard = shard;
+        shard.runs = shard.check_records().map_err(corrupt)?;
         Ok(shard)
     }
 
-    /// Checks that records are ordered, in bounds, separated, and name real contributions.
-    fn check_records(&self) -> Result<(), String> {
+    /// Checks that records are ordered, in bounds, separated, and name real contributions,
+    /// and returns the runs of records of one contribution.
+    fn check_records(&self) -> Result<Vec<(u32, u32)>, String> {
         let text = self.text();
         let mut next_start = 0u64;
+        let mut runs: Vec<(u32, u32)> = Vec::new();
         for i in 0..self.record_count {
             let entry = self.record(i);
             let start = u64::from(entry.start);
@@ -120,9 +127,12 @@ impl Shard {
             if entry.contribution as usize >= self.contribution_count {
                 return Err(format!("record {i} names a missing contribution"));
             }
+            if runs.last().is_none_or(|&(_, c)| c != entry.contribution) {
+                runs.push((entry.start, entry.contribution));
+            }
             next_start = end + 1;
         }
-        Ok(())
+        Ok(runs)
     }
 
     /// The file this shard was opened from.
@@ -179,6 +189,14 @@ impl Shard {
     fn record(&self, index: usize) -> RecordEntry {
         let at = self.layout.records + index * RECORD_ENTRY_LEN;
         RecordEntry::decode(&self.map[at..at + RECORD_ENTRY_LEN])
+    }
+
+    /// The index of the contribution whose records hold text position `position`.
+    pub(crate) fn contribution_at(&self, position: usize) -> Option<u32> {
+        let run = self
+            .runs
+            .partition_point(|&(start, _)| start as usize <= position);
+        Some(self.runs.get(run.checked_sub(1)?)?.1)
     }
 
     /// The record holding text position `position`, by binary search of the record table.

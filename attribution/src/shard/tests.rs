@@ -53,6 +53,8 @@ fn opened_shard_holds_the_records_in_order_and_skips_bad_text() {
     assert_eq!(shard.place(11), place(2, 0, 0));
     assert_eq!(shard.place(21), place(3, 1, 4));
     assert_eq!(shard.place(10), None, "a separator is in no record");
+    assert_eq!(shard.contribution_at(6), Some(0));
+    assert_eq!(shard.contribution_at(21), Some(1));
     let mut suffixes: Vec<usize> = (0..shard.text_len())
         .map(|r| shard.suffix(r).unwrap())
         .collect();
