@@ -160,19 +160,14 @@ fn reference(corpus: &Corpus, output: &str, min_len: usize) -> Attribution {
 }
 
 fn version(corpus: &Corpus, dir: &std::path::Path) -> Version {
-    let shards = corpus
-        .iter()
-        .enumerate()
-        .map(|(s, contributions)| {
-            Shard::build(
-                &dir.join(format!("shard-{s}")),
-                10 + s as u64,
-                contributions,
-            )
-            .unwrap()
-        })
-        .collect();
-    Version::new(shards)
+    Version::new(corpus.iter().enumerate().map(|(s, contributions)| {
+        Shard::build(
+            &dir.join(format!("shard-{s}")),
+            10 + s as u64,
+            contributions,
+        )
+        .unwrap()
+    }))
 }
 
 proptest! {

@@ -65,6 +65,9 @@ pub struct ModelAttribution {
     pub attribution: Attribution,
 }
 
+/// The shards a node has open, by datanet and epoch.
+type OpenShards = HashMap<(DatanetId, u64), Arc<Shard>>;
+
 /// The shards of a node, built and opened on demand, each opened once.
 #[derive(Clone)]
 pub(crate) struct Indexer {
@@ -72,7 +75,7 @@ pub(crate) struct Indexer {
     settings: Arc<AttributionSettings>,
     tasks: TaskTracker,
     cancel: CancellationToken,
-    open: Arc<Mutex<HashMap<(DatanetId, u64), Arc<Shard>>>>,
+    open: Arc<Mutex<OpenShards>>,
     builds: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -206,7 +209,7 @@ impl Indexer {
         self.lock_open().get(&(datanet, epoch)).cloned()
     }
 
-    fn lock_open(&self) -> std::sync::MutexGuard<'_, HashMap<(DatanetId, u64), Arc<Shard>>> {
+    fn lock_open(&self) -> std::sync::MutexGuard<'_, OpenShards> {
         self.open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

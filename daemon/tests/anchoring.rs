@@ -17,7 +17,8 @@ use datanet_chain::bindings::DatanetHub;
 use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
 use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{AttributionSettings, ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
-use datanet_protocol::signed::{ModelBody, ModelRecord, Policy, Threshold, TrainedOn, Validator};
+use datanet_protocol::signed::{Policy, Threshold, TrainedOn, Validator};
+use datanet_protocol::test_utils::sample_model;
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
 use datanet_storage::{Anchor, AnchorState};
 use tempfile::TempDir;
@@ -597,25 +598,12 @@ async fn an_output_is_attributed_to_the_contributions_it_quotes_in_the_models_an
             "{err}"
         );
     }
-    let operator = SecretKey::generate();
-    let unanchored = ModelRecord::sign(
-        ModelBody {
-            name: "ahead".into(),
-            base_model: "base".into(),
-            weights: None,
-            versions: vec![TrainedOn {
-                datanet,
-                epoch: epoch + 1000,
-                batch_root: datanet_protocol::Hash([3; 32]),
-            }],
-            adapter: None,
-            operator: operator.public(),
-            created_ms: 1,
-            nonce: 1,
-        },
-        &operator,
-    )
-    .unwrap();
+    let version = TrainedOn {
+        datanet,
+        epoch: epoch + 1000,
+        batch_root: datanet_protocol::Hash([3; 32]),
+    };
+    let unanchored = sample_model(&SecretKey::generate(), version);
     let record = unanchored.clone();
     attributor
         .store()

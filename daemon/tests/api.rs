@@ -15,7 +15,8 @@ use datanet_daemon::api::{self, Api, ApiConfig};
 use datanet_daemon::{AttributionSettings, Node};
 use datanet_net::test_utils::{connect_and_wait, TestNode as NetNode};
 use datanet_net::Role;
-use datanet_protocol::signed::{ModelBody, ModelRecord, TrainedOn};
+use datanet_protocol::signed::{ModelRecord, TrainedOn};
+use datanet_protocol::test_utils::sample_model;
 use datanet_protocol::wire::Request;
 use datanet_protocol::{DatanetId, Hash, SecretKey};
 use serde_json::Value;
@@ -415,22 +416,12 @@ async fn malformed_requests_get_json_errors_and_change_nothing() {
 
 /// A model record naming epoch 3 of a datanet this node has never seen anchored.
 fn unanchored_model() -> ModelRecord {
-    let operator = SecretKey::generate();
-    let body = ModelBody {
-        name: "m".into(),
-        base_model: "base".into(),
-        weights: None,
-        versions: vec![TrainedOn {
-            datanet: DatanetId(Hash([1; 32])),
-            epoch: 3,
-            batch_root: Hash([2; 32]),
-        }],
-        adapter: None,
-        operator: operator.public(),
-        created_ms: 1,
-        nonce: 1,
+    let version = TrainedOn {
+        datanet: DatanetId(Hash([1; 32])),
+        epoch: 3,
+        batch_root: Hash([2; 32]),
     };
-    ModelRecord::sign(body, &operator).unwrap()
+    sample_model(&SecretKey::generate(), version)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -280,6 +280,29 @@ mod tests {
         }
     }
 
+    /// Checks that `bytes`, a signed record, verifies to `event` on `topic`, and neither
+    /// with its signature damaged nor on `other`.
+    fn verifies_only_as_signed(topic: Topic, bytes: &[u8], event: NetEvent, other: Topic) {
+        let topic = topic.ident().hash();
+        assert_eq!(
+            validate(&topic, None, bytes, 0),
+            Some(Verified::Event(event))
+        );
+        let mut forged = bytes.to_vec();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert_eq!(
+            validate(&topic, None, &forged, 0),
+            None,
+            "a damaged signature"
+        );
+        assert_eq!(
+            validate(&other.ident().hash(), None, bytes, 0),
+            None,
+            "a record on another topic"
+        );
+    }
+
     #[test]
     fn a_datanet_record_verifies_only_as_signed() {
         use datanet_protocol::encoding::Encode;
@@ -297,25 +320,11 @@ mod tests {
             nonce: 2,
         };
         let record = Datanet::sign(body, &key).unwrap();
-        let topic = Topic::Datanets.ident().hash();
-        let bytes = record.to_bytes();
-        assert_eq!(
-            validate(&topic, None, &bytes, 0),
-            Some(Verified::Event(NetEvent::Datanet(Box::new(record))))
-        );
-        let mut forged = bytes.clone();
-        let last = forged.len() - 1;
-        forged[last] ^= 1;
-        assert_eq!(
-            validate(&topic, None, &forged, 0),
-            None,
-            "a damaged signature"
-        );
-        let announce = Topic::Announce(DatanetId::default()).ident().hash();
-        assert_eq!(
-            validate(&announce, None, &bytes, 0),
-            None,
-            "a record is no manifest"
+        verifies_only_as_signed(
+            Topic::Datanets,
+            &record.to_bytes(),
+            NetEvent::Datanet(Box::new(record)),
+            Topic::Announce(DatanetId::default()),
         );
     }
 
@@ -341,25 +350,11 @@ mod tests {
             nonce: 2,
         };
         let record = ModelRecord::sign(body, &key).unwrap();
-        let topic = Topic::Models.ident().hash();
-        let bytes = record.to_bytes();
-        assert_eq!(
-            validate(&topic, None, &bytes, 0),
-            Some(Verified::Event(NetEvent::Model(Box::new(record))))
-        );
-        let mut forged = bytes.clone();
-        let last = forged.len() - 1;
-        forged[last] ^= 1;
-        assert_eq!(
-            validate(&topic, None, &forged, 0),
-            None,
-            "a damaged signature"
-        );
-        let datanets = Topic::Datanets.ident().hash();
-        assert_eq!(
-            validate(&datanets, None, &bytes, 0),
-            None,
-            "a model is no datanet"
+        verifies_only_as_signed(
+            Topic::Models,
+            &record.to_bytes(),
+            NetEvent::Model(Box::new(record)),
+            Topic::Datanets,
         );
     }
 

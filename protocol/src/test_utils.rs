@@ -1,7 +1,7 @@
 //! Fixtures for tests of this crate and of the crates built on it (with the `test-utils`
 //! feature): a signed sample contribution with everything a node stores for it, a manifest
-//! body with the fields a test does not care about filled in, and squares whose DA root
-//! commits to a bad encoding.
+//! body with the fields a test does not care about filled in, squares whose DA root commits
+//! to a bad encoding, a validator set and a model record.
 //!
 //! Fixtures are deterministic, and panic on input no test should give them (see each
 //! `# Panics`) rather than return errors a test would only unwrap.
@@ -165,6 +165,28 @@ pub fn equal_set(keys: &[SecretKey]) -> crate::ValidatorSet {
         .collect();
     crate::ValidatorSet::new(validators, crate::signed::Threshold::TWO_THIRDS)
         .expect("distinct keys make a set")
+}
+
+/// A model record operated by `operator`, trained on `version` alone, with no weights hash
+/// and no adapter.
+///
+/// # Panics
+/// Never: the record is valid by construction.
+pub fn sample_model(
+    operator: &SecretKey,
+    version: crate::signed::TrainedOn,
+) -> crate::signed::ModelRecord {
+    let body = crate::signed::ModelBody {
+        name: "sample-model".into(),
+        base_model: "base".into(),
+        weights: None,
+        versions: vec![version],
+        adapter: None,
+        operator: operator.public(),
+        created_ms: 1,
+        nonce: 1,
+    };
+    crate::signed::ModelRecord::sign(body, operator).expect("a valid model record")
 }
 
 #[cfg(test)]

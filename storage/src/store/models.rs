@@ -49,28 +49,19 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use datanet_protocol::signed::{ModelBody, TrainedOn};
+    use datanet_protocol::signed::TrainedOn;
+    use datanet_protocol::test_utils::sample_model;
     use datanet_protocol::{DatanetId, Hash, SecretKey};
 
     use super::*;
 
     fn record(seed: u8) -> ModelRecord {
-        let key = SecretKey::from_seed([seed; 32]);
-        let body = ModelBody {
-            name: "m".into(),
-            base_model: "base".into(),
-            weights: None,
-            versions: vec![TrainedOn {
-                datanet: DatanetId(Hash([1; 32])),
-                epoch: 1,
-                batch_root: Hash([2; 32]),
-            }],
-            adapter: None,
-            operator: key.public(),
-            created_ms: 1,
-            nonce: 0,
+        let version = TrainedOn {
+            datanet: DatanetId(Hash([1; 32])),
+            epoch: 1,
+            batch_root: Hash([2; 32]),
         };
-        ModelRecord::sign(body, &key).unwrap()
+        sample_model(&SecretKey::from_seed([seed; 32]), version)
     }
 
     #[test]
