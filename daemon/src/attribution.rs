@@ -98,7 +98,8 @@ impl Indexer {
     }
 
     /// Indexes every stored batch that has no sound shard, then each batch as it is stored,
-    /// until `cancel` fires.
+    /// until `cancel` fires, which also abandons a build under way (its file is published
+    /// only once complete, so nothing half-built is left to open).
     pub(crate) async fn run(self, mut events: broadcast::Receiver<NodeEvent>) {
         let cancel = self.cancel.clone();
         tokio::select! {
@@ -110,15 +111,28 @@ impl Indexer {
                 () = cancel.cancelled() => return,
                 event = events.recv() => event,
             };
-            match event {
-                Ok(NodeEvent::Batched { datanet, epoch, .. }) => {
-                    if let Err(e) = self.shard(datanet, epoch).await {
-                        tracing::warn!(%datanet, epoch, error = %e, "batch not indexed");
+            let work = async {
+                match event {
+                    Ok(NodeEvent::Batched { datanet, epoch, .. }) => {
+                        if let Err(e) = self.shard(datanet, epoch).await {
+                            tracing::warn!(%datanet, epoch, error = %e, "batch not indexed");
+                        }
+                        true
                     }
+                    Ok(_) => true,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.index_stored().await;
+                        true
+                    }
+                    Err(broadcast::error::RecvError::Closed) => false,
                 }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(_)) => self.index_stored().await,
-                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let go_on = tokio::select! {
+                () = cancel.cancelled() => false,
+                go_on = work => go_on,
+            };
+            if !go_on {
+                return;
             }
         }
     }
