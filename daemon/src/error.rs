@@ -73,6 +73,9 @@ pub enum NodeError {
     /// A contribution has no proof yet: not batched, not anchored, or no chain configured.
     #[error("{0}")]
     NotAnchored(String),
+    /// The chain's RPC endpoint could not be reached; trying again later may work.
+    #[error("{0}")]
+    ChainUnreachable(String),
     /// A key file (node, contributor or validator) could not be used.
     #[error("key: {0}")]
     Key(String),

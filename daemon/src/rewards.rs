@@ -5,7 +5,7 @@
 //! Transactions are sent from the node's EVM key; the payee binding is authorised by the
 //! contributor key's ed25519 signature, so any funded account may send it.
 
-use datanet_chain::{Address, TxHash, U256};
+use datanet_chain::{Address, ChainError, TxHash, U256};
 use datanet_protocol::{DatanetId, PublicKey};
 
 use crate::{Node, NodeError};
@@ -33,8 +33,8 @@ impl Node {
     ///
     /// # Errors
     /// [`NodeError::NotAnchored`] without a chain; [`NodeError::UnknownDatanet`];
-    /// [`NodeError::Invalid`] with the chain's refusal (no EVM key, too little OPEN, a
-    /// datanet the hub does not know).
+    /// [`NodeError::ChainUnreachable`]; [`NodeError::Invalid`] with the chain's refusal (no
+    /// EVM key, too little OPEN, a datanet the hub does not know).
     pub async fn fund_rewards(
         &self,
         datanet: DatanetId,
@@ -45,9 +45,7 @@ impl Node {
         if hub.sender().is_none() {
             return Err(no_sender());
         }
-        hub.fund_rewards(datanet, amount)
-            .await
-            .map_err(|e| NodeError::Invalid(e.to_string()))
+        hub.fund_rewards(datanet, amount).await.map_err(chain_error)
     }
 
     /// Binds this node's contributor key to `payee` (this node's EVM address when `None`)
@@ -55,9 +53,9 @@ impl Node {
     /// address already.
     ///
     /// # Errors
-    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::Invalid`] when the key is
-    /// bound to another address (a binding is for good), there is no EVM key to send from,
-    /// or the chain refuses.
+    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::ChainUnreachable`];
+    /// [`NodeError::Invalid`] when the key is bound to another address (a binding is for
+    /// good), there is no EVM key to send from, or the chain refuses.
     pub async fn bind_payee(&self, payee: Option<Address>) -> Result<Option<TxHash>, NodeError> {
         let hub = self.hub().await?;
         let sender = hub.sender().ok_or_else(no_sender)?;
@@ -79,8 +77,7 @@ impl Node {
     /// Where `datanet`'s pool and this node's contributor stand on the hub.
     ///
     /// # Errors
-    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::Invalid`] when the chain
-    /// cannot be read.
+    /// [`NodeError::NotAnchored`] without a chain; [`NodeError::ChainUnreachable`].
     pub async fn rewards(&self, datanet: DatanetId) -> Result<RewardsStatus, NodeError> {
         let hub = self.hub().await?;
         let contributor = self.contributor.public();
@@ -113,6 +110,11 @@ fn no_sender() -> NodeError {
     )
 }
 
-fn chain_error(e: impl std::fmt::Display) -> NodeError {
-    NodeError::Invalid(format!("the chain: {e}"))
+/// A chain that cannot be reached is the node's trouble (503); anything else the chain says
+/// is a refusal of what was asked (400).
+fn chain_error(e: ChainError) -> NodeError {
+    match e {
+        ChainError::Rpc { .. } => NodeError::ChainUnreachable(e.to_string()),
+        other => NodeError::Invalid(format!("the chain: {other}")),
+    }
 }

@@ -525,6 +525,44 @@ async fn bad_attribution_queries_and_model_registrations_get_clear_4xx_errors() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewards_need_a_chain_and_a_chain_that_is_down_is_a_503() {
+    let datanet = "cd".repeat(32);
+    let path = format!("/v1/datanets/{datanet}/rewards");
+    let down = start_configured(Duration::from_secs(3600), |c| {
+        c.chain = Some(datanet_chain::ChainParams {
+            rpc_url: "http://127.0.0.1:1".into(),
+            chain_id: 31337,
+            hub: datanet_chain::Address::ZERO,
+            confirmations: 1,
+        });
+    })
+    .await;
+    let daemon = Daemon::serve(down, Duration::from_secs(30), 1, None).await;
+    let (status, json) = daemon.json("GET", &path, b"").await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (503, "chain_unavailable"),
+        "{json}"
+    );
+    let (status, json) = daemon.json("POST", "/v1/rewards/payee", b"").await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (503, "chain_unavailable"),
+        "{json}"
+    );
+    let (status, json) = daemon.json("POST", &path, br#"{"amount":"ten"}"#).await;
+    assert_eq!(status, 400, "an amount that is not OPEN: {json}");
+    daemon.assert_alive().await;
+    daemon.stop().await;
+
+    let plain = Daemon::start(Duration::from_secs(30), 1, None).await;
+    let (status, json) = plain.json("GET", &path, b"").await;
+    assert_eq!((status, error_code(&json)), (409, "not_anchored"), "{json}");
+    assert!(json.to_string().contains("no [chain]"), "{json}");
+    plain.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_cut_off_and_excess_uploads_store_nothing() {
     let daemon = Daemon::start(Duration::from_secs(2), 1, None).await;
     let datanet = daemon.create_datanet(1 << 30).await;

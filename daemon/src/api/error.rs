@@ -70,6 +70,11 @@ impl From<NodeError> for ApiError {
             | NodeError::UnknownModel(_) => Self::not_found(message),
             NodeError::Invalid(_) => Self::bad_request(message),
             NodeError::NotAnchored(_) => Self::new(StatusCode::CONFLICT, "not_anchored", message),
+            NodeError::ChainUnreachable(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "chain_unavailable",
+                message,
+            ),
             NodeError::Policy(violation) => Self::from(violation),
             NodeError::Unavailable { .. } | NodeError::SquareUnavailable { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
