@@ -265,19 +265,20 @@ impl Indexer {
     }
 
     /// The indexed text of one contribution, read whole and split as `policy` reads it;
-    /// `None` for a payload that holds no text.
+    /// `None`, without fetching a byte of the payload, for one that holds no text.
     async fn text_of(
         &self,
         id: ContributionId,
         policy: &Policy,
     ) -> Result<Option<ContributionText>, NodeError> {
-        let (manifest, mut chunks) = self
-            .retriever
-            .read(id, 0, &self.tasks, self.cancel.clone())
-            .await?;
+        let (manifest, _) = self.retriever.manifest(id).await?;
         let Some(source) = text_source(policy, &manifest.body().media_type) else {
             return Ok(None);
         };
+        let (_, mut chunks) = self
+            .retriever
+            .read(id, 0, &self.tasks, self.cancel.clone())
+            .await?;
         let mut payload = Vec::new();
         while let Some(chunk) = chunks.next().await {
             payload.extend_from_slice(&chunk?);
