@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{
-    connect, first_da_root, mesh, open_datanet, payload, square_width, start, until_not_member,
-    wait_for_node_event, TestNode, WAIT,
+    connect, first_da_root, mesh, open_datanet, payload, square_width, start, until_members,
+    until_not_member, wait_for_node_event, TestNode, WAIT,
 };
 use datanet_daemon::{Node, NodeError, NodeEvent};
 use datanet_net::custody::custodians;
@@ -335,13 +335,17 @@ async fn a_late_follower_catches_up_and_with_repair_every_column_keeps_its_repli
             .expect("the departure is seen");
         }
     }
+    let peers: Vec<PeerId> = survivors.iter().map(|n| n.peer_id()).collect();
+    for node in &survivors {
+        until_not_member(node, gone_id).await;
+        until_members(node, &peers).await;
+    }
     for node in &survivors {
         let repaired = node.repair().await.unwrap();
         assert!(repaired.unavailable.is_empty(), "{repaired:?}");
     }
     let root = first_da_root(&nodes[0].node, report.contribution);
     let width = square_width(&nodes[0].node, root) as u16;
-    let peers: Vec<PeerId> = survivors.iter().map(|n| n.peer_id()).collect();
     for c in 0..width {
         let holders = survivors
             .iter()

@@ -115,6 +115,23 @@ pub(crate) async fn until_not_member(node: &Node, gone: PeerId) {
     .expect("a stopped peer stops being a member");
 }
 
+/// Waits until `node` counts every one of `peers` other than itself as a present member, so
+/// that custody computed there agrees with custody computed over `peers`.
+pub(crate) async fn until_members(node: &Node, peers: &[PeerId]) {
+    let local = node.peer_id();
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let members = node.members().await.unwrap();
+            if peers.iter().all(|p| *p == local || members.contains(p)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("every live peer becomes a member");
+}
+
 /// `count` nodes, each connected to all the others.
 pub(crate) async fn mesh(count: usize, repair_every: Duration) -> Vec<TestNode> {
     let mut nodes: Vec<TestNode> = Vec::new();
