@@ -333,6 +333,7 @@ async fn forged_attestations_and_votes_are_dropped_and_cost_their_sender_its_gos
             datanet,
             epoch,
             root: datanet_protocol::Hash::default(),
+            rewards_root: datanet_protocol::Hash::default(),
             validator: key.public(),
         };
         QuorumMessage::Vote(BatchVote::sign(body, key).unwrap())

@@ -155,6 +155,10 @@ mod tests {
                     leader: lead,
                     root,
                     certificates,
+                    attributions: Vec::new(),
+                    funded: 0,
+                    payments: Vec::new(),
+                    rewards_root: datanet_protocol::Hash::default(),
                 },
                 secret,
             )
@@ -167,6 +171,7 @@ mod tests {
                             datanet,
                             epoch: 5,
                             root,
+                            rewards_root: datanet_protocol::Hash::default(),
                             validator: k.public(),
                         },
                         k,

@@ -112,11 +112,15 @@ pub enum Domain {
     Policy,
     /// A model record, as signed by its operator; also its id.
     Model,
+    /// A model output submitted for attribution, as its record names it.
+    ModelOutput,
+    /// An attribution record, as signed by the model's operator; also its id.
+    AttributionRecord,
 }
 
 impl Domain {
     /// Every domain, in a fixed order.
-    pub const ALL: [Domain; 21] = [
+    pub const ALL: [Domain; 23] = [
         Domain::Chunk,
         Domain::Payload,
         Domain::ShareLeaf,
@@ -138,6 +142,8 @@ impl Domain {
         Domain::RecordRun,
         Domain::Policy,
         Domain::Model,
+        Domain::ModelOutput,
+        Domain::AttributionRecord,
     ];
 
     /// The context string from which this domain's key is derived.
@@ -164,6 +170,8 @@ impl Domain {
             Domain::RecordRun => "datanet v1 record run",
             Domain::Policy => "datanet v1 policy",
             Domain::Model => "datanet v1 model",
+            Domain::ModelOutput => "datanet v1 model output",
+            Domain::AttributionRecord => "datanet v1 attribution record",
         }
     }
 

@@ -1,10 +1,10 @@
 //! The messages of a datanet's quorum topic: attestations, batch proposals, batch votes,
-//! final batches and anchor signatures, each behind a one-byte tag.
+//! final batches, anchor signatures and attribution submissions, each behind a one-byte tag.
 
 use crate::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::hash::Hash;
 use crate::ids::DatanetId;
-use crate::signed::{Attestation, BatchProposal, BatchVote, FinalBatch};
+use crate::signed::{Attestation, AttributionSubmission, BatchProposal, BatchVote, FinalBatch};
 
 /// The largest encoded batch proposal a leader makes, so that the final batch (the proposal
 /// and up to 1024 signatures of 96 bytes) fits in one gossip message of 1 MiB.
@@ -23,6 +23,9 @@ pub enum QuorumMessage {
     Final(Box<FinalBatch>),
     /// A validator's EVM signature for anchoring a final batch on chain (tag 5).
     AnchorSignature(AnchorSignature),
+    /// A model operator's attribution record with its output, for the validators to
+    /// recompute (tag 6).
+    Attribution(Box<AttributionSubmission>),
 }
 
 /// A validator's EIP-712 signature of the anchor message of one epoch's final batch
@@ -88,6 +91,10 @@ impl Encode for QuorumMessage {
                 out.u8(5);
                 s.encode_to(out);
             }
+            QuorumMessage::Attribution(a) => {
+                out.u8(6);
+                a.encode_to(out);
+            }
         }
     }
 }
@@ -100,6 +107,7 @@ impl Decode for QuorumMessage {
             3 => QuorumMessage::Vote(BatchVote::decode_from(r)?),
             4 => QuorumMessage::Final(Box::new(FinalBatch::decode_from(r)?)),
             5 => QuorumMessage::AnchorSignature(AnchorSignature::decode_from(r)?),
+            6 => QuorumMessage::Attribution(Box::new(AttributionSubmission::decode_from(r)?)),
             tag => {
                 return Err(DecodeError::InvalidTag {
                     context: "quorum message tag",

@@ -935,6 +935,10 @@ mod tests {
             leader: key.public(),
             root: Hash::default(),
             certificates: vec![qc],
+            attributions: Vec::new(),
+            funded: 0,
+            payments: Vec::new(),
+            rewards_root: Hash::default(),
         };
         FinalBatch {
             proposal: BatchProposal::sign(body, &key).unwrap(),

@@ -489,10 +489,10 @@ const REFUSED: [(&str, &str, &str); 35] = [
     ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 02 0006 00000201", "TooLong"),
     ("Attestation", "01 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 03", "InvalidTag"),
     ("ValidatorSet", "01 00000003 00000003 00000001 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000001", "Invalid"),
-    ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000000", "Invalid"),
+    ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000000 00000000 00000000000000000000000000000000 00000000 0000000000000000000000000000000000000000000000000000000000000000", "Invalid"),
     ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000101", "TooLong"),
     ("BatchProposal", "01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000 0000000000000000000000000000000000000000000000000000000000000000 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c 0000000000000000000000000000000000000000000000000000000000000000 00000002 01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000000000000000000000000000000000000000000000000000 00000000 01 0000000000000000000000000000000000000000000000000000000000000000 0000000000000000000000000000000000000000000000000000000000000000 00000000", "Invalid"),
-    ("QuorumMessage", "06", "InvalidTag"),
+    ("QuorumMessage", "07", "InvalidTag"),
     ("Request", "01 0e", "InvalidTag"),
     ("Response", "01 0e 00000801", "TooLong"),
 ];
@@ -921,14 +921,23 @@ const PROPOSAL_BEFORE_QC: &str = "\
     00000001
 ";
 
+/// 13.10: the proposal's fields after its certificate: no attribution record, nothing funded,
+/// no payment, the zero rewards root.
+const PROPOSAL_AFTER_QC: &str = "\
+    00000000
+    00000000000000000000000000000000
+    00000000
+    0000000000000000000000000000000000000000000000000000000000000000
+";
+
 /// 13.10: the proposal's signing hash.
 const PROPOSAL_SIGNING_HASH: &str =
-    "72dd07d0fc1dd84a4965f6feeac5ffc3025722eb1ba565700ec85cfd6320250e";
+    "492ddda29b6c37d81d7043d8aacccf21eb6d7c0dad341ad314b5f8c4bbb1b98d";
 
 /// 13.10: the leader's signature of the proposal.
 const PROPOSAL_SIGNATURE: &str = "\
-    05ce926d35522ec7bf01a138c18b28d210132d5b485dd5aae3cada5a4afe4e79
-    48d5710312b63ff9ebbf46ebe1232e7db757254cdbff11af4584621062677d0a
+    71dd8674f381effe35b6c91b2002bd3b4e081e7df826219abac6a059b32e73cc
+    8b95e0198fe7813f30f953b23216d93186d700ba9cba7b7f68e9aba253269b0d
 ";
 
 /// 13.10: `seed(2)`'s vote.
@@ -937,27 +946,28 @@ const VOTE: &str = "\
     9fecd3e2a7971c5b46ac43290d041b231e80698b582e8fcd37a63ce7894cad04
     0000000000000007
     ddd400ddcc88d30ab5a12a38950cb79c728774ec8df9a0e4043f1ea628a6e029
+    0000000000000000000000000000000000000000000000000000000000000000
     8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
-    fafc3b7233ad00d7989aef7b707a3f90c90d6163aec5f9f78a29dea341776d28
-    0730c10a67d68a27e94028ac6ec7b8b14d281e7ad1b85b1230147f3ea7278b0d
+    65c44341b17e68866487d6ffd2b925784e8284ee7afe7dc4a3126850bae07768
+    c902c105e9f56498de1bb3f42144ffdee8808d2c8a164d6d3d459b7456fc1e0a
 ";
 
 /// 13.10: the vote's signing hash.
-const VOTE_SIGNING_HASH: &str = "93377cf350c37206672842865ced43d6e7b677db9f0458b98112f084afe76e7d";
+const VOTE_SIGNING_HASH: &str = "24901b5a5df33f9b5f0606a70955e358888ca9a50779dad590886c1eca4a452a";
 
 /// 13.10: the final batch after its proposal.
 const FINAL_AFTER_PROPOSAL: &str = "\
     00000002
     8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394
-    fafc3b7233ad00d7989aef7b707a3f90c90d6163aec5f9f78a29dea341776d28
-    0730c10a67d68a27e94028ac6ec7b8b14d281e7ad1b85b1230147f3ea7278b0d
+    65c44341b17e68866487d6ffd2b925784e8284ee7afe7dc4a3126850bae07768
+    c902c105e9f56498de1bb3f42144ffdee8808d2c8a164d6d3d459b7456fc1e0a
     ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1
-    21366f2e6dfd0d3ef46c2c0d93f72b42628b8898285c66943f6593e3018147f1
-    cce081fef2fb939eb936f6d81a62397eb0664cafe751bba3e51dc8f35c80c40c
+    9c4334da79b16a526b88ffffd59590311fe87d1dc27097b3ac89885a734eb440
+    a947452edcdf66ce44321b0b5b14b41f349cb25ece3d0ca8130995fdbf37df0e
 ";
 
 /// 13.10: BLAKE3 of the whole final batch.
-const FINAL_BLAKE3: &str = "d0de92a8820352f8361794d6d535a8c453288ad91e93f387002d0a463f4bc755";
+const FINAL_BLAKE3: &str = "bf8c405480b78843f491cab33567b3ea1b53d83391263972613bc8d1d9d26f60";
 
 /// The leaf of 13.3's contribution with `nonce`, accepted by [`vector_qc`].
 fn vector_leaf(nonce: u64) -> BatchLeaf {
@@ -971,6 +981,7 @@ fn vector_vote(n: u8, root: Hash) -> BatchVote {
         datanet: vector_datanet(),
         epoch: 7,
         root,
+        rewards_root: Hash::default(),
         validator: seed(n).public(),
     };
     BatchVote::sign(body, &seed(n)).unwrap()
@@ -1049,6 +1060,10 @@ fn vector_proposal_body() -> ProposalBody {
         leader: seed(1).public(),
         root: leaf.hash(),
         certificates: vec![vector_qc(leaf.contribution)],
+        attributions: Vec::new(),
+        funded: 0,
+        payments: Vec::new(),
+        rewards_root: Hash::default(),
     }
 }
 
@@ -1069,9 +1084,10 @@ fn the_proposal_vote_and_final_batch_have_the_documented_bytes_and_verify() {
     let proposal = BatchProposal::sign(body, &seed(1)).unwrap();
     let mut proposal_bytes = documented_hex(PROPOSAL_BEFORE_QC);
     proposal_bytes.extend(documented_hex(QC));
+    proposal_bytes.extend(documented_hex(PROPOSAL_AFTER_QC));
     proposal_bytes.extend(documented_hex(PROPOSAL_SIGNATURE));
     assert_eq!(proposal.to_bytes(), proposal_bytes);
-    assert_eq!(proposal_bytes.len(), 466);
+    assert_eq!(proposal_bytes.len(), 522);
     assert_eq!(
         BatchProposal::from_bytes(&proposal_bytes).unwrap(),
         proposal
@@ -1095,7 +1111,7 @@ fn the_proposal_vote_and_final_batch_have_the_documented_bytes_and_verify() {
     let mut batch_bytes = proposal_bytes;
     batch_bytes.extend(documented_hex(FINAL_AFTER_PROPOSAL));
     assert_eq!(batch.to_bytes(), batch_bytes);
-    assert_eq!(batch_bytes.len(), 662);
+    assert_eq!(batch_bytes.len(), 718);
     assert_eq!(
         blake3::hash(&batch_bytes).as_bytes(),
         &documented_hex(FINAL_BLAKE3)[..]
@@ -1170,3 +1186,4 @@ fn the_domain_keys_are_the_documented_ones() {
         ));
     }
 }
+

@@ -112,8 +112,14 @@ pub fn leader(set: &ValidatorSet, datanet: &DatanetId, epoch: u64) -> Option<Pub
         .map(|v| v.key)
 }
 
+/// The most attribution records one batch pays by.
+pub const MAX_BATCH_ATTRIBUTIONS: usize = 256;
+/// The most contributors one batch pays.
+pub const MAX_BATCH_PAYMENTS: usize = 4096;
+
 /// What an epoch's leader proposes: the certificates of the contributions in the batch, in
-/// leaf order, and the root of the leaves they make.
+/// leaf order, and the root of the leaves they make; and the attribution records the epoch
+/// pays rewards by, with what it pays each contributor and the rewards root that results.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalBody {
     /// The datanet.
@@ -126,9 +132,20 @@ pub struct ProposalBody {
     pub leader: PublicKey,
     /// The root of the batch's leaves.
     pub root: Hash,
-    /// The certificate of each contribution, in leaf order; 1..=[`MAX_BATCH_LEAVES`], each
+    /// The certificate of each contribution, in leaf order; up to [`MAX_BATCH_LEAVES`], each
     /// contribution once.
     pub certificates: Vec<QuorumCertificate>,
+    /// The ids of the attribution records the epoch pays by, ascending; up to
+    /// [`MAX_BATCH_ATTRIBUTIONS`]. A batch holds a contribution or a record at least.
+    pub attributions: Vec<Hash>,
+    /// The datanet's reward pool as the leader read it on chain (everything ever funded, in
+    /// wei): the epoch's share is taken from what of it earlier epochs left.
+    pub funded: u128,
+    /// What the epoch pays each contributor, in wei, ascending by key, each above zero.
+    pub payments: Vec<(PublicKey, u128)>,
+    /// The root of the rewards tree of cumulative amounts after this epoch; zero when it
+    /// pays nothing.
+    pub rewards_root: Hash,
 }
 
 /// A signed batch proposal.
@@ -142,15 +159,47 @@ impl Signable for ProposalBody {
     }
 
     fn check(&self) -> Result<(), String> {
-        check_certificates(&self.certificates)
+        check_body(self)
     }
 }
 
-/// The rules on a proposal's certificates: 1..=[`MAX_BATCH_LEAVES`], no contribution twice.
-fn check_certificates(certificates: &[QuorumCertificate]) -> Result<(), String> {
-    if certificates.is_empty() || certificates.len() > MAX_BATCH_LEAVES {
+/// The rules of a proposal: its certificates and attributions, and its payments with their
+/// root.
+fn check_body(body: &ProposalBody) -> Result<(), String> {
+    check_certificates(&body.certificates)?;
+    if body.certificates.is_empty() && body.attributions.is_empty() {
+        return Err("a batch holds at least one contribution or attribution record".into());
+    }
+    if body.attributions.len() > MAX_BATCH_ATTRIBUTIONS
+        || body.attributions.windows(2).any(|w| w[0] >= w[1])
+    {
         return Err(format!(
-            "{} contributions; a batch holds 1..={MAX_BATCH_LEAVES}",
+            "attribution records must be distinct, ascending and at most {MAX_BATCH_ATTRIBUTIONS}"
+        ));
+    }
+    if body.payments.len() > MAX_BATCH_PAYMENTS
+        || body.payments.iter().any(|(_, amount)| *amount == 0)
+        || body.payments.windows(2).any(|w| w[0].0 >= w[1].0)
+    {
+        return Err(format!(
+            "payments must be above zero, to distinct contributors in ascending key order, and at most {MAX_BATCH_PAYMENTS}"
+        ));
+    }
+    if body.payments.is_empty() != (body.rewards_root == Hash([0; 32])) {
+        return Err("the rewards root is zero exactly when the batch pays nothing".into());
+    }
+    if !body.payments.is_empty() && body.attributions.is_empty() {
+        return Err("a batch pays only by attribution records".into());
+    }
+    Ok(())
+}
+
+/// The rules on a proposal's certificates: at most [`MAX_BATCH_LEAVES`], no contribution
+/// twice.
+fn check_certificates(certificates: &[QuorumCertificate]) -> Result<(), String> {
+    if certificates.len() > MAX_BATCH_LEAVES {
+        return Err(format!(
+            "{} contributions; a batch holds at most {MAX_BATCH_LEAVES}",
             certificates.len()
         ));
     }
@@ -171,6 +220,14 @@ impl Encode for ProposalBody {
         self.leader.encode_to(out);
         out.hash(&self.root);
         out.list(&self.certificates);
+        out.hashes(&self.attributions);
+        out.raw(&self.funded.to_be_bytes());
+        out.u32(self.payments.len() as u32);
+        for (key, amount) in &self.payments {
+            key.encode_to(out);
+            out.raw(&amount.to_be_bytes());
+        }
+        out.hash(&self.rewards_root);
     }
 }
 
@@ -183,10 +240,28 @@ impl Decode for ProposalBody {
             validator_set: r.hash("validator set id")?,
             leader: PublicKey::decode_from(r)?,
             root: r.hash("batch root")?,
-            certificates: r.list(MAX_BATCH_LEAVES, "certificates")?,
+            certificates: {
+                let certificates = r.list(MAX_BATCH_LEAVES, "certificates")?;
+                check_certificates(&certificates)
+                    .map_err(|why| DecodeError::invalid("batch proposal", why))?;
+                certificates
+            },
+            attributions: r.hashes(MAX_BATCH_ATTRIBUTIONS, "attribution records")?,
+            funded: u128::from_be_bytes(r.array("funded")?),
+            payments: {
+                let count = r.len(MAX_BATCH_PAYMENTS, "payments")?;
+                let mut payments = Vec::with_capacity(count);
+                for _ in 0..count {
+                    payments.push((
+                        PublicKey::decode_from(r)?,
+                        u128::from_be_bytes(r.array("payment")?),
+                    ));
+                }
+                payments
+            },
+            rewards_root: r.hash("rewards root")?,
         };
-        check_certificates(&body.certificates)
-            .map_err(|why| DecodeError::invalid("batch proposal", why))?;
+        check_body(&body).map_err(|why| DecodeError::invalid("batch proposal", why))?;
         Ok(body)
     }
 }
@@ -201,6 +276,8 @@ pub struct BatchVoteBody {
     pub epoch: u64,
     /// The root voted for.
     pub root: Hash,
+    /// The proposal's rewards root voted for with it (zero when the batch pays nothing).
+    pub rewards_root: Hash,
     /// The voting validator.
     pub validator: PublicKey,
 }
@@ -226,6 +303,7 @@ impl Encode for BatchVoteBody {
         self.datanet.encode_to(out);
         out.u64(self.epoch);
         out.hash(&self.root);
+        out.hash(&self.rewards_root);
         self.validator.encode_to(out);
     }
 }
@@ -237,6 +315,7 @@ impl Decode for BatchVoteBody {
             datanet: DatanetId::decode_from(r)?,
             epoch: r.u64("epoch")?,
             root: r.hash("batch root")?,
+            rewards_root: r.hash("rewards root")?,
             validator: PublicKey::decode_from(r)?,
         })
     }
@@ -272,6 +351,7 @@ impl FinalBatch {
             if v.datanet == body.datanet
                 && v.epoch == body.epoch
                 && v.root == body.root
+                && v.rewards_root == body.rewards_root
                 && set.stake(&v.validator).is_some()
                 && !counted.contains_key(&v.validator)
                 && vote.verify().is_ok()
@@ -335,6 +415,7 @@ impl FinalBatch {
                 datanet: body.datanet,
                 epoch: body.epoch,
                 root: body.root,
+                rewards_root: body.rewards_root,
                 validator: *key,
             };
             items.push((Signed::signing_hash(&vote), *signature, *key));

@@ -53,6 +53,10 @@ fn propose(
         leader: leader_key,
         root,
         certificates: qcs,
+        attributions: Vec::new(),
+        funded: 0,
+        payments: Vec::new(),
+        rewards_root: Hash::default(),
     };
     BatchProposal::sign(body, secret).unwrap()
 }
@@ -62,6 +66,7 @@ fn vote(key: &SecretKey, epoch: u64, root: Hash) -> BatchVote {
         datanet: datanet(),
         epoch,
         root,
+        rewards_root: Hash::default(),
         validator: key.public(),
     };
     BatchVote::sign(body, key).unwrap()
@@ -179,6 +184,10 @@ fn proposals_without_contributions_or_repeating_one_are_refused() {
         leader: leader_key,
         root,
         certificates,
+        attributions: Vec::new(),
+        funded: 0,
+        payments: Vec::new(),
+        rewards_root: Hash::default(),
     };
     assert!(BatchProposal::sign(body(vec![]), secret).is_err());
     assert!(BatchProposal::sign(body(vec![qcs[0].clone(), qcs[0].clone()]), secret).is_err());

@@ -5,6 +5,7 @@
 //! signature: call [`Signed::verify`] (or verify a batch) before trusting or forwarding it.
 
 mod attestation;
+mod attribution_record;
 mod batch;
 #[cfg(test)]
 mod batch_tests;
@@ -22,10 +23,14 @@ mod tally;
 #[cfg(test)]
 mod tests;
 
+pub use attribution_record::{
+    output_hash, AttributionBody, AttributionRecord, AttributionSubmission, MAX_RECORD_WEIGHTS,
+    MAX_SUBMITTED_OUTPUT, MIN_RECORD_SPAN,
+};
 pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict, MAX_ATTESTATION_MESSAGE};
 pub use batch::{
     batch_root, leader, BatchLeaf, BatchProposal, BatchVote, BatchVoteBody, FinalBatch,
-    ProposalBody, MAX_BATCH_LEAVES,
+    ProposalBody, MAX_BATCH_ATTRIBUTIONS, MAX_BATCH_LEAVES, MAX_BATCH_PAYMENTS,
 };
 pub use datanet::{
     Datanet, DatanetBody, RecordValidators, ValidatorSource, DATANET_VERSION, MAX_DESCRIPTION,

@@ -510,6 +510,10 @@ fn a_final_batch_is_stored_once_indexes_its_contributions_and_another_for_its_ep
                     leader: key.public(),
                     root: hash(Domain::Node, root),
                     certificates: vec![qc.clone()],
+                    attributions: Vec::new(),
+                    funded: 0,
+                    payments: Vec::new(),
+                    rewards_root: datanet_protocol::Hash::default(),
                 },
                 &key,
             )
