@@ -191,10 +191,27 @@ impl Anchoring {
         Ok(sent)
     }
 
-    /// The anchor message of a batch; no rewards root until epochs pay rewards.
-    fn message(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) -> AnchorMessage {
+    /// The anchor message of a batch and the rewards root it pays by.
+    fn message(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        batch_root: Hash,
+        rewards_root: Hash,
+    ) -> AnchorMessage {
         self.params
-            .anchor_message(datanet, epoch, batch_root, Hash([0; 32]))
+            .anchor_message(datanet, epoch, batch_root, rewards_root)
+    }
+
+    /// The rewards root of `datanet`'s final batch of `epoch` as stored here; zero when the
+    /// batch pays nothing or is not here.
+    async fn rewards_root(&self, datanet: DatanetId, epoch: u64) -> Hash {
+        self.store
+            .run(move |s| s.batch(&datanet, epoch))
+            .await
+            .ok()
+            .flatten()
+            .map_or(Hash([0; 32]), |b| b.proposal.body().rewards_root)
     }
 
     /// The connected hub client, connecting first if needed.
@@ -235,10 +252,12 @@ impl Anchoring {
         if signature.datanet != datanet {
             return Judgement::Reject;
         }
-        let message = self.message(datanet, signature.epoch, signature.batch_root);
-        if signature.rewards_root != message.rewards_root {
-            return Judgement::Reject;
-        }
+        let message = self.message(
+            datanet,
+            signature.epoch,
+            signature.batch_root,
+            signature.rewards_root,
+        );
         let Some(signer) = message.signer(&signature.signature) else {
             return Judgement::Reject;
         };
@@ -249,15 +268,28 @@ impl Anchoring {
             return Judgement::Reject;
         }
         let epoch = signature.epoch;
-        let queued = self.store.run(move |s| s.anchor(&datanet, epoch)).await;
-        match queued {
-            Ok(Some(anchor)) if anchor.batch_root != signature.batch_root => {
+        let queued = self
+            .store
+            .run(move |s| Ok((s.anchor(&datanet, epoch)?, s.batch(&datanet, epoch)?)))
+            .await;
+        let held = queued.map(|(anchor, batch)| {
+            let paid_by = batch.map(|b| b.proposal.body().rewards_root);
+            (anchor, paid_by)
+        });
+        match held {
+            Ok((_, Some(rewards_root))) if rewards_root != signature.rewards_root => {
                 return Judgement::Reject
             }
-            Ok(Some(Anchor {
-                state: AnchorState::Confirmed { .. },
-                ..
-            })) => return Judgement::Ignore,
+            Ok((Some(anchor), _)) if anchor.batch_root != signature.batch_root => {
+                return Judgement::Reject
+            }
+            Ok((
+                Some(Anchor {
+                    state: AnchorState::Confirmed { .. },
+                    ..
+                }),
+                _,
+            )) => return Judgement::Ignore,
             Ok(_) => {}
             Err(_) => return Judgement::Ignore,
         }
@@ -285,7 +317,13 @@ impl Anchoring {
 
     /// Signs the anchor message of `datanet`'s `epoch` with this node's EVM key, keeps the
     /// signature and gossips it, if this node is a staked validator of the datanet.
-    pub(crate) async fn sign_and_gossip(&self, datanet: DatanetId, epoch: u64, batch_root: Hash) {
+    pub(crate) async fn sign_and_gossip(
+        &self,
+        datanet: DatanetId,
+        epoch: u64,
+        batch_root: Hash,
+        rewards_root: Hash,
+    ) {
         let Some(evm) = &self.evm else {
             return;
         };
@@ -298,7 +336,7 @@ impl Anchoring {
         if !stakes.by_owner.contains_key(&evm.address()) {
             return;
         }
-        let message = self.message(datanet, epoch, batch_root);
+        let message = self.message(datanet, epoch, batch_root, rewards_root);
         let Ok(bytes) = message.sign(evm) else {
             return;
         };
@@ -381,8 +419,14 @@ impl Anchoring {
             if regossip
                 || !held.contains_key(&self.evm.as_ref().map_or(Address::ZERO, EvmKey::address))
             {
-                self.sign_and_gossip(anchor.datanet, anchor.epoch, anchor.batch_root)
-                    .await;
+                let rewards_root = self.rewards_root(anchor.datanet, anchor.epoch).await;
+                self.sign_and_gossip(
+                    anchor.datanet,
+                    anchor.epoch,
+                    anchor.batch_root,
+                    rewards_root,
+                )
+                .await;
             }
             self.queued_at
                 .lock()
@@ -505,22 +549,24 @@ impl Anchoring {
         if self.evm.is_none() || self.validator.is_none() {
             return Ok(());
         }
+        let rewards_root = self.rewards_root(datanet, epoch).await;
         let held = self.held(datanet, epoch);
+        let signs = |s: &AnchorSignature| s.batch_root == batch_root && s.rewards_root == rewards_root;
         let signatures: Vec<[u8; 65]> = held
             .values()
-            .filter(|s| s.batch_root == batch_root)
+            .filter(|s| signs(s))
             .map(|s| s.signature)
             .collect();
         let signers: Vec<Address> = held
             .iter()
-            .filter(|(_, s)| s.batch_root == batch_root)
+            .filter(|(_, s)| signs(s))
             .map(|(a, _)| *a)
             .collect();
         if !stakes.reached(&signers) || (replacing.is_none() && !self.my_turn(datanet, epoch).await)
         {
             return Ok(());
         }
-        let message = self.message(datanet, epoch, batch_root);
+        let message = self.message(datanet, epoch, batch_root, rewards_root);
         let sent = hub.submit_anchor(&message, &signatures, replacing).await?;
         tracing::info!(%datanet, epoch, tx = %sent.tx, nonce = sent.nonce, signers = signers.len(), "anchor sent");
         self.stuck(datanet, epoch, sent.tx);

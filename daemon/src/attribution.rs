@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use datanet_attribution::{
     records, Attribution, AttributionError, ContributionText, Shard, TextSource, Version,
 };
-use datanet_protocol::signed::{ModelRecord, Policy, RecordFormat};
+use datanet_protocol::signed::{ModelRecord, Policy, RecordFormat, TrainedOn};
 use datanet_protocol::{ContributionId, DatanetId, ModelId};
 use datanet_storage::AnchorState;
 use futures::StreamExt;
@@ -72,7 +72,7 @@ type OpenShards = HashMap<(DatanetId, u64), Arc<Shard>>;
 #[derive(Clone)]
 pub(crate) struct Indexer {
     retriever: Retriever,
-    settings: Arc<AttributionSettings>,
+    pub(crate) settings: Arc<AttributionSettings>,
     tasks: TaskTracker,
     cancel: CancellationToken,
     open: Arc<Mutex<OpenShards>>,
@@ -303,40 +303,86 @@ impl Indexer {
         model: &ModelRecord,
         output: Vec<u8>,
     ) -> Result<ModelAttribution, NodeError> {
-        let id = model.id();
         let mut refs = Vec::new();
         let mut shards = Vec::new();
         for version in &model.body().versions {
-            let (datanet, last) = (version.datanet, version.epoch);
-            let root = version.batch_root;
-            let (anchor, batches) = self
-                .retriever
-                .store
-                .run(move |s| Ok((s.anchor(&datanet, last)?, s.batches_of(&datanet)?)))
-                .await?;
-            let anchored = anchor.is_some_and(|a| {
-                a.batch_root == root && matches!(a.state, AnchorState::Confirmed { .. })
-            });
-            if !anchored {
-                return Err(not_anchored(id, datanet, last, root));
-            }
-            for batch in batches.iter().filter(|b| b.proposal.body().epoch <= last) {
-                shards.push(self.shard(datanet, batch.proposal.body().epoch).await?);
-                refs.push(ShardRef {
-                    datanet: datanet.to_string(),
-                    epoch: batch.proposal.body().epoch,
-                });
-            }
+            let (more_refs, more_shards) = self.version_shards(model.id(), version).await?;
+            refs.extend(more_refs);
+            shards.extend(more_shards);
         }
-        let min_span = self.settings.min_span;
-        let attribution = blocking(move || Version::new(shards).query_bytes(&output, min_span))
-            .await?
-            .map_err(index_error)?;
+        let attribution = self.query(shards, output, self.settings.min_span).await?;
         Ok(ModelAttribution {
-            model: id.to_string(),
+            model: model.id().to_string(),
             shards: refs,
             attribution,
         })
+    }
+
+    /// Attributes `output` to the one version of `datanet` that `model` names, with spans of
+    /// at least `min_span` bytes: the weights an attribution record of that datanet holds.
+    ///
+    /// # Errors
+    /// [`NodeError::Invalid`] when the model names no version of `datanet`; as
+    /// [`Indexer::attribute`] otherwise.
+    pub(crate) async fn attribute_in(
+        &self,
+        model: &ModelRecord,
+        datanet: DatanetId,
+        output: Vec<u8>,
+        min_span: usize,
+    ) -> Result<Attribution, NodeError> {
+        let version = model.body().version_of(&datanet).ok_or_else(|| {
+            NodeError::Invalid(format!(
+                "model {} names no version of datanet {datanet}",
+                model.id()
+            ))
+        })?;
+        let (_, shards) = self.version_shards(model.id(), version).await?;
+        self.query(shards, output, min_span).await
+    }
+
+    /// The shards of `version` of model `id`: every batch of the datanet up to the version's
+    /// epoch, once the version is anchored here with the record's root.
+    async fn version_shards(
+        &self,
+        id: ModelId,
+        version: &TrainedOn,
+    ) -> Result<(Vec<ShardRef>, Vec<Arc<Shard>>), NodeError> {
+        let (datanet, last) = (version.datanet, version.epoch);
+        let root = version.batch_root;
+        let (anchor, batches) = self
+            .retriever
+            .store
+            .run(move |s| Ok((s.anchor(&datanet, last)?, s.batches_of(&datanet)?)))
+            .await?;
+        let anchored = anchor.is_some_and(|a| {
+            a.batch_root == root && matches!(a.state, AnchorState::Confirmed { .. })
+        });
+        if !anchored {
+            return Err(not_anchored(id, datanet, last, root));
+        }
+        let mut refs = Vec::new();
+        let mut shards = Vec::new();
+        for batch in batches.iter().filter(|b| b.proposal.body().epoch <= last) {
+            shards.push(self.shard(datanet, batch.proposal.body().epoch).await?);
+            refs.push(ShardRef {
+                datanet: datanet.to_string(),
+                epoch: batch.proposal.body().epoch,
+            });
+        }
+        Ok((refs, shards))
+    }
+
+    /// Queries `output` against the version made of `shards`.
+    async fn query(
+        &self,
+        shards: Vec<Arc<Shard>>,
+        output: Vec<u8>,
+        min_span: usize,
+    ) -> Result<Attribution, NodeError> {
+        blocking(move || Version::new(shards).query_bytes(&output, min_span))
+            .await?
+            .map_err(index_error)
     }
 }
 
@@ -378,7 +424,7 @@ pub(crate) fn not_enabled() -> NodeError {
 
 /// Refuses an output that is empty, longer than `max` bytes, or not UTF-8, with a message
 /// that says which.
-fn check_output(output: &[u8], max: usize) -> Result<(), NodeError> {
+pub(crate) fn check_output(output: &[u8], max: usize) -> Result<(), NodeError> {
     if output.is_empty() {
         return Err(NodeError::Invalid(
             "the output is empty: there is nothing to attribute".into(),

@@ -24,6 +24,7 @@ pub mod quorum;
 mod repair;
 mod retrieval;
 mod rewards;
+mod submissions;
 mod serve;
 mod upkeep;
 
@@ -43,5 +44,6 @@ pub use models::ModelRequest;
 pub use node::{Node, NodeConfig};
 pub use repair::RepairReport;
 pub use retrieval::ChunkStream;
-pub use rewards::RewardsStatus;
+pub use rewards::{Claimed, RewardsStatus};
+pub use submissions::SubmittedRecord;
 pub use upkeep::Connectivity;

@@ -149,6 +149,7 @@ fn start_quorum(
     tasks: &TaskTracker,
     cancel: &CancellationToken,
     gossip: Option<mpsc::Receiver<QuorumGossip>>,
+    indexer: Option<Indexer>,
 ) -> (
     Quorum,
     Option<mpsc::Sender<ContributionId>>,
@@ -174,7 +175,13 @@ fn start_quorum(
         )
     });
     crate::anchoring::start(anchoring.clone(), tasks, cancel);
-    let batches = Batches::new(quorum.clone(), signer, anchoring.clone(), config.epoch);
+    let batches = Batches::new(
+        quorum.clone(),
+        signer,
+        anchoring.clone(),
+        indexer,
+        config.epoch,
+    );
     if let Some(gossip) = gossip {
         tasks.spawn(
             quorum
@@ -337,6 +344,11 @@ impl Node {
             config.repair_interval,
             cancel.clone(),
         ));
+        let indexer = config.attribution.clone().map(|settings| {
+            let indexer = Indexer::new(retriever.clone(), settings, tasks.clone(), cancel.clone());
+            tasks.spawn(indexer.clone().run(retriever.events.subscribe()));
+            indexer
+        });
         let (quorum, own, anchoring) = start_quorum(
             &retriever,
             keys.validator,
@@ -345,12 +357,8 @@ impl Node {
             &tasks,
             &cancel,
             quorum_gossip,
+            indexer.clone(),
         );
-        let indexer = config.attribution.clone().map(|settings| {
-            let indexer = Indexer::new(retriever.clone(), settings, tasks.clone(), cancel.clone());
-            tasks.spawn(indexer.clone().run(retriever.events.subscribe()));
-            indexer
-        });
         Ok(Node {
             contributor: Arc::new(keys.contributor),
             connectivity,

@@ -64,6 +64,8 @@ pub(crate) enum Kind {
     ChainSet = b'T' as isize,
     /// Model records, by model id.
     Model = b'I' as isize,
+    /// Attribution records with their outputs, recomputed here, by datanet and record id.
+    Attribution = b'U' as isize,
 }
 
 /// The key of a record: its kind's prefix, then each part in order.

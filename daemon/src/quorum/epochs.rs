@@ -79,9 +79,11 @@ impl Default for Round {
 /// The epoch machinery of one node.
 #[derive(Clone)]
 pub(crate) struct Batches {
-    quorum: Quorum,
+    pub(super) quorum: Quorum,
     signer: Option<Signer>,
-    anchoring: Option<crate::anchoring::Anchoring>,
+    pub(super) anchoring: Option<crate::anchoring::Anchoring>,
+    /// The attribution index, when this node attributes: it recomputes attribution records.
+    pub(super) indexer: Option<crate::attribution::Indexer>,
     epoch: Duration,
     rounds: Arc<Mutex<BTreeMap<(DatanetId, u64), Round>>>,
     /// The last epoch this node proposed for, per datanet: a leader proposes once.
@@ -90,17 +92,19 @@ pub(crate) struct Batches {
 
 impl Batches {
     /// Epochs of length `epoch` over `quorum`'s store; `signer` when this node validates;
-    /// `anchoring` when a chain is configured.
+    /// `anchoring` when a chain is configured; `indexer` when this node attributes.
     pub(crate) fn new(
         quorum: Quorum,
         signer: Option<Signer>,
         anchoring: Option<crate::anchoring::Anchoring>,
+        indexer: Option<crate::attribution::Indexer>,
         epoch: Duration,
     ) -> Self {
         Batches {
             quorum,
             signer,
             anchoring,
+            indexer,
             epoch,
             rounds: Arc::default(),
             proposed: Arc::default(),
@@ -195,16 +199,21 @@ impl Batches {
                 Ok(bodies)
             })
             .await?;
-        for body in proposals {
+        for mut body in proposals {
+            self.pay(&mut body).await;
+            if body.certificates.is_empty() && body.attributions.is_empty() {
+                continue;
+            }
             let (datanet, epoch) = (body.datanet, body.epoch);
             self.proposed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(datanet, epoch);
             let count = body.certificates.len();
+            let records = body.attributions.len();
             let proposal = BatchProposal::sign(body, &signer.key)
                 .map_err(|e| NodeError::Internal(format!("signing a proposal: {e}")))?;
-            tracing::info!(%datanet, epoch, contributions = count, "proposing a batch");
+            tracing::info!(%datanet, epoch, contributions = count, attribution_records = records, "proposing a batch");
             self.net()
                 .publish_quorum(datanet, &QuorumMessage::Proposal(proposal.clone()))
                 .await?;
@@ -280,6 +289,9 @@ impl Batches {
                 Some(anchoring) => anchoring.judge(datanet, signature).await,
                 None => Judgement::Ignore,
             },
+            QuorumMessage::Attribution(submission) => {
+                self.on_attribution(datanet, *submission).await
+            }
             QuorumMessage::Attestation(_) => Judgement::Ignore,
         }
     }
@@ -313,23 +325,25 @@ impl Batches {
                 return Judgement::Ignore;
             }
         };
-        let root = proposal.body().root;
+        let body = proposal.body();
+        let ballot = ballot(body.root, body.rewards_root);
         let fresh = {
             let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
             let round = rounds.entry((datanet, epoch)).or_default();
-            round.proposals.insert(root, proposal).is_none()
+            round.proposals.insert(ballot, proposal.clone()).is_none()
         };
         if !fresh {
             return Judgement::Ignore;
         }
-        self.vote(datanet, epoch, root, &set).await;
-        self.try_finish(datanet, epoch, root, &set).await;
+        self.vote(&proposal, &set).await;
+        self.try_finish(datanet, epoch, ballot, &set).await;
         Judgement::Accept
     }
 
-    /// Signs and gossips this node's vote for `root`, if it validates `set` and has voted
-    /// for no other root in this epoch (its vote is recorded durably first).
-    async fn vote(&self, datanet: DatanetId, epoch: u64, root: Hash, set: &ValidatorSet) {
+    /// Signs and gossips this node's vote for `proposal`, if it validates `set`, finds the
+    /// proposal's payments right, and has voted for no other root in this epoch (its vote
+    /// is recorded durably first).
+    async fn vote(&self, proposal: &BatchProposal, set: &ValidatorSet) {
         let Some(signer) = &self.signer else {
             return;
         };
@@ -337,10 +351,18 @@ impl Batches {
         if set.stake(&me).is_none() {
             return;
         }
+        let body = proposal.body();
+        let (datanet, epoch, root) = (body.datanet, body.epoch, body.root);
+        let rewards_root = body.rewards_root;
+        if let Err(why) = self.check_payments(body).await {
+            tracing::info!(%datanet, epoch, why, "no vote for a proposal whose payments do not hold here");
+            return;
+        }
+        let ballot = ballot(root, rewards_root);
         let allowed = self
             .quorum
             .store
-            .run(move |s| s.record_vote(&datanet, epoch, &root))
+            .run(move |s| s.record_vote(&datanet, epoch, &ballot))
             .await;
         match allowed {
             Ok(true) => {}
@@ -357,6 +379,7 @@ impl Batches {
             datanet,
             epoch,
             root,
+            rewards_root,
             validator: me,
         };
         let Ok(vote) = BatchVote::sign(body, &signer.key) else {
@@ -379,7 +402,7 @@ impl Batches {
             .entry((datanet, body.epoch))
             .or_default()
             .votes
-            .entry(body.root)
+            .entry(ballot(body.root, body.rewards_root))
             .or_default();
         if votes.iter().any(|v| v.body().validator == body.validator) {
             return false;
@@ -405,18 +428,19 @@ impl Batches {
         if !self.remember_vote(datanet, vote) {
             return Judgement::Ignore;
         }
-        self.try_finish(datanet, body.epoch, body.root, &set).await;
+        let ballot = ballot(body.root, body.rewards_root);
+        self.try_finish(datanet, body.epoch, ballot, &set).await;
         Judgement::Accept
     }
 
-    /// Stores and gossips the final batch of (`datanet`, `epoch`) if the proposal for `root`
-    /// is known and its votes now pass the threshold.
-    async fn try_finish(&self, datanet: DatanetId, epoch: u64, root: Hash, set: &ValidatorSet) {
+    /// Stores and gossips the final batch of (`datanet`, `epoch`) if the proposal of
+    /// `ballot` is known and its votes now pass the threshold.
+    async fn try_finish(&self, datanet: DatanetId, epoch: u64, ballot: Hash, set: &ValidatorSet) {
         let ready = {
             let rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
             rounds.get(&(datanet, epoch)).and_then(|round| {
-                let proposal = round.proposals.get(&root)?.clone();
-                let votes = round.votes.get(&root)?.clone();
+                let proposal = round.proposals.get(&ballot)?.clone();
+                let votes = round.votes.get(&ballot)?.clone();
                 FinalBatch::form(set, proposal, &votes).ok()
             })
         };
@@ -472,6 +496,7 @@ impl Batches {
     async fn store_final(&self, batch: FinalBatch) -> bool {
         let (datanet, epoch) = batch.slot();
         let root = batch.root();
+        let rewards_root = batch.proposal.body().rewards_root;
         let contributions = batch.proposal.body().certificates.len();
         let stored = self.quorum.store.run(move |s| s.put_batch(&batch)).await;
         match stored {
@@ -484,7 +509,9 @@ impl Batches {
                     contributions,
                 });
                 if let Some(anchoring) = &self.anchoring {
-                    anchoring.sign_and_gossip(datanet, epoch, root).await;
+                    anchoring
+                        .sign_and_gossip(datanet, epoch, root, rewards_root)
+                        .await;
                 }
                 true
             }
@@ -608,7 +635,9 @@ fn check_proposal(
 }
 
 /// The proposal `me` makes as leader of `datanet`'s `epoch`: the accepted contributions in no
-/// batch and not condemned, in id order, as many as fit; `None` when there are none.
+/// batch and not condemned, in id order, as many as fit, and the attribution records held
+/// here that no batch paid by yet (without payments: [`Batches::pay`] adds them); `None`
+/// when there is neither.
 fn proposal_body(
     store: &Store,
     set: &ValidatorSet,
@@ -645,7 +674,8 @@ fn proposal_body(
         leaves.push(BatchLeaf::new(&manifest, &qc));
         certificates.push(qc);
     }
-    if certificates.is_empty() {
+    let attributions = super::rewards::unpaid(store, &datanet, epoch)?;
+    if certificates.is_empty() && attributions.is_empty() {
         return Ok(None);
     }
     Ok(Some(ProposalBody {
@@ -655,5 +685,22 @@ fn proposal_body(
         leader: me,
         root: batch_root(&leaves),
         certificates,
+        attributions,
+        funded: 0,
+        payments: Vec::new(),
+        rewards_root: Hash([0; 32]),
     }))
+}
+
+/// What votes for a proposal are counted under: its batch root, or, when it pays rewards, the
+/// hash of its batch and rewards roots, so that one validator never votes for two rewards
+/// roots with one batch root.
+fn ballot(root: Hash, rewards_root: Hash) -> Hash {
+    if rewards_root == Hash([0; 32]) {
+        return root;
+    }
+    let mut both = [0u8; 64];
+    both[..32].copy_from_slice(&root.0);
+    both[32..].copy_from_slice(&rewards_root.0);
+    datanet_protocol::hash::hash(datanet_protocol::Domain::BatchVote, &both)
 }

@@ -6,6 +6,8 @@
 
 pub(crate) mod epochs;
 pub mod lifecycle;
+pub(crate) mod payouts;
+pub(crate) mod rewards;
 pub(crate) mod sets;
 pub(crate) mod validate;
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod anchors;
 pub(crate) mod attestations;
+mod attributions;
 pub(crate) mod batches;
 mod chain_sets;
 mod chunks;
