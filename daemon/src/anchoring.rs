@@ -551,7 +551,8 @@ impl Anchoring {
         }
         let rewards_root = self.rewards_root(datanet, epoch).await;
         let held = self.held(datanet, epoch);
-        let signs = |s: &AnchorSignature| s.batch_root == batch_root && s.rewards_root == rewards_root;
+        let signs =
+            |s: &AnchorSignature| s.batch_root == batch_root && s.rewards_root == rewards_root;
         let signatures: Vec<[u8; 65]> = held
             .values()
             .filter(|s| signs(s))

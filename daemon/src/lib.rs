@@ -24,8 +24,8 @@ pub mod quorum;
 mod repair;
 mod retrieval;
 mod rewards;
-mod submissions;
 mod serve;
+mod submissions;
 mod upkeep;
 
 pub use anchoring::AnchoringStatus;

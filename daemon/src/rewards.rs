@@ -37,8 +37,9 @@ pub struct RewardsStatus {
 impl RewardsStatus {
     /// What this contributor may claim now: earned less claimed.
     pub fn due(&self) -> U256 {
-        self.earned
-            .map_or(U256::ZERO, |(_, earned)| earned.saturating_sub(self.claimed))
+        self.earned.map_or(U256::ZERO, |(_, earned)| {
+            earned.saturating_sub(self.claimed)
+        })
     }
 }
 

@@ -1186,4 +1186,3 @@ fn the_domain_keys_are_the_documented_ones() {
         ));
     }
 }
-

@@ -177,10 +177,12 @@ fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/models/{id}", get(models::get_model))
         .route("/v1/attribute", post(models::attribute))
+        .route("/v1/attributions", post(models::submit))
         .route(
             "/v1/datanets/{id}/rewards",
             get(rewards::show).post(rewards::fund),
         )
+        .route("/v1/datanets/{id}/rewards/claim", post(rewards::claim))
         .route("/v1/rewards/payee", post(rewards::bind_payee))
         .route("/v1/events", get(routes::events))
         .route("/metrics", get(routes::metrics))

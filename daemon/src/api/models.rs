@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::routes::{json_body, parse, Shared};
+use super::ApiState;
 use crate::{ModelAttribution, ModelRequest};
 
 /// `POST /v1/models`.
@@ -175,10 +176,81 @@ pub(crate) async fn attribute(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ModelAttribution>, ApiError> {
+    let model = model_of(query, "/v1/attribute")?;
+    let output = read_output(&state, &headers, body).await?;
+    Ok(Json(state.node.attribute(model, output).await?))
+}
+
+/// One submitted attribution record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedView {
+    /// The datanet whose contributors it weighs.
+    pub datanet: String,
+    /// The record's id.
+    pub id: String,
+    /// Each contributor's weight.
+    pub weights: Vec<ContributorWeightView>,
+}
+
+/// One contributor's weight in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContributorWeightView {
+    /// The contributor's key.
+    pub contributor: String,
+    /// Its weight.
+    pub weight: u64,
+}
+
+/// `POST /v1/attributions?model=ID`, the output as the raw body: signs and submits one
+/// attribution record per datanet the output quotes, for the validators to recompute and
+/// pay by. Limits as `POST /v1/attribute`.
+pub(crate) async fn submit(
+    State(state): Shared,
+    query: Result<Query<AttributeQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let model = model_of(query, "/v1/attributions")?;
+    let output = read_output(&state, &headers, body).await?;
+    let submitted = state.node.submit_attribution(model, output).await?;
+    let views: Vec<SubmittedView> = submitted
+        .iter()
+        .map(|r| SubmittedView {
+            datanet: r.datanet.to_string(),
+            id: r.id.to_string(),
+            weights: r
+                .weights
+                .iter()
+                .map(|(contributor, weight)| ContributorWeightView {
+                    contributor: contributor.to_string(),
+                    weight: *weight,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((StatusCode::CREATED, Json(views)))
+}
+
+/// The model a query names, or 400 saying how to name it on `path`.
+fn model_of(
+    query: Result<Query<AttributeQuery>, QueryRejection>,
+    path: &str,
+) -> Result<ModelId, ApiError> {
     let Query(query) = query.map_err(|_| {
-        ApiError::bad_request("name the model whose output this is: POST /v1/attribute?model=ID")
+        ApiError::bad_request(format!(
+            "name the model whose output this is: POST {path}?model=ID"
+        ))
     })?;
-    let model: ModelId = parse("model", &query.model)?;
+    parse("model", &query.model)
+}
+
+/// The output in a request's body, refused with 413 from its declared length before it is
+/// read, or as soon as it passes the node's limit.
+async fn read_output(
+    state: &ApiState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
     let limit = state
         .node
         .max_output_bytes()
@@ -201,7 +273,7 @@ pub(crate) async fn attribute(
             }
         })?
         .to_bytes();
-    Ok(Json(state.node.attribute(model, output.to_vec()).await?))
+    Ok(output.to_vec())
 }
 
 /// 413 for an output over `limit` bytes.

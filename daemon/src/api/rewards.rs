@@ -1,5 +1,6 @@
 //! The reward endpoints: fund a datanet's pool, bind this node's contributor key to the
-//! address it is paid at, and read where a pool and this contributor stand. Amounts are
+//! address it is paid at, read where a pool and this contributor stand, and claim what is
+//! due. Amounts are
 //! decimal OPEN (`100`, `2.5`). Their JSON bodies live here too, shared with the command
 //! line.
 
@@ -8,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use datanet_chain::{format_open, parse_open, Address};
+use datanet_chain::{format_open, parse_open, Address, U256};
 use datanet_protocol::DatanetId;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,26 @@ pub struct RewardsView {
     pub payee: Option<String>,
     /// OPEN this contributor has claimed from the pool.
     pub claimed: String,
+    /// OPEN this contributor earned up to the newest rewards root anchored here.
+    pub earned: String,
+    /// The epoch of that root, if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earned_epoch: Option<u64>,
+    /// OPEN this contributor may claim now: earned less claimed.
+    pub due: String,
+}
+
+/// `POST /v1/datanets/{id}/rewards/claim`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimView {
+    /// The anchored epoch whose rewards root the claim was made against.
+    pub epoch: u64,
+    /// OPEN earned up to that epoch.
+    pub cumulative: String,
+    /// OPEN this claim paid.
+    pub paid: String,
+    /// The transaction.
+    pub tx: String,
 }
 
 /// `POST /v1/datanets/{id}/rewards`: funds the pool from this node's EVM key.
@@ -109,5 +130,24 @@ pub(crate) async fn show(
         contributor: status.contributor.to_string(),
         payee: status.payee.map(|p| p.to_string()),
         claimed: format_open(status.claimed),
+        earned: format_open(status.earned.map_or(U256::ZERO, |(_, e)| e)),
+        earned_epoch: status.earned.map(|(epoch, _)| epoch),
+        due: format_open(status.due()),
+    }))
+}
+
+/// `POST /v1/datanets/{id}/rewards/claim`: claims what the newest anchored rewards root owes
+/// this node's contributor key.
+pub(crate) async fn claim(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<ClaimView>, ApiError> {
+    let datanet: DatanetId = parse("datanet", &id)?;
+    let claimed = state.node.claim_rewards(datanet).await?;
+    Ok(Json(ClaimView {
+        epoch: claimed.epoch,
+        cumulative: format_open(claimed.cumulative),
+        paid: format_open(claimed.paid),
+        tx: claimed.tx.to_string(),
     }))
 }

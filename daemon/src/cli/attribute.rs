@@ -1,5 +1,6 @@
 //! `datanet attribute`: which contributions a model's output quotes, as a table of spans,
-//! contributions and contributors with their weights, or as JSON.
+//! contributions and contributors with their weights, or as JSON; with `--submit`, the
+//! attribution records signed and submitted for the validators to pay by.
 
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -7,19 +8,32 @@ use std::path::Path;
 use super::client::Client;
 use super::output::print;
 use super::CliError;
+use crate::api::models::SubmittedView;
 use crate::ModelAttribution;
 
 /// The most characters of a span's text shown in the table.
 const SHOWN_CHARS: usize = 60;
 
-/// Attributes the output in `file` (`-` for stdin) for `model` and prints the answer.
+/// Attributes the output in `file` (`-` for stdin) for `model` and prints the answer; with
+/// `submit`, submits its attribution records and prints them.
 pub(crate) async fn run(
     client: Client,
     model: &str,
     file: &Path,
+    submit: bool,
     json: bool,
 ) -> Result<(), CliError> {
     let output = read_output(file)?;
+    if submit {
+        let records: Vec<SubmittedView> = client
+            .post_bytes(
+                &format!("/v1/attributions?model={model}"),
+                "text/plain; charset=utf-8",
+                output,
+            )
+            .await?;
+        return print(json, &records, submitted_table);
+    }
     let answer: ModelAttribution = client
         .post_bytes(
             &format!("/v1/attribute?model={model}"),
@@ -28,6 +42,21 @@ pub(crate) async fn run(
         )
         .await?;
     print(json, &answer, table)
+}
+
+/// The submitted records as text: each record's datanet and id, then its weights.
+fn submitted_table(out: &mut dyn Write, records: &Vec<SubmittedView>) -> io::Result<()> {
+    for record in records {
+        writeln!(
+            out,
+            "submitted attribution record {} to the validators of datanet {}",
+            record.id, record.datanet
+        )?;
+        for w in &record.weights {
+            writeln!(out, "  {}  {:>10}", w.contributor, w.weight)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_output(file: &Path) -> Result<Vec<u8>, CliError> {

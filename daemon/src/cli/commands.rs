@@ -181,8 +181,12 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         } => return verify_proof(&file, &rpc, confirmations, json).await,
         Command::Model { action } => super::model::run(client(), action, json).await?,
         Command::Rewards { action } => super::rewards::run(client(), action, json).await?,
-        Command::Attribute { model, file } => {
-            super::attribute::run(client(), &model, &file, json).await?;
+        Command::Attribute {
+            model,
+            submit,
+            file,
+        } => {
+            super::attribute::run(client(), &model, &file, submit, json).await?;
         }
         Command::Validator {
             action: ValidatorAction::Register { datanet, stake },

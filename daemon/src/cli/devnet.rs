@@ -25,6 +25,7 @@ use super::client::Client;
 use super::devnet_attribution::{self, AttributionSummary, Parties};
 use super::devnet_chain::{self, Anchored, Chain};
 use super::devnet_light::{self, LightSummary};
+use super::devnet_rewards::{self, Payees, RewardsSummary};
 use super::home::{self, toml_strings};
 use super::{output, transfer, CliError};
 use crate::api::views::{
@@ -158,6 +159,10 @@ struct Summary {
     /// without a chain.
     #[serde(skip_serializing_if = "Option::is_none")]
     attribution: Option<AttributionSummary>,
+    /// The pool funded, the records paid by and both contributors' claims; absent without
+    /// a chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rewards: Option<RewardsSummary>,
 }
 
 /// One daemon of the summary.
@@ -211,6 +216,20 @@ async fn walk_through(
         }
         None => None,
     };
+    let rewards = match &attribution {
+        Some(found) => {
+            let second = daemons.get(1).unwrap_or(first);
+            let payees = Payees {
+                operator: &last.client,
+                contributors: [(&first.name, &first.client), (&second.name, &second.client)],
+            };
+            Some(
+                devnet_rewards::walk(payees, &datanet.id, &found.model, &found.quoting, json)
+                    .await?,
+            )
+        }
+        None => None,
+    };
     let light = light_check(dir, first, chain, &datanet.id, &contribution.id, json).await?;
     let rejected = contribute_bad(dir, &daemons[1], &datanet, json).await?;
     let rejected = settle(last, &rejected.id, "rejected", json).await?;
@@ -226,6 +245,7 @@ async fn walk_through(
         light,
         rejected,
         attribution,
+        rewards,
     };
     say_summary(&summary, json)?;
     Ok(summary)
@@ -673,6 +693,9 @@ fn say_summary(summary: &Summary, json: bool) -> Result<(), CliError> {
     }
     if let Some(a) = &summary.attribution {
         say(json, &format!("  attribution    {}", a.line()))?;
+    }
+    if let Some(r) = &summary.rewards {
+        say(json, &format!("  rewards        {}", r.line()))?;
     }
     say(
         json,

@@ -35,7 +35,10 @@ pub(super) struct Share {
 /// What the attribution steps found.
 #[derive(Debug, Serialize)]
 pub(super) struct AttributionSummary {
-    model: String,
+    pub(super) model: String,
+    /// The output that quotes both contributors.
+    #[serde(skip)]
+    pub(super) quoting: String,
     /// Spans of the quoting output found in the model's version.
     spans: usize,
     /// Its contributors, by weight.
@@ -130,7 +133,7 @@ pub(super) async fn walk(
         "Here is what I remember: {}. And: {LANTERNS}.",
         first_response(sample)?
     );
-    let found = ask(operator, &model.id, output).await?;
+    let found = ask(operator, &model.id, output.clone()).await?;
     if !json {
         output::stdout(|out| attribute::table(out, &found))?;
     }
@@ -167,6 +170,7 @@ pub(super) async fn walk(
     say(json, "  no span of it occurs in the version: no weight")?;
     Ok(AttributionSummary {
         model: model.id,
+        quoting: output,
         spans: a.spans.len(),
         contributors,
         unrelated_spans: unrelated.attribution.spans.len(),

@@ -10,6 +10,7 @@ use datanet_chain::{AttributionProof, DevChain, HubClient};
 use serde::Serialize;
 
 use super::client::Client;
+use super::devnet_rewards::POOL_OPEN;
 use super::home;
 use super::CliError;
 use crate::api::views::{ChainTxView, ContributionView, RegisterValidatorRequest};
@@ -101,10 +102,12 @@ impl Chain {
         ]
     }
 
-    /// Gives the EVM address `evm` gas money and [`STAKE_OPEN`] OPEN.
+    /// Gives the EVM address `evm` gas money, [`STAKE_OPEN`] OPEN to stake and
+    /// [`POOL_OPEN`] more to fund a reward pool with.
     pub(super) async fn fund(&self, evm: &str) -> Result<(), CliError> {
         let address = evm.parse().map_err(chain_error)?;
-        let open = datanet_chain::parse_open(&STAKE_OPEN.to_string()).map_err(chain_error)?;
+        let open = datanet_chain::parse_open(&(STAKE_OPEN + POOL_OPEN).to_string())
+            .map_err(chain_error)?;
         self.dev.fund(address, 10, open).await.map_err(chain_error)
     }
 }

@@ -13,6 +13,7 @@ mod devnet;
 mod devnet_attribution;
 mod devnet_chain;
 mod devnet_light;
+mod devnet_rewards;
 pub mod home;
 mod model;
 mod output;
@@ -142,11 +143,15 @@ pub enum Command {
         /// The model id.
         #[arg(long)]
         model: String,
+        /// Also sign and submit the attribution records of this output (as the model's
+        /// operator), so that the datanets' validators recompute them and pay by them.
+        #[arg(long)]
+        submit: bool,
         /// The output text, or `-` for stdin.
         file: PathBuf,
     },
     /// Contributor rewards on the chain's hub: fund a datanet's pool, bind the address this
-    /// node's contributor is paid at, show a pool.
+    /// node's contributor is paid at, show a pool and what is due, claim it.
     Rewards {
         /// What to do.
         #[command(subcommand)]

@@ -1,12 +1,13 @@
 //! `datanet rewards`: fund a datanet's reward pool, bind this node's contributor key to the
-//! address its rewards are paid at, and show where a pool and this contributor stand.
+//! address its rewards are paid at, show where a pool and this contributor stand, and claim
+//! what is due.
 
 use clap::Subcommand;
 
 use super::client::Client;
 use super::output::print;
 use super::CliError;
-use crate::api::rewards::{BindPayee, FundRewards, RewardsView};
+use crate::api::rewards::{BindPayee, ClaimView, FundRewards, RewardsView};
 use crate::api::views::ChainTxView;
 
 /// What `datanet rewards` does.
@@ -26,8 +27,15 @@ pub enum RewardsAction {
         #[arg(long)]
         payee: Option<String>,
     },
-    /// A datanet's pool (funded, paid, left) and this contributor's payee and claims.
+    /// A datanet's pool (funded, paid, left) and this contributor's payee, earnings, claims
+    /// and what is due.
     Show {
+        /// The datanet's id.
+        datanet: String,
+    },
+    /// Claim what the newest anchored rewards root owes this node's contributor key; it is
+    /// paid to the bound payee.
+    Claim {
         /// The datanet's id.
         datanet: String,
     },
@@ -81,7 +89,26 @@ pub(crate) async fn run(client: Client, action: RewardsAction, json: bool) -> Re
                     Some(payee) => writeln!(out, "  payee        {payee}")?,
                     None => writeln!(out, "  payee        none bound (datanet rewards bind)")?,
                 }
-                writeln!(out, "  claimed      {} OPEN", v.claimed)
+                match v.earned_epoch {
+                    Some(epoch) => {
+                        writeln!(out, "  earned       {} OPEN up to epoch {epoch}", v.earned)?
+                    }
+                    None => writeln!(out, "  earned       nothing anchored yet")?,
+                }
+                writeln!(out, "  claimed      {} OPEN", v.claimed)?;
+                writeln!(out, "  due          {} OPEN", v.due)
+            })
+        }
+        RewardsAction::Claim { datanet } => {
+            let claimed: ClaimView = client
+                .post(&format!("/v1/datanets/{datanet}/rewards/claim"), &())
+                .await?;
+            print(json, &claimed, |out, c| {
+                writeln!(
+                    out,
+                    "claimed {} OPEN ({} OPEN earned up to epoch {}) in tx {}",
+                    c.paid, c.cumulative, c.epoch, c.tx
+                )
             })
         }
     }

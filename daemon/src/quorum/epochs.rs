@@ -84,6 +84,8 @@ pub(crate) struct Batches {
     pub(super) anchoring: Option<crate::anchoring::Anchoring>,
     /// The attribution index, when this node attributes: it recomputes attribution records.
     pub(super) indexer: Option<crate::attribution::Indexer>,
+    /// Attribution records this node could not check yet.
+    pub(super) later: super::payouts::LaterRecords,
     epoch: Duration,
     rounds: Arc<Mutex<BTreeMap<(DatanetId, u64), Round>>>,
     /// The last epoch this node proposed for, per datanet: a leader proposes once.
@@ -105,6 +107,7 @@ impl Batches {
             signer,
             anchoring,
             indexer,
+            later: Arc::default(),
             epoch,
             rounds: Arc::default(),
             proposed: Arc::default(),
@@ -133,6 +136,7 @@ impl Batches {
                 biased;
                 _ = cancel.cancelled() => break,
                 _ = ticks.tick() => {
+                    self.retry_later().await;
                     if let Err(e) = self.propose().await {
                         tracing::warn!(error = %e, "no batch proposed");
                     }
@@ -635,9 +639,11 @@ fn check_proposal(
 }
 
 /// The proposal `me` makes as leader of `datanet`'s `epoch`: the accepted contributions in no
-/// batch and not condemned, in id order, as many as fit, and the attribution records held
-/// here that no batch paid by yet (without payments: [`Batches::pay`] adds them); `None`
-/// when there is neither.
+/// batch and not condemned, in id order, as many as fit, and, in even epochs, the
+/// attribution records held here that no batch paid by yet (without payments:
+/// [`Batches::pay`] adds them); `None` when there is neither. Odd epochs pay nothing, so a
+/// record that some validators cannot recompute yet holds contributions back for one epoch
+/// at most.
 fn proposal_body(
     store: &Store,
     set: &ValidatorSet,
@@ -674,7 +680,11 @@ fn proposal_body(
         leaves.push(BatchLeaf::new(&manifest, &qc));
         certificates.push(qc);
     }
-    let attributions = super::rewards::unpaid(store, &datanet, epoch)?;
+    let attributions = if epoch % 2 == 0 {
+        super::rewards::unpaid(store, &datanet, epoch)?
+    } else {
+        Vec::new()
+    };
     if certificates.is_empty() && attributions.is_empty() {
         return Ok(None);
     }

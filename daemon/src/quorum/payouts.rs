@@ -3,10 +3,15 @@
 //! A node that attributes recomputes every record it hears from its own index (the model's
 //! version of the record's datanet, with the record's minimum span) and keeps the record only
 //! when the weights come out the same; a wrong record is refused, so its sender is penalised
-//! and it goes no further. A node that does not attribute checks what it can (the signature,
+//! and it goes no further. A record it cannot check yet (its model or the version's anchor
+//! not seen here yet) is held and tried again several times an epoch, for ten minutes. A node that does not attribute checks what it can (the signature,
 //! the model and its operator) and passes the record on. A leader pays by the records it
 //! holds; a validator votes for a proposal's payments only after recomputing them
 //! ([`super::rewards`]) against the pool it reads on chain itself.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use datanet_attribution::Attribution;
 use datanet_net::Judgement;
@@ -16,17 +21,84 @@ use datanet_protocol::{DatanetId, PublicKey};
 use super::epochs::Batches;
 use super::rewards::{weights_of, Ledger};
 
+/// Records held for a later try, at most.
+const MAX_LATER: usize = 256;
+/// How long a record is tried again before it is dropped.
+const LATER_AT_MOST: Duration = Duration::from_secs(600);
+
+/// What became of one attribution record.
+#[derive(Debug, PartialEq, Eq)]
+enum Admission {
+    /// Wrong: bad signature, another datanet, a key that does not operate the model, or
+    /// weights that are not the ones recomputed here.
+    Refused,
+    /// Known here already.
+    Known,
+    /// Recomputed to the same weights and kept.
+    Kept,
+    /// Checked as far as a node that does not attribute can: passed on, not kept.
+    Passed,
+    /// Not checkable yet (its model, or the version's anchor, not seen here yet): tried
+    /// again later.
+    Later(String),
+}
+
+/// Records waiting to be tried again, oldest first.
+pub(super) type LaterRecords = Arc<Mutex<VecDeque<(Instant, DatanetId, AttributionSubmission)>>>;
+
 impl Batches {
-    /// Judges an attribution record gossiped on `datanet`'s topic, and keeps it when this
-    /// node recomputed the same weights.
+    /// Judges an attribution record gossiped on `datanet`'s topic: kept when this node
+    /// recomputed the same weights, held to be tried again when it cannot tell yet.
     pub(super) async fn on_attribution(
         &self,
         datanet: DatanetId,
         submission: AttributionSubmission,
     ) -> Judgement {
+        match self.admit(datanet, submission.clone()).await {
+            Admission::Refused => Judgement::Reject,
+            Admission::Known => Judgement::Ignore,
+            Admission::Kept | Admission::Passed => Judgement::Accept,
+            Admission::Later(why) => {
+                tracing::info!(%datanet, record = %submission.record.id(), why, "attribution record not checkable here yet; trying again later");
+                let mut later = self.later.lock().unwrap_or_else(|p| p.into_inner());
+                if later.len() == MAX_LATER {
+                    later.pop_front();
+                }
+                later.push_back((Instant::now(), datanet, submission));
+                Judgement::Ignore
+            }
+        }
+    }
+
+    /// Tries the records held for later again; drops those that waited too long.
+    pub(super) async fn retry_later(&self) {
+        let waiting: Vec<_> = self
+            .later
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for (since, datanet, submission) in waiting {
+            match self.admit(datanet, submission.clone()).await {
+                Admission::Later(_) if since.elapsed() < LATER_AT_MOST => self
+                    .later
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_back((since, datanet, submission)),
+                Admission::Later(why) => {
+                    tracing::info!(%datanet, record = %submission.record.id(), why, "attribution record dropped: still not checkable here");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Checks `submission` and keeps it when this node attributes and recomputes the same
+    /// weights.
+    async fn admit(&self, datanet: DatanetId, submission: AttributionSubmission) -> Admission {
         let body = submission.record.body().clone();
         if body.datanet != datanet || submission.record.verify().is_err() {
-            return Judgement::Reject;
+            return Admission::Refused;
         }
         let model_id = body.model;
         let id = submission.record.id();
@@ -36,28 +108,29 @@ impl Batches {
             .run(move |s| Ok((s.model(&model_id)?, s.attribution(&datanet, &id)?.is_some())))
             .await;
         let model = match known {
-            Ok((_, true)) | Err(_) | Ok((None, _)) => return Judgement::Ignore,
+            Ok((_, true)) => return Admission::Known,
+            Ok((None, _)) => return Admission::Later(format!("model {model_id} unknown here")),
             Ok((Some(model), false)) => model,
+            Err(e) => return Admission::Later(e.to_string()),
         };
-        if model.body().operator != body.operator || model.body().version_of(&datanet).is_none()
-        {
-            return Judgement::Reject;
+        if model.body().operator != body.operator || model.body().version_of(&datanet).is_none() {
+            return Admission::Refused;
         }
         let Some(indexer) = &self.indexer else {
-            return Judgement::Accept;
+            return Admission::Passed;
         };
         let output = submission.output.clone().into_bytes();
         let min_span = body.min_span as usize;
-        let recomputed = match indexer.attribute_in(&model, datanet, output, min_span).await {
+        let recomputed = match indexer
+            .attribute_in(&model, datanet, output, min_span)
+            .await
+        {
             Ok(attribution) => attribution,
-            Err(e) => {
-                tracing::debug!(%datanet, record = %id, error = %e, "attribution record not recomputable here yet");
-                return Judgement::Ignore;
-            }
+            Err(e) => return Admission::Later(e.to_string()),
         };
         if record_weights(&recomputed) != body.weights {
             tracing::info!(%datanet, record = %id, "attribution record refused: its weights are not the ones recomputed here");
-            return Judgement::Reject;
+            return Admission::Refused;
         }
         match self
             .quorum
@@ -67,12 +140,9 @@ impl Batches {
         {
             Ok(_) => {
                 tracing::info!(%datanet, record = %id, model = %model_id, "attribution record recomputed and kept");
-                Judgement::Accept
+                Admission::Kept
             }
-            Err(e) => {
-                tracing::warn!(%datanet, record = %id, error = %e, "attribution record not stored");
-                Judgement::Ignore
-            }
+            Err(e) => Admission::Later(format!("not stored: {e}")),
         }
     }
 
@@ -104,7 +174,9 @@ impl Batches {
                 let Some(weights) = weights_of(s, &datanet, &ids)? else {
                     return Ok(None);
                 };
-                Ok(Some(Ledger::before(s, &datanet, epoch)?.pay(funded, &weights)))
+                Ok(Some(
+                    Ledger::before(s, &datanet, epoch)?.pay(funded, &weights),
+                ))
             })
             .await;
         match paid {

@@ -96,7 +96,11 @@ impl Ledger {
 ///
 /// # Errors
 /// A store error.
-pub(crate) fn unpaid(store: &Store, datanet: &DatanetId, epoch: u64) -> Result<Vec<Hash>, StoreError> {
+pub(crate) fn unpaid(
+    store: &Store,
+    datanet: &DatanetId,
+    epoch: u64,
+) -> Result<Vec<Hash>, StoreError> {
     let paid = Ledger::before(store, datanet, epoch)?.paid_by;
     Ok(store
         .attributions(datanet)?
@@ -166,6 +170,9 @@ mod tests {
         assert!(none.is_empty());
         assert_eq!(zero, Hash([0; 32]));
         let (none, _) = after.pay(100, &weights);
-        assert!(none.is_empty(), "a pool read below what was released pays nothing");
+        assert!(
+            none.is_empty(),
+            "a pool read below what was released pays nothing"
+        );
     }
 }

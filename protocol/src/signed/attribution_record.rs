@@ -187,7 +187,10 @@ mod tests {
             output: "an output".into(),
         };
         let bytes = submission.to_bytes();
-        assert_eq!(AttributionSubmission::from_bytes(&bytes).unwrap(), submission);
+        assert_eq!(
+            AttributionSubmission::from_bytes(&bytes).unwrap(),
+            submission
+        );
         assert!(record.verify().is_ok());
         let forged = AttributionSubmission {
             record,
@@ -203,7 +206,12 @@ mod tests {
             keys.sort();
             (keys[0], keys[1])
         };
-        for weights in [vec![], vec![(a, 0)], vec![(b, 1), (a, 1)], vec![(a, 1), (a, 2)]] {
+        for weights in [
+            vec![],
+            vec![(a, 0)],
+            vec![(b, 1), (a, 1)],
+            vec![(a, 1), (a, 2)],
+        ] {
             assert!(AttributionRecord::sign(body(weights), &key(1)).is_err());
         }
         let mut short = body(vec![(a, 1)]);

@@ -23,11 +23,11 @@ mod tally;
 #[cfg(test)]
 mod tests;
 
+pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict, MAX_ATTESTATION_MESSAGE};
 pub use attribution_record::{
     output_hash, AttributionBody, AttributionRecord, AttributionSubmission, MAX_RECORD_WEIGHTS,
     MAX_SUBMITTED_OUTPUT, MIN_RECORD_SPAN,
 };
-pub use attestation::{Attestation, AttestationBody, ReasonCode, Verdict, MAX_ATTESTATION_MESSAGE};
 pub use batch::{
     batch_root, leader, BatchLeaf, BatchProposal, BatchVote, BatchVoteBody, FinalBatch,
     ProposalBody, MAX_BATCH_ATTRIBUTIONS, MAX_BATCH_LEAVES, MAX_BATCH_PAYMENTS,
