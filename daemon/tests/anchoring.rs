@@ -14,10 +14,14 @@ use alloy::primitives::{B256, U256};
 use alloy::providers::Provider;
 use common::{connect, start_in};
 use datanet_chain::bindings::DatanetHub;
-use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient};
+use datanet_chain::{AttributionProof, ChainParams, DevChain, EvmKey, Hub, HubClient, RewardsTree};
 use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{AttributionSettings, ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
-use datanet_protocol::signed::{Policy, Threshold, TrainedOn, Validator};
+use datanet_protocol::quorum_message::QuorumMessage;
+use datanet_protocol::signed::{
+    output_hash, AttributionBody, AttributionRecord, AttributionSubmission, Policy, Threshold,
+    TrainedOn, Validator,
+};
 use datanet_protocol::test_utils::sample_model;
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
 use datanet_storage::{Anchor, AnchorState};
@@ -41,6 +45,7 @@ struct Network {
     nodes: Vec<Node>,
     evm: Vec<EvmKey>,
     validators: Vec<SecretKey>,
+    contributors: Vec<SecretKey>,
     _homes: Vec<TempDir>,
 }
 
@@ -60,6 +65,7 @@ impl Network {
             nodes: Vec::new(),
             evm: Vec::new(),
             validators: Vec::new(),
+            contributors: Vec::new(),
             _homes: Vec::new(),
         };
         for _ in 0..4 {
@@ -77,9 +83,11 @@ impl Network {
                 .await
                 .unwrap();
             let home = tempfile::tempdir().unwrap();
+            let contributor = SecretKey::generate();
             let keys = NodeKeys {
                 validator: Some(SecretKey::from_seed(validator.seed())),
                 evm: Some(evm.clone()),
+                contributor: SecretKey::from_seed(contributor.seed()),
                 ..NodeKeys::generate()
             };
             let chain = params.clone();
@@ -100,6 +108,7 @@ impl Network {
             network.nodes.push(node);
             network.evm.push(evm);
             network.validators.push(validator);
+            network.contributors.push(contributor);
             network._homes.push(home);
         }
         network
@@ -696,6 +705,165 @@ async fn a_pool_is_funded_and_a_contributor_bound_to_its_payee_once_through_the_
     assert_eq!(status.contributor, contributor.contributor());
     assert_eq!(status.payee, Some(network.evm[1].address()));
     assert_eq!(funder.rewards(datanet).await.unwrap().payee, None);
+    network.stop().await;
+}
+
+/// Waits until `node`'s contributor is owed OPEN by a rewards root anchored on `datanet`.
+async fn earned(node: &Node, datanet: DatanetId) -> (u64, U256) {
+    tokio::time::timeout(ANCHOR_WITHIN, async {
+        loop {
+            if let Some(earned) = node.rewards(datanet).await.unwrap().earned {
+                return earned;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("an anchored rewards root pays the contributor")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recomputed_attribution_records_pay_contributors_who_claim_once_against_the_anchored_root()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::on_fresh_chain(dir.path(), 1).await;
+    let datanet = network.datanet().await;
+    let river = "the river bends twice before it reaches the sea at dawn";
+    let lanterns = "seven lanterns hung above the harbour gate all winter long";
+    let (_, first) = network
+        .batched_from(0, datanet, &format!("{river}\n"))
+        .await;
+    let (_, second) = network
+        .batched_from(1, datanet, &format!("{lanterns}\n"))
+        .await;
+    let epoch = first.max(second);
+    let operator = &network.nodes[2];
+    confirmed(operator, datanet, epoch).await;
+    let model = operator
+        .register_model(model_request(vec![(datanet, Some(epoch))]))
+        .await
+        .unwrap();
+    network.nodes[3]
+        .fund_rewards(datanet, open(80))
+        .await
+        .unwrap();
+
+    let output = format!("As they say, {river}; and {lanterns}.");
+    let weight = |line: &str| (line.len() * line.len()) as u64;
+    let mut expected = vec![
+        (network.nodes[0].contributor(), weight(river)),
+        (network.nodes[1].contributor(), weight(lanterns)),
+    ];
+    expected.sort();
+
+    // A record whose weights are not the ones the output gets is refused by every node that
+    // recomputes it; the operator's honest record, gossiped after it, is kept everywhere.
+    let forged = AttributionBody {
+        model: model.id(),
+        datanet,
+        operator: operator.contributor(),
+        output_hash: output_hash(output.as_bytes()),
+        min_span: 32,
+        weights: expected.iter().map(|(k, w)| (*k, w * 2)).collect(),
+    };
+    let forged = AttributionSubmission {
+        record: AttributionRecord::sign(forged, &network.contributors[2]).unwrap(),
+        output: output.clone(),
+    };
+    let forged_id = forged.record.id();
+    operator
+        .network()
+        .publish_quorum(datanet, &QuorumMessage::Attribution(Box::new(forged)))
+        .await
+        .unwrap();
+    let records = operator
+        .submit_attribution(model.id(), output.clone().into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].datanet, datanet);
+    assert_eq!(records[0].weights, expected);
+    let honest = records[0].id;
+    for node in &network.nodes[..2] {
+        tokio::time::timeout(ANCHOR_WITHIN, async {
+            while node
+                .store()
+                .run(move |s| s.attribution(&datanet, &honest))
+                .await
+                .unwrap()
+                .is_none()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the honest record is recomputed and kept");
+        let forged_kept = node
+            .store()
+            .run(move |s| s.attribution(&datanet, &forged_id))
+            .await
+            .unwrap();
+        assert!(
+            forged_kept.is_none(),
+            "a record with wrong weights was kept"
+        );
+    }
+
+    // The next paying batch releases an eighth of the pool, split by weight.
+    let share = open(80) / U256::from(8);
+    let total = U256::from(weight(river) + weight(lanterns));
+    let owed = |w: u64| share * U256::from(w) / total;
+    let (paid_in, river_earned) = earned(&network.nodes[0], datanet).await;
+    let (_, lanterns_earned) = earned(&network.nodes[1], datanet).await;
+    assert_eq!(river_earned, owed(weight(river)));
+    assert_eq!(lanterns_earned, owed(weight(lanterns)));
+    let batch = network.nodes[0]
+        .store()
+        .run(move |s| s.batch(&datanet, paid_in))
+        .await
+        .unwrap()
+        .expect("the paying batch is stored");
+    let body = batch.proposal.body();
+    assert_eq!(body.attributions, vec![honest]);
+    let on_chain = Hub::connect(network.params(), None)
+        .await
+        .unwrap()
+        .anchored(datanet, paid_in)
+        .await
+        .unwrap()
+        .expect("the paying batch is anchored");
+    assert_eq!(on_chain.rewards_root, body.rewards_root);
+
+    for (i, node) in network.nodes[..2].iter().enumerate() {
+        node.bind_payee(None).await.unwrap();
+        let claimed = node.claim_rewards(datanet).await.unwrap();
+        let status = node.rewards(datanet).await.unwrap();
+        assert_eq!(claimed.paid, status.claimed);
+        assert_eq!(status.due(), U256::ZERO);
+        assert_eq!(claimed.paid, [river_earned, lanterns_earned][i]);
+        let again = node.claim_rewards(datanet).await.unwrap_err();
+        assert!(again.to_string().contains("nothing to claim"), "{again}");
+    }
+    assert_eq!(
+        network.nodes[3].rewards(datanet).await.unwrap().paid,
+        river_earned + lanterns_earned
+    );
+
+    // A proof of more than the leaf holds is refused by the hub.
+    let payments: Vec<(datanet_protocol::PublicKey, U256)> = body
+        .payments
+        .iter()
+        .map(|(k, a)| (*k, U256::from(*a)))
+        .collect();
+    let tree = RewardsTree::new(payments).unwrap();
+    let mut inflated = tree
+        .claim(datanet, paid_in, body.root, &network.nodes[0].contributor())
+        .unwrap();
+    inflated.cumulative += U256::from(1);
+    let hub = Hub::connect(network.params(), Some(&network.evm[0]))
+        .await
+        .unwrap();
+    assert!(hub.claim_reward(&inflated).await.is_err());
     network.stop().await;
 }
 
