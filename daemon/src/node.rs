@@ -138,13 +138,19 @@ impl NodeConfig {
     }
 }
 
+/// The keys a node validates and anchors with, when it has them.
+struct QuorumKeys {
+    validator: Option<SecretKey>,
+    evm: Option<EvmKey>,
+}
+
 /// Starts the quorum bookkeeping on `retriever`'s store and network: judging quorum gossip
-/// (when `gossip` is handed over), the epochs, and with a `validator` key the validator.
+/// (when `gossip` is handed over), the epochs, and with a validator key the validator; the
+/// `indexer`, when the node attributes, recomputes attribution records.
 /// Returns the bookkeeping and where the node's own contributions go to be validated.
 fn start_quorum(
     retriever: &Retriever,
-    validator: Option<SecretKey>,
-    evm: Option<EvmKey>,
+    QuorumKeys { validator, evm }: QuorumKeys,
     config: &NodeConfig,
     tasks: &TaskTracker,
     cancel: &CancellationToken,
@@ -351,8 +357,10 @@ impl Node {
         });
         let (quorum, own, anchoring) = start_quorum(
             &retriever,
-            keys.validator,
-            keys.evm,
+            QuorumKeys {
+                validator: keys.validator,
+                evm: keys.evm,
+            },
             &config,
             &tasks,
             &cancel,

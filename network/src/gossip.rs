@@ -107,7 +107,7 @@ pub(crate) enum Verified {
     /// A storage peer's presence, for the worker's member table.
     Presence(PeerId, Presence),
     /// A message of a datanet's quorum topic, for the node to judge.
-    Quorum(DatanetId, QuorumMessage),
+    Quorum(DatanetId, Box<QuorumMessage>),
 }
 
 /// What a gossip message on `topic`, signed by `author`, verifies to at `now_ms`, if
@@ -140,7 +140,7 @@ pub(crate) fn validate(
             .map(|m| NetEvent::Model(Box::new(m))),
         Topic::Quorum(datanet) => {
             let message = QuorumMessage::from_bytes(data).ok()?;
-            return Some(Verified::Quorum(datanet, message));
+            return Some(Verified::Quorum(datanet, Box::new(message)));
         }
         Topic::Members => {
             let presence = Presence::from_bytes(data)
@@ -210,7 +210,7 @@ impl Validator {
                         MessageAcceptance::Accept
                     }
                     Some(Verified::Quorum(datanet, message)) => {
-                        let judgement = judge(quorum.as_ref(), datanet, source, message).await;
+                        let judgement = judge(quorum.as_ref(), datanet, source, *message).await;
                         if judgement == Judgement::Reject {
                             stats.invalid_messages.fetch_add(1, Ordering::Relaxed);
                         }
