@@ -23,9 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use datanet_chain::{
-    Address, AnchorMessage, ChainParams, EvmKey, Hub, HubClient, HubStakes, TxHash, U256,
-};
+use datanet_chain::{Address, ChainParams, EvmKey, Hub, HubClient, HubStakes, TxHash, U256};
 use datanet_net::{Judgement, NetHandle};
 use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
 use datanet_protocol::signed::leader;
@@ -191,18 +189,6 @@ impl Anchoring {
         Ok(sent)
     }
 
-    /// The anchor message of a batch and the rewards root it pays by.
-    fn message(
-        &self,
-        datanet: DatanetId,
-        epoch: u64,
-        batch_root: Hash,
-        rewards_root: Hash,
-    ) -> AnchorMessage {
-        self.params
-            .anchor_message(datanet, epoch, batch_root, rewards_root)
-    }
-
     /// The rewards root of `datanet`'s final batch of `epoch` as stored here; zero when the
     /// batch pays nothing or is not here.
     async fn rewards_root(&self, datanet: DatanetId, epoch: u64) -> Hash {
@@ -252,7 +238,7 @@ impl Anchoring {
         if signature.datanet != datanet {
             return Judgement::Reject;
         }
-        let message = self.message(
+        let message = self.params.anchor_message(
             datanet,
             signature.epoch,
             signature.batch_root,
@@ -336,7 +322,9 @@ impl Anchoring {
         if !stakes.by_owner.contains_key(&evm.address()) {
             return;
         }
-        let message = self.message(datanet, epoch, batch_root, rewards_root);
+        let message = self
+            .params
+            .anchor_message(datanet, epoch, batch_root, rewards_root);
         let Ok(bytes) = message.sign(evm) else {
             return;
         };
@@ -567,7 +555,9 @@ impl Anchoring {
         {
             return Ok(());
         }
-        let message = self.message(datanet, epoch, batch_root, rewards_root);
+        let message = self
+            .params
+            .anchor_message(datanet, epoch, batch_root, rewards_root);
         let sent = hub.submit_anchor(&message, &signatures, replacing).await?;
         tracing::info!(%datanet, epoch, tx = %sent.tx, nonce = sent.nonce, signers = signers.len(), "anchor sent");
         self.stuck(datanet, epoch, sent.tx);

@@ -19,8 +19,8 @@ use datanet_daemon::quorum::lifecycle::Stage;
 use datanet_daemon::{AttributionSettings, ModelRequest, Node, NodeError, NodeEvent, NodeKeys};
 use datanet_protocol::quorum_message::QuorumMessage;
 use datanet_protocol::signed::{
-    output_hash, AttributionBody, AttributionRecord, AttributionSubmission, Policy, Threshold,
-    TrainedOn, Validator,
+    output_hash, AttributionBody, AttributionRecord, AttributionSubmission, ModelRecord, Policy,
+    Threshold, TrainedOn, Validator,
 };
 use datanet_protocol::test_utils::sample_model;
 use datanet_protocol::{ContributionId, DatanetId, SecretKey, ValidatorSet};
@@ -232,6 +232,51 @@ impl Network {
         .await
         .expect("the contribution is batched");
         (id, epoch)
+    }
+}
+
+/// A line the attribution tests quote, contributed at node 0.
+const RIVER: &str = "the river bends twice before it reaches the sea at dawn";
+/// A line the attribution tests quote, contributed at node 1.
+const LANTERNS: &str = "seven lanterns hung above the harbour gate all winter long";
+
+/// A datanet version quoting [`RIVER`] and [`LANTERNS`], and a model trained on it.
+struct Quoted {
+    datanet: DatanetId,
+    /// The contribution holding [`RIVER`] and the epoch of its batch.
+    river: (ContributionId, u64),
+    /// The contribution holding [`LANTERNS`] and the epoch of its batch.
+    lanterns: (ContributionId, u64),
+    /// The version's last epoch.
+    epoch: u64,
+    /// A model node 2 registered on the version.
+    model: ModelRecord,
+}
+
+impl Network {
+    /// A new datanet where node 0 contributes [`RIVER`] (with the lines `more` after it) and
+    /// node 1 [`LANTERNS`], both batched and anchored, and a model node 2 registers on it.
+    async fn quoted(&self, more: &str) -> Quoted {
+        let datanet = self.datanet().await;
+        let river = self
+            .batched_from(0, datanet, &format!("{RIVER}\n{more}"))
+            .await;
+        let lanterns = self
+            .batched_from(1, datanet, &format!("{LANTERNS}\n"))
+            .await;
+        let epoch = river.1.max(lanterns.1);
+        confirmed(&self.nodes[2], datanet, epoch).await;
+        let model = self.nodes[2]
+            .register_model(model_request(vec![(datanet, Some(epoch))]))
+            .await
+            .unwrap();
+        Quoted {
+            datanet,
+            river,
+            lanterns,
+            epoch,
+            model,
+        }
     }
 }
 
@@ -525,22 +570,15 @@ async fn a_model_names_only_anchored_versions_pinned_to_their_root_and_reaches_e
 async fn an_output_is_attributed_to_the_contributions_it_quotes_in_the_models_anchored_versions() {
     let dir = tempfile::tempdir().unwrap();
     let network = Network::on_fresh_chain(dir.path(), 1).await;
-    let datanet = network.datanet().await;
-    let river = "the river bends twice before it reaches the sea at dawn";
-    let lanterns = "seven lanterns hung above the harbour gate all winter long";
-    let (quoted_river, first) = network
-        .batched_from(0, datanet, &format!("{river}\nan unquoted line\n"))
-        .await;
-    let (quoted_lanterns, second) = network
-        .batched_from(1, datanet, &format!("{lanterns}\n"))
-        .await;
-    let epoch = first.max(second);
+    let Quoted {
+        datanet,
+        river: (quoted_river, first),
+        lanterns: (quoted_lanterns, _),
+        epoch,
+        model,
+    } = network.quoted("an unquoted line\n").await;
+    let (river, lanterns) = (RIVER, LANTERNS);
     let attributor = &network.nodes[2];
-    confirmed(attributor, datanet, epoch).await;
-    let model = attributor
-        .register_model(model_request(vec![(datanet, Some(epoch))]))
-        .await
-        .unwrap();
 
     let output = format!("As they say, {river}; and {lanterns}.");
     let answer = attributor
@@ -727,22 +765,9 @@ async fn recomputed_attribution_records_pay_contributors_who_claim_once_against_
 {
     let dir = tempfile::tempdir().unwrap();
     let network = Network::on_fresh_chain(dir.path(), 1).await;
-    let datanet = network.datanet().await;
-    let river = "the river bends twice before it reaches the sea at dawn";
-    let lanterns = "seven lanterns hung above the harbour gate all winter long";
-    let (_, first) = network
-        .batched_from(0, datanet, &format!("{river}\n"))
-        .await;
-    let (_, second) = network
-        .batched_from(1, datanet, &format!("{lanterns}\n"))
-        .await;
-    let epoch = first.max(second);
+    let Quoted { datanet, model, .. } = network.quoted("").await;
+    let (river, lanterns) = (RIVER, LANTERNS);
     let operator = &network.nodes[2];
-    confirmed(operator, datanet, epoch).await;
-    let model = operator
-        .register_model(model_request(vec![(datanet, Some(epoch))]))
-        .await
-        .unwrap();
     network.nodes[3]
         .fund_rewards(datanet, open(80))
         .await

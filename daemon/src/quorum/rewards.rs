@@ -101,9 +101,12 @@ pub(crate) fn unpaid(
     datanet: &DatanetId,
     epoch: u64,
 ) -> Result<Vec<Hash>, StoreError> {
+    let held = store.attributions(datanet)?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
     let paid = Ledger::before(store, datanet, epoch)?.paid_by;
-    Ok(store
-        .attributions(datanet)?
+    Ok(held
         .iter()
         .map(|s| s.record.id())
         .filter(|id| !paid.contains(id))
