@@ -95,7 +95,7 @@ fn check(schema: &str, path: &str) -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     let mut check = rules.check(&seen);
     let bytes = stream(path, |piece| check.feed(piece))?;
-    let accepted = check.finish()?;
+    let accepted = check.finish()??;
     report("checker", bytes, started);
     println!(
         "  {} records, {} new, {} repeats",

@@ -32,11 +32,11 @@
 //! let mut check = rules.check(&seen);
 //! check.feed(b"{\"text\": \"a\"}\n{\"te");
 //! check.feed(b"xt\": \"b\"}\n");
-//! assert_eq!(check.finish().unwrap().new_records.len(), 2);
+//! assert_eq!(check.finish().unwrap().unwrap().new_records.len(), 2);
 //!
 //! let mut check = rules.check(&seen);
 //! check.feed(b"{\"text\": \"a\"}\n[1]\n");
-//! assert!(matches!(check.finish(), Err(Violation::Records { failing: 1, .. })));
+//! assert!(matches!(check.finish().unwrap(), Err(Violation::Records { failing: 1, .. })));
 //! ```
 
 mod admission;
@@ -44,7 +44,9 @@ mod content;
 mod violation;
 
 pub use admission::{check_admission, check_media_type, check_size, size_limit};
-pub use content::{record_hash, Accepted, ContentCheck, Rules, SchemaError, SeenRecords};
+pub use content::{
+    record_hash, Accepted, ContentCheck, Hashes, NewRecords, Rules, SchemaError, SeenRecords,
+};
 pub use violation::{RecordFailure, Violation, QUOTED_FAILURES};
 
 /// Re-exported so that callers name the policy this crate checks without another import.

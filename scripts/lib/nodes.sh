@@ -87,10 +87,12 @@ peer_id() {
 }
 
 # node_start I: runs node I's daemon in the background. Low-memory settings: one upload at a
-# time, and glibc held to two malloc arenas (the daemon has no knob for its caches).
+# time, glibc held to two malloc arenas (the daemon has no knob for its caches), and blocks
+# of 1 MiB or more mapped on their own (a fixed mmap threshold), so that the freed buffers of
+# squares and pushes go back to the system instead of staying in the arenas.
 node_start() {
   local i=$1
-  MALLOC_ARENA_MAX=2 DATANET_API_MAX_CONCURRENT_UPLOADS=1 \
+  MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 DATANET_API_MAX_CONCURRENT_UPLOADS=1 \
     "$BIN" --home "$(home_of "$i")" run 2>> "$(home_of "$i")/daemon.log" &
   NODE_PID[i]=$!
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datanet_net::NetEvent;
-use datanet_policy::{check_admission, Rules, Violation};
+use datanet_policy::{check_admission, NewRecords, Rules, Violation};
 use datanet_protocol::quorum_message::QuorumMessage;
 use datanet_protocol::signed::{DuplicateRule, ReasonCode, Verdict};
 use datanet_protocol::sync::IdPrefix;
@@ -55,16 +55,16 @@ pub(crate) struct Validator {
 }
 
 /// The verdict on one contribution, before it is signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Judged {
     reason: ReasonCode,
     message: String,
     /// The hashes of its records the datanet did not hold, to index once accepted.
-    new_records: Vec<datanet_protocol::Hash>,
+    new_records: NewRecords,
 }
 
 impl Judged {
-    fn accept(new_records: Vec<datanet_protocol::Hash>) -> Self {
+    fn accept(new_records: NewRecords) -> Self {
         Judged {
             reason: ReasonCode::Ok,
             message: String::new(),
@@ -76,7 +76,7 @@ impl Judged {
         Judged {
             reason,
             message: message.into(),
-            new_records: Vec::new(),
+            new_records: NewRecords::in_memory(Vec::new()),
         }
     }
 
@@ -276,12 +276,12 @@ impl Validator {
         &self,
         datanet: datanet_protocol::DatanetId,
         id: ContributionId,
-        records: Vec<datanet_protocol::Hash>,
+        records: NewRecords,
     ) -> Result<(), NodeError> {
         Ok(self
             .quorum
             .store
-            .run(move |s| s.add_owed_records(&datanet, &id, &records))
+            .run(move |s| s.add_owed_records(&datanet, &id, records))
             .await?)
     }
 
@@ -303,7 +303,7 @@ impl Validator {
             let rules = Rules::new(&policy).map_err(|e| NodeError::Invalid(e.to_string()))?;
             let records = match self.check_content(&manifest, rules).await? {
                 Some(Ok(accepted)) => accepted.new_records,
-                Some(Err(_)) => Vec::new(),
+                Some(Err(_)) => NewRecords::in_memory(Vec::new()),
                 None => continue,
             };
             self.add_records(datanet, id, records).await?;
@@ -360,7 +360,8 @@ impl Validator {
 
     /// Streams `manifest`'s payload, retrieved (and so proven), through the content checker
     /// `rules` with the datanet's record index. `None` when it could not be retrieved
-    /// (yet).
+    /// (yet). The checker spills the record hashes to the store's scratch folder, so a
+    /// payload of millions of records holds one run of them in memory, not all.
     ///
     /// # Errors
     /// A retrieval error that proves the data wrong (for [`retrieval_verdict`]), or a store
@@ -385,11 +386,15 @@ impl Validator {
         let checker = tokio::task::spawn_blocking(move || {
             let seen = store.seen_records(&datanet_id);
             let mut check = rules.check(&seen);
+            if let Some(scratch) = store.scratch_dir() {
+                check = check.spill_to(scratch);
+            }
             for chunk in rx {
                 check.feed(&chunk);
             }
             let verdict = check.finish();
-            seen.finish().map(|()| verdict)
+            seen.finish()?;
+            verdict.map_err(|e| StoreError::io("spilling record hashes", e))
         });
         let mut failed = None;
         while let Some(chunk) = chunks.next().await {

@@ -1,6 +1,9 @@
 //! The streaming checker: a policy compiled once into [`Rules`], and one [`ContentCheck`] per
 //! payload that takes the payload in pieces and ends in a verdict.
 
+use std::io;
+use std::path::Path;
+
 use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{Policy, RecordFormat, RecordRules, PPM};
 use jsonschema::Validator;
@@ -8,9 +11,11 @@ use jsonschema::Validator;
 use super::csv_rows::{CsvRows, Row};
 use super::json_lines::line_verdict;
 use super::lines::{Line, LineSplitter};
+use super::new_records::NewRecords;
 use super::parallel_lines::check_whole_lines;
 use super::repeats::RecordHashes;
 use super::seen::SeenRecords;
+use super::spill::SPILL_AT;
 use crate::violation::{RecordFailure, QUOTED_FAILURES};
 use crate::{size_limit, Violation};
 
@@ -91,7 +96,7 @@ impl Rules {
 }
 
 /// What an accepted payload holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Accepted {
     /// How many records it holds (0 for a policy without record rules).
     pub records: u64,
@@ -99,7 +104,7 @@ pub struct Accepted {
     pub repeats: u64,
     /// The hashes of its distinct records that the datanet did not hold yet, ascending: what
     /// to add to the datanet's record index once the contribution is accepted.
-    pub new_records: Vec<Hash>,
+    pub new_records: NewRecords,
 }
 
 /// One payload being checked.
@@ -127,6 +132,15 @@ struct Tally<'a, S: ?Sized> {
 }
 
 impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
+    /// Keeps the record hashes in `dir` rather than in memory: every 512 Ki of them (16 MiB)
+    /// are sorted and written to an anonymous temporary file there, and merged when the
+    /// payload ends, so a payload of any number of records holds 16 MiB of hashes. The new
+    /// records of a payload that spilled are then in a file ([`NewRecords::is_spilled`]).
+    pub fn spill_to(mut self, dir: &Path) -> Self {
+        self.tally.hashes.spill_to(dir, SPILL_AT);
+        self
+    }
+
     /// Checks the next piece of the payload. Pieces may be cut anywhere, inside a record or
     /// a UTF-8 character; past the size limit the rest is only counted.
     ///
@@ -155,8 +169,10 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
     /// empty, too large, CSV header, records, record count, repeats.
     ///
     /// # Errors
-    /// The [`Violation`].
-    pub fn finish(self) -> Result<Accepted, Violation> {
+    /// The outer error is an I/O error of a check that spills ([`ContentCheck::spill_to`]):
+    /// a run of hashes could not be written or read back, and there is no verdict. The inner
+    /// one is the [`Violation`].
+    pub fn finish(self) -> io::Result<Result<Accepted, Violation>> {
         let ContentCheck {
             limit,
             len,
@@ -164,10 +180,10 @@ impl<S: SeenRecords + ?Sized> ContentCheck<'_, S> {
             mut tally,
         } = self;
         if len == 0 {
-            return Err(Violation::Empty);
+            return Ok(Err(Violation::Empty));
         }
         if len > limit {
-            return Err(Violation::TooLarge { len, limit });
+            return Ok(Err(Violation::TooLarge { len, limit }));
         }
         match reader {
             Reader::Opaque => {}
@@ -228,41 +244,41 @@ impl<S: SeenRecords + ?Sized> Tally<'_, S> {
         }
     }
 
-    fn verdict(self) -> Result<Accepted, Violation> {
+    fn verdict(self) -> io::Result<Result<Accepted, Violation>> {
         if let Some(why) = self.header {
-            return Err(Violation::Header { why });
+            return Ok(Err(Violation::Header { why }));
         }
         if self.failing > 0 {
-            return Err(Violation::Records {
+            return Ok(Err(Violation::Records {
                 records: self.records,
                 failing: self.failing,
                 first: self.first,
-            });
+            }));
         }
         if let Some(rules) = &self.rules.records {
             if self.records < rules.min_records || self.records > rules.max_records {
-                return Err(Violation::RecordCount {
+                return Ok(Err(Violation::RecordCount {
                     records: self.records,
                     min: rules.min_records,
                     max: rules.max_records,
-                });
+                }));
             }
         }
-        let found = self.hashes.repeats(self.seen);
+        let found = self.hashes.repeats(self.seen)?;
         if let Some(rules) = &self.rules.records {
             let allowed = u128::from(rules.max_repeat_ppm) * u128::from(self.records);
             if u128::from(found.repeats) * u128::from(PPM) > allowed {
-                return Err(Violation::Repeats {
+                return Ok(Err(Violation::Repeats {
                     records: self.records,
                     repeated: found.repeats,
                     max_ppm: rules.max_repeat_ppm,
-                });
+                }));
             }
         }
-        Ok(Accepted {
+        Ok(Ok(Accepted {
             records: self.records,
             repeats: found.repeats,
             new_records: found.new_records,
-        })
+        }))
     }
 }

@@ -5,21 +5,25 @@
 //! [`Rules`] compiles a policy once (its JSON Schema above all); [`Rules::check`] starts a
 //! [`ContentCheck`] for one payload, which takes the payload in pieces cut anywhere and holds
 //! at most one record at a time, plus the 32-byte hash of each record (at most the policy's
-//! `max_records` of them) to find repeats when the payload ends. The verdict depends only on the payload's bytes, the policy
-//! and the answers of [`SeenRecords`]: never on where the pieces were cut, on timing, or on
-//! the iteration order of a hash map.
+//! `max_records` of them) to find repeats when the payload ends, in memory or spilled to
+//! sorted runs on disk ([`ContentCheck::spill_to`]). The verdict depends only on the
+//! payload's bytes, the policy and the answers of [`SeenRecords`]: never on where the pieces
+//! were cut, on timing, on spilling, or on the iteration order of a hash map.
 
 mod checker;
 mod csv_rows;
 mod json_lines;
 mod lines;
+mod new_records;
 mod parallel_lines;
 mod repeats;
 mod seen;
+mod spill;
 #[cfg(test)]
 mod tests;
 
 pub use checker::{Accepted, ContentCheck, Rules, SchemaError};
+pub use new_records::{Hashes, NewRecords};
 pub use seen::{record_hash, SeenRecords};
 
 /// The most characters of a value or message quoted in a violation.

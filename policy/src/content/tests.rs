@@ -7,8 +7,16 @@ use datanet_protocol::hash::Hash;
 use datanet_protocol::signed::{Column, ColumnType, Policy, RecordFormat, RecordRules};
 use proptest::prelude::*;
 
-use super::{record_hash, Accepted, Rules};
+use super::{record_hash, Rules};
 use crate::{Violation, QUOTED_FAILURES};
+
+/// What an accepted payload holds, its new records read into memory, to compare verdicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Checked {
+    records: u64,
+    repeats: u64,
+    new_records: Vec<Hash>,
+}
 
 fn jsonl(change: impl FnOnce(&mut RecordRules)) -> Policy {
     let mut rules = RecordRules::new(RecordFormat::JsonLines {
@@ -46,16 +54,20 @@ fn check_in(
     policy: &Policy,
     seen: &BTreeSet<Hash>,
     pieces: &[&[u8]],
-) -> Result<Accepted, Violation> {
+) -> Result<Checked, Violation> {
     let rules = Rules::new(policy).unwrap();
     let mut check = rules.check(seen);
     for piece in pieces {
         check.feed(piece);
     }
-    check.finish()
+    check.finish().unwrap().map(|accepted| Checked {
+        records: accepted.records,
+        repeats: accepted.repeats,
+        new_records: accepted.new_records.into_vec().unwrap(),
+    })
 }
 
-fn check(policy: &Policy, payload: &[u8]) -> Result<Accepted, Violation> {
+fn check(policy: &Policy, payload: &[u8]) -> Result<Checked, Violation> {
     check_in(policy, &BTreeSet::new(), &[payload])
 }
 

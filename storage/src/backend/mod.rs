@@ -93,4 +93,11 @@ pub trait Backend: Send + Sync {
     /// # Errors
     /// An I/O error.
     fn blob_ids(&self) -> Result<Vec<ChunkId>, StoreError>;
+
+    /// A folder on the store's disk for its owner's temporary files (record hashes spilled
+    /// while a large contribution is checked), so they go where the store has room rather
+    /// than to a system folder that may be in memory; `None` for an engine in memory.
+    fn scratch_dir(&self) -> Option<&std::path::Path> {
+        None
+    }
 }

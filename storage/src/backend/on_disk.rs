@@ -1,7 +1,7 @@
 //! The on-disk engine: one `sled` tree for metadata (atomic batches, flushed before a commit
 //! returns) and [`ChunkFiles`] for chunk bytes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,8 @@ pub(crate) const CACHE_BYTES: u64 = 64 << 20;
 pub struct DiskBackend {
     db: sled::Db,
     chunks: ChunkFiles,
+    /// `scratch/`, for [`Backend::scratch_dir`].
+    scratch: PathBuf,
     /// Commits run one at a time: each batch is applied and flushed before the next starts.
     /// sled 0.34 has open reports of deadlocks under concurrent flushes (spacejam/sled#1308,
     /// #1412), and every commit here flushes; its background flusher is off for the same
@@ -67,7 +69,7 @@ fn is_lock_held(error: &std::io::Error) -> bool {
 
 impl DiskBackend {
     /// Opens (creating if needed) the engine under `home`, with a page cache of
-    /// [`CACHE_BYTES`].
+    /// [`CACHE_BYTES`], and its scratch folder `scratch/`.
     ///
     /// # Errors
     /// [`StoreError::NotWritable`], [`StoreError::DiskFull`] or another open error.
@@ -76,9 +78,13 @@ impl DiskBackend {
             .map_err(|e| StoreError::io(format!("creating {}", home.display()), e))?;
         let db = open_db(&home.join("db"))?;
         let chunks = ChunkFiles::open(&home.join("chunks"))?;
+        let scratch = home.join("scratch");
+        std::fs::create_dir_all(&scratch)
+            .map_err(|e| StoreError::io(format!("creating {}", scratch.display()), e))?;
         Ok(DiskBackend {
             db,
             chunks,
+            scratch,
             commits: Mutex::new(()),
         })
     }
@@ -90,6 +96,10 @@ impl DiskBackend {
 }
 
 impl Backend for DiskBackend {
+    fn scratch_dir(&self) -> Option<&Path> {
+        Some(&self.scratch)
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.db
             .get(key)

@@ -1,6 +1,7 @@
 //! Attestations (verified before they are stored), evidence of equivocation, quorum
 //! certificates, and a validator's record of its own votes.
 
+use datanet_policy::NewRecords;
 use datanet_protocol::encoding::{Decode, DecodeError, Encode, Reader, Writer};
 use datanet_protocol::{Attestation, ContributionId, DatanetId, Hash, Manifest, QuorumCertificate};
 
@@ -75,20 +76,22 @@ impl Store {
         self.put_attestation_with(attestation, vec![Op::Put(note, datanet.0 .0.to_vec())])
     }
 
-    /// Adds `records` of `contribution` to `datanet`'s record index and clears the note that
-    /// they were owed, in one commit: a crash leaves the note and none of the records, or
-    /// the records and no note. Adding records already there changes nothing.
+    /// Adds `records` of `contribution` (the checker's new records, in memory or spilled to a
+    /// file) to `datanet`'s record index and clears the note that they were owed, in one
+    /// commit: a crash leaves the note and none of the records, or the records and no note.
+    /// Adding records already there changes nothing.
     ///
     /// # Errors
-    /// As [`Store::add_records`]; the note stays then.
+    /// As [`Store::add_records`], or an error reading spilled hashes back, or
+    /// [`StoreError::Invalid`] for spilled hashes out of order; the note stays then.
     pub fn add_owed_records(
         &self,
         datanet: &DatanetId,
         contribution: &ContributionId,
-        records: &[Hash],
+        records: NewRecords,
     ) -> Result<(), StoreError> {
         let note = Op::Delete(key(Kind::RecordsOwed, &[&contribution.0 .0]));
-        self.index_records(datanet, contribution, records, vec![note])
+        self.index_new_records(datanet, contribution, records, vec![note])
     }
 
     /// The contributions whose records this node's validator still owes to the record index,

@@ -90,6 +90,12 @@ impl Store {
         &self.backend
     }
 
+    /// The folder for temporary files on the store's disk ([`Backend::scratch_dir`]); `None`
+    /// for a store in memory.
+    pub fn scratch_dir(&self) -> Option<&Path> {
+        self.backend.scratch_dir()
+    }
+
     fn get<T: Decode>(
         &self,
         key: &[u8],

@@ -17,6 +17,7 @@ mod tests;
 
 use std::borrow::Cow;
 
+use datanet_policy::NewRecords;
 use datanet_protocol::hash::HASH_LEN;
 use datanet_protocol::{ChunkId, ContributionId, DatanetId, Hash};
 
@@ -58,6 +59,83 @@ impl Store {
         self.index_records(datanet, contribution, records, Vec::new())
     }
 
+    /// Adds a checker's `records` as [`Store::add_records`] does, with the writes `with` in
+    /// the same commit. Hashes in memory, or at most [`RUN_MAX`] of them, take
+    /// [`Store::index_records`]; more in a file are read one run at a time and written as runs
+    /// of [`RUN_MAX`], so a contribution of any size costs one run of memory.
+    ///
+    /// # Errors
+    /// As [`Store::add_records`], and [`StoreError::Invalid`] for hashes in a file that are
+    /// not ascending and distinct; nothing is added then.
+    pub(crate) fn index_new_records(
+        &self,
+        datanet: &DatanetId,
+        contribution: &ContributionId,
+        records: NewRecords,
+        with: Vec<Op>,
+    ) -> Result<(), StoreError> {
+        let read = |e| StoreError::io("reading the record hashes to index", e);
+        if let Some(hashes) = records.as_slice() {
+            return self.index_records(datanet, contribution, hashes, with);
+        }
+        if records.len() <= RUN_MAX as u64 {
+            let hashes = records.into_vec().map_err(read)?;
+            return self.index_records(datanet, contribution, &hashes, with);
+        }
+        self.check_add(datanet, contribution, records.len())?;
+        let _one_writer = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let _kept_from_gc = self.writing_chunks();
+        let backend = self.backend.as_ref();
+        let mut seq = runs(backend, datanet)?.last().map_or(0, |run| run.seq + 1);
+        let mut ops = with;
+        let mut piece: Vec<Hash> = Vec::with_capacity(RUN_MAX);
+        let mut previous: Option<Hash> = None;
+        for hash in records.into_hashes().map_err(read)? {
+            let hash = hash.map_err(read)?;
+            if previous.is_some_and(|p| p >= hash) {
+                return Err(StoreError::Invalid(
+                    "record hashes to index are not ascending and distinct".into(),
+                ));
+            }
+            previous = Some(hash);
+            piece.push(hash);
+            if piece.len() == RUN_MAX {
+                ops.push(write_run(backend, datanet, seq, &piece)?);
+                seq += 1;
+                piece.clear();
+            }
+        }
+        if !piece.is_empty() {
+            ops.push(write_run(backend, datanet, seq, &piece)?);
+        }
+        self.commit(ops)
+    }
+
+    /// Refuses an add of `len` hashes over [`MAX_RECORDS_PER_ADD`] or for a contribution not
+    /// stored under `datanet`.
+    fn check_add(
+        &self,
+        datanet: &DatanetId,
+        contribution: &ContributionId,
+        len: u64,
+    ) -> Result<(), StoreError> {
+        if len > MAX_RECORDS_PER_ADD as u64 {
+            return Err(StoreError::Invalid(format!(
+                "{len} record hashes in one call, over the limit of {MAX_RECORDS_PER_ADD}"
+            )));
+        }
+        if self
+            .backend
+            .get(&listed_key(datanet, contribution))?
+            .is_none()
+        {
+            return Err(StoreError::Invalid(format!(
+                "contribution {contribution} is not stored in datanet {datanet}"
+            )));
+        }
+        Ok(())
+    }
+
     /// Adds `records` as [`Store::add_records`] does, with the writes `with` in the same
     /// commit.
     ///
@@ -75,21 +153,7 @@ impl Store {
         records: &[Hash],
         with: Vec<Op>,
     ) -> Result<(), StoreError> {
-        if records.len() > MAX_RECORDS_PER_ADD {
-            return Err(StoreError::Invalid(format!(
-                "{} record hashes in one call, over the limit of {MAX_RECORDS_PER_ADD}",
-                records.len()
-            )));
-        }
-        if self
-            .backend
-            .get(&listed_key(datanet, contribution))?
-            .is_none()
-        {
-            return Err(StoreError::Invalid(format!(
-                "contribution {contribution} is not stored in datanet {datanet}"
-            )));
-        }
+        self.check_add(datanet, contribution, records.len() as u64)?;
         let sorted: Cow<'_, [Hash]> = if records.windows(2).all(|w| w[0] < w[1]) {
             Cow::Borrowed(records)
         } else {

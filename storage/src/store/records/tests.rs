@@ -6,7 +6,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use datanet_policy::{record_hash, Rules, SeenRecords};
+use datanet_policy::{record_hash, NewRecords, Rules, SeenRecords};
 use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::signed::{Policy, RecordFormat, RecordRules};
 use datanet_protocol::test_utils::sample_contribution;
@@ -183,6 +183,71 @@ fn more_records_than_a_run_holds_are_written_as_several_runs() {
     seen.finish().unwrap();
 }
 
+/// `hashes` written to a temporary file, as a check that spilled hands them over.
+fn in_file(hashes: &[Hash]) -> NewRecords {
+    use std::io::Write;
+    let mut file = tempfile::tempfile().unwrap();
+    for h in hashes {
+        file.write_all(&h.0).unwrap();
+    }
+    NewRecords::in_file(file, hashes.len() as u64)
+}
+
+#[test]
+fn spilled_new_records_give_the_index_of_the_same_records_in_memory() {
+    let mut added = spread(5, RUN_MAX as u64 * 2 + 10);
+    added.sort_unstable();
+    let mut indexes = Vec::new();
+    for records in [NewRecords::in_memory(added.clone()), in_file(&added)] {
+        let store = Store::memory();
+        let s = sample_contribution(28, 0, 3_000);
+        put(&store, &s);
+        let datanet = s.manifest.body().datanet;
+        store
+            .add_owed_records(&datanet, &s.manifest.id(), records)
+            .unwrap();
+        let lens: Vec<u64> = listed(&store, &datanet).iter().map(|r| r.len).collect();
+        indexes.push((lens, indexed(&store, &datanet)));
+    }
+    assert_eq!(indexes[0], indexes[1]);
+    assert_eq!(indexes[1].1, added);
+
+    let store = Store::memory();
+    let s = sample_contribution(29, 0, 3_000);
+    put(&store, &s);
+    let datanet = s.manifest.body().datanet;
+    let few = spread(6, 100);
+    store
+        .add_owed_records(&datanet, &s.manifest.id(), in_file(&few[..50]))
+        .unwrap();
+    let mut sorted = few[50..].to_vec();
+    sorted.sort_unstable();
+    store
+        .add_owed_records(&datanet, &s.manifest.id(), in_file(&sorted))
+        .unwrap();
+    assert_eq!(listed(&store, &datanet).len(), 1, "a small file is merged");
+    let mut all = few;
+    all.sort_unstable();
+    assert_eq!(indexed(&store, &datanet), all);
+}
+
+#[test]
+fn spilled_new_records_out_of_order_are_refused_and_add_nothing() {
+    let store = Store::memory();
+    let s = sample_contribution(31, 0, 3_000);
+    put(&store, &s);
+    let datanet = s.manifest.body().datanet;
+    let mut added = spread(9, RUN_MAX as u64 + 10);
+    added.sort_unstable();
+    added.swap(RUN_MAX + 2, RUN_MAX + 3);
+    let refused = store.add_owed_records(&datanet, &s.manifest.id(), in_file(&added));
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+    assert!(listed(&store, &datanet).is_empty());
+}
+
 #[test]
 fn a_view_listed_before_a_merge_still_finds_every_record() {
     for (store, _dir) in stores() {
@@ -271,7 +336,7 @@ fn owed_records_are_added_with_the_note_cleared_in_one_commit() {
             .unwrap();
         assert_eq!(store.records_owed().unwrap(), vec![(datanet, id)]);
         store
-            .add_owed_records(&datanet, &id, &hashes(1, 3))
+            .add_owed_records(&datanet, &id, NewRecords::in_memory(hashes(1, 3)))
             .unwrap();
         assert!(store.records_owed().unwrap().is_empty());
         assert_eq!(indexed(&store, &datanet), hashes(1, 3));
@@ -412,20 +477,21 @@ fn the_checker_counts_records_indexed_by_an_earlier_contribution_as_repeats() {
         let seen = store.seen_records(&datanet);
         let mut check = rules.check(&seen);
         check.feed(payload);
-        let first = check.finish().unwrap();
+        let first = check.finish().unwrap().unwrap();
         seen.finish().unwrap();
         assert_eq!(first.repeats, 0);
         let expected: BTreeSet<Hash> =
             [record_hash(b"{\"a\":1}"), record_hash(b"{\"a\":2}")].into();
-        assert_eq!(first.new_records, expected.into_iter().collect::<Vec<_>>());
+        let new_records = first.new_records.into_vec().unwrap();
+        assert_eq!(new_records, expected.into_iter().collect::<Vec<_>>());
         store
-            .add_records(&datanet, &s.manifest.id(), &first.new_records)
+            .add_records(&datanet, &s.manifest.id(), &new_records)
             .unwrap();
 
         let seen = store.seen_records(&datanet);
         let mut check = rules.check(&seen);
         check.feed(payload);
-        let again = check.finish().unwrap();
+        let again = check.finish().unwrap().unwrap();
         seen.finish().unwrap();
         assert_eq!((again.repeats, again.new_records.len()), (2, 0));
     }
