@@ -14,14 +14,15 @@ use datanet_protocol::hash::{hash, Domain};
 use datanet_protocol::merkle;
 use datanet_protocol::quorum_message::{AnchorSignature, QuorumMessage};
 use datanet_protocol::signed::{
-    batch_root, leader, BatchVoteBody, ChunkEntry, ProposalBody, ReasonCode, Threshold, Validator,
+    batch_root, leader, output_hash, AttributionBody, AttributionRecord, BatchVoteBody, ChunkEntry,
+    ProposalBody, ReasonCode, Threshold, Validator,
 };
 use datanet_protocol::test_utils::{mis_encoded_square, Fault};
 use datanet_protocol::wire::{Request, Response};
 use datanet_protocol::{
     Attestation, AttestationBody, Axis, BadEncodingProof, BatchLeaf, BatchProposal, BatchVote,
     CodecId, ContributionId, DatanetId, ExtendedSquare, FinalBatch, Hash, Line, Manifest,
-    ManifestBody, QuorumCertificate, SecretKey, ShareProof, SquareHeader, SquareParams,
+    ManifestBody, ModelId, QuorumCertificate, SecretKey, ShareProof, SquareHeader, SquareParams,
     ValidatorSet,
 };
 
@@ -1185,4 +1186,60 @@ fn the_domain_keys_are_the_documented_ones() {
             hex::encode(domain.key())
         ));
     }
+}
+
+/// 13.11: the output of the attribution record vector.
+const ATTRIBUTED_OUTPUT: &str = "As they say, the river bends twice before it reaches the sea.";
+
+/// 13.11: `seed(1)`'s attribution record of [`ATTRIBUTED_OUTPUT`] on [`vector_datanet`].
+fn vector_attribution() -> AttributionRecord {
+    let mut weights = vec![(seed(2).public(), 3364), (seed(3).public(), 85264)];
+    weights.sort();
+    let body = AttributionBody {
+        model: ModelId(hash(Domain::Model, b"m")),
+        datanet: vector_datanet(),
+        operator: seed(1).public(),
+        output_hash: output_hash(ATTRIBUTED_OUTPUT.as_bytes()),
+        min_span: 32,
+        weights,
+    };
+    AttributionRecord::sign(body, &seed(1)).unwrap()
+}
+
+/// 13.11: the record's bytes.
+const ATTRIBUTION_RECORD: &str = "\
+    01
+    0f65e67de7cb87f634ed0c5da7c243ec9ad5897505cf5c8914790c219b64266a
+    9fecd3e2a7971c5b46ac43290d041b231e80698b582e8fcd37a63ce7894cad04
+    8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c
+    a143a76e344d5082fce09b9f2d57c7bb25cdf605cf28a02c2d62afc2fdf8f96c
+    00000020
+    00000002
+    8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394 0000000000000d24
+    ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1 0000000000014d10
+    a577a3e55a599ee719b7f8479eff5858228504b5dc88a356d61a1b8e0ae34657
+    874824959574f712143424b0941495ed96d42b45571b5dbb88fc2493457bc20d
+";
+
+#[test]
+fn the_attribution_record_has_the_documented_bytes_id_and_hashes() {
+    let record = vector_attribution();
+    let bytes = documented_hex(ATTRIBUTION_RECORD);
+    assert_eq!(record.to_bytes(), bytes);
+    assert_eq!(bytes.len(), 281);
+    assert_eq!(AttributionRecord::from_bytes(&bytes).unwrap(), record);
+    record.verify().unwrap();
+    assert_eq!(
+        record.body().output_hash,
+        documented_hash("a143a76e344d5082fce09b9f2d57c7bb25cdf605cf28a02c2d62afc2fdf8f96c")
+    );
+    assert_eq!(
+        AttributionRecord::signing_hash(record.body()),
+        documented_hash("a6017de19c78af8a06d45891d1b9446c9330b480a6b3372416adfffa80c6007f")
+    );
+    assert_eq!(
+        record.id(),
+        documented_hash("e4f472e18af17e640de608c5409172175f4c91ffc6c6578cb4e522c69fbbabb1")
+    );
+    doc::assert_documented(&format!("`{ATTRIBUTED_OUTPUT}`"));
 }
