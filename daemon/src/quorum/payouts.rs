@@ -4,10 +4,11 @@
 //! version of the record's datanet, with the record's minimum span) and keeps the record only
 //! when the weights come out the same; a wrong record is refused, so its sender is penalised
 //! and it goes no further. A record it cannot check yet (its model or the version's anchor
-//! not seen here yet) is held and tried again several times an epoch, for ten minutes. A node that does not attribute checks what it can (the signature,
-//! the model and its operator) and passes the record on. A leader pays by the records it
-//! holds; a validator votes for a proposal's payments only after recomputing them
-//! ([`super::rewards`]) against the pool it reads on chain itself.
+//! not seen here yet) is held and tried again several times an epoch, for ten minutes. A
+//! node that does not attribute checks what it can (the signature, the model and its
+//! operator) and passes the record on. A leader pays by the records it holds; a validator
+//! votes for a proposal's payments only after recomputing them ([`super::rewards`]) against
+//! the pool it reads on chain itself.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
